@@ -32,6 +32,8 @@ export class Duck {
     config.preserve_insertion_order = 'true';
     const instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
+    // Timestamps are UTC everywhere in custflow, whatever the machine's zone.
+    await connection.run("SET TimeZone = 'UTC'");
     return new Duck(instance, connection);
   }
 
@@ -40,12 +42,18 @@ export class Duck {
   }
 
   /** Rows as plain JS objects (BIGINT as bigint is converted to number when safe). For small results only. */
-  async all<T extends SqlRow = SqlRow>(sql: string, params?: Record<string, DuckDBValue> | DuckDBValue[]): Promise<T[]> {
+  async all<T extends SqlRow = SqlRow>(
+    sql: string,
+    params?: Record<string, DuckDBValue> | DuckDBValue[],
+  ): Promise<T[]> {
     const reader = await this.connection.runAndReadAll(sql, params);
     return reader.getRowObjectsJS().map((row) => normalizeRow(row) as T);
   }
 
-  async one<T extends SqlRow = SqlRow>(sql: string, params?: Record<string, DuckDBValue> | DuckDBValue[]): Promise<T> {
+  async one<T extends SqlRow = SqlRow>(
+    sql: string,
+    params?: Record<string, DuckDBValue> | DuckDBValue[],
+  ): Promise<T> {
     const rows = await this.all<T>(sql, params);
     if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}: ${sql.slice(0, 200)}`);
     return rows[0];
@@ -55,7 +63,10 @@ export class Duck {
    * Numeric columns of a query as Float64Arrays (NULL becomes NaN). The query should already cast to
    * DOUBLE; other numeric types are converted through Number().
    */
-  async columns<K extends string>(sql: string, names: readonly K[]): Promise<{ rowCount: number; columns: Record<K, Float64Array> }> {
+  async columns<K extends string>(
+    sql: string,
+    names: readonly K[],
+  ): Promise<{ rowCount: number; columns: Record<K, Float64Array> }> {
     const result = await this.connection.run(sql);
     const resultNames = result.columnNames();
     const indexes = names.map((name) => {
@@ -96,7 +107,9 @@ export class Duck {
 
   /** Write the result of a query to a Parquet file (zstd). Callers ORDER BY for deterministic bytes. */
   async toParquet(selectSql: string, path: string): Promise<void> {
-    await this.run(`COPY (${selectSql}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
+    await this.run(
+      `COPY (${selectSql}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+    );
   }
 
   close(): void {
@@ -133,7 +146,9 @@ function normalizeRow(row: Record<string, unknown>): Record<string, unknown> {
 
 function normalizeValue(value: unknown): unknown {
   if (typeof value === 'bigint') {
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value;
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value;
   }
   if (Array.isArray(value)) return value.map(normalizeValue);
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {

@@ -1,0 +1,172 @@
+/**
+ * clean: dedupe exact duplicates, set aside rows after the cutoff, quarantine rows that break a rule (with
+ * the reason), keep returns as negative amounts linked to their customer, and flag (never drop) outliers.
+ * Every input row ends in exactly one place, and the metrics prove it.
+ */
+import { join } from 'node:path';
+import { Duck, sqlString } from '../../lib/duck';
+import { defineStageActivity } from '../../lib/stage';
+import { DEDUPE_COLUMNS, QUARANTINE_REASONS, quarantineReasonSql, type QuarantineReason } from './rules';
+
+export interface CleanMetrics extends Record<string, unknown> {
+  inputRows: number;
+  outputRows: number;
+  quarantinedRows: number;
+  quarantinedByReason: Record<QuarantineReason, number>;
+  duplicateRows: number;
+  afterCutoffRows: number;
+  customers: number;
+  returnRows: number;
+  outlierRows: number;
+  outlierBounds: { low: number; high: number };
+  firstTs: string | null;
+  lastTs: string | null;
+}
+
+export const clean = defineStageActivity<CleanMetrics>({
+  stage: 'clean',
+  version: 1,
+  configSection: (config) => config.clean,
+  async compute(ctx) {
+    const inputPath = await ctx.fetchUpstream('ingest', 'transactions');
+    const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
+    try {
+      const result = await cleanTransactions(duck, {
+        inputPath,
+        cutoffIso: ctx.run.cutoff,
+        outlierIqrMultiplier: ctx.run.config.clean.outlierIqrMultiplier,
+        outDir: ctx.scratchDir,
+      });
+      return {
+        outputs: {
+          transactions: { path: result.paths.transactions, rows: result.metrics.outputRows },
+          quarantine: { path: result.paths.quarantine, rows: result.metrics.quarantinedRows },
+          duplicates: { path: result.paths.duplicates, rows: result.metrics.duplicateRows },
+        },
+        metrics: result.metrics,
+      };
+    } finally {
+      duck.close();
+    }
+  },
+});
+
+export interface CleanOptions {
+  inputPath: string;
+  cutoffIso: string;
+  outlierIqrMultiplier: number;
+  outDir: string;
+}
+
+/** The cleaning itself, on a DuckDB connection: testable without Temporal or S3. */
+export async function cleanTransactions(
+  duck: Duck,
+  options: CleanOptions,
+): Promise<{
+  metrics: CleanMetrics;
+  paths: { transactions: string; quarantine: string; duplicates: string };
+}> {
+  const cutoff = `TIMESTAMP ${sqlString(options.cutoffIso.replace('T', ' ').replace('Z', ''))}`;
+  const dedupeKey = DEDUPE_COLUMNS.join(', ');
+  // Row order of the ingest output (file, line) is the tie-breaker everywhere: the first copy of a
+  // duplicate is the one delivered first.
+  await duck.run(
+    `CREATE TABLE input AS SELECT * EXCLUDE (file_row_number), file_row_number AS ordinal FROM read_parquet(${sqlString(options.inputPath)}, file_row_number = true)`,
+  );
+  // GROUP BY (NULLs group together) is much cheaper than a window partitioned by eleven columns.
+  await duck.run(
+    `CREATE TABLE first_copies AS SELECT min(ordinal) AS ordinal FROM input GROUP BY ${dedupeKey}`,
+  );
+  await duck.run(`CREATE TABLE classified AS
+    SELECT i.*,
+      CASE
+        WHEN f.ordinal IS NULL THEN 'duplicate'
+        -- files without a date in their name carry all history: later rows belong to later runs
+        WHEN ts IS NOT NULL AND source_period_end IS NULL AND ts > ${cutoff} THEN 'after_cutoff'
+        ELSE ${quarantineReasonSql()}
+      END AS disposition
+    FROM input i LEFT JOIN first_copies f ON i.ordinal = f.ordinal`);
+  const bounds = await duck.one<{ q1: number | null; q3: number | null }>(
+    `SELECT quantile_cont(abs(amount), 0.25) AS q1, quantile_cont(abs(amount), 0.75) AS q3 FROM classified WHERE disposition IS NULL`,
+  );
+  const q1 = bounds.q1 ?? 0;
+  const q3 = bounds.q3 ?? 0;
+  const k = options.outlierIqrMultiplier;
+  const low = Math.max(0, q1 - k * (q3 - q1));
+  const high = q3 + k * (q3 - q1);
+
+  const paths = {
+    transactions: join(options.outDir, 'transactions.parquet'),
+    quarantine: join(options.outDir, 'quarantine.parquet'),
+    duplicates: join(options.outDir, 'duplicates.parquet'),
+  };
+  await duck.toParquet(
+    `SELECT trim(customer_id) AS customer_id, order_id, ts, product_id, product_name, category,
+            quantity, unit_price, amount, country,
+            quantity < 0 AS is_return,
+            (abs(amount) > ${high} OR abs(amount) < ${low}) AS is_outlier,
+            source_file, source_line
+     FROM classified WHERE disposition IS NULL
+     ORDER BY ts, ordinal`,
+    paths.transactions,
+  );
+  await duck.toParquet(
+    `SELECT * EXCLUDE (disposition, ordinal), disposition AS reason
+     FROM classified WHERE disposition IN (${QUARANTINE_REASONS.map(sqlString).join(', ')})
+     ORDER BY ordinal`,
+    paths.quarantine,
+  );
+  const sameContent = DEDUPE_COLUMNS.map((c) => `d.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ');
+  await duck.toParquet(
+    `SELECT d.* EXCLUDE (disposition, ordinal), 'duplicate' AS reason,
+            o.source_file AS first_copy_file, o.source_line AS first_copy_line
+     FROM classified d JOIN input o ON ${sameContent}
+     JOIN first_copies f ON o.ordinal = f.ordinal
+     WHERE d.disposition = 'duplicate' ORDER BY d.ordinal`,
+    paths.duplicates,
+  );
+
+  const counts = await duck.all<{ disposition: string | null; n: number }>(
+    `SELECT disposition, count(*)::INTEGER AS n FROM classified GROUP BY ALL`,
+  );
+  const byDisposition = new Map(counts.map((c) => [c.disposition ?? 'kept', c.n]));
+  const quarantinedByReason = Object.fromEntries(
+    QUARANTINE_REASONS.map((r) => [r, byDisposition.get(r) ?? 0]),
+  ) as Record<QuarantineReason, number>;
+  const kept = await duck.one<{
+    customers: number;
+    returns: number;
+    outliers: number;
+    first_ts: Date | null;
+    last_ts: Date | null;
+  }>(
+    `SELECT count(DISTINCT trim(customer_id))::INTEGER AS customers,
+            count(*) FILTER (WHERE quantity < 0)::INTEGER AS returns,
+            count(*) FILTER (WHERE abs(amount) > ${high} OR abs(amount) < ${low})::INTEGER AS outliers,
+            min(ts) AS first_ts, max(ts) AS last_ts
+     FROM classified WHERE disposition IS NULL`,
+  );
+  const { n: inputRows } = await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM input`);
+  const metrics: CleanMetrics = {
+    inputRows,
+    outputRows: byDisposition.get('kept') ?? 0,
+    quarantinedRows: QUARANTINE_REASONS.reduce((sum, r) => sum + quarantinedByReason[r], 0),
+    quarantinedByReason,
+    duplicateRows: byDisposition.get('duplicate') ?? 0,
+    afterCutoffRows: byDisposition.get('after_cutoff') ?? 0,
+    customers: kept.customers,
+    returnRows: kept.returns,
+    outlierRows: kept.outliers,
+    outlierBounds: { low, high },
+    firstTs: kept.first_ts ? kept.first_ts.toISOString() : null,
+    lastTs: kept.last_ts ? kept.last_ts.toISOString() : null,
+  };
+  const accounted =
+    metrics.outputRows + metrics.quarantinedRows + metrics.duplicateRows + metrics.afterCutoffRows;
+  if (accounted !== inputRows) {
+    throw new Error(
+      `clean lost rows: ${inputRows} in, ${accounted} accounted for (${JSON.stringify(Object.fromEntries(byDisposition))})`,
+    );
+  }
+  return { metrics, paths };
+}

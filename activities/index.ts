@@ -1,0 +1,4 @@
+/** Every activity the worker registers. Workflows import only the types of these. */
+export { ingest } from './ingest';
+export { clean } from './clean';
+export { recordRunStart, recordRunEnd } from './run';

@@ -1,0 +1,244 @@
+/**
+ * Parsing delivered transaction files with DuckDB: header checks, one staged table per group of files
+ * that share a layout, value checks that name file, line and column, and the canonical Parquet output.
+ * Works on local files only, so it is tested without S3 or Temporal.
+ */
+import { Duck, sqlString } from '../../lib/duck';
+import { DataValidationError } from '../../lib/errors';
+import { mapConcurrent } from '../../lib/objectStore';
+import {
+  CANONICAL_TRANSACTION_COLUMNS,
+  ONLINE_RETAIL_HEADER,
+  stageTransactionsSql,
+  type InputFormat,
+  type LocalRawFile,
+} from './formats';
+import { readFirstLine, splitCsvHeader } from './headers';
+
+export interface RawFileToParse {
+  file: { key: string; format: InputFormat };
+  local: LocalRawFile;
+}
+
+/** Parse every file into `outPath` (canonical columns + lineage, in file and line order). */
+export async function parseTransactionFiles(
+  duck: Duck,
+  files: readonly RawFileToParse[],
+  outPath: string,
+  heartbeat: (detail: unknown) => void = () => {},
+): Promise<{ rowsByFormat: Record<string, number>; rows: number }> {
+  const groups = await groupByLayout(files);
+  const rowsByFormat: Record<string, number> = {};
+  const stagedTables: string[] = [];
+  for (const [index, group] of groups.entries()) {
+    const name = `g${index}`;
+    try {
+      for (const sql of stageTransactionsSql(group.format, name, group.files, group.columns))
+        await duck.run(sql);
+    } catch (error) {
+      throw duckErrorToValidation(error, group.files);
+    }
+    await validateStaged(duck, `staged_${name}`, group);
+    const { n } = await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM staged_${name}`);
+    rowsByFormat[group.format] = (rowsByFormat[group.format] ?? 0) + n;
+    stagedTables.push(`staged_${name}`);
+    heartbeat({ staged: group.format, rows: n });
+  }
+  await duck.toParquet(
+    `SELECT customer_id, order_id, ts, CASE WHEN ts IS NULL THEN ts_raw END AS ts_raw,
+            product_id, product_name, category,
+            CAST(quantity_raw AS INTEGER) AS quantity, CAST(unit_price_raw AS DOUBLE) AS unit_price,
+            COALESCE(CAST(amount_raw AS DOUBLE), CAST(quantity_raw AS INTEGER) * CAST(unit_price_raw AS DOUBLE)) AS amount,
+            country, source_file, source_line, source_period_end
+     FROM (${stagedTables.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL ')})
+     ORDER BY file_index, source_line`,
+    outPath,
+  );
+  return { rowsByFormat, rows: Object.values(rowsByFormat).reduce((a, b) => a + b, 0) };
+}
+
+interface FileGroup {
+  format: InputFormat;
+  files: LocalRawFile[];
+  /** Canonical CSV/Parquet: the header's column names. */
+  columns?: string[];
+}
+
+/** Check every header and group files that DuckDB can read in one scan (same format, same columns). */
+async function groupByLayout(files: readonly RawFileToParse[]): Promise<FileGroup[]> {
+  const groups = new Map<string, FileGroup>();
+  const checked = await mapConcurrent(files, 8, async ({ file, local }) => {
+    if (file.format === 'online-retail') {
+      const header = splitCsvHeader(await readFirstLine(local.path));
+      if (header.join(',') !== ONLINE_RETAIL_HEADER.join(',')) {
+        throw new DataValidationError(
+          {
+            file: file.key,
+            line: 1,
+            rule: `the online-retail header must be ${ONLINE_RETAIL_HEADER.join(',')}`,
+          },
+          `got ${header.join(',')}`,
+        );
+      }
+      return { key: 'online-retail', format: file.format, local };
+    }
+    if (file.format === 'cdnow') return { key: 'cdnow', format: file.format, local };
+    if (local.path.endsWith('.parquet'))
+      return { key: 'canonical-parquet', format: file.format, local, columns: [] };
+    const columns = splitCsvHeader(await readFirstLine(local.path));
+    checkCanonicalHeader(file.key, columns);
+    return { key: `canonical:${columns.join(',')}`, format: file.format, local, columns };
+  });
+  for (const item of checked) {
+    const group = groups.get(item.key) ?? { format: item.format, files: [], columns: item.columns };
+    group.files.push(item.local);
+    groups.set(item.key, group);
+  }
+  for (const group of groups.values()) {
+    if (group.format === 'canonical' && group.files[0].path.endsWith('.parquet')) {
+      group.columns = await parquetColumns(group.files);
+    }
+  }
+  return [...groups.values()];
+}
+
+function checkCanonicalHeader(file: string, columns: readonly string[]): void {
+  const known = new Set<string>([
+    ...CANONICAL_TRANSACTION_COLUMNS.required,
+    ...CANONICAL_TRANSACTION_COLUMNS.optional,
+  ]);
+  const missing = CANONICAL_TRANSACTION_COLUMNS.required.filter((c) => !columns.includes(c));
+  const unknown = columns.filter((c) => !known.has(c));
+  if (missing.length > 0 || unknown.length > 0) {
+    const parts = [
+      missing.length ? `missing required column(s) ${missing.join(', ')}` : '',
+      unknown.length ? `unknown column(s) ${unknown.join(', ')}` : '',
+    ].filter(Boolean);
+    throw new DataValidationError({
+      file,
+      line: 1,
+      rule: `canonical transactions header: ${parts.join('; ')}`,
+    });
+  }
+}
+
+async function parquetColumns(files: readonly LocalRawFile[]): Promise<string[]> {
+  const duck = await Duck.open({ threads: 1 });
+  try {
+    let first: string[] | undefined;
+    for (const file of files) {
+      const rows = await duck.all<{ column_name: string }>(
+        `DESCRIBE SELECT * FROM read_parquet(${sqlString(file.path)})`,
+      );
+      const columns = rows.map((r) => r.column_name);
+      checkCanonicalHeader(file.key, columns);
+      if (first && first.join(',') !== columns.join(',')) {
+        throw new DataValidationError({
+          file: file.key,
+          rule: `all canonical Parquet files must have the same columns (${first.join(', ')})`,
+        });
+      }
+      first = columns;
+    }
+    return first ?? [];
+  } finally {
+    duck.close();
+  }
+}
+
+/** Values that must parse, checked in SQL; the first offending row names file, line and column. */
+async function validateStaged(duck: Duck, table: string, group: FileGroup): Promise<void> {
+  const checks: { column: string; where: string; rule: string; value: string }[] = [
+    {
+      column: 'quantity',
+      where: `try_cast(quantity_raw AS INTEGER) IS NULL`,
+      rule: 'quantity must be a whole number',
+      value: 'quantity_raw',
+    },
+    {
+      column: 'unit_price',
+      where: `try_cast(unit_price_raw AS DOUBLE) IS NULL OR NOT isfinite(try_cast(unit_price_raw AS DOUBLE))`,
+      rule: 'unit_price must be a finite number',
+      value: 'unit_price_raw',
+    },
+    {
+      column: 'amount',
+      where: `amount_raw IS NOT NULL AND try_cast(amount_raw AS DOUBLE) IS NULL`,
+      rule: 'amount must be a number',
+      value: 'amount_raw',
+    },
+    {
+      column: 'amount',
+      where: `amount_raw IS NOT NULL AND abs(try_cast(amount_raw AS DOUBLE) - try_cast(quantity_raw AS INTEGER) * try_cast(unit_price_raw AS DOUBLE)) > 0.005 + 1e-9 * abs(try_cast(amount_raw AS DOUBLE))`,
+      rule: 'amount must equal quantity x unit_price (to the cent)',
+      value: `amount_raw || ' vs ' || quantity_raw || ' x ' || unit_price_raw`,
+    },
+    {
+      column: 'order_id',
+      where: `order_id IS NULL OR order_id = ''`,
+      rule: 'order_id must not be empty',
+      value: `''`,
+    },
+    {
+      column: 'product_id',
+      where: `product_id IS NULL OR product_id = ''`,
+      rule: 'product_id must not be empty',
+      value: `''`,
+    },
+  ];
+  if (group.format === 'cdnow') {
+    // Whitespace-separated: 4 fields (master file) or 5 (the 1/10 sample with its own customer index).
+    const bad = await duck.all<{ path: string; line: number; fields: number }>(
+      `SELECT filename AS path, line::INTEGER AS line, len(parts)::INTEGER AS fields FROM ${table.replace('staged_', 'raw_')}
+       WHERE len(parts) NOT IN (4, 5) AND trim(text) <> '' ORDER BY filename, line LIMIT 1`,
+    );
+    if (bad.length > 0) {
+      const file = group.files.find((f) => f.path === bad[0].path)?.key ?? bad[0].path;
+      throw new DataValidationError(
+        {
+          file,
+          line: bad[0].line,
+          rule: 'a CDNOW line has 4 fields (id, yyyymmdd, CDs, dollars) or 5 (with the sample id)',
+        },
+        `got ${bad[0].fields} fields`,
+      );
+    }
+  }
+  // One scan for every check: the first offending row of each, by file order and line.
+  const firstOffenders = await duck.one<
+    Record<string, { file: string; line: number; value: string | null } | null>
+  >(
+    `SELECT ${checks
+      .map(
+        (check, i) =>
+          `arg_min({'file': source_file, 'line': source_line::INTEGER, 'value': (${check.value})::VARCHAR}, file_index * 4294967296 + source_line) FILTER (WHERE ${check.where}) AS c${i}`,
+      )
+      .join(', ')} FROM ${table}`,
+  );
+  for (const [i, check] of checks.entries()) {
+    const offender = firstOffenders[`c${i}`];
+    if (offender) {
+      throw new DataValidationError(
+        { file: offender.file, line: offender.line, column: check.column, rule: check.rule },
+        `got ${JSON.stringify(offender.value)}`,
+      );
+    }
+  }
+}
+
+/** DuckDB's CSV errors name the scratch path; rewrite them to name the object key. */
+function duckErrorToValidation(error: unknown, files: readonly LocalRawFile[]): unknown {
+  if (!(error instanceof Error)) return error;
+  const file = files.find((f) => error.message.includes(f.path));
+  if (!file) return error;
+  const message = error.message.replaceAll(file.path, file.key);
+  const line = /line[: ]+(\d+)/i.exec(message);
+  return new DataValidationError(
+    {
+      file: file.key,
+      line: line ? Number(line[1]) : undefined,
+      rule: 'the file is not well-formed CSV for its format',
+    },
+    message.split('\n').slice(0, 3).join(' '),
+  );
+}

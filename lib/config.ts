@@ -1,0 +1,87 @@
+/**
+ * Run configuration: one YAML or JSON file per dataset, a section per stage, every key optional with a
+ * sane default. Unknown keys are errors that name the key, so a typo never silently falls back to a default.
+ * Connection settings and secrets never live here; they come from the environment (lib/env.ts).
+ */
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+const cleanSection = z
+  .object({
+    /** Flag (never drop) rows whose line amount lies beyond Q3 + k*IQR or below Q1 - k*IQR. */
+    outlierIqrMultiplier: z.number().positive().default(3),
+  })
+  .strict();
+
+const ingestSection = z
+  .object({
+    /** Download concurrency for raw objects. */
+    downloadConcurrency: z.number().int().min(1).max(64).default(16),
+  })
+  .strict();
+
+export const runConfigSchema = z
+  .object({
+    /** Optional: when present it must equal the dataset the run is for. */
+    dataset: z.string().optional(),
+    /** Seed for every random choice in the run (sampling, restarts, simulations). */
+    seed: z.number().int().min(0).default(42),
+    ingest: ingestSection.default(() => ingestSection.parse({})),
+    clean: cleanSection.default(() => cleanSection.parse({})),
+  })
+  .strict();
+
+export type RunConfig = z.infer<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+/** Validate a raw config object; the error lists every problem with its key path. */
+export function parseRunConfig(raw: unknown, source = 'config'): RunConfig {
+  const result = runConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = issue.path.map(String).join('.');
+      if (issue.code === 'unrecognized_keys') {
+        const keys = issue.keys.map((key) => (path ? `${path}.${key}` : key));
+        return `unknown key ${keys.map((k) => `"${k}"`).join(', ')}`;
+      }
+      return `${path || '(root)'}: ${issue.message}`;
+    });
+    throw new ConfigError(`${source}: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+export async function loadRunConfigFile(path: string): Promise<RunConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot read config file (${(error as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(
+      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message})`,
+    );
+  }
+  return parseRunConfig(raw, path);
+}
+
+/** Stable hash of any JSON value (object keys sorted), for config and input fingerprints. */
+export function stableHash(value: unknown): string {
+  return createHash('sha256').update(stableStringify(value)).digest('hex');
+}
+
+export function stableStringify(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+}

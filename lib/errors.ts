@@ -1,0 +1,43 @@
+/**
+ * Errors that name what is wrong with the input. A `DataValidationError` is never retried: the same
+ * bytes would fail the same way. Its message always carries the file, the line or column, and the rule.
+ */
+export interface DataLocation {
+  /** Object key or file name the bad value came from. */
+  file?: string;
+  /** 1-based line number in the file, header included. */
+  line?: number;
+  /** Column (field) name. */
+  column?: string;
+  /** The rule that was broken, as a short sentence. */
+  rule: string;
+}
+
+export class DataValidationError extends Error {
+  override readonly name = 'DataValidationError';
+  readonly location: DataLocation;
+
+  constructor(location: DataLocation, detail?: string) {
+    super(formatLocation(location) + (detail ? ` (${detail})` : ''));
+    this.location = location;
+  }
+}
+
+/** A configuration file or value that does not fit the schema. Also never retried. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function formatLocation(location: DataLocation): string {
+  const where = [
+    location.file,
+    location.line !== undefined ? `line ${location.line}` : undefined,
+    location.column !== undefined ? `column ${location.column}` : undefined,
+  ]
+    .filter((part) => part !== undefined)
+    .join(', ');
+  return where ? `${where}: ${location.rule}` : location.rule;
+}
+
+/** Error types that activities report as non-retryable Temporal failures. */
+export const NON_RETRYABLE_ERROR_TYPES = ['DataValidationError', 'ConfigError'] as const;

@@ -1,0 +1,91 @@
+/**
+ * The typed contract between the CLI, the workflows and the stage activities. Types only: workflow code
+ * imports this file, so it must stay free of runtime imports.
+ */
+import type { RunConfig } from './config';
+import type { StageName } from './dag';
+import type { DataLocation } from './errors';
+
+/** What a monthly run is asked to do. Holds no secrets: it is stored in Temporal history. */
+export interface RunInput {
+  dataset: string;
+  month: string;
+  config: RunConfig;
+  /** Assigned by the workflow when absent (from its start time and Temporal run id). */
+  runId?: string;
+  /** Stages to recompute even on a cache hit. */
+  force?: StageName[];
+}
+
+/** Identifies a run for every activity. */
+export interface RunRef {
+  dataset: string;
+  month: string;
+  runId: string;
+  workflowId: string;
+  /** Last instant of the month, ISO 8601 UTC. */
+  cutoff: string;
+  config: RunConfig;
+}
+
+export interface StageInput {
+  run: RunRef;
+  /** Results of the stages this stage depends on. */
+  upstream: Partial<Record<StageName, StageResult>>;
+  force: boolean;
+}
+
+/** What a stage activity returns: keys and small metrics only, never data. */
+export interface StageResult {
+  stage: StageName;
+  status: 'completed' | 'cached';
+  /** Output name -> s3:// URI. */
+  outputs: Record<string, string>;
+  /** Output name -> sha256 of the bytes; downstream cache keys are built from these. */
+  fingerprints: Record<string, string>;
+  metrics: Record<string, unknown>;
+  manifestUri: string;
+  cacheKey: string;
+  /** The run that computed the outputs (differs from the current run on a cache hit). */
+  computedByRunId: string;
+  durationMs: number;
+}
+
+export type StageStatus = 'pending' | 'running' | 'completed' | 'cached' | 'failed' | 'skipped';
+
+export interface StageError {
+  message: string;
+  type: string;
+  location?: DataLocation;
+}
+
+export interface StageSummary {
+  status: StageStatus;
+  durationMs: number;
+  outputs: Record<string, string>;
+  metrics: Record<string, unknown>;
+  startedAt?: string;
+  error?: StageError;
+  /** For cached stages: the run whose outputs were reused. */
+  computedByRunId?: string;
+}
+
+export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'TERMINATED' | 'TIMED_OUT';
+
+/** The run summary: `run --json`, `runs show --json` and runs/<dataset>/<month>/<runId>/run.json. */
+export interface RunSummary {
+  runId: string;
+  workflowId: string;
+  dataset: string;
+  month: string;
+  status: RunStatus;
+  cutoff: string;
+  configHash: string;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  stages: Record<string, StageSummary>;
+  reportUri?: string;
+  summaryUri: string;
+  error?: StageError;
+}

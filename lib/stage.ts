@@ -1,0 +1,231 @@
+/**
+ * The life of one stage activity, shared by every stage: compute the cache key, reuse a valid earlier
+ * result or compute, upload outputs, write the manifest last, and heartbeat throughout. Bad input
+ * becomes a non-retryable Temporal failure whose message names the file, line and rule.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { stableHash, type RunConfig } from './config';
+import type { StageName } from './dag';
+import { ConfigError, DataValidationError } from './errors';
+import { manifestKey, stagePrefix } from './layout';
+import {
+  computeCacheKey,
+  findCachedManifest,
+  writeCacheIndex,
+  type OutputEntry,
+  type StageManifest,
+} from './manifest';
+import { mapConcurrent, ObjectStore } from './objectStore';
+import type { RunRef, StageInput, StageResult } from './runTypes';
+import { CODE_VERSION } from './version';
+
+export interface StageOutputFile {
+  /** Local file written by compute. */
+  path: string;
+  rows?: number;
+}
+
+export interface StageContext {
+  run: RunRef;
+  upstream: StageInput['upstream'];
+  store: ObjectStore;
+  /** A fresh local directory, removed when the stage ends. */
+  scratchDir: string;
+  /** Download an upstream stage's output to scratch and return its local path. */
+  fetchUpstream(stage: StageName, output: string): Promise<string>;
+  /** Tell Temporal the stage is alive (also sent every few seconds automatically). */
+  heartbeat(detail?: unknown): void;
+  log(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface StageDefinition<M extends Record<string, unknown>> {
+  stage: StageName;
+  /** Bump when the stage's logic changes what it writes: invalidates cached outputs. */
+  version: number;
+  /** The config values the stage depends on (hashed into its cache key). */
+  configSection(config: RunConfig): unknown;
+  /** Fingerprints of what the stage reads. Default: its upstream outputs' sha256. */
+  fingerprintInputs?(ctx: StageContext): Promise<Record<string, string>>;
+  compute(ctx: StageContext): Promise<{ outputs: Record<string, StageOutputFile>; metrics: M }>;
+}
+
+const HEARTBEAT_INTERVAL_MS = 5_000;
+
+export function defineStageActivity<M extends Record<string, unknown>>(
+  definition: StageDefinition<M>,
+): (input: StageInput) => Promise<StageResult> {
+  const activity = async (input: StageInput): Promise<StageResult> => {
+    try {
+      return await runStage(definition, input);
+    } catch (error) {
+      throw toTemporalFailure(error);
+    }
+  };
+  Object.defineProperty(activity, 'name', { value: definition.stage });
+  return activity;
+}
+
+export async function runStage<M extends Record<string, unknown>>(
+  definition: StageDefinition<M>,
+  input: StageInput,
+  store: ObjectStore = ObjectStore.fromEnv(),
+): Promise<StageResult> {
+  const startedAt = new Date();
+  const { run } = input;
+  const scratchDir = await mkdtemp(join(tmpdir(), `custflow-${definition.stage}-`));
+  const activityContext = currentActivityContext();
+  const heartbeat = (detail?: unknown): void => activityContext?.heartbeat(detail);
+  const timer = setInterval(() => heartbeat({ stage: definition.stage, alive: true }), HEARTBEAT_INTERVAL_MS);
+  const ctx: StageContext = {
+    run,
+    upstream: input.upstream,
+    store,
+    scratchDir,
+    async fetchUpstream(stage, output) {
+      const result = input.upstream[stage];
+      const uri = result?.outputs[output];
+      if (!uri) throw new Error(`${definition.stage}: upstream ${stage} has no output "${output}"`);
+      const path = join(scratchDir, 'in', stage, basename(uri));
+      await store.getToFile(store.keyFromUri(uri), path);
+      return path;
+    },
+    heartbeat,
+    log(message, fields) {
+      const logger = activityContext?.log;
+      if (logger) logger.info(message, { stage: definition.stage, ...fields });
+    },
+  };
+  try {
+    const inputs = definition.fingerprintInputs
+      ? await definition.fingerprintInputs(ctx)
+      : upstreamFingerprints(input);
+    const configHash = stableHash(definition.configSection(run.config));
+    const cacheKey = computeCacheKey({
+      stage: definition.stage,
+      stageVersion: definition.version,
+      codeVersion: CODE_VERSION,
+      cutoff: run.cutoff,
+      configHash,
+      inputs,
+    });
+
+    if (!input.force) {
+      const cached = await findCachedManifest(store, {
+        dataset: run.dataset,
+        month: run.month,
+        stage: definition.stage,
+        cacheKey,
+      });
+      if (cached) return resultFromManifest(store, cached, 'cached', Date.now() - startedAt.getTime());
+    }
+
+    const { outputs, metrics } = await definition.compute(ctx);
+    const prefix = stagePrefix(run.dataset, run.month, run.runId, definition.stage);
+    const entries = await mapConcurrent(Object.entries(outputs), 4, async ([name, file]) => {
+      const key = prefix + basename(file.path);
+      const put = await store.putFile(key, file.path, contentTypeOf(file.path));
+      heartbeat({ stage: definition.stage, uploaded: name });
+      const entry: OutputEntry = {
+        key,
+        uri: store.uri(key),
+        sha256: put.sha256,
+        size: put.size,
+        rows: file.rows,
+      };
+      return [name, entry] as const;
+    });
+    const completedAt = new Date();
+    const manifest: StageManifest = {
+      stage: definition.stage,
+      stageVersion: definition.version,
+      codeVersion: CODE_VERSION,
+      dataset: run.dataset,
+      month: run.month,
+      runId: run.runId,
+      cutoff: run.cutoff,
+      cacheKey,
+      configHash,
+      inputs,
+      outputs: Object.fromEntries(entries),
+      metrics,
+      startedAt: startedAt.toISOString(),
+      completedAt: completedAt.toISOString(),
+      durationMs: completedAt.getTime() - startedAt.getTime(),
+    };
+    const key = manifestKey(run.dataset, run.month, run.runId, definition.stage);
+    await store.putJson(key, manifest); // the commit marker: written after every data file
+    await writeCacheIndex(store, manifest, key);
+    return resultFromManifest(store, manifest, 'completed', manifest.durationMs);
+  } finally {
+    clearInterval(timer);
+    await rm(scratchDir, { recursive: true, force: true });
+  }
+}
+
+function upstreamFingerprints(input: StageInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [stage, result] of Object.entries(input.upstream)) {
+    for (const [name, sha] of Object.entries(result?.fingerprints ?? {})) out[`${stage}/${name}`] = sha;
+  }
+  return out;
+}
+
+function resultFromManifest(
+  store: ObjectStore,
+  manifest: StageManifest,
+  status: StageResult['status'],
+  durationMs: number,
+): StageResult {
+  const outputs: Record<string, string> = {};
+  const fingerprints: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(manifest.outputs)) {
+    outputs[name] = entry.uri;
+    fingerprints[name] = entry.sha256;
+  }
+  return {
+    stage: manifest.stage as StageName,
+    status,
+    outputs,
+    fingerprints,
+    metrics: manifest.metrics,
+    manifestUri: store.uri(manifestKey(manifest.dataset, manifest.month, manifest.runId, manifest.stage)),
+    cacheKey: manifest.cacheKey,
+    computedByRunId: manifest.runId,
+    durationMs,
+  };
+}
+
+function currentActivityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined; // called outside a worker (benchmarks, direct tests)
+  }
+}
+
+function contentTypeOf(path: string): string {
+  if (path.endsWith('.json')) return 'application/json';
+  if (path.endsWith('.csv')) return 'text/csv';
+  if (path.endsWith('.html')) return 'text/html; charset=utf-8';
+  return 'application/octet-stream';
+}
+
+/** Bad data and bad config fail for good; everything else is retried by Temporal's policy. */
+export function toTemporalFailure(error: unknown): unknown {
+  if (error instanceof DataValidationError) {
+    return ApplicationFailure.create({
+      message: error.message,
+      type: error.name,
+      nonRetryable: true,
+      details: [error.location],
+    });
+  }
+  if (error instanceof ConfigError) {
+    return ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
+  }
+  return error;
+}

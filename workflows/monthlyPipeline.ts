@@ -1,0 +1,140 @@
+/**
+ * The monthly pipeline: dataset D as of the end of month M. Runs each stage of the DAG as soon as its
+ * inputs exist (independent branches in parallel), passes only object keys and small metrics between
+ * stages, and records the run summary. Deterministic orchestration only: all I/O is in activities.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  setHandler,
+  TimeoutFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type * as activities from '../activities';
+import { STAGE_NAMES, dependenciesOf, type StageName } from '../lib/dag';
+import type { DataLocation } from '../lib/errors';
+import { makeRunId } from '../lib/ids';
+import { monthCutoffIso } from '../lib/month';
+import type { RunInput, RunRef, RunSummary, StageError, StageInput, StageResult } from '../lib/runTypes';
+import { BOOKKEEPING_OPTIONS, STAGE_ACTIVITY_OPTIONS } from './options';
+import { progressQuery } from './queries';
+
+type StageActivity = (input: StageInput) => Promise<StageResult>;
+
+const bookkeeping = proxyActivities<typeof activities>(BOOKKEEPING_OPTIONS);
+const stageActivities = Object.fromEntries(
+  STAGE_NAMES.map((stage) => [
+    stage,
+    proxyActivities<typeof activities>(STAGE_ACTIVITY_OPTIONS[stage])[stage] as StageActivity,
+  ]),
+) as Record<StageName, StageActivity>;
+
+export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
+  const info = workflowInfo();
+  const runId = input.runId ?? makeRunId(info.startTime, info.firstExecutionRunId);
+  const run: RunRef = {
+    dataset: input.dataset,
+    month: input.month,
+    runId,
+    workflowId: info.workflowId,
+    cutoff: monthCutoffIso(input.month),
+    config: input.config,
+  };
+  const summary: RunSummary = {
+    runId,
+    workflowId: info.workflowId,
+    dataset: input.dataset,
+    month: input.month,
+    status: 'RUNNING',
+    cutoff: run.cutoff,
+    configHash: '', // filled in by recordRunStart, outside the sandbox (node:crypto)
+    startedAt: info.startTime.toISOString(),
+    stages: Object.fromEntries(
+      STAGE_NAMES.map((s) => [s, { status: 'pending', durationMs: 0, outputs: {}, metrics: {} }]),
+    ),
+    summaryUri: '',
+  };
+  setHandler(progressQuery, () => summary);
+  Object.assign(summary, await bookkeeping.recordRunStart(summary, input.config));
+
+  const force = new Set(input.force ?? []);
+  const results: Partial<Record<StageName, StageResult>> = {};
+  const started = new Map<StageName, Promise<boolean>>();
+
+  const runStage = (stage: StageName): Promise<boolean> => {
+    let promise = started.get(stage);
+    if (!promise) {
+      promise = (async () => {
+        const depsOk = await Promise.all(dependenciesOf(stage).map(runStage));
+        const entry = summary.stages[stage];
+        if (!depsOk.every(Boolean)) {
+          entry.status = 'skipped';
+          return false;
+        }
+        entry.status = 'running';
+        try {
+          const upstream = Object.fromEntries(dependenciesOf(stage).map((d) => [d, results[d]]));
+          const result = await stageActivities[stage]({ run, upstream, force: force.has(stage) });
+          results[stage] = result;
+          summary.stages[stage] = {
+            status: result.status,
+            durationMs: result.durationMs,
+            outputs: result.outputs,
+            metrics: result.metrics,
+            ...(result.status === 'cached' ? { computedByRunId: result.computedByRunId } : {}),
+          };
+          return true;
+        } catch (error) {
+          entry.status = 'failed';
+          entry.error = describeFailure(error);
+          return false;
+        }
+      })();
+      started.set(stage, promise);
+    }
+    return promise;
+  };
+
+  await Promise.all(STAGE_NAMES.map(runStage));
+  const failed = STAGE_NAMES.filter((s) => summary.stages[s].status === 'failed');
+  summary.status = failed.length === 0 ? 'COMPLETED' : 'FAILED';
+  if (failed.length > 0) {
+    const first = summary.stages[failed[0]].error;
+    summary.error = {
+      message: `stage ${failed[0]} failed: ${first?.message ?? 'unknown error'}`,
+      type: first?.type ?? 'StageFailed',
+      location: first?.location,
+    };
+  }
+  const final = await bookkeeping.recordRunEnd(summary);
+  Object.assign(summary, final);
+  if (summary.status === 'FAILED') {
+    // The workflow fails (visible as failed in Temporal) and carries the summary for the CLI.
+    throw ApplicationFailure.create({
+      message: summary.error?.message ?? 'run failed',
+      type: 'RunFailed',
+      nonRetryable: true,
+      details: [summary],
+    });
+  }
+  return summary;
+}
+
+function describeFailure(error: unknown): StageError {
+  if (error instanceof ActivityFailure) {
+    const cause = error.cause;
+    if (cause instanceof ApplicationFailure) {
+      const location = cause.details?.[0] as DataLocation | undefined;
+      return {
+        message: cause.message,
+        type: cause.type ?? 'ApplicationFailure',
+        ...(location ? { location } : {}),
+      };
+    }
+    if (cause instanceof TimeoutFailure)
+      return { message: `timed out (${cause.timeoutType})`, type: 'TimeoutFailure' };
+    return { message: cause?.message ?? error.message, type: cause?.name ?? 'ActivityFailure' };
+  }
+  return { message: error instanceof Error ? error.message : String(error), type: 'Error' };
+}
