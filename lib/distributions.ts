@@ -13,7 +13,8 @@ export const fCdf = (x: number, df1: number, df2: number): number => jStat.centr
 export const betaCdf = (x: number, a: number, b: number): number => jStat.beta.cdf(x, a, b);
 export const betaQuantile = (p: number, a: number, b: number): number => jStat.beta.inv(p, a, b);
 /** Gamma with shape k and scale theta (jstat's parameterisation). */
-export const gammaShapeScaleCdf = (x: number, shape: number, scale: number): number => jStat.gamma.cdf(x, shape, scale);
+export const gammaShapeScaleCdf = (x: number, shape: number, scale: number): number =>
+  jStat.gamma.cdf(x, shape, scale);
 export const logGamma = (x: number): number => jStat.gammaln(x);
 export const logBeta = (a: number, b: number): number => jStat.betaln(a, b);
 /** Regularized incomplete beta I_x(a, b). */

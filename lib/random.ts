@@ -185,7 +185,8 @@ function rotl(x: number, k: number): number {
 const logFactorialTable: number[] = [0];
 function logFactorial(n: number): number {
   if (n < 256) {
-    for (let i = logFactorialTable.length; i <= n; i++) logFactorialTable[i] = logFactorialTable[i - 1] + Math.log(i);
+    for (let i = logFactorialTable.length; i <= n; i++)
+      logFactorialTable[i] = logFactorialTable[i - 1] + Math.log(i);
     return logFactorialTable[n];
   }
   // Stirling series.
