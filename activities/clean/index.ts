@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { Duck, sqlString } from '../../lib/duck';
-import { defineStageActivity } from '../../lib/stage';
+import { defineStageActivity, type StageOutputFile } from '../../lib/stage';
 import { DEDUPE_COLUMNS, QUARANTINE_REASONS, quarantineReasonSql, type QuarantineReason } from './rules';
 
 export interface CleanMetrics extends Record<string, unknown> {
@@ -21,6 +21,20 @@ export interface CleanMetrics extends Record<string, unknown> {
   outlierBounds: { low: number; high: number };
   firstTs: string | null;
   lastTs: string | null;
+  /** Present when the dataset has events: the same accounting for them. */
+  events?: EventCleanMetrics;
+  assignments?: { inputRows: number; outputRows: number; afterCutoffRows: number; experiments: number };
+}
+
+export interface EventCleanMetrics {
+  inputRows: number;
+  outputRows: number;
+  quarantinedRows: number;
+  quarantinedByReason: Record<string, number>;
+  duplicateRows: number;
+  afterCutoffRows: number;
+  customers: number;
+  sessions: number;
 }
 
 export const clean = defineStageActivity<CleanMetrics>({
@@ -37,14 +51,24 @@ export const clean = defineStageActivity<CleanMetrics>({
         outlierIqrMultiplier: ctx.run.config.clean.outlierIqrMultiplier,
         outDir: ctx.scratchDir,
       });
-      return {
-        outputs: {
-          transactions: { path: result.paths.transactions, rows: result.metrics.outputRows },
-          quarantine: { path: result.paths.quarantine, rows: result.metrics.quarantinedRows },
-          duplicates: { path: result.paths.duplicates, rows: result.metrics.duplicateRows },
-        },
-        metrics: result.metrics,
+      const outputs: Record<string, StageOutputFile> = {
+        transactions: { path: result.paths.transactions, rows: result.metrics.outputRows },
+        quarantine: { path: result.paths.quarantine, rows: result.metrics.quarantinedRows },
+        duplicates: { path: result.paths.duplicates, rows: result.metrics.duplicateRows },
       };
+      const metrics: CleanMetrics = { ...result.metrics };
+      if (ctx.upstream.ingest?.outputs.events) {
+        const events = await cleanEvents(duck, { inputPath: await ctx.fetchUpstream('ingest', 'events'), cutoffIso: ctx.run.cutoff, outDir: ctx.scratchDir });
+        outputs.events = { path: events.paths.events, rows: events.metrics.outputRows };
+        outputs.eventsQuarantine = { path: events.paths.quarantine, rows: events.metrics.quarantinedRows + events.metrics.duplicateRows };
+        metrics.events = events.metrics;
+      }
+      if (ctx.upstream.ingest?.outputs.assignments) {
+        const assignments = await cleanAssignments(duck, { inputPath: await ctx.fetchUpstream('ingest', 'assignments'), cutoffIso: ctx.run.cutoff, outDir: ctx.scratchDir });
+        outputs.assignments = { path: assignments.path, rows: assignments.metrics.outputRows };
+        metrics.assignments = assignments.metrics;
+      }
+      return { outputs, metrics };
     } finally {
       duck.close();
     }
@@ -66,7 +90,7 @@ export async function cleanTransactions(
   metrics: CleanMetrics;
   paths: { transactions: string; quarantine: string; duplicates: string };
 }> {
-  const cutoff = `TIMESTAMP ${sqlString(options.cutoffIso.replace('T', ' ').replace('Z', ''))}`;
+  const cutoff = timestampLiteral(options.cutoffIso);
   const dedupeKey = DEDUPE_COLUMNS.join(', ');
   // Row order of the ingest output (file, line) is the tie-breaker everywhere: the first copy of a
   // duplicate is the one delivered first.
@@ -169,4 +193,77 @@ export async function cleanTransactions(
     );
   }
   return { metrics, paths };
+}
+
+const EVENT_REASONS = ['unparsable_timestamp', 'missing_customer_id', 'future_timestamp'] as const;
+
+/** Events: exact duplicates out, rows without a customer or a time quarantined, later rows set aside. */
+export async function cleanEvents(
+  duck: Duck,
+  options: { inputPath: string; cutoffIso: string; outDir: string },
+): Promise<{ metrics: EventCleanMetrics; paths: { events: string; quarantine: string } }> {
+  const cutoff = timestampLiteral(options.cutoffIso);
+  const key = 'customer_id, session_id, ts, ts_raw, event_type, product_id, category';
+  await duck.run(`CREATE TABLE events_in AS SELECT * EXCLUDE (file_row_number), file_row_number AS ordinal
+    FROM read_parquet(${sqlString(options.inputPath)}, file_row_number = true)`);
+  await duck.run(`CREATE TABLE events_first AS SELECT min(ordinal) AS ordinal FROM events_in GROUP BY ${key}`);
+  await duck.run(`CREATE TABLE events_classified AS SELECT e.*,
+      CASE
+        WHEN f.ordinal IS NULL THEN 'duplicate'
+        WHEN ts IS NOT NULL AND source_period_end IS NULL AND ts > ${cutoff} THEN 'after_cutoff'
+        WHEN ts IS NULL THEN 'unparsable_timestamp'
+        WHEN customer_id IS NULL THEN 'missing_customer_id'
+        WHEN source_period_end IS NOT NULL AND ts > source_period_end THEN 'future_timestamp'
+      END AS disposition
+    FROM events_in e LEFT JOIN events_first f ON e.ordinal = f.ordinal`);
+  const paths = { events: join(options.outDir, 'events.parquet'), quarantine: join(options.outDir, 'events_quarantine.parquet') };
+  await duck.toParquet(
+    `SELECT customer_id, session_id, ts, event_type, product_id, category, source_file, source_line
+     FROM events_classified WHERE disposition IS NULL ORDER BY ts, ordinal`,
+    paths.events,
+  );
+  await duck.toParquet(
+    `SELECT * EXCLUDE (disposition, ordinal), disposition AS reason FROM events_classified
+     WHERE disposition IS NOT NULL AND disposition <> 'after_cutoff' ORDER BY ordinal`,
+    paths.quarantine,
+  );
+  const counts = new Map(
+    (await duck.all<{ d: string | null; n: number }>(`SELECT disposition AS d, count(*)::INTEGER AS n FROM events_classified GROUP BY ALL`)).map((r) => [r.d ?? 'kept', r.n]),
+  );
+  const kept = await duck.one<{ customers: number; sessions: number }>(
+    `SELECT count(DISTINCT customer_id)::INTEGER AS customers, count(DISTINCT session_id)::INTEGER AS sessions FROM events_classified WHERE disposition IS NULL`,
+  );
+  const quarantinedByReason = Object.fromEntries(EVENT_REASONS.map((r) => [r, counts.get(r) ?? 0]));
+  const metrics: EventCleanMetrics = {
+    inputRows: [...counts.values()].reduce((a, b) => a + b, 0),
+    outputRows: counts.get('kept') ?? 0,
+    quarantinedRows: EVENT_REASONS.reduce((a, r) => a + (counts.get(r) ?? 0), 0),
+    quarantinedByReason,
+    duplicateRows: counts.get('duplicate') ?? 0,
+    afterCutoffRows: counts.get('after_cutoff') ?? 0,
+    ...kept,
+  };
+  return { metrics, paths };
+}
+
+/** Assignments made after the cutoff belong to later runs. */
+export async function cleanAssignments(
+  duck: Duck,
+  options: { inputPath: string; cutoffIso: string; outDir: string },
+): Promise<{ metrics: NonNullable<CleanMetrics['assignments']>; path: string }> {
+  const cutoff = timestampLiteral(options.cutoffIso);
+  const path = join(options.outDir, 'assignments.parquet');
+  await duck.run(`CREATE TABLE assignments_in AS SELECT * FROM read_parquet(${sqlString(options.inputPath)})`);
+  await duck.toParquet(`SELECT * FROM assignments_in WHERE assigned_at <= ${cutoff} ORDER BY experiment_id, customer_id`, path);
+  const metrics = await duck.one<{ inputRows: number; outputRows: number; afterCutoffRows: number; experiments: number }>(
+    `SELECT count(*)::INTEGER AS "inputRows", count(*) FILTER (WHERE assigned_at <= ${cutoff})::INTEGER AS "outputRows",
+            count(*) FILTER (WHERE assigned_at > ${cutoff})::INTEGER AS "afterCutoffRows",
+            count(DISTINCT experiment_id) FILTER (WHERE assigned_at <= ${cutoff})::INTEGER AS experiments
+     FROM assignments_in`,
+  );
+  return { metrics, path };
+}
+
+function timestampLiteral(iso: string): string {
+  return `TIMESTAMP ${sqlString(iso.replace('T', ' ').replace('Z', ''))}`;
 }

@@ -8,7 +8,7 @@
  */
 import { sqlString } from '../../lib/duck';
 
-export const INPUT_FORMATS = ['canonical', 'online-retail', 'cdnow'] as const;
+export const INPUT_FORMATS = ['canonical', 'online-retail', 'cdnow', 'retailrocket'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 export const TABLES = ['transactions', 'events', 'assignments'] as const;
@@ -17,6 +17,14 @@ export type TableName = (typeof TABLES)[number];
 export function isInputFormat(value: string): value is InputFormat {
   return (INPUT_FORMATS as readonly string[]).includes(value);
 }
+
+/** Which tables each format can hold. */
+export const FORMAT_TABLES: Record<InputFormat, readonly TableName[]> = {
+  canonical: TABLES,
+  'online-retail': ['transactions'],
+  cdnow: ['transactions'],
+  retailrocket: ['events'],
+};
 
 /** Canonical transaction columns: required ones must be in every canonical header. */
 export const CANONICAL_TRANSACTION_COLUMNS = {
@@ -65,7 +73,7 @@ const varcharColumns = (names: readonly string[]): string =>
   `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
 
 /** The raw scan of a group of CSV files into `table` (all VARCHAR, plus DuckDB's filename column). */
-function scanCsvSql(
+export function scanCsvSql(
   table: string,
   files: readonly LocalRawFile[],
   columns: readonly string[],
@@ -82,7 +90,7 @@ function scanCsvSql(
  * preserve_insertion_order): line = record index within the file + 1 for a header. This equals the
  * physical line number whenever no quoted field spans lines.
  */
-const lineSql = (header: boolean): string =>
+export const lineSql = (header: boolean): string =>
   `(r.rowid - min(r.rowid) OVER (PARTITION BY r.filename) + ${header ? 2 : 1})::BIGINT`;
 
 /** SQL statements (run in order) that leave table `staged_<name>` for a group of files of one format. */
@@ -133,6 +141,8 @@ export function stageTransactionsSql(
          FROM ${raw} r JOIN ${fileMapSql(files)} ON r.filename = m.path
          WHERE NOT (r.line = 1 AND parts[1] = 'customer_id') AND trim(text) <> ''`,
       ];
+    case 'retailrocket':
+      throw new Error('retailrocket files hold events, not transactions');
     case 'canonical': {
       const columns = canonicalColumns ?? [];
       const has = (c: string): boolean => columns.includes(c);

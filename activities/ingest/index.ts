@@ -9,9 +9,10 @@ import { Duck } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
 import { monthCutoffMs } from '../../lib/month';
 import { mapConcurrent } from '../../lib/objectStore';
-import { defineStageActivity, type StageContext } from '../../lib/stage';
-import type { LocalRawFile } from './formats';
+import { defineStageActivity, type StageContext, type StageOutputFile } from '../../lib/stage';
+import type { LocalRawFile, TableName } from './formats';
 import { parseTransactionFiles } from './parse';
+import { parseAssignmentFiles, parseEventFiles } from './sideTables';
 import { selectRawScope, type ScopedRawFile } from './scope';
 
 export interface IngestMetrics extends Record<string, unknown> {
@@ -21,6 +22,8 @@ export interface IngestMetrics extends Record<string, unknown> {
   rawRows: number;
   rowsByFormat: Record<string, number>;
   outputRows: number;
+  eventRows: number;
+  assignmentRows: number;
 }
 
 async function listScope(ctx: StageContext) {
@@ -38,39 +41,49 @@ export const ingest = defineStageActivity<IngestMetrics>({
   },
   async compute(ctx) {
     const { inScope, afterCutoff } = await listScope(ctx);
-    const transactionFiles = inScope.filter((f) => f.table === 'transactions');
-    if (transactionFiles.length === 0) {
+    if (!inScope.some((f) => f.table === 'transactions')) {
       throw new DataValidationError({
         file: `raw/${ctx.run.dataset}/`,
         rule: `no transaction files on or before the cutoff ${ctx.run.cutoff}; load some with \`custflow data load --dataset ${ctx.run.dataset} ...\``,
       });
     }
-    const local = await mapConcurrent(
-      transactionFiles,
-      ctx.run.config.ingest.downloadConcurrency,
-      async (file, i) => {
-        const path = join(ctx.scratchDir, 'raw', file.key);
-        await ctx.store.getToFile(file.key, path);
-        if (i % 50 === 0) ctx.heartbeat({ downloaded: i });
-        return { file, local: toLocal(file, path, i) };
-      },
-    );
+    const local = await mapConcurrent(inScope, ctx.run.config.ingest.downloadConcurrency, async (file, i) => {
+      const path = join(ctx.scratchDir, 'raw', file.key);
+      await ctx.store.getToFile(file.key, path);
+      if (i % 50 === 0) ctx.heartbeat({ downloaded: i });
+      return { file, local: toLocal(file, path, i) };
+    });
+    const ofTable = (table: TableName) => local.filter((f) => f.file.table === table);
 
     const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
     try {
-      const outPath = join(ctx.scratchDir, 'transactions.parquet');
-      const { rowsByFormat, rows } = await parseTransactionFiles(duck, local, outPath, (detail) =>
-        ctx.heartbeat(detail),
-      );
+      const outputs: Record<string, StageOutputFile> = {};
+      const transactionsPath = join(ctx.scratchDir, 'transactions.parquet');
+      const transactions = await parseTransactionFiles(duck, ofTable('transactions'), transactionsPath, (detail) => ctx.heartbeat(detail));
+      outputs.transactions = { path: transactionsPath, rows: transactions.rows };
+      let events: { rows: number; rowsByFormat: Record<string, number> } | undefined;
+      if (ofTable('events').length > 0) {
+        const path = join(ctx.scratchDir, 'events.parquet');
+        events = await parseEventFiles(duck, ofTable('events'), path);
+        outputs.events = { path, rows: events.rows };
+      }
+      let assignments: { rows: number } | undefined;
+      if (ofTable('assignments').length > 0) {
+        const path = join(ctx.scratchDir, 'assignments.parquet');
+        assignments = await parseAssignmentFiles(duck, ofTable('assignments'), path);
+        outputs.assignments = { path, rows: assignments.rows };
+      }
       return {
-        outputs: { transactions: { path: outPath, rows } },
+        outputs,
         metrics: {
-          files: transactionFiles.length,
+          files: inScope.length,
           filesAfterCutoff: afterCutoff.length,
-          bytes: transactionFiles.reduce((a, f) => a + f.size, 0),
-          rawRows: rows,
-          rowsByFormat,
-          outputRows: rows, // ingest quarantines nothing: every parsed row goes on to clean
+          bytes: inScope.reduce((a, f) => a + f.size, 0),
+          rawRows: transactions.rows,
+          rowsByFormat: transactions.rowsByFormat,
+          outputRows: transactions.rows, // ingest quarantines nothing: every parsed row goes on to clean
+          eventRows: events?.rows ?? 0,
+          assignmentRows: assignments?.rows ?? 0,
         },
       };
     } finally {

@@ -14,6 +14,7 @@ import {
   type LocalRawFile,
 } from './formats';
 import { readFirstLine, splitCsvHeader } from './headers';
+import { checkHeader } from './sideTables';
 
 export interface RawFileToParse {
   file: { key: string; format: InputFormat };
@@ -103,23 +104,7 @@ async function groupByLayout(files: readonly RawFileToParse[]): Promise<FileGrou
 }
 
 function checkCanonicalHeader(file: string, columns: readonly string[]): void {
-  const known = new Set<string>([
-    ...CANONICAL_TRANSACTION_COLUMNS.required,
-    ...CANONICAL_TRANSACTION_COLUMNS.optional,
-  ]);
-  const missing = CANONICAL_TRANSACTION_COLUMNS.required.filter((c) => !columns.includes(c));
-  const unknown = columns.filter((c) => !known.has(c));
-  if (missing.length > 0 || unknown.length > 0) {
-    const parts = [
-      missing.length ? `missing required column(s) ${missing.join(', ')}` : '',
-      unknown.length ? `unknown column(s) ${unknown.join(', ')}` : '',
-    ].filter(Boolean);
-    throw new DataValidationError({
-      file,
-      line: 1,
-      rule: `canonical transactions header: ${parts.join('; ')}`,
-    });
-  }
+  checkHeader(file, columns, CANONICAL_TRANSACTION_COLUMNS, 'transactions');
 }
 
 async function parquetColumns(files: readonly LocalRawFile[]): Promise<string[]> {

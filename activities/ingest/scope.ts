@@ -6,7 +6,7 @@
  */
 import { DataValidationError } from '../../lib/errors';
 import type { StoredObject } from '../../lib/objectStore';
-import { isInputFormat, TABLES, type InputFormat, type TableName } from './formats';
+import { FORMAT_TABLES, isInputFormat, TABLES, type InputFormat, type TableName } from './formats';
 
 export interface ScopedRawFile extends StoredObject {
   format: InputFormat;
@@ -46,8 +46,11 @@ export function selectRawScope(
     if (!isInputFormat(format) || !(TABLES as readonly string[]).includes(table) || rest.length === 0) {
       throw new DataValidationError({
         file: object.key,
-        rule: `raw files must live at raw/<dataset>/<format>/<table>/<name> with format one of canonical, online-retail, cdnow and table one of ${TABLES.join(', ')}`,
+        rule: `raw files must live at raw/<dataset>/<format>/<table>/<name> with format one of ${Object.keys(FORMAT_TABLES).join(', ')} and table one of ${TABLES.join(', ')}`,
       });
+    }
+    if (!FORMAT_TABLES[format].includes(table as TableName)) {
+      throw new DataValidationError({ file: object.key, rule: `format ${format} holds ${FORMAT_TABLES[format].join(', ')}, not ${table}` });
     }
     const period = filePeriod(rest.join('/'));
     const file: ScopedRawFile = {

@@ -1,0 +1,71 @@
+/** `custflow data load`: deliver files into raw/<dataset>/<format>/<table>/ as they are. */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { FORMAT_TABLES, isInputFormat, INPUT_FORMATS, TABLES, type TableName } from '../../activities/ingest/formats';
+import { assertDatasetName } from '../../lib/layout';
+import { mapConcurrent, ObjectStore } from '../../lib/objectStore';
+
+export interface LoadOptions {
+  dataset: string;
+  format: string;
+  table: string;
+  from: string;
+}
+
+export interface LoadResult {
+  dataset: string;
+  format: string;
+  table: TableName;
+  files: number;
+  bytes: number;
+  prefix: string;
+}
+
+const LOADABLE = /\.(csv|csv\.gz|txt|txt\.gz|parquet)$/i;
+
+export async function loadData(options: LoadOptions, store = ObjectStore.fromEnv()): Promise<LoadResult> {
+  assertDatasetName(options.dataset);
+  if (!isInputFormat(options.format))
+    throw new Error(`--format must be one of ${INPUT_FORMATS.join(', ')} (got "${options.format}")`);
+  if (!(TABLES as readonly string[]).includes(options.table))
+    throw new Error(`--table must be one of ${TABLES.join(', ')} (got "${options.table}")`);
+  if (options.format !== 'canonical' && options.table !== 'transactions') {
+    throw new Error(
+      `format ${options.format} holds transactions only; events and assignments use --format canonical`,
+    );
+  }
+  const files = await listFiles(options.from);
+  if (files.length === 0) throw new Error(`${options.from}: no .csv, .csv.gz, .txt or .parquet files found`);
+  const prefix = `raw/${options.dataset}/${options.format}/${options.table}/`;
+  await store.ensureBucket();
+  const sizes = await mapConcurrent(files, 16, async (file) => {
+    const put = await store.putFile(prefix + file.relative, file.path, 'application/octet-stream');
+    return put.size;
+  });
+  return {
+    dataset: options.dataset,
+    format: options.format,
+    table: options.table as TableName,
+    files: files.length,
+    bytes: sizes.reduce((a, b) => a + b, 0),
+    prefix: store.uri(prefix),
+  };
+}
+
+async function listFiles(from: string): Promise<{ path: string; relative: string }[]> {
+  const info = await stat(from).catch(() => undefined);
+  if (!info) throw new Error(`${from}: no such file or directory`);
+  if (info.isFile()) return [{ path: from, relative: basename(from) }];
+  const out: { path: string; relative: string }[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (LOADABLE.test(entry.name)) out.push({ path, relative: relative(from, path) });
+    }
+  };
+  await walk(from);
+  return out;
+}
