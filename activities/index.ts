@@ -2,3 +2,4 @@
 export { ingest } from './ingest';
 export { clean } from './clean';
 export { recordRunStart, recordRunEnd } from './run';
+export { completedRuns, datasetExtent } from './run';

@@ -8,6 +8,12 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { churnSection } from '../activities/churn/config';
+import { clvSection } from '../activities/clv/config';
+import { experimentSection } from '../activities/experiment/config';
+import { featuresSection } from '../activities/features/config';
+import { forecastSection } from '../activities/forecast/config';
+import { segmentSection } from '../activities/segment/config';
 
 const cleanSection = z
   .object({
@@ -31,6 +37,12 @@ export const runConfigSchema = z
     seed: z.number().int().min(0).default(42),
     ingest: ingestSection.default(() => ingestSection.parse({})),
     clean: cleanSection.default(() => cleanSection.parse({})),
+    features: featuresSection.default(() => featuresSection.parse({})),
+    segment: segmentSection.default(() => segmentSection.parse({})),
+    clv: clvSection.default(() => clvSection.parse({})),
+    churn: churnSection.default(() => churnSection.parse({})),
+    forecast: forecastSection.default(() => forecastSection.parse({})),
+    experiment: experimentSection.default(() => experimentSection.parse({})),
   })
   .strict();
 

@@ -5,7 +5,20 @@
 export const STAGE_GRAPH = {
   ingest: [],
   clean: ['ingest'],
+  features: ['clean'],
+  segment: ['features'],
+  clv: ['clean'],
+  churn: ['clean', 'features'],
+  forecast: ['features'],
+  experiment: ['clean', 'segment', 'clv', 'churn'],
+  report: ['ingest', 'clean', 'features', 'segment', 'clv', 'churn', 'forecast', 'experiment'],
 } as const satisfies Record<string, readonly string[]>;
+
+/**
+ * Stages that run once their dependencies have finished, whether they succeeded or not, and work with
+ * what is there: the report says which parts are missing and why.
+ */
+export const RUNS_AFTER_FAILURES: ReadonlySet<string> = new Set(['report']);
 
 export type StageName = keyof typeof STAGE_GRAPH;
 

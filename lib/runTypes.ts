@@ -15,6 +15,21 @@ export interface RunInput {
   runId?: string;
   /** Stages to recompute even on a cache hit. */
   force?: StageName[];
+  /** Set by `custflow replay`: the run this one replays, and the attempts before it (oldest first). */
+  replayOf?: string;
+  attempts?: AttemptRecord[];
+  /** Stage results to use as they are (a replay from a later stage pins the replayed run's upstream outputs). */
+  reuse?: Partial<Record<StageName, StageResult>>;
+}
+
+/** One earlier attempt at the same work, kept in the summary of every replay. */
+export interface AttemptRecord {
+  runId: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt?: string;
+  failedStage?: string;
+  error?: string;
 }
 
 /** Identifies a run for every activity. */
@@ -34,6 +49,9 @@ export interface StageInput {
   upstream: Partial<Record<StageName, StageResult>>;
   force: boolean;
 }
+
+/** Every stage of the DAG as an activity: the worker's activities must include all of them. */
+export type StageActivities = { [S in StageName]: (input: StageInput) => Promise<StageResult> };
 
 /** What a stage activity returns: keys and small metrics only, never data. */
 export interface StageResult {
@@ -68,6 +86,7 @@ export interface StageSummary {
   error?: StageError;
   /** For cached stages: the run whose outputs were reused. */
   computedByRunId?: string;
+  manifestUri?: string;
 }
 
 export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'TERMINATED' | 'TIMED_OUT';
@@ -88,4 +107,7 @@ export interface RunSummary {
   reportUri?: string;
   summaryUri: string;
   error?: StageError;
+  replayOf?: string;
+  /** Earlier attempts (replays of failed or changed runs), oldest first. */
+  attempts?: AttemptRecord[];
 }

@@ -174,7 +174,8 @@ function upstreamFingerprints(input: StageInput): Record<string, string> {
   return out;
 }
 
-function resultFromManifest(
+/** The StageResult a manifest describes (for cache hits and pinned replays). */
+export function resultFromManifest(
   store: ObjectStore,
   manifest: StageManifest,
   status: StageResult['status'],

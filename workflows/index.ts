@@ -1,3 +1,5 @@
 /** The workflows a worker registers (this file is the worker's workflowsPath). */
 export { monthlyPipeline } from './monthlyPipeline';
-export { progressQuery } from './queries';
+export { backfill } from './backfill';
+export { scheduledMonthlyRun } from './scheduledRun';
+export { progressQuery, backfillProgressQuery } from './queries';

@@ -12,23 +12,20 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import { STAGE_NAMES, dependenciesOf, type StageName } from '../lib/dag';
+import { RUNS_AFTER_FAILURES, STAGE_NAMES, dependenciesOf, type StageName } from '../lib/dag';
 import type { DataLocation } from '../lib/errors';
 import { makeRunId } from '../lib/ids';
 import { monthCutoffIso } from '../lib/month';
-import type { RunInput, RunRef, RunSummary, StageError, StageInput, StageResult } from '../lib/runTypes';
+import type { RunInput, RunRef, RunSummary, StageActivities, StageError, StageResult } from '../lib/runTypes';
 import { BOOKKEEPING_OPTIONS, STAGE_ACTIVITY_OPTIONS } from './options';
 import { progressQuery } from './queries';
 
-type StageActivity = (input: StageInput) => Promise<StageResult>;
-
 const bookkeeping = proxyActivities<typeof activities>(BOOKKEEPING_OPTIONS);
-const stageActivities = Object.fromEntries(
-  STAGE_NAMES.map((stage) => [
-    stage,
-    proxyActivities<typeof activities>(STAGE_ACTIVITY_OPTIONS[stage])[stage] as StageActivity,
-  ]),
-) as Record<StageName, StageActivity>;
+/** Each stage proxied with its own timeouts and retry policy. */
+const stageActivities = {} as StageActivities;
+for (const stage of STAGE_NAMES) {
+  stageActivities[stage] = proxyActivities<StageActivities>(STAGE_ACTIVITY_OPTIONS[stage])[stage];
+}
 
 export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   const info = workflowInfo();
@@ -50,6 +47,7 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
     cutoff: run.cutoff,
     configHash: '', // filled in by recordRunStart, outside the sandbox (node:crypto)
     startedAt: info.startTime.toISOString(),
+    ...(input.replayOf ? { replayOf: input.replayOf, attempts: input.attempts ?? [] } : {}),
     stages: Object.fromEntries(
       STAGE_NAMES.map((s) => [s, { status: 'pending', durationMs: 0, outputs: {}, metrics: {} }]),
     ),
@@ -68,13 +66,26 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
       promise = (async () => {
         const depsOk = await Promise.all(dependenciesOf(stage).map(runStage));
         const entry = summary.stages[stage];
-        if (!depsOk.every(Boolean)) {
+        if (!depsOk.every(Boolean) && !RUNS_AFTER_FAILURES.has(stage)) {
           entry.status = 'skipped';
           return false;
         }
+        const pinned = input.reuse?.[stage];
+        if (pinned) {
+          results[stage] = pinned;
+          summary.stages[stage] = {
+            status: 'cached',
+            durationMs: 0,
+            outputs: pinned.outputs,
+            metrics: pinned.metrics,
+            computedByRunId: pinned.computedByRunId,
+            manifestUri: pinned.manifestUri,
+          };
+          return true;
+        }
         entry.status = 'running';
         try {
-          const upstream = Object.fromEntries(dependenciesOf(stage).map((d) => [d, results[d]]));
+          const upstream = Object.fromEntries(dependenciesOf(stage).flatMap((d) => (results[d] ? [[d, results[d]]] : [])));
           const result = await stageActivities[stage]({ run, upstream, force: force.has(stage) });
           results[stage] = result;
           summary.stages[stage] = {
@@ -82,6 +93,7 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
             durationMs: result.durationMs,
             outputs: result.outputs,
             metrics: result.metrics,
+            manifestUri: result.manifestUri,
             ...(result.status === 'cached' ? { computedByRunId: result.computedByRunId } : {}),
           };
           return true;

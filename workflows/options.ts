@@ -21,8 +21,15 @@ const base: ActivityOptions = {
 };
 
 export const STAGE_ACTIVITY_OPTIONS: Record<StageName, ActivityOptions> = {
-  ingest: { ...base, startToCloseTimeout: '30 minutes' },
-  clean: { ...base, startToCloseTimeout: '30 minutes' },
+  ingest: base,
+  clean: base,
+  features: base,
+  segment: { ...base, startToCloseTimeout: '1 hour' },
+  clv: base,
+  churn: { ...base, startToCloseTimeout: '1 hour' },
+  forecast: base,
+  experiment: base,
+  report: { ...base, startToCloseTimeout: '15 minutes' },
 };
 
 export const BOOKKEEPING_OPTIONS: ActivityOptions = {

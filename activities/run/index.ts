@@ -1,11 +1,15 @@
 /**
- * Run bookkeeping: the run summary (run.json) at start and at the end, and the runId index that lets
- * `custflow runs show RUN_ID` find a run without knowing its dataset and month.
+ * Run bookkeeping: the run summary (run.json) at start and at the end, the config the run used, the
+ * runId index that lets `custflow runs show RUN_ID` find a run, and the latest completed run per month
+ * (what backfill skips). Also the dataset facts backfill checks months against.
  */
 import { stableHash, type RunConfig } from '../../lib/config';
-import { ObjectStore } from '../../lib/objectStore';
-import { runIndexKey, runSummaryKey } from '../../lib/layout';
+import { Duck, sqlString } from '../../lib/duck';
+import { latestCompletedKey, runConfigKey, runIndexKey, runSummaryKey } from '../../lib/layout';
+import { monthOf } from '../../lib/month';
+import { ObjectStore, mapConcurrent } from '../../lib/objectStore';
 import type { RunSummary } from '../../lib/runTypes';
+import { filePeriod } from '../ingest/scope';
 
 export interface RunIndexEntry {
   runId: string;
@@ -15,15 +19,11 @@ export interface RunIndexEntry {
   summaryKey: string;
 }
 
-/** Writes the index entry and the RUNNING summary; returns the summary with its config hash and URI. */
+/** Writes the index entry, the config and the RUNNING summary; returns the summary with its config hash and URI. */
 export async function recordRunStart(initial: RunSummary, config: RunConfig): Promise<RunSummary> {
   const store = ObjectStore.fromEnv();
   const summaryKey = runSummaryKey(initial.dataset, initial.month, initial.runId);
-  const summary: RunSummary = {
-    ...initial,
-    summaryUri: store.uri(summaryKey),
-    configHash: stableHash(config).slice(0, 16),
-  };
+  const summary: RunSummary = { ...initial, summaryUri: store.uri(summaryKey), configHash: stableHash(config).slice(0, 16) };
   const entry: RunIndexEntry = {
     runId: summary.runId,
     dataset: summary.dataset,
@@ -31,6 +31,7 @@ export async function recordRunStart(initial: RunSummary, config: RunConfig): Pr
     workflowId: summary.workflowId,
     summaryKey,
   };
+  await store.putJson(runConfigKey(summary.dataset, summary.month, summary.runId), config);
   await store.putJson(runIndexKey(summary.runId), entry);
   await store.putJson(summaryKey, summary);
   return summary;
@@ -46,5 +47,73 @@ export async function recordRunEnd(summary: RunSummary): Promise<RunSummary> {
     durationMs: finishedAt.getTime() - Date.parse(summary.startedAt),
   };
   await store.putJson(runSummaryKey(summary.dataset, summary.month, summary.runId), final);
+  if (final.status === 'COMPLETED') {
+    await store.putJson(latestCompletedKey(summary.dataset, summary.month), { runId: final.runId, finishedAt: final.finishedAt });
+  }
   return final;
+}
+
+/** For each month, the latest completed run, if any. */
+export async function completedRuns(dataset: string, months: string[]): Promise<Record<string, string | null>> {
+  const store = ObjectStore.fromEnv();
+  const found = await mapConcurrent(months, 8, async (month) => {
+    const latest = await store.tryGetJson<{ runId: string }>(latestCompletedKey(dataset, month));
+    return [month, latest?.runId ?? null] as const;
+  });
+  return Object.fromEntries(found);
+}
+
+export interface DatasetExtent {
+  /** First month with transactions, or null when the dataset has none. */
+  firstMonth: string | null;
+  lastMonth: string | null;
+  files: number;
+}
+
+/**
+ * The months a dataset's transactions cover: from dated file names, and for undated files (a single
+ * history file) from the timestamps inside them.
+ */
+export async function datasetExtent(dataset: string): Promise<DatasetExtent> {
+  const store = ObjectStore.fromEnv();
+  const objects = (await store.list(`raw/${dataset}/`)).filter((o) => o.key.split('/')[3] === 'transactions');
+  let first = Infinity;
+  let last = -Infinity;
+  const undated = [];
+  for (const object of objects) {
+    const period = filePeriod(object.key);
+    if (period) {
+      first = Math.min(first, period.startMs);
+      last = Math.max(last, period.startMs);
+    } else undated.push(object);
+  }
+  if (undated.length > 0) {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { parseTransactionFiles } = await import('../ingest/parse');
+    const dir = await mkdtemp(join(tmpdir(), 'custflow-extent-'));
+    const duck = await Duck.open();
+    try {
+      const files = await mapConcurrent(undated, 8, async (object, index) => {
+        const path = join(dir, object.key);
+        await store.getToFile(object.key, path);
+        const format = object.key.split('/')[2] as 'canonical' | 'online-retail' | 'cdnow';
+        return { file: { key: object.key, format }, local: { key: object.key, path, index } };
+      });
+      const out = join(dir, 'extent.parquet');
+      await parseTransactionFiles(duck, files, out);
+      const range = await duck.one<{ lo: Date | null; hi: Date | null }>(`SELECT min(ts) AS lo, max(ts) AS hi FROM read_parquet(${sqlString(out)})`);
+      if (range.lo) first = Math.min(first, range.lo.getTime());
+      if (range.hi) last = Math.max(last, range.hi.getTime());
+    } finally {
+      duck.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return {
+    firstMonth: Number.isFinite(first) ? monthOf(first) : null,
+    lastMonth: Number.isFinite(last) ? monthOf(last) : null,
+    files: objects.length,
+  };
 }

@@ -1,0 +1,93 @@
+/**
+ * Schema of the `experiment` section of the run configuration (validated with zod; unknown keys are errors),
+ * for lib/config.ts to include as `experiment: experimentSection.default(() => experimentSection.parse({}))`.
+ * Value rules that need the data (segment names, beta mean/sd compatibility) are checked again by the code.
+ */
+import { z } from 'zod';
+import type { Policy } from './policySimulation';
+
+const upliftDistribution = z.discriminatedUnion('dist', [
+  z.object({ dist: z.literal('fixed'), value: z.number().min(-1) }).strict(),
+  z
+    .object({
+      dist: z.literal('normal'),
+      mean: z.number(),
+      sd: z.number().positive(),
+      min: z.number().min(-1).optional(),
+      max: z.number().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      dist: z.literal('beta'),
+      mean: z.number(),
+      sd: z.number().positive(),
+      min: z.number().min(-1).optional(),
+      max: z.number().optional(),
+    })
+    .strict(),
+  z.object({ dist: z.literal('uniform'), min: z.number().min(-1), max: z.number() }).strict(),
+]);
+
+const targetRule = z
+  .object({
+    segments: z.array(z.string().min(1)).optional(),
+    minChurnProbability: z.number().min(0).max(1).optional(),
+    maxChurnProbability: z.number().min(0).max(1).optional(),
+    minClv: z.number().optional(),
+    maxClv: z.number().optional(),
+    topN: z.number().int().min(0).optional(),
+    rankBy: z.enum(['clv', 'churnProbability', 'valueAtRisk']).optional(),
+  })
+  .strict();
+
+/** One policy to simulate (see policySimulation.ts for the model). */
+export const policySchema = z
+  .object({
+    name: z.string().min(1),
+    target: targetRule.optional(),
+    upliftConversion: upliftDistribution,
+    upliftSpend: upliftDistribution.optional(),
+    costPerContact: z.number().min(0),
+    goal: z
+      .object({ extraOrders: z.number().optional(), incrementalRevenue: z.number().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** The `experiment` config section. */
+export const experimentSection = z
+  .object({
+    /** Significance level of tests and 1 - level of intervals. */
+    alpha: z.number().gt(0).lt(1).default(0.05),
+    /** Power for minimum detectable effects. */
+    power: z.number().gt(0).lt(1).default(0.8),
+    /** SRM p-value below which an experiment is flagged. */
+    srmThreshold: z.number().gt(0).lt(1).default(0.001),
+    /** Planned traffic weights per experiment id and variant (default equal split). */
+    plannedSplits: z.record(z.string(), z.record(z.string(), z.number().positive())).default({}),
+    /** Relative lift experiments were designed to detect (reports power at it). */
+    plannedRelativeLift: z.number().optional(),
+    /** Smallest arm within a segment that gets its own test. */
+    minSegmentArmSize: z.number().int().min(2).default(30),
+    /** Policies to simulate; names must be unique. */
+    policies: z
+      .array(policySchema)
+      .default([])
+      .refine((list) => new Set(list.map((p) => p.name)).size === list.length, {
+        message: 'policy names must be unique',
+      }),
+    /** Monte Carlo simulations per policy. */
+    simulations: z.number().int().min(1).max(1_000_000).default(10_000),
+    /** Probability bins of the binned simulation. */
+    bins: z.number().int().min(1).max(100_000).default(128),
+    method: z.enum(['binned', 'perCustomer']).default('binned'),
+  })
+  .strict();
+
+export type ExperimentConfig = z.infer<typeof experimentSection>;
+
+// Compile-time check that a parsed policy is what simulatePolicies takes.
+const _policyCompatible = (policy: z.infer<typeof policySchema>): Policy => policy;
+void _policyCompatible;

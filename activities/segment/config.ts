@@ -1,0 +1,23 @@
+/** The `segment` config section. */
+import { z } from 'zod';
+
+export const segmentSection = z
+  .object({
+    method: z.enum(['kmeans', 'gmm']).default('kmeans'),
+    /** Inclusive range of k searched; chosen by silhouette. */
+    kRange: z
+      .tuple([z.number().int().min(2), z.number().int().min(2)])
+      .default([2, 8])
+      .refine(([lo, hi]) => lo <= hi, { message: 'kRange must be [min, max] with min <= max' }),
+    /** k-means++ restarts per k (lowest inertia kept). */
+    restarts: z.number().int().min(1).max(100).default(4),
+    /** Customers sampled for the silhouette when there are more. */
+    silhouetteSampleSize: z.number().int().min(100).default(5000),
+    /** Seed of the segment stage (defaults to the run seed). */
+    seed: z.number().int().min(0).optional(),
+    /** Feature columns to cluster on (default: the behavioural features of the dictionary). */
+    features: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+export type SegmentConfig = z.infer<typeof segmentSection>;

@@ -1,0 +1,87 @@
+/** `custflow backfill`: many months, at most N at once, as one Temporal workflow with child runs. */
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { parseRunConfig, loadRunConfigFile } from '../../lib/config';
+import { STAGE_NAMES, isStageName, type StageName } from '../../lib/dag';
+import { temporalSettings } from '../../lib/env';
+import { assertDatasetName } from '../../lib/layout';
+import { monthOf, parseMonth } from '../../lib/month';
+import { workflowUiLink } from '../../lib/temporal';
+import type { backfill, BackfillResult } from '../../workflows/backfill';
+import { backfillProgressQuery } from '../../workflows/queries';
+import { info } from './output';
+
+export interface BackfillOptions {
+  dataset: string;
+  from: string;
+  to: string;
+  concurrency: number;
+  configPath?: string;
+  /** Re-run months that already completed; with stage names, force those stages too. */
+  force?: string[] | boolean;
+}
+
+export async function startBackfill(client: Client, options: BackfillOptions): Promise<{ workflowId: string; runId: string; uiLink?: string }> {
+  assertDatasetName(options.dataset);
+  parseMonth(options.from);
+  parseMonth(options.to);
+  if (options.from > options.to) throw new Error(`--from ${options.from} is after --to ${options.to}`);
+  const now = monthOf(Date.now());
+  if (options.to > now) throw new Error(`cannot backfill ${options.to}: the month has not ended yet (it is ${now} now)`);
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error('--concurrency must be a whole number >= 1');
+  const config = options.configPath ? await loadRunConfigFile(options.configPath) : parseRunConfig({});
+  const forceStages = Array.isArray(options.force) ? options.force.flatMap((s) => (s === 'all' ? STAGE_NAMES : [s])) : [];
+  const unknown = forceStages.filter((s) => !isStageName(s));
+  if (unknown.length) throw new Error(`--force: unknown stage(s) ${unknown.join(', ')}`);
+  const workflowId = `custflow-backfill-${options.dataset}-${options.from}-${options.to}`;
+  const settings = temporalSettings();
+  const handle = await client.workflow.start<typeof backfill>('backfill', {
+    taskQueue: settings.taskQueue,
+    workflowId,
+    args: [
+      {
+        dataset: options.dataset,
+        from: options.from,
+        to: options.to,
+        concurrency: options.concurrency,
+        config,
+        rerunCompleted: options.force !== undefined && options.force !== false,
+        force: forceStages as StageName[],
+      },
+    ],
+    workflowIdConflictPolicy: 'FAIL',
+  });
+  return { workflowId, runId: handle.firstExecutionRunId, uiLink: workflowUiLink(settings, workflowId, handle.firstExecutionRunId) };
+}
+
+export async function waitForBackfill(client: Client, workflowId: string, options: { quiet?: boolean } = {}): Promise<BackfillResult> {
+  const handle = client.workflow.getHandle(workflowId);
+  const seen = new Map<string, string>();
+  let done = false;
+  const poll = async (): Promise<void> => {
+    while (!done) {
+      try {
+        const progress = await handle.query(backfillProgressQuery);
+        for (const run of progress.runs) {
+          const key = `${run.status}:${run.runId ?? ''}`;
+          if (seen.get(run.month) !== key) {
+            seen.set(run.month, key);
+            if (!options.quiet) info(`${run.month}  ${run.status}${run.runId ? `  ${run.runId}` : ''}${run.skipped ? '  (already completed)' : ''}`);
+          }
+        }
+      } catch {
+        // not started yet, or finished
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  const polling = poll();
+  try {
+    return await handle.result();
+  } catch (error) {
+    if (error instanceof WorkflowFailedError && error.cause) throw new Error(error.cause.message);
+    throw error;
+  } finally {
+    done = true;
+    await polling;
+  }
+}

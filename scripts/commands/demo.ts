@@ -1,0 +1,34 @@
+/** `custflow demo`: the whole thing on synthetic data, from nothing to a finished run. */
+import { join } from 'node:path';
+import { devUp } from '../../infra/stack';
+import { stateDir } from '../../lib/env';
+import { addMonths } from '../../lib/month';
+import type { RunSummary } from '../../lib/runTypes';
+import { connectClient } from '../../lib/temporal';
+import { loadData } from './data';
+import { info } from './output';
+import { describeSummary, startRun, waitForRun } from './run';
+
+export async function runDemo(options: { customers: number }): Promise<RunSummary> {
+  await devUp(info);
+  const { generateDataset } = await import('../generate');
+  const outDir = join(stateDir(), 'demo-data');
+  const startMonth = '2023-01';
+  const months = 24;
+  info(`generating ${options.customers} synthetic customers over ${months} months -> ${outDir}`);
+  await generateDataset({ outDir, customers: options.customers, months, seed: 42, startMonth });
+  const dataset = 'demo';
+  for (const table of ['transactions', 'events', 'assignments'] as const) {
+    const loaded = await loadData({ dataset, format: 'canonical', table, from: join(outDir, table) });
+    info(`loaded ${loaded.files} ${table} file(s) -> ${loaded.prefix}`);
+  }
+  const month = addMonths(startMonth, months - 1);
+  const client = await connectClient();
+  const started = await startRun(client, { dataset, month });
+  info(
+    `running ${dataset} ${month} as ${started.runId}${started.uiLink ? `\n  Temporal UI: ${started.uiLink}` : ''}`,
+  );
+  const summary = await waitForRun(client, started);
+  console.log(describeSummary(summary));
+  return summary;
+}

@@ -1,0 +1,128 @@
+/**
+ * `custflow schedule ...`: a Temporal Schedule per dataset that runs the previous month's pipeline every
+ * month. Deliberate policies:
+ * - overlap BUFFER_ONE: if last month's run is still going when the next fires, the next waits for it
+ *   (never two runs of one dataset racing, never a month silently dropped);
+ * - catch-up window 7 days: after an outage of up to a week the missed monthly run still happens; beyond
+ *   that, `custflow backfill` is the tool.
+ */
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
+import { parseRunConfig, loadRunConfigFile } from '../../lib/config';
+import { temporalSettings } from '../../lib/env';
+import { assertDatasetName } from '../../lib/layout';
+import type { scheduledMonthlyRun } from '../../workflows/scheduledRun';
+
+export const DEFAULT_CRON = '0 6 1 * *'; // 06:00 on the 1st of every month
+
+export const scheduleIdFor = (dataset: string): string => `custflow-monthly-${dataset}`;
+
+export interface ScheduleInfo {
+  scheduleId: string;
+  dataset: string;
+  spec: { cron: string[]; timezone: string };
+  paused: boolean;
+  nextRunAt: string | null;
+  note?: string;
+  recentRuns?: { scheduledAt: string; workflowId: string }[];
+}
+
+export async function createSchedule(
+  client: Client,
+  options: { dataset: string; cron?: string; timezone?: string; configPath?: string },
+): Promise<ScheduleInfo> {
+  assertDatasetName(options.dataset);
+  const config = options.configPath ? await loadRunConfigFile(options.configPath) : parseRunConfig({});
+  const timezone = options.timezone ?? 'UTC';
+  if (!isValidTimeZone(timezone)) throw new Error(`--timezone ${timezone} is not an IANA time zone (e.g. Europe/London)`);
+  const cron = options.cron ?? DEFAULT_CRON;
+  const handle = await client.schedule.create<typeof scheduledMonthlyRun>({
+    scheduleId: scheduleIdFor(options.dataset),
+    spec: { cronExpressions: [cron], timezone },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'scheduledMonthlyRun',
+      workflowId: `custflow-scheduled-${options.dataset}`,
+      taskQueue: temporalSettings().taskQueue,
+      args: [{ dataset: options.dataset, config, timezone }],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '7 days', pauseOnFailure: false },
+    // Temporal turns cron strings into calendar specs; the memo keeps the expression as the user wrote it.
+    memo: { cron, timezone, dataset: options.dataset },
+    state: { note: `monthly custflow run of ${options.dataset}: the previous month, every "${cron}" (${timezone})` },
+  });
+  return describeSchedule(client, options.dataset, handle.scheduleId);
+}
+
+export async function describeSchedule(client: Client, dataset: string, scheduleId = scheduleIdFor(dataset)): Promise<ScheduleInfo> {
+  try {
+    const description = await client.schedule.getHandle(scheduleId).describe();
+    return toInfo(dataset, description);
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) throw new Error(`no schedule for dataset ${dataset} (looked for ${scheduleId})`);
+    throw error;
+  }
+}
+
+export async function listSchedules(client: Client): Promise<ScheduleInfo[]> {
+  const out: ScheduleInfo[] = [];
+  for await (const summary of client.schedule.list()) {
+    if (!summary.scheduleId.startsWith('custflow-monthly-')) continue;
+    const dataset = summary.scheduleId.slice('custflow-monthly-'.length);
+    out.push(await describeSchedule(client, dataset, summary.scheduleId));
+  }
+  return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
+
+export async function scheduleAction(
+  client: Client,
+  action: 'pause' | 'unpause' | 'trigger' | 'delete',
+  dataset: string,
+): Promise<ScheduleInfo | { scheduleId: string; deleted: true }> {
+  const scheduleId = scheduleIdFor(dataset);
+  await describeSchedule(client, dataset); // a clear error when there is none
+  const handle = client.schedule.getHandle(scheduleId);
+  switch (action) {
+    case 'pause':
+      await handle.pause('paused with custflow schedule pause');
+      break;
+    case 'unpause':
+      await handle.unpause('unpaused with custflow schedule unpause');
+      break;
+    case 'trigger':
+      // A manual trigger runs now; the month is the one before today (in the schedule's time zone).
+      await handle.trigger(ScheduleOverlapPolicy.BUFFER_ONE);
+      break;
+    case 'delete':
+      await handle.delete();
+      return { scheduleId, deleted: true };
+  }
+  return describeSchedule(client, dataset);
+}
+
+function toInfo(dataset: string, description: ScheduleDescription): ScheduleInfo {
+  const next = description.info.nextActionTimes[0];
+  return {
+    scheduleId: description.scheduleId,
+    dataset,
+    spec: {
+      cron: typeof description.memo?.cron === 'string' ? [description.memo.cron] : [],
+      timezone: description.spec.timezone ?? 'UTC',
+    },
+    paused: description.state.paused,
+    nextRunAt: next ? next.toISOString() : null,
+    note: description.state.note,
+    recentRuns: description.info.recentActions.map((a) => ({
+      scheduledAt: a.scheduledAt.toISOString(),
+      workflowId: a.action.workflow.workflowId,
+    })),
+  };
+}
+
+function isValidTimeZone(timezone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The monthly run end to end on the real Temporal dev server and the real S3 server: synthetic data with
+ * planted dirty rows in, reconciled clean metrics out; a second run is all cache hits; a bad file fails
+ * ingest with its file, line and column; the CLI prints the run summary as one JSON object.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunConfig } from '../../lib/config';
+import type { RunSummary } from '../../lib/runTypes';
+import { loadData } from '../../scripts/commands/data';
+import { readRunSummary, startRun, waitForRun } from '../../scripts/commands/run';
+import { generateDataset } from '../../scripts/generate';
+import { openHarness, type Harness } from './harness';
+
+const run = promisify(execFile);
+
+interface Truth {
+  rows: { transactions: number; events: number; assignments: number };
+  dirty: Record<string, number>;
+}
+
+describe('monthly pipeline on Temporal and S3', () => {
+  let harness: Harness;
+  let dataDir: string;
+  let truth: Truth;
+  let first: RunSummary;
+
+  beforeAll(async () => {
+    harness = await openHarness();
+    await harness.startWorker();
+    dataDir = await mkdtemp(join(tmpdir(), 'custflow-it-'));
+    await generateDataset({ outDir: dataDir, customers: 1500, months: 12, seed: 7, startMonth: '2023-01' });
+    truth = JSON.parse(await readFile(join(dataDir, 'truth.json'), 'utf8')) as Truth;
+    for (const table of ['transactions', 'events', 'assignments'] as const) {
+      await loadData({ dataset: 'synth', format: 'canonical', table, from: join(dataDir, table) }, harness.store);
+    }
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const runMonth = async (dataset: string, month: string, force?: string[]): Promise<RunSummary> => {
+    const started = await startRun(harness.client, { dataset, month, config: parseRunConfig({}), force });
+    return waitForRun(harness.client, started, { quiet: true });
+  };
+
+  it('runs a month and reconciles every row against the planted truth', async () => {
+    first = await runMonth('synth', '2023-12');
+    expect(first.status).toBe('COMPLETED');
+    expect(first.stages.ingest.status).toBe('completed');
+    expect(first.stages.clean.status).toBe('completed');
+    const clean = first.stages.clean.metrics as Record<string, number> & { quarantinedByReason: Record<string, number> };
+    expect(clean.inputRows).toBe(truth.rows.transactions);
+    expect(clean.duplicateRows).toBe(truth.dirty.duplicate);
+    for (const reason of ['missing_customer_id', 'non_positive_price', 'zero_quantity', 'unparsable_timestamp', 'future_timestamp']) {
+      expect(clean.quarantinedByReason[reason], reason).toBe(truth.dirty[reason]);
+    }
+    expect(clean.outputRows + clean.quarantinedRows + clean.duplicateRows + clean.afterCutoffRows).toBe(clean.inputRows);
+    expect(clean.afterCutoffRows).toBe(0);
+    const events = first.stages.clean.metrics.events as { inputRows: number; outputRows: number; sessions: number };
+    expect(events.inputRows).toBe(truth.rows.events);
+    expect(events.outputRows).toBe(truth.rows.events);
+    expect(events.sessions).toBeGreaterThan(0);
+    expect((first.stages.clean.metrics.assignments as { outputRows: number }).outputRows).toBe(truth.rows.assignments);
+    expect(Object.keys(first.stages.clean.outputs).sort()).toEqual(['assignments', 'duplicates', 'events', 'eventsQuarantine', 'quarantine', 'transactions']);
+
+    const stored = await readRunSummary(first.runId, harness.store);
+    expect(stored.status).toBe('COMPLETED');
+    expect(stored.stages.clean.metrics).toEqual(first.stages.clean.metrics);
+    for (const uri of Object.values(first.stages.clean.outputs)) {
+      expect(await harness.store.head(harness.store.keyFromUri(uri))).toBeDefined();
+    }
+  });
+
+  it('reuses every stage on a second run of the same month', async () => {
+    const second = await runMonth('synth', '2023-12');
+    expect(second.status).toBe('COMPLETED');
+    expect(second.runId).not.toBe(first.runId);
+    for (const stage of ['ingest', 'clean']) {
+      expect(second.stages[stage].status, stage).toBe('cached');
+      expect(second.stages[stage].computedByRunId).toBe(first.runId);
+      expect(second.stages[stage].outputs).toEqual(first.stages[stage].outputs);
+    }
+  });
+
+  it('recomputes a forced stage to the same bytes', async () => {
+    const forced = await runMonth('synth', '2023-12', ['clean']);
+    expect(forced.stages.ingest.status).toBe('cached');
+    expect(forced.stages.clean.status).toBe('completed');
+    const sha = async (summary: RunSummary) => {
+      const manifestKey = summary.stages.clean.outputs.transactions.replace(/transactions\.parquet$/, '_manifest.json');
+      const manifest = await harness.store.getJson<{ outputs: Record<string, { sha256: string }> }>(harness.store.keyFromUri(manifestKey));
+      return Object.fromEntries(Object.entries(manifest.outputs).map(([k, v]) => [k, v.sha256]));
+    };
+    expect(await sha(forced)).toEqual(await sha(first));
+  });
+
+  it('reads only the history up to the cutoff of an earlier month', async () => {
+    const june = await runMonth('synth', '2023-06');
+    expect(june.status).toBe('COMPLETED');
+    // six monthly transaction files, six monthly event files and the undated assignments file
+    expect(june.stages.ingest.metrics.files).toBe(13);
+    expect(june.stages.ingest.metrics.filesAfterCutoff).toBe(12);
+    const clean = june.stages.clean.metrics as { lastTs: string; inputRows: number };
+    expect(clean.inputRows).toBeLessThan(truth.rows.transactions);
+    expect(Date.parse(clean.lastTs)).toBeLessThanOrEqual(Date.parse('2023-06-30T23:59:59.999Z'));
+  });
+
+  it('fails ingest on a bad file, naming the file, line and column, and skips downstream stages', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'custflow-bad-'));
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, '2024-01.csv'),
+      [
+        'customer_id,order_id,ts,product_id,quantity,unit_price',
+        'c1,o1,2024-01-02T10:00:00Z,p1,2,3.50',
+        'c2,o2,2024-01-03T11:00:00Z,p2,two,4.00',
+      ].join('\n') + '\n',
+    );
+    await loadData({ dataset: 'bad', format: 'canonical', table: 'transactions', from: dir }, harness.store);
+    const failed = await runMonth('bad', '2024-01');
+    expect(failed.status).toBe('FAILED');
+    expect(failed.stages.ingest.status).toBe('failed');
+    expect(failed.stages.clean.status).toBe('skipped');
+    const error = failed.stages.ingest.error;
+    expect(error?.type).toBe('DataValidationError');
+    expect(error?.message).toContain('raw/bad/canonical/transactions/2024-01.csv');
+    expect(error?.message).toContain('line 3');
+    expect(error?.message).toContain('column quantity');
+    expect(error?.location).toMatchObject({ file: 'raw/bad/canonical/transactions/2024-01.csv', line: 3, column: 'quantity' });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the run summary as a single JSON object from `custflow run --wait --json`', async () => {
+    const { stdout } = await run(process.execPath, ['bin/custflow.mjs', 'run', '--dataset', 'synth', '--month', '2023-12', '--wait', '--json'], {
+      env: process.env,
+      cwd: new URL('../..', import.meta.url).pathname,
+    });
+    const summary = JSON.parse(stdout) as RunSummary;
+    expect(summary).toMatchObject({ dataset: 'synth', month: '2023-12', status: 'COMPLETED' });
+    expect(Object.keys(summary)).toEqual(expect.arrayContaining(['runId', 'workflowId', 'stages', 'status']));
+    expect(summary.stages.clean.status).toBe('cached');
+    const shown = await run(process.execPath, ['bin/custflow.mjs', 'runs', 'show', summary.runId, '--json'], { env: process.env, cwd: new URL('../..', import.meta.url).pathname });
+    expect((JSON.parse(shown.stdout) as RunSummary).runId).toBe(summary.runId);
+  });
+});
