@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { temporalSettings, type TemporalSettings } from './env';
 
 async function tlsOptions(settings: TemporalSettings): Promise<ConnectionOptions['tls']> {
@@ -32,7 +32,7 @@ export async function connectClient(settings: TemporalSettings = temporalSetting
 export async function connectNative(
   settings: TemporalSettings = temporalSettings(),
 ): Promise<NativeConnection> {
-  const tls = (await tlsOptions(settings)) as NativeConnectionOptions['tls'];
+  const tls = (await tlsOptions(settings));
   return NativeConnection.connect({
     address: settings.address,
     tls: tls ?? (settings.apiKey ? true : undefined),

@@ -4,10 +4,16 @@
  * SIGTERM before exiting.
  */
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { NativeConnection} from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../activities';
 import { temporalSettings } from '../lib/env';
+import type { StageActivities } from '../lib/runTypes';
 import { connectNative } from '../lib/temporal';
+
+// Compile-time check: every stage of the DAG has an activity.
+const stageActivities: StageActivities = activities;
+void stageActivities;
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 

@@ -9,6 +9,10 @@ import { latestCompletedKey, runConfigKey, runIndexKey, runSummaryKey } from '..
 import { monthOf } from '../../lib/month';
 import { ObjectStore, mapConcurrent } from '../../lib/objectStore';
 import type { RunSummary } from '../../lib/runTypes';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseTransactionFiles } from '../ingest/parse';
 import { filePeriod } from '../ingest/scope';
 
 export interface RunIndexEntry {
@@ -88,10 +92,6 @@ export async function datasetExtent(dataset: string): Promise<DatasetExtent> {
     } else undated.push(object);
   }
   if (undated.length > 0) {
-    const { mkdtemp, rm } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { parseTransactionFiles } = await import('../ingest/parse');
     const dir = await mkdtemp(join(tmpdir(), 'custflow-extent-'));
     const duck = await Duck.open();
     try {

@@ -54,7 +54,7 @@ export async function startBackfill(client: Client, options: BackfillOptions): P
 }
 
 export async function waitForBackfill(client: Client, workflowId: string, options: { quiet?: boolean } = {}): Promise<BackfillResult> {
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = client.workflow.getHandle<typeof backfill>(workflowId);
   const seen = new Map<string, string>();
   let done = false;
   const poll = async (): Promise<void> => {

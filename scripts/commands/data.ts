@@ -29,10 +29,8 @@ export async function loadData(options: LoadOptions, store = ObjectStore.fromEnv
     throw new Error(`--format must be one of ${INPUT_FORMATS.join(', ')} (got "${options.format}")`);
   if (!(TABLES as readonly string[]).includes(options.table))
     throw new Error(`--table must be one of ${TABLES.join(', ')} (got "${options.table}")`);
-  if (options.format !== 'canonical' && options.table !== 'transactions') {
-    throw new Error(
-      `format ${options.format} holds transactions only; events and assignments use --format canonical`,
-    );
+  if (!FORMAT_TABLES[options.format].includes(options.table as TableName)) {
+    throw new Error(`format ${options.format} holds ${FORMAT_TABLES[options.format].join(', ')}, not ${options.table}`);
   }
   const files = await listFiles(options.from);
   if (files.length === 0) throw new Error(`${options.from}: no .csv, .csv.gz, .txt or .parquet files found`);

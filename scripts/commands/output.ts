@@ -25,8 +25,9 @@ export function table(rows: readonly Record<string, unknown>[], columns: readonl
 function formatCell(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(3);
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value as string | boolean);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value) ?? '';
 }
 
 export function formatDuration(ms: number | undefined): string {

@@ -31,7 +31,7 @@ export async function startReplay(client: Client, options: ReplayOptions, store 
       ? await loadRunConfigFile(options.configPath)
       : await store.getJson<RunConfig>(runConfigKey(previous.dataset, previous.month, previous.runId));
 
-  const rerun = options.fromStage ? downstreamOf(options.fromStage as StageName) : STAGE_NAMES;
+  const rerun = options.fromStage ? downstreamOf(options.fromStage) : STAGE_NAMES;
   const reuse: Partial<Record<StageName, StageResult>> = {};
   if (options.fromStage) {
     for (const stage of STAGE_NAMES.filter((s) => !rerun.includes(s))) {

@@ -86,7 +86,7 @@ export async function waitForRun(
   started: StartedRun,
   options: { quiet?: boolean } = {},
 ): Promise<RunSummary> {
-  const handle = client.workflow.getHandle(started.workflowId, started.temporalRunId);
+  const handle = client.workflow.getHandle<typeof monthlyPipeline>(started.workflowId, started.temporalRunId);
   const display = options.quiet ? undefined : new ProgressDisplay();
   let done = false;
   const poll = async (): Promise<void> => {
