@@ -1,5 +1,7 @@
 /** Every activity the worker registers. Workflows import only the types of these. */
 export { ingest } from './ingest';
 export { clean } from './clean';
-export { recordRunStart, recordRunEnd } from './run';
-export { completedRuns, datasetExtent } from './run';
+export { features } from './features';
+export { forecast } from './forecast';
+export { experiment } from './experiment';
+export { recordRunStart, recordRunEnd, completedRuns, datasetExtent } from './run';

@@ -3,9 +3,7 @@ import { z } from 'zod';
 
 export const featuresSection = z
   .object({
-    /** Window of the spend trend feature: last N days against the N before. */
-    trendDays: z.number().int().min(7).max(365).default(90),
-    /** Compute the insight tests (ANOVA, Kruskal-Wallis, correlations). */
+    /** Compute the insight tests (ANOVA, Kruskal-Wallis, two-way ANOVA, correlations). */
     insights: z.boolean().default(true),
   })
   .strict();

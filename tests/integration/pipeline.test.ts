@@ -15,6 +15,7 @@ import { loadData } from '../../scripts/commands/data';
 import { readRunSummary, startRun, waitForRun } from '../../scripts/commands/run';
 import { generateDataset } from '../../scripts/generate';
 import { openHarness, type Harness } from './harness';
+import { recordHistory } from './histories';
 
 const run = promisify(execFile);
 
@@ -53,6 +54,7 @@ describe('monthly pipeline on Temporal and S3', () => {
   it('runs a month and reconciles every row against the planted truth', async () => {
     first = await runMonth('synth', '2023-12');
     expect(first.status).toBe('COMPLETED');
+    await recordHistory(harness.client, 'monthly-completed', first.workflowId);
     expect(first.stages.ingest.status).toBe('completed');
     expect(first.stages.clean.status).toBe('completed');
     const clean = first.stages.clean.metrics as Record<string, number> & { quarantinedByReason: Record<string, number> };
@@ -126,6 +128,7 @@ describe('monthly pipeline on Temporal and S3', () => {
     await loadData({ dataset: 'bad', format: 'canonical', table: 'transactions', from: dir }, harness.store);
     const failed = await runMonth('bad', '2024-01');
     expect(failed.status).toBe('FAILED');
+    await recordHistory(harness.client, 'monthly-failed', failed.workflowId);
     expect(failed.stages.ingest.status).toBe('failed');
     expect(failed.stages.clean.status).toBe('skipped');
     const error = failed.stages.ingest.error;

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withDuck } from '../../../lib/duck';
 import { DataValidationError } from '../../../lib/errors';
 import type { InputFormat } from '../../../activities/ingest/formats';
-import { parseTransactionFiles } from '../../../activities/ingest/parse';
+import { parseTransactionFiles, type RawFileToParse } from '../../../activities/ingest/parse';
 
 const SHARED = new URL('../../../../shared/data/', import.meta.url).pathname;
 
@@ -32,7 +32,7 @@ interface Fixture {
 }
 
 async function parse(fixtures: Fixture[], options: { readRows?: boolean } = {}) {
-  const files = [];
+  const files: RawFileToParse[] = [];
   for (const [index, f] of fixtures.entries()) {
     const path = f.path ?? join(dir, f.name);
     if (f.content !== undefined) await writeFile(path, f.content);

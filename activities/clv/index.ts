@@ -1,0 +1,1082 @@
+/**
+ * clv: customer lifetime value as of the cutoff. From clean transactions: the per-customer summary (x repeat
+ * purchase days, t_x, T, mean repeat spend) in the configured time unit; a repeat-buying model (BG/NBD, or
+ * Pareto/NBD) fitted by maximum likelihood on unique (x, t_x, T) triples; a Gamma-Gamma spend model; P(alive),
+ * conditional expected purchases and discounted CLV per customer; and, when the history is long enough, a
+ * calibration/holdout check of the model on the last `holdoutMonths` months. A fit that does not converge is
+ * reported (converged = false with the optimizer's message) and the outputs are still written; data the model
+ * cannot be fitted to at all (no customers, no repeat purchase) fails the stage with a DataValidationError.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Duck, sqlIdent, sqlString } from '../../lib/duck';
+import { DataValidationError } from '../../lib/errors';
+import { defineStageActivity } from '../../lib/stage';
+import {
+  bgNbdConditionalExpectedPurchasesMany,
+  bgNbdExpectedPurchases,
+  bgNbdProbabilityAliveMany,
+  fitBgNbd,
+} from './bgNbd';
+import type { BgNbdFit, BgNbdParams } from './bgNbd';
+import { bgNbdDiscountedPurchases, unitsPerMonth } from './clvDcf';
+import type { ClvOptions } from './clvDcf';
+import { DAYS_PER_UNIT, uniqueTriples } from './common';
+import type { RfmSummary, TimeUnit } from './common';
+import type { ClvConfig } from './config';
+import { customerSummarySql } from './customerSummary';
+import { fitGammaGamma, gammaGammaConditionalExpectedSpendMany, gammaGammaExpectedSpend } from './gammaGamma';
+import type { GammaGammaFit, GammaGammaParams } from './gammaGamma';
+import { bgNbdHoldout, compareHoldout, holdoutPurchasesSql } from './holdout';
+import type { HoldoutComparison } from './holdout';
+import {
+  fitParetoNbd,
+  paretoNbdConditionalExpectedPurchases,
+  paretoNbdConditionalExpectedPurchasesMany,
+  paretoNbdExpectedPurchases,
+  paretoNbdProbabilityAlive,
+  paretoNbdProbabilityAliveMany,
+} from './paretoNbd';
+import type { ParetoNbdFit, ParetoNbdParams } from './paretoNbd';
+
+/** The calibration/holdout check in the metrics: totals only (the buckets are in clv_summary.json). */
+export interface ClvHoldoutMetric {
+  months: number;
+  /** Last instant of the calibration period; the holdout is (calibrationCutoff, cutoff]. */
+  calibrationCutoff: string;
+  customers: number;
+  predictedTotal: number;
+  actualTotal: number;
+  /** Mean over customers of |predicted - actual| holdout purchases. */
+  mae: number | null;
+}
+
+/** clv stage metrics: the DESIGN.md contract (params, spend, customers, holdout) plus fit diagnostics. */
+export interface ClvMetrics extends Record<string, unknown> {
+  model: ClvConfig['model'];
+  /** Unit of t_x, T and of alpha (and beta for Pareto/NBD). */
+  timeUnit: TimeUnit;
+  /** BG/NBD {r, alpha, a, b} or Pareto/NBD {r, alpha, s, beta}, rates per timeUnit. */
+  params: BgNbdParams | ParetoNbdParams;
+  standardErrors: Record<string, number | null>;
+  converged: boolean;
+  /** Infinity norm of the gradient of the negative log-likelihood (log-parameter space) at the end. */
+  gradientNorm: number | null;
+  logLikelihood: number | null;
+  message: string;
+  /** Gamma-Gamma {p, q, v}; null when it could not be fitted (expected spend then is empirical). */
+  spend: GammaGammaParams | null;
+  spendConverged: boolean;
+  spendMessage: string;
+  customers: number;
+  repeatCustomers: number;
+  uniqueTriples: number;
+  horizonMonths: number;
+  discountRate: number;
+  totalClv: number;
+  meanClv: number;
+  medianClv: number;
+  /** Present when the history allowed a calibration/holdout check. */
+  holdout?: ClvHoldoutMetric;
+  /** Why there is no holdout check, when there is none. */
+  holdoutSkipped?: string;
+  warnings: string[];
+  stepMs: Record<string, number>;
+}
+
+export const clv = defineStageActivity<ClvMetrics>({
+  stage: 'clv',
+  version: 1,
+  configSection: (config) => config.clv,
+  async compute(ctx) {
+    const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
+    const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
+    try {
+      await duck.run(
+        `CREATE TABLE transactions AS SELECT customer_id, ts, amount FROM read_parquet(${sqlString(transactionsPath)})`,
+      );
+      const result = await computeClv(duck, {
+        transactionsTable: 'transactions',
+        cutoffIso: ctx.run.cutoff,
+        config: ctx.run.config.clv,
+        outDir: ctx.scratchDir,
+        source: 'clean/transactions.parquet',
+        heartbeat: (detail) => ctx.heartbeat(detail),
+      });
+      return {
+        outputs: {
+          clv: { path: result.paths.clv, rows: result.rows },
+          summary: { path: result.paths.summary },
+        },
+        metrics: result.metrics,
+      };
+    } finally {
+      duck.close();
+    }
+  },
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The computation on a DuckDB connection (no S3, no Temporal)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Options of computeClv. */
+export interface ComputeClvOptions {
+  /** DuckDB table (or view) with at least customer_id VARCHAR, ts TIMESTAMP (UTC), amount DOUBLE. */
+  transactionsTable: string;
+  /** The run's cutoff (last instant included), ISO 8601 UTC. */
+  cutoffIso: string;
+  config: ClvConfig;
+  /** Directory clv.parquet and clv_summary.json are written to. */
+  outDir: string;
+  /** What error messages call the transactions (default: the table name). */
+  source?: string;
+  heartbeat?: (detail: unknown) => void;
+}
+
+/** What computeClv wrote and measured. */
+export interface ComputeClvResult {
+  metrics: ClvMetrics;
+  summary: ClvSummary;
+  paths: { clv: string; summary: string };
+  /** Rows of clv.parquet (customers). */
+  rows: number;
+}
+
+/** A fitted repeat-buying model with the verbs the stage needs, whichever model it is. */
+interface FittedPurchaseModel {
+  fit: BgNbdFit | ParetoNbdFit;
+  probabilityAlive(x: Float64Array, tx: Float64Array, T: Float64Array): Float64Array;
+  conditionalExpectedPurchases(t: number, x: Float64Array, tx: Float64Array, T: Float64Array): Float64Array;
+  expectedPurchases(t: number): number;
+  discountedPurchases(x: Float64Array, tx: Float64Array, T: Float64Array, options: ClvOptions): Float64Array;
+}
+
+const MODEL_NAMES: Record<ClvConfig['model'], string> = {
+  bgnbd: 'BG/NBD (Fader, Hardie and Lee 2005)',
+  paretonbd: 'Pareto/NBD (Schmittlein, Morrison and Colombo 1987)',
+};
+
+/** Calibration periods shorter than this many whole months are not worth a holdout check. */
+const MIN_CALIBRATION_MONTHS = 3;
+const HISTOGRAM_BINS = 20;
+const TOP_CUSTOMERS = 20;
+const MIN_CUSTOMERS_FOR_STABLE_FIT = 100;
+
+/**
+ * Fit the models and score every customer as of options.cutoffIso; write clv.parquet (ORDER BY customer_id)
+ * and clv_summary.json into options.outDir. Leaves the tables clv_customers (summary + idx) and clv_scores in
+ * the database. Throws DataValidationError when there is nothing to fit (no customer, no repeat purchase).
+ */
+export async function computeClv(duck: Duck, options: ComputeClvOptions): Promise<ComputeClvResult> {
+  const { config, cutoffIso } = options;
+  const unit = config.timeUnit;
+  const source = options.source ?? options.transactionsTable;
+  const heartbeat = options.heartbeat ?? (() => {});
+  const stepMs: Record<string, number> = {};
+  const timed = async <T>(step: string, fn: () => Promise<T> | T): Promise<T> => {
+    const t0 = performance.now();
+    const result = await fn();
+    stepMs[step] = Math.round(performance.now() - t0);
+    heartbeat({ stage: 'clv', step });
+    return result;
+  };
+  if (!Number.isFinite(Date.parse(cutoffIso)))
+    throw new Error(`clv: cutoff is not a valid date (${cutoffIso})`);
+  const warnings: string[] = [];
+
+  // Rows without a customer, a time or an amount cannot be placed; clean leaves none, other callers may.
+  await duck.run(`CREATE OR REPLACE TEMP VIEW clv_tx AS
+    SELECT CAST(customer_id AS VARCHAR) AS customer_id, CAST(ts AS TIMESTAMP) AS ts, CAST(amount AS DOUBLE) AS amount
+    FROM ${options.transactionsTable}
+    WHERE customer_id IS NOT NULL AND ts IS NOT NULL AND amount IS NOT NULL AND isfinite(CAST(amount AS DOUBLE))`);
+  const { skipped } = await duck.one<{ skipped: number }>(
+    `SELECT count(*) FILTER (WHERE customer_id IS NULL OR ts IS NULL OR amount IS NULL OR NOT isfinite(CAST(amount AS DOUBLE)))::INTEGER AS skipped
+     FROM ${options.transactionsTable}`,
+  );
+  if (skipped > 0)
+    warnings.push(`${skipped} transaction rows without customer_id, ts or a finite amount were ignored`);
+
+  const summary = await timed('summary', () => loadSummary(duck, 'clv_customers', 'clv_tx', cutoffIso, unit));
+  const n = summary.x.length;
+  if (n === 0) {
+    throw new DataValidationError({
+      file: source,
+      column: 'customer_id',
+      rule: `clv needs at least one customer with a purchase (a day with amount >= 0) at or before the cutoff ${cutoffIso}`,
+    });
+  }
+  let repeatCustomers = 0;
+  let totalRepeatPurchases = 0;
+  for (let i = 0; i < n; i++) {
+    if (summary.x[i] > 0) repeatCustomers++;
+    totalRepeatPurchases += summary.x[i];
+  }
+  if (repeatCustomers === 0) {
+    throw new DataValidationError(
+      {
+        file: source,
+        column: 'ts',
+        rule: `clv: no customer has a repeat purchase (a second purchase day) by the cutoff ${cutoffIso}, so the ${MODEL_NAMES[config.model]} purchase rate and dropout cannot be estimated`,
+      },
+      `${n} customers, all with x = 0`,
+    );
+  }
+  if (n < MIN_CUSTOMERS_FOR_STABLE_FIT) {
+    warnings.push(
+      `only ${n} customers (${repeatCustomers} with repeat purchases): parameter estimates are very uncertain`,
+    );
+  }
+
+  // Holdout first (a fit at an earlier cutoff), then the fit used for scoring, on the full history.
+  const holdout = await timed('holdout', () => runHoldout(duck, options, summary.firstPurchaseDay));
+  const model = await timed('fit', () => fitPurchaseModel(config.model, summary, source));
+  const fit = model.fit;
+  if (!fit.converged) warnings.push(`the ${MODEL_NAMES[config.model]} fit did not converge: ${fit.message}`);
+
+  const clvOptions: ClvOptions = {
+    horizonMonths: config.horizonMonths,
+    annualDiscountRate: config.discountRate,
+    timeUnit: unit,
+  };
+  const horizonUnits = config.horizonMonths * unitsPerMonth(unit);
+  const scores = await timed('score', () => {
+    const pAlive = model.probabilityAlive(summary.x, summary.tx, summary.T);
+    const expectedHorizon = model.conditionalExpectedPurchases(
+      horizonUnits,
+      summary.x,
+      summary.tx,
+      summary.T,
+    );
+    const expectedToDate = expectedOverOwnAge(model, summary.T);
+    const discounted = model.discountedPurchases(summary.x, summary.tx, summary.T, clvOptions);
+    return { pAlive, expectedHorizon, expectedToDate, discounted };
+  });
+
+  const spend = await timed('spend', () => fitSpend(duck, summary, cutoffIso));
+  warnings.push(...spend.warnings);
+  const clvValues = new Float64Array(n);
+  for (let i = 0; i < n; i++) clvValues[i] = scores.discounted[i] * spend.expectedSpend[i];
+
+  const horizonColumn = `expected_purchases_${config.horizonMonths}m`;
+  const paths = {
+    clv: join(options.outDir, 'clv.parquet'),
+    summary: join(options.outDir, 'clv_summary.json'),
+  };
+  await timed('write', async () => {
+    await appendScores(duck, 'clv_scores', {
+      p_alive: scores.pAlive,
+      expected_horizon: scores.expectedHorizon,
+      expected_to_date: scores.expectedToDate,
+      expected_spend: spend.expectedSpend,
+      clv: clvValues,
+    });
+    await duck.toParquet(
+      `SELECT c.customer_id,
+              c.x,
+              c.t_x AS ${sqlIdent(`t_x_${unit}`)},
+              c."T" AS ${sqlIdent(`T_${unit}`)},
+              ${nanToNull('s.p_alive')} AS p_alive,
+              ${nanToNull('s.expected_horizon')} AS ${sqlIdent(horizonColumn)},
+              ${nanToNull('s.expected_spend')} AS expected_spend,
+              ${nanToNull('s.clv')} AS clv,
+              c.first_purchase,
+              c.monetary_value,
+              c.monetary_count,
+              ${nanToNull('s.expected_to_date')} AS expected_repeat_purchases_to_date
+       FROM clv_customers c JOIN clv_scores s ON s.idx = c.idx
+       ORDER BY c.customer_id`,
+      paths.clv,
+    );
+  });
+
+  const sortedClv = Float64Array.from(clvValues).sort();
+  const totalClv = sum(clvValues);
+  const top = await duck.all<{
+    customer_id: string;
+    clv: number;
+    p_alive: number;
+    x: number;
+    expected_horizon: number;
+    expected_spend: number;
+  }>(
+    `SELECT c.customer_id, s.clv, s.p_alive, c.x, s.expected_horizon, s.expected_spend
+     FROM clv_customers c JOIN clv_scores s ON s.idx = c.idx
+     WHERE NOT isnan(s.clv)
+     ORDER BY s.clv DESC, c.customer_id LIMIT ${TOP_CUSTOMERS}`,
+  );
+  const spendCorrelation = spend.frequencySpendCorrelation;
+  const newCustomer: ClvSummary['newCustomerExpectedPurchases'] = [];
+  for (let m = 1; m <= config.horizonMonths; m++) {
+    const t = m * unitsPerMonth(unit);
+    newCustomer.push({
+      months: m,
+      t: round(t, 6),
+      expectedPurchases: finiteOrNull(model.expectedPurchases(t)),
+    });
+  }
+
+  const standardErrors = nullableRecord(fit.standardErrors);
+  const output: ClvSummary = {
+    model: config.model,
+    modelName: MODEL_NAMES[config.model],
+    timeUnit: unit,
+    daysPerTimeUnit: DAYS_PER_UNIT[unit],
+    cutoff: cutoffIso,
+    customers: n,
+    repeatCustomers,
+    uniqueTriples: uniqueTriples(summary.x, summary.tx, summary.T).x.length,
+    fit: {
+      params: { ...fit.params },
+      standardErrors,
+      logLikelihood: finiteOrNull(fit.logLikelihood),
+      converged: fit.converged,
+      gradientNorm: finiteOrNull(fit.gradientNorm),
+      iterations: fit.iterations,
+      message: fit.message,
+    },
+    inSample: {
+      actualRepeatPurchases: totalRepeatPurchases,
+      expectedRepeatPurchases: finiteOrNull(sum(scores.expectedToDate)),
+    },
+    newCustomerExpectedPurchases: newCustomer,
+    spend: {
+      model: 'Gamma-Gamma (Fader, Hardie and Lee 2005, "RFM and CLV"; Fader and Hardie 2013)',
+      method: spend.method,
+      params: spend.fit ? { ...spend.fit.params } : null,
+      standardErrors: spend.fit ? nullableRecord(spend.fit.standardErrors) : null,
+      converged: spend.converged,
+      message: spend.message,
+      customers: spend.customers,
+      populationMeanSpend: finiteOrNull(spend.populationMean),
+      frequencySpendCorrelation: finiteOrNull(spendCorrelation),
+    },
+    clv: {
+      horizonMonths: config.horizonMonths,
+      horizon: round(horizonUnits, 6),
+      discountRate: config.discountRate,
+      monthlyDiscountRate: Math.pow(1 + config.discountRate, 1 / 12) - 1,
+      total: totalClv,
+      mean: totalClv / n,
+      median: quantileSorted(sortedClv, 0.5),
+      quantiles: Object.fromEntries(
+        [0.1, 0.25, 0.5, 0.75, 0.9, 0.99].map((q) => [
+          `p${Math.round(q * 100)}`,
+          quantileSorted(sortedClv, q),
+        ]),
+      ),
+      histogram: clvHistogram(sortedClv, HISTOGRAM_BINS),
+    },
+    holdout: 'skipped' in holdout ? null : holdout,
+    holdoutSkipped: 'skipped' in holdout ? holdout.skipped : null,
+    top: top.map((row) => ({
+      customerId: row.customer_id,
+      clv: row.clv,
+      pAlive: row.p_alive,
+      x: row.x,
+      expectedPurchases: row.expected_horizon,
+      expectedSpend: row.expected_spend,
+    })),
+    columns: columnDictionary(unit, config.horizonMonths, horizonUnits),
+    warnings,
+  };
+  await writeFile(paths.summary, JSON.stringify(output, null, 2) + '\n');
+
+  const metrics: ClvMetrics = {
+    model: config.model,
+    timeUnit: unit,
+    params: fit.params,
+    standardErrors,
+    converged: fit.converged,
+    gradientNorm: finiteOrNull(fit.gradientNorm),
+    logLikelihood: finiteOrNull(fit.logLikelihood),
+    message: fit.message,
+    spend: spend.fit && spend.method === 'gamma-gamma' ? { ...spend.fit.params } : null,
+    spendConverged: spend.converged,
+    spendMessage: spend.message,
+    customers: n,
+    repeatCustomers,
+    uniqueTriples: output.uniqueTriples,
+    horizonMonths: config.horizonMonths,
+    discountRate: config.discountRate,
+    totalClv,
+    meanClv: totalClv / n,
+    medianClv: output.clv.median,
+    warnings,
+    stepMs,
+  };
+  if ('skipped' in holdout) metrics.holdoutSkipped = holdout.skipped;
+  else {
+    metrics.holdout = {
+      months: holdout.months,
+      calibrationCutoff: holdout.calibrationCutoff,
+      customers: holdout.customers,
+      predictedTotal: holdout.predictedTotal,
+      actualTotal: holdout.actualTotal,
+      mae: holdout.meanAbsoluteError,
+    };
+  }
+  return { metrics, summary: output, paths, rows: n };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// clv_summary.json
+// ---------------------------------------------------------------------------------------------------------
+
+/** Predicted against actual mean holdout purchases of one calibration-frequency bucket. */
+export interface ClvHoldoutBucket {
+  /** Calibration x: '0', '1', ..., '6', '7+'. */
+  frequency: string;
+  customers: number;
+  /** Mean predicted holdout purchases (null for an empty bucket). */
+  predicted: number | null;
+  actual: number | null;
+}
+
+/** The calibration/holdout check in clv_summary.json. */
+export interface ClvHoldoutReport {
+  months: number;
+  calibrationCutoff: string;
+  holdoutEnd: string;
+  /** Holdout length in the time unit. */
+  length: number;
+  customers: number;
+  predictedTotal: number;
+  actualTotal: number;
+  meanAbsoluteError: number | null;
+  rootMeanSquaredError: number | null;
+  buckets: ClvHoldoutBucket[];
+  /** The model fitted on the calibration period only. */
+  calibrationFit: {
+    params: Record<string, number>;
+    converged: boolean;
+    gradientNorm: number | null;
+    message: string;
+  };
+}
+
+/** clv_summary.json: model, time unit, fit diagnostics, spend model, holdout, CLV distribution, top customers. */
+export interface ClvSummary {
+  model: ClvConfig['model'];
+  modelName: string;
+  /** Unit of every t_x, T, t and horizon value, and of the rate parameters. */
+  timeUnit: TimeUnit;
+  daysPerTimeUnit: number;
+  cutoff: string;
+  customers: number;
+  repeatCustomers: number;
+  uniqueTriples: number;
+  fit: {
+    params: Record<string, number>;
+    standardErrors: Record<string, number | null>;
+    logLikelihood: number | null;
+    converged: boolean;
+    gradientNorm: number | null;
+    iterations: number;
+    message: string;
+  };
+  /** Sum of x against the model's sum of E[X(T_i)] (each customer's expected repeat purchases over her age). */
+  inSample: { actualRepeatPurchases: number; expectedRepeatPurchases: number | null };
+  /** Unconditional E[X(t)] of a new customer at monthly steps; t in the time unit. */
+  newCustomerExpectedPurchases: { months: number; t: number; expectedPurchases: number | null }[];
+  spend: {
+    model: string;
+    /** 'gamma-gamma' (conditional expectation) or 'empirical' (own mean, population mean for x = 0). */
+    method: SpendMethod;
+    params: Record<string, number> | null;
+    standardErrors: Record<string, number | null> | null;
+    converged: boolean;
+    message: string;
+    /** Customers with at least one repeat purchase day of positive spend (what Gamma-Gamma is fitted on). */
+    customers: number;
+    populationMeanSpend: number | null;
+    /** Pearson correlation of repeat spend days and mean spend: Gamma-Gamma assumes they are independent. */
+    frequencySpendCorrelation: number | null;
+  };
+  clv: {
+    horizonMonths: number;
+    /** Horizon in the time unit. */
+    horizon: number;
+    discountRate: number;
+    monthlyDiscountRate: number;
+    total: number;
+    mean: number;
+    median: number;
+    quantiles: Record<string, number>;
+    histogram: ClvHistogram;
+  };
+  holdout: ClvHoldoutReport | null;
+  holdoutSkipped: string | null;
+  top: {
+    customerId: string;
+    clv: number;
+    pAlive: number;
+    x: number;
+    expectedPurchases: number;
+    expectedSpend: number;
+  }[];
+  /** clv.parquet column -> meaning (with its unit). */
+  columns: Record<string, string>;
+  warnings: string[];
+}
+
+function columnDictionary(
+  unit: TimeUnit,
+  horizonMonths: number,
+  horizonUnits: number,
+): Record<string, string> {
+  return {
+    customer_id: 'customer id',
+    x: 'repeat purchase days before the cutoff (purchase days - 1; same-day purchases count once)',
+    [`t_x_${unit}`]: `time of the last purchase day after the first, in ${unit}s`,
+    [`T_${unit}`]: `time from the first purchase day to the cutoff day, in ${unit}s`,
+    p_alive: 'P(alive at the cutoff | x, t_x, T)',
+    [`expected_purchases_${horizonMonths}m`]: `conditional expected repeat purchases in the next ${horizonMonths} months (${round(horizonUnits, 4)} ${unit}s)`,
+    expected_spend:
+      'expected spend per purchase (Gamma-Gamma conditional expectation, or empirical; see spend.method)',
+    clv: `discounted expected spend over ${horizonMonths} months (monthly steps)`,
+    first_purchase: 'UTC date of the first purchase',
+    monetary_value: 'mean net spend over the repeat purchase days with spend > 0 (0 when none)',
+    monetary_count: 'repeat purchase days averaged in monetary_value',
+    expected_repeat_purchases_to_date: `unconditional expected repeat purchases over the customer's own age T, E[X(T)] (in-sample fit check)`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Steps
+// ---------------------------------------------------------------------------------------------------------
+
+interface LoadedSummary extends RfmSummary {
+  monetaryValue: Float64Array;
+  monetaryCount: Float64Array;
+  /** UTC day numbers since 1970-01-01. */
+  firstPurchaseDay: Float64Array;
+  timeUnit: TimeUnit;
+}
+
+/** customerSummarySql into `table` with a 0-based idx in customer_id order, and its columns in that order. */
+async function loadSummary(
+  duck: Duck,
+  table: string,
+  transactions: string,
+  cutoffIso: string,
+  unit: TimeUnit,
+): Promise<LoadedSummary> {
+  await duck.run(`CREATE OR REPLACE TABLE ${table} AS
+    SELECT (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS idx, s.*
+    FROM (${customerSummarySql(transactions, cutoffIso, unit)}) s`);
+  const { columns } = await duck.columns(
+    `SELECT x, t_x, "T", monetary_value, monetary_count,
+            CAST(date_diff('day', DATE '1970-01-01', first_purchase) AS DOUBLE) AS first_day
+     FROM ${table} ORDER BY idx`,
+    ['x', 't_x', 'T', 'monetary_value', 'monetary_count', 'first_day'] as const,
+  );
+  return {
+    x: columns.x,
+    tx: columns.t_x,
+    T: columns.T,
+    monetaryValue: columns.monetary_value,
+    monetaryCount: columns.monetary_count,
+    firstPurchaseDay: columns.first_day,
+    timeUnit: unit,
+  };
+}
+
+/** Fit the configured repeat-buying model; a fit that is impossible (e.g. T = 0 for all) is a DataValidationError. */
+function fitPurchaseModel(
+  kind: ClvConfig['model'],
+  summary: RfmSummary,
+  source: string,
+): FittedPurchaseModel {
+  try {
+    return kind === 'paretonbd' ? paretoModel(fitParetoNbd(summary)) : bgNbdModel(fitBgNbd(summary));
+  } catch (error) {
+    if (
+      error instanceof Error &&
+      /no customer has a repeat purchase|T = 0|no customers/.test(error.message)
+    ) {
+      throw new DataValidationError({ file: source, column: 'ts', rule: error.message });
+    }
+    throw error;
+  }
+}
+
+function bgNbdModel(fit: BgNbdFit): FittedPurchaseModel {
+  checkUsable(fit);
+  const params = fit.params;
+  return {
+    fit,
+    probabilityAlive: (x, tx, T) =>
+      onUniqueTriples(x, tx, T, (ux, utx, uT) => bgNbdProbabilityAliveMany(params, ux, utx, uT)),
+    conditionalExpectedPurchases: (t, x, tx, T) =>
+      onUniqueTriples(x, tx, T, (ux, utx, uT) =>
+        bgNbdConditionalExpectedPurchasesMany(params, t, ux, utx, uT),
+      ),
+    expectedPurchases: (t) => bgNbdExpectedPurchases(params, t),
+    discountedPurchases: (x, tx, T, options) => bgNbdDiscountedPurchases(params, x, tx, T, options),
+  };
+}
+
+function paretoModel(fit: ParetoNbdFit): FittedPurchaseModel {
+  checkUsable(fit);
+  const params = fit.params;
+  return {
+    fit,
+    probabilityAlive: (x, tx, T) =>
+      onUniqueTriples(x, tx, T, (ux, utx, uT) => paretoNbdProbabilityAliveMany(params, ux, utx, uT)),
+    conditionalExpectedPurchases: (t, x, tx, T) =>
+      onUniqueTriples(x, tx, T, (ux, utx, uT) =>
+        paretoNbdConditionalExpectedPurchasesMany(params, t, ux, utx, uT),
+      ),
+    expectedPurchases: (t) => paretoNbdExpectedPurchases(params, t),
+    discountedPurchases: (x, tx, T, options) => paretoNbdDiscountedPurchases(params, x, tx, T, options),
+  };
+}
+
+/** Predictions need finite positive parameters; a fit that ends elsewhere cannot score anyone. */
+function checkUsable(fit: BgNbdFit | ParetoNbdFit): void {
+  for (const [name, value] of Object.entries(fit.params)) {
+    if (!(value > 0) || !Number.isFinite(value)) {
+      throw new Error(
+        `clv: the optimizer ended at ${name} = ${value}, which cannot score customers (${fit.message})`,
+      );
+    }
+  }
+}
+
+/** E[X(T_i)] per customer, computed once per distinct T. */
+function expectedOverOwnAge(model: FittedPurchaseModel, T: Float64Array): Float64Array {
+  const cache = new Map<number, number>();
+  const out = new Float64Array(T.length);
+  for (let i = 0; i < T.length; i++) {
+    let value = cache.get(T[i]);
+    if (value === undefined) {
+      value = model.expectedPurchases(T[i]);
+      cache.set(T[i], value);
+    }
+    out[i] = value;
+  }
+  return out;
+}
+
+type SpendMethod = 'gamma-gamma' | 'empirical';
+
+interface SpendResult {
+  fit: GammaGammaFit | null;
+  method: SpendMethod;
+  converged: boolean;
+  message: string;
+  customers: number;
+  populationMean: number;
+  expectedSpend: Float64Array;
+  frequencySpendCorrelation: number;
+  warnings: string[];
+}
+
+/**
+ * Gamma-Gamma on customers with a repeat day of positive spend, (monetary_count, monetary_value). When it
+ * cannot be fitted, or its population mean p v / (q - 1) does not exist (q <= 1), the expected spend falls
+ * back to each customer's own mean repeat spend and, for customers without one, the mean spend of all
+ * purchase days.
+ */
+async function fitSpend(duck: Duck, summary: LoadedSummary, cutoffIso: string): Promise<SpendResult> {
+  const n = summary.x.length;
+  const repeatCount: number[] = [];
+  const repeatValue: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (summary.monetaryCount[i] >= 1 && summary.monetaryValue[i] > 0) {
+      repeatCount.push(summary.monetaryCount[i]);
+      repeatValue.push(summary.monetaryValue[i]);
+    }
+  }
+  const warnings: string[] = [];
+  const correlation = pearsonCorrelation(repeatCount, repeatValue);
+  if (Math.abs(correlation) > 0.3) {
+    warnings.push(
+      `repeat frequency and mean spend are correlated (r = ${correlation.toFixed(2)}): Gamma-Gamma assumes they are independent`,
+    );
+  }
+  let fit: GammaGammaFit | null = null;
+  let message: string;
+  try {
+    fit = fitGammaGamma(repeatCount, repeatValue);
+    message = fit.message;
+  } catch (error) {
+    message = error instanceof Error ? error.message : String(error);
+  }
+  const usable =
+    fit !== null && Number.isFinite(fit.params.p) && fit.params.q > 1 && Number.isFinite(fit.params.v);
+  if (fit !== null && usable) {
+    return {
+      fit,
+      method: 'gamma-gamma',
+      converged: fit.converged,
+      message,
+      customers: repeatCount.length,
+      populationMean: gammaGammaExpectedSpend(fit.params),
+      expectedSpend: gammaGammaConditionalExpectedSpendMany(
+        fit.params,
+        summary.monetaryCount,
+        summary.monetaryValue,
+      ),
+      frequencySpendCorrelation: correlation,
+      warnings,
+    };
+  }
+  const cutoff = sqlString(new Date(Date.parse(cutoffIso)).toISOString().replace('T', ' ').replace('Z', ''));
+  const { mean } = await duck.one<{ mean: number | null }>(
+    `SELECT avg(net) AS mean FROM (
+       SELECT sum(amount) AS net, bool_or(amount >= 0) AS purchase FROM clv_tx
+       WHERE ts <= TIMESTAMP ${cutoff} GROUP BY customer_id, CAST(ts AS DATE))
+     WHERE purchase AND net > 0`,
+  );
+  const populationMean = mean ?? 0;
+  const expectedSpend = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    expectedSpend[i] = summary.monetaryCount[i] >= 1 ? summary.monetaryValue[i] : populationMean;
+  }
+  warnings.push(`Gamma-Gamma spend model not used (${message}); expected spend is empirical`);
+  return {
+    fit,
+    method: 'empirical',
+    converged: false,
+    message,
+    customers: repeatCount.length,
+    populationMean,
+    expectedSpend,
+    frequencySpendCorrelation: correlation,
+    warnings,
+  };
+}
+
+/**
+ * Calibration/holdout check (FHL 2005 Figure 5): fit the model on transactions up to cutoff - holdoutMonths,
+ * predict each calibration customer's purchases in the rest of the history and compare with what she did.
+ */
+async function runHoldout(
+  duck: Duck,
+  options: ComputeClvOptions,
+  firstPurchaseDay: Float64Array,
+): Promise<ClvHoldoutReport | { skipped: string }> {
+  const { config, cutoffIso } = options;
+  const months = config.holdoutMonths;
+  if (months === 0) return { skipped: 'clv.holdoutMonths is 0' };
+  const calibrationCutoff = monthsBefore(cutoffIso, months);
+  let firstDay = Infinity;
+  for (let i = 0; i < firstPurchaseDay.length; i++) firstDay = Math.min(firstDay, firstPurchaseDay[i]);
+  const firstMs = firstDay * 86_400_000;
+  const eligibility = holdoutEligibility(firstMs, calibrationCutoff);
+  if (!eligibility.eligible) {
+    return {
+      skipped: `history from ${new Date(firstMs).toISOString().slice(0, 10)} leaves less than ${MIN_CALIBRATION_MONTHS} months before the calibration cutoff ${calibrationCutoff} (cutoff - ${months} holdout months)`,
+    };
+  }
+  const unit = config.timeUnit;
+  await duck.run(`CREATE OR REPLACE TABLE clv_calibration AS
+    SELECT (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS idx, s.*
+    FROM (${customerSummarySql('clv_tx', calibrationCutoff, unit)}) s`);
+  const { columns } = await duck.columns(
+    `SELECT c.x, c.t_x, c."T", COALESCE(h.holdout_purchases, 0) AS holdout_purchases
+     FROM clv_calibration c
+     LEFT JOIN (${holdoutPurchasesSql('clv_tx', calibrationCutoff, cutoffIso)}) h ON h.customer_id = c.customer_id
+     ORDER BY c.idx`,
+    ['x', 't_x', 'T', 'holdout_purchases'] as const,
+  );
+  const calibration: RfmSummary = { x: columns.x, tx: columns.t_x, T: columns.T, timeUnit: unit };
+  const length = holdoutLength(calibrationCutoff, cutoffIso, unit);
+  let comparison: HoldoutComparison;
+  let calibrationFit: BgNbdFit | ParetoNbdFit;
+  try {
+    if (config.model === 'paretonbd') {
+      const fit = fitParetoNbd(calibration);
+      checkUsable(fit);
+      calibrationFit = fit;
+      const predicted = onUniqueTriples(calibration.x, calibration.tx, calibration.T, (ux, utx, uT) =>
+        paretoNbdConditionalExpectedPurchasesMany(fit.params, length, ux, utx, uT),
+      );
+      comparison = compareHoldout(calibration.x, predicted, columns.holdout_purchases);
+    } else {
+      const fit = fitBgNbd(calibration);
+      checkUsable(fit);
+      calibrationFit = fit;
+      comparison = bgNbdHoldout(fit.params, calibration, length, columns.holdout_purchases);
+    }
+  } catch (error) {
+    return {
+      skipped: `the calibration fit failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  return {
+    months,
+    calibrationCutoff,
+    holdoutEnd: cutoffIso,
+    length: round(length, 6),
+    customers: comparison.customers,
+    predictedTotal: comparison.predictedTotal,
+    actualTotal: comparison.actualTotal,
+    meanAbsoluteError: finiteOrNull(comparison.meanAbsoluteError),
+    rootMeanSquaredError: finiteOrNull(comparison.rootMeanSquaredError),
+    buckets: comparison.buckets.map((b) => ({
+      frequency: b.label,
+      customers: b.customers,
+      predicted: finiteOrNull(b.predictedMean),
+      actual: finiteOrNull(b.actualMean),
+    })),
+    calibrationFit: {
+      params: { ...calibrationFit.params },
+      converged: calibrationFit.converged,
+      gradientNorm: finiteOrNull(calibrationFit.gradientNorm),
+      message: calibrationFit.message,
+    },
+  };
+}
+
+/** Write per-customer Float64Arrays (customer idx order) into a new table (idx INTEGER, one DOUBLE per column). */
+async function appendScores(duck: Duck, table: string, columns: Record<string, Float64Array>): Promise<void> {
+  const names = Object.keys(columns);
+  const values = names.map((name) => columns[name]);
+  await duck.run(
+    `CREATE OR REPLACE TABLE ${table} (idx INTEGER, ${names.map((name) => `${sqlIdent(name)} DOUBLE`).join(', ')})`,
+  );
+  const appender = await duck.connection.createAppender(table);
+  const n = values[0]?.length ?? 0;
+  for (let i = 0; i < n; i++) {
+    appender.appendInteger(i);
+    for (const column of values) appender.appendDouble(column[i]);
+    appender.endRow();
+  }
+  appender.closeSync();
+}
+
+function nanToNull(expression: string): string {
+  return `CASE WHEN isnan(${expression}) THEN NULL ELSE ${expression} END`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pure helpers
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The instant `months` calendar months before `iso`. A month-end cutoff (the last millisecond of a month, as
+ * runs use) maps to the last millisecond of the earlier month (1997-09-30T23:59:59.999Z minus 6 gives
+ * 1997-03-31T23:59:59.999Z); any other instant keeps its day of month and time, clamped to the month's length.
+ */
+export function monthsBefore(iso: string, months: number): string {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) throw new Error(`clv.monthsBefore: not a valid date (${iso})`);
+  if (!(months >= 0) || months !== Math.floor(months)) {
+    throw new Error(`clv.monthsBefore: months must be a non-negative integer (got ${months})`);
+  }
+  const next = new Date(ms + 1);
+  if (next.getUTCDate() === 1 && next.getTime() % 86_400_000 === 0) {
+    return new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth() - months, 1) - 1).toISOString();
+  }
+  const d = new Date(ms);
+  const year = d.getUTCFullYear();
+  const month = d.getUTCMonth() - months;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return new Date(
+    Date.UTC(
+      year,
+      month,
+      Math.min(d.getUTCDate(), lastDay),
+      d.getUTCHours(),
+      d.getUTCMinutes(),
+      d.getUTCSeconds(),
+      d.getUTCMilliseconds(),
+    ),
+  ).toISOString();
+}
+
+/**
+ * Whether a holdout check is possible: the calibration period (first purchase to calibrationCutoff) must cover
+ * at least MIN_CALIBRATION_MONTHS (3) months, i.e. the first purchase is no later than the instant just after
+ * calibrationCutoff - 3 months (for month-end cutoffs: the first day of the month two months earlier).
+ */
+export function holdoutEligibility(
+  firstPurchaseMs: number,
+  calibrationCutoffIso: string,
+): { eligible: boolean; latestFirstPurchase: string } {
+  const latest = Date.parse(monthsBefore(calibrationCutoffIso, MIN_CALIBRATION_MONTHS)) + 1;
+  return { eligible: firstPurchaseMs <= latest, latestFirstPurchase: new Date(latest).toISOString() };
+}
+
+/**
+ * Holdout length in the time unit, counted as customerSummary counts T: whole UTC days from the calibration
+ * cutoff's day to the holdout end's day (1997-09-30 to 1998-06-30 is 273 days, 39 weeks).
+ */
+export function holdoutLength(calibrationCutoffIso: string, holdoutEndIso: string, unit: TimeUnit): number {
+  const day = (iso: string): number => Math.floor(Date.parse(iso) / 86_400_000);
+  return (day(holdoutEndIso) - day(calibrationCutoffIso)) / DAYS_PER_UNIT[unit];
+}
+
+/**
+ * Evaluate a per-customer function of (x, t_x, T) once per distinct triple and spread the values back to the
+ * customers: with times in whole days, a million customers collapse to far fewer triples.
+ */
+export function onUniqueTriples(
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+  evaluate: (x: Float64Array, tx: Float64Array, T: Float64Array) => Float64Array,
+): Float64Array {
+  const unique = uniqueTriples(x, tx, T);
+  const values = evaluate(unique.x, unique.tx, unique.T);
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = values[unique.inverse[i]];
+  return out;
+}
+
+/**
+ * Pareto/NBD discounted expected purchases over the horizon, as bgNbdDiscountedPurchases does for BG/NBD:
+ * sum_m (E[Y(m u)] - E[Y((m-1) u)]) / (1 + d)^m with E[Y(t) | x, t_x, T] = E[Y(t) | alive, x, T] P(alive)
+ * (Schmittlein, Morrison and Colombo 1987; Fader and Hardie 2005 note). The expectation given alive is the
+ * conditional expectation at t_x = T (a customer who bought at T is alive at T, P(alive) = 1), computed once
+ * per distinct (x, T); P(alive) once per distinct (x, t_x, T).
+ */
+export function paretoNbdDiscountedPurchases(
+  params: ParetoNbdParams,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+  options: ClvOptions,
+): Float64Array {
+  const where = 'clv.paretoNbdDiscountedPurchases';
+  const { horizonMonths, annualDiscountRate } = options;
+  if (!(horizonMonths >= 1) || horizonMonths !== Math.floor(horizonMonths)) {
+    throw new Error(`${where}: horizonMonths must be an integer >= 1 (got ${horizonMonths})`);
+  }
+  if (!(annualDiscountRate > -1) || !Number.isFinite(annualDiscountRate)) {
+    throw new Error(`${where}: annualDiscountRate must be a finite number > -1 (got ${annualDiscountRate})`);
+  }
+  const month = unitsPerMonth(options.timeUnit);
+  const monthlyFactor = 1 / Math.pow(1 + annualDiscountRate, 1 / 12);
+  const unique = uniqueTriples(x, tx, T);
+  const pairs = uniqueTriples(unique.x, new Float64Array(unique.x.length), unique.T);
+  const perPair = new Float64Array(pairs.x.length);
+  for (let k = 0; k < pairs.x.length; k++) {
+    let previous = 0;
+    let total = 0;
+    let discount = 1;
+    for (let m = 1; m <= horizonMonths; m++) {
+      discount *= monthlyFactor;
+      const cumulative = paretoNbdConditionalExpectedPurchases(
+        params,
+        m * month,
+        pairs.x[k],
+        pairs.T[k],
+        pairs.T[k],
+      );
+      total += (cumulative - previous) * discount;
+      previous = cumulative;
+    }
+    perPair[k] = total;
+  }
+  const perTriple = new Float64Array(unique.x.length);
+  for (let k = 0; k < unique.x.length; k++) {
+    perTriple[k] =
+      paretoNbdProbabilityAlive(params, unique.x[k], unique.tx[k], unique.T[k]) * perPair[pairs.inverse[k]];
+  }
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = perTriple[unique.inverse[i]];
+  return out;
+}
+
+/** Equal-width histogram of CLV values; see clvHistogram. */
+export interface ClvHistogram {
+  /** bins + 1 increasing edges. */
+  edges: number[];
+  /** Customers per bin; bin k is [edges[k], edges[k+1]) and the last bin also holds every value above it. */
+  counts: number[];
+  /** Values above the last edge (counted in the last bin). */
+  aboveLastEdge: number;
+}
+
+/**
+ * Histogram of CLV over `bins` equal-width bins from the minimum to the 99th percentile (CLV is heavily skewed:
+ * over the full range nearly everyone would fall into the first bin); values above the top edge are counted in
+ * the last bin and reported in aboveLastEdge, so the counts sum to the number of finite values. Takes values
+ * sorted ascending (NaN last, as Float64Array.prototype.sort leaves them; they are skipped).
+ */
+export function clvHistogram(sortedValues: Float64Array, bins: number): ClvHistogram {
+  if (!(bins >= 1) || bins !== Math.floor(bins))
+    throw new Error(`clv.histogram: bins must be an integer >= 1 (got ${bins})`);
+  let n = sortedValues.length;
+  while (n > 0 && Number.isNaN(sortedValues[n - 1])) n--;
+  for (let i = 1; i < n; i++) {
+    if (!(sortedValues[i] >= sortedValues[i - 1]))
+      throw new Error('clv.histogram: values must be sorted ascending');
+  }
+  const finite = sortedValues.subarray(0, n);
+  const low = n > 0 ? finite[0] : 0;
+  let high = n > 0 ? quantileSorted(finite, 0.99) : 1;
+  if (!(high > low)) high = n > 0 && finite[n - 1] > low ? finite[n - 1] : low + 1;
+  const width = (high - low) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, k) => (k === bins ? high : low + k * width));
+  const counts = new Array<number>(bins).fill(0);
+  let above = 0;
+  for (let i = 0; i < n; i++) {
+    const v = finite[i];
+    if (v > high) above++;
+    const k = Math.min(bins - 1, Math.floor((v - low) / width));
+    counts[k]++;
+  }
+  return { edges, counts, aboveLastEdge: above };
+}
+
+/** Quantile q of values sorted ascending, linear between order statistics (R type 7, numpy's default); NaN when empty. */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const position = (n - 1) * q;
+  const below = Math.floor(position);
+  const above = Math.min(n - 1, below + 1);
+  return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
+}
+
+/** Pearson correlation of two equally long samples; NaN with fewer than 2 points or no spread. */
+export function pearsonCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  if (b.length !== n) throw new Error(`clv.pearsonCorrelation: lengths differ (${n} vs ${b.length})`);
+  if (n < 2) return NaN;
+  let meanA = 0;
+  let meanB = 0;
+  for (let i = 0; i < n; i++) {
+    meanA += a[i];
+    meanB += b[i];
+  }
+  meanA /= n;
+  meanB /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i] - meanA;
+    const db = b[i] - meanB;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
+}
+
+function sum(values: Float64Array): number {
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i];
+  return total;
+}
+
+function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+function nullableRecord<T extends object>(record: T): Record<string, number | null> {
+  return Object.fromEntries(
+    (Object.entries(record) as [string, number][]).map(([key, value]) => [key, finiteOrNull(value)]),
+  );
+}
+
+function round(value: number, digits: number): number {
+  const scale = Math.pow(10, digits);
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,94 @@
+/**
+ * features: who each customer is as of the cutoff (one row per customer, the dictionary's features),
+ * plus the daily revenue series, the acquisition-month cohort table, monthly KPIs and the insight tests
+ * that the forecast, segment and report stages read. All of it DuckDB SQL over the clean tables.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Duck, sqlString } from '../../lib/duck';
+import { defineStageActivity, type StageOutputFile } from '../../lib/stage';
+import { buildCohorts } from './cohorts';
+import { buildCustomerFeatures } from './customerFeatures';
+import { featureDefinitions } from './dictionary';
+import { computeInsights } from './insights';
+import { buildMonthlyKpis } from './kpis';
+import { buildDailyRevenue } from './revenueSeries';
+
+export interface FeaturesMetrics extends Record<string, unknown> {
+  customers: number;
+  features: number;
+  hasEvents: boolean;
+  days: number;
+  tradingDays: number;
+  lastTradingDate: string | null;
+  cohorts: number;
+  months: number;
+  stepMs: Record<string, number>;
+}
+
+export const features = defineStageActivity<FeaturesMetrics>({
+  stage: 'features',
+  version: 1,
+  configSection: (config) => config.features,
+  async compute(ctx) {
+    const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
+    const eventsPath = ctx.upstream.clean?.outputs.events ? await ctx.fetchUpstream('clean', 'events') : undefined;
+    const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
+    try {
+      const stepMs: Record<string, number> = {};
+      const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+        const t0 = performance.now();
+        const result = await fn();
+        stepMs[step] = Math.round(performance.now() - t0);
+        ctx.heartbeat({ step });
+        return result;
+      };
+      await duck.run(`CREATE TABLE transactions AS SELECT * FROM read_parquet(${sqlString(transactionsPath)})`);
+      const hasEvents = eventsPath !== undefined;
+      if (eventsPath) await duck.run(`CREATE TABLE events AS SELECT * FROM read_parquet(${sqlString(eventsPath)})`);
+      const cutoff = ctx.run.cutoff;
+
+      const customer = await timed('customerFeatures', () => buildCustomerFeatures(duck, { cutoff, hasEvents }));
+      const daily = await timed('dailyRevenue', () => buildDailyRevenue(duck, { cutoff }));
+      const cohorts = await timed('cohorts', () => buildCohorts(duck, { cutoff }));
+      const kpis = await timed('kpis', () => buildMonthlyKpis(duck, { cutoff, hasEvents }));
+      const insights = ctx.run.config.features.insights
+        ? await timed('insights', () => computeInsights(duck, { cutoff, featureNames: customer.featureNames }))
+        : null;
+
+      const out = (name: string): string => join(ctx.scratchDir, name);
+      await duck.toParquet(`SELECT * FROM ${customer.table} ORDER BY customer_id`, out('customer_features.parquet'));
+      await duck.toParquet(`SELECT * FROM ${daily.table} ORDER BY date`, out('daily_revenue.parquet'));
+      await duck.toParquet(`SELECT * FROM ${cohorts.table} ORDER BY cohort_month, months_since`, out('cohorts.parquet'));
+      await duck.toParquet(`SELECT * FROM ${kpis.table} ORDER BY month`, out('kpis_monthly.parquet'));
+      await writeFile(out('insights.json'), JSON.stringify(insights ?? { skipped: 'features.insights is false' }, null, 2) + '\n');
+      const dictionary = featureDefinitions(hasEvents).filter((d) => customer.featureNames.includes(d.name));
+      await writeFile(out('feature_dictionary.json'), JSON.stringify(dictionary, null, 2) + '\n');
+
+      const outputs: Record<string, StageOutputFile> = {
+        customerFeatures: { path: out('customer_features.parquet'), rows: customer.customers },
+        dailyRevenue: { path: out('daily_revenue.parquet'), rows: daily.days },
+        cohorts: { path: out('cohorts.parquet'), rows: cohorts.rows },
+        kpis: { path: out('kpis_monthly.parquet'), rows: kpis.months },
+        insights: { path: out('insights.json') },
+        dictionary: { path: out('feature_dictionary.json') },
+      };
+      return {
+        outputs,
+        metrics: {
+          customers: customer.customers,
+          features: customer.featureNames.length,
+          hasEvents,
+          days: daily.days,
+          tradingDays: daily.tradingDays,
+          lastTradingDate: daily.lastTradingDate,
+          cohorts: cohorts.cohorts,
+          months: kpis.months,
+          stepMs,
+        },
+      };
+    } finally {
+      duck.close();
+    }
+  },
+});
