@@ -48,6 +48,8 @@ export interface StageInput {
   /** Results of the stages this stage depends on. */
   upstream: Partial<Record<StageName, StageResult>>;
   force: boolean;
+  /** The run so far (stage statuses and errors): given to stages that report on the run. */
+  runSummary?: RunSummary;
 }
 
 /** Every stage of the DAG as an activity: the worker's activities must include all of them. */

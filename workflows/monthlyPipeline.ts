@@ -86,7 +86,12 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
         entry.status = 'running';
         try {
           const upstream = Object.fromEntries(dependenciesOf(stage).flatMap((d) => (results[d] ? [[d, results[d]]] : [])));
-          const result = await stageActivities[stage]({ run, upstream, force: force.has(stage) });
+          const result = await stageActivities[stage]({
+            run,
+            upstream,
+            force: force.has(stage),
+            ...(RUNS_AFTER_FAILURES.has(stage) ? { runSummary: summary } : {}),
+          });
           results[stage] = result;
           summary.stages[stage] = {
             status: result.status,

@@ -17,6 +17,8 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   forecast: async () => (await import('./forecast')).benchForecast,
   experiment: async () => (await import('./experiment')).benchExperiment,
   generate: async () => (await import('./generate')).benchGenerate,
+  report: async () => (await import('./report')).benchReport,
+  orchestration: async () => (await import('./orchestration')).benchOrchestration,
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,122 @@
+/**
+ * CSV exports of the report (RFC 4180: comma separated, CRLF line ends, fields with a comma, quote, CR or
+ * LF enclosed in double quotes with inner quotes doubled; UTF-8 without a byte-order mark).
+ *
+ * Formula injection: a spreadsheet opening the file runs any cell that starts with = + - @ (or a tab or
+ * carriage return, which some programs skip before looking) as a formula. Text cells that start with one of
+ * these characters get a leading single quote, which spreadsheets show as text and drop from the value
+ * (OWASP "CSV Injection"). Numbers written by this module are never prefixed, so -3.5 stays a number; a
+ * customer id such as "-17" is text and is written as '-17.
+ */
+
+/** One customer of the CRM export. */
+export interface CrmRow {
+  customerId: string;
+  segment: string;
+  persona: string;
+  /** Expected customer lifetime value (currency units), or null when not scored. */
+  clv: number | null;
+  /** Probability the customer is still active (BG/NBD), or null. */
+  pAlive: number | null;
+  /** Probability of no purchase in the churn window, or null. */
+  churnProbability: number | null;
+  suggestedAction: string;
+}
+
+/** A cell value: text (escaped and neutralized), a number (written plainly), or empty. */
+export type CsvValue = string | number | null | undefined;
+
+/** Column names of the CRM export, in order. */
+export const CRM_COLUMNS = [
+  'customer_id',
+  'segment',
+  'persona',
+  'clv',
+  'p_alive',
+  'churn_probability',
+  'suggested_action',
+] as const;
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** One CSV field: numbers as shortest round-trip text (empty if not finite), text neutralized and quoted. */
+export function csvCell(value: CsvValue): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A CSV document from a header and rows of equal length (CRLF after every record, the last included). */
+export function tableCsv(header: readonly string[], rows: readonly (readonly CsvValue[])[]): string {
+  const lines = [header.map(csvCell).join(',')];
+  rows.forEach((row, index) => {
+    if (row.length !== header.length) {
+      throw new Error(`tableCsv: row ${index} has ${row.length} fields, the header has ${header.length}`);
+    }
+    lines.push(row.map(csvCell).join(','));
+  });
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** Round to `digits` decimals, keeping null for a missing or non-finite value. */
+function rounded(value: number | null, digits: number): number | null {
+  if (value === null || !Number.isFinite(value)) return null;
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Check a probability field of a CRM row. */
+function checkProbability(value: number | null, field: string, index: number): void {
+  if (value !== null && Number.isFinite(value) && (value < 0 || value > 1)) {
+    throw new Error(`crmCsv: ${field} must be in [0, 1] (row ${index}, value ${value})`);
+  }
+}
+
+/**
+ * The CRM export: one row per customer with segment, persona, CLV (2 decimals), P(alive) and churn
+ * probability (4 decimals), and the suggested action. Missing scores are empty cells.
+ */
+export function crmCsv(rows: readonly CrmRow[]): string {
+  const records = rows.map((row, index) => {
+    if (typeof row.customerId !== 'string' || row.customerId.length === 0) {
+      throw new Error(`crmCsv: customerId must be a non-empty string (row ${index})`);
+    }
+    checkProbability(row.pAlive, 'pAlive', index);
+    checkProbability(row.churnProbability, 'churnProbability', index);
+    return [
+      row.customerId,
+      row.segment,
+      row.persona,
+      rounded(row.clv, 2),
+      rounded(row.pAlive, 4),
+      rounded(row.churnProbability, 4),
+      row.suggestedAction,
+    ];
+  });
+  return tableCsv(CRM_COLUMNS, records);
+}
+
+/** Inputs of suggestAction. */
+export interface ActionInput {
+  /** The persona's suggested actions, most important first. */
+  personaActions: readonly string[];
+  churnProbability: number | null;
+  /** Churn probability from which the customer is a retention case (default 0.5). */
+  retentionThreshold?: number;
+}
+
+/**
+ * A customer's suggested action: the persona's first action, preceded by a retention flag when the churn
+ * probability reaches the threshold (so a CRM can filter the retention cases in one column).
+ */
+export function suggestAction(input: ActionInput): string {
+  const base = input.personaActions[0] ?? 'No action suggested';
+  const threshold = input.retentionThreshold ?? 0.5;
+  const atRisk =
+    input.churnProbability !== null &&
+    Number.isFinite(input.churnProbability) &&
+    input.churnProbability >= threshold;
+  return atRisk ? `Retention priority: ${base}` : base;
+}

@@ -1,0 +1,311 @@
+/**
+ * Everything the run report shows, as plain JSON-able data. Only `run` is required: a run may have no events,
+ * no experiments, or a failed stage, and the report then says "not available: <reason>" for that part.
+ *
+ * Numbers that may be undefined in the stage outputs (NaN p-values, empty cohort cells) are typed
+ * `number | null` where they are expected to be missing; the renderer also treats NaN and Infinity as missing
+ * ("—"), since JSON turns them into null anyway.
+ */
+
+/** Status of one stage as the run summary records it. */
+export type ReportStageStatus = 'pending' | 'running' | 'completed' | 'cached' | 'failed' | 'skipped';
+
+/** One stage of the run. */
+export interface ReportStage {
+  name: string;
+  status: ReportStageStatus;
+  durationMs: number;
+  /** Error message of a failed stage (file, line and rule when known). */
+  error?: string;
+  /** For cached stages: the run whose outputs were reused. */
+  computedByRunId?: string;
+}
+
+/** Identity and timing of the run (the one required section). */
+export interface ReportRun {
+  dataset: string;
+  /** 'YYYY-MM'. */
+  month: string;
+  runId: string;
+  /** Run status (COMPLETED, FAILED, RUNNING, ...). */
+  status: string;
+  /** Last instant of the month, ISO UTC. */
+  cutoff: string;
+  /** When the report was produced, ISO UTC; passed in so the same data renders the same bytes. */
+  generatedAt: string;
+  stages: ReportStage[];
+  /** ISO 4217 code for money figures (default 'USD'). */
+  currency?: string;
+  /** Short hash of the dataset config. */
+  configHash?: string;
+  /** Code version that produced the run. */
+  codeVersion?: string;
+}
+
+/** The report's optional sections, for "not available" reasons. */
+export type ReportSection =
+  | 'dataQuality'
+  | 'features'
+  | 'segments'
+  | 'cohorts'
+  | 'clv'
+  | 'churn'
+  | 'forecast'
+  | 'experiments'
+  | 'topProducts'
+  | 'exports';
+
+/** Browsing events after cleaning (absent when the dataset has no events table). */
+export interface ReportEvents {
+  inputRows: number;
+  outputRows: number;
+  sessions: number;
+  quarantinedByReason?: Record<string, number>;
+}
+
+/** Row counts and freshness of the cleaned data. */
+export interface ReportDataQuality {
+  inputRows: number;
+  outputRows: number;
+  /** Quarantined rows per rule broken. */
+  quarantinedByReason: Record<string, number>;
+  duplicateRows: number;
+  afterCutoffRows: number;
+  /** Distinct customers kept. */
+  customers: number;
+  /** First and last transaction timestamps kept, ISO UTC. */
+  firstTs: string | null;
+  lastTs: string | null;
+  events?: ReportEvents;
+}
+
+/** One column of the customer feature table. */
+export interface ReportFeatureDefinition {
+  name: string;
+  definition: string;
+  unit: string;
+}
+
+/** One month of the KPI table. */
+export interface ReportKpiMonth {
+  /** 'YYYY-MM'. */
+  month: string;
+  activeCustomers: number;
+  newCustomers: number;
+  returningCustomers: number;
+  orders: number;
+  revenue: number;
+  averageOrderValue: number;
+  /** Share of active customers with two or more orders in the month, 0..1. */
+  repeatRate: number;
+  /** Purchases per session, 0..1 (only with events). */
+  conversionPerSession?: number | null;
+}
+
+/** Exploratory findings of the features stage. */
+export interface ReportInsights {
+  /** Strongest feature correlations, strongest first. */
+  strongestPairs?: { a: string; b: string; r: number }[];
+  /** Spend per order by category and the tests of equal means. */
+  categorySpend?: {
+    categories: { category: string; n: number; mean: number; median: number }[];
+    anovaPValue: number | null;
+    kruskalWallisPValue: number | null;
+    skippedReason: string | null;
+  };
+}
+
+/** Feature dictionary, monthly KPIs and insights. */
+export interface ReportFeatures {
+  dictionary: ReportFeatureDefinition[];
+  kpisMonthly: ReportKpiMonth[];
+  insights?: ReportInsights;
+}
+
+/** Cluster quality at one k. */
+export interface ReportKMetrics {
+  k: number;
+  silhouette: number | null;
+  inertia: number | null;
+  calinskiHarabasz: number | null;
+  daviesBouldin: number | null;
+}
+
+/** A named segment. */
+export interface ReportPersona {
+  name: string;
+  description: string;
+  customers: number;
+  /** 0..1. */
+  customerShare: number;
+  /** 0..1. */
+  revenueShare: number;
+  actions: string[];
+}
+
+/** Customers moving between personas since the previous run (rows: before, columns: now). */
+export interface ReportMigration {
+  labelsFrom: string[];
+  labelsTo: string[];
+  counts: number[][];
+  /** Month of the previous run, 'YYYY-MM'. */
+  previousMonth?: string;
+}
+
+/** Segmentation result. */
+export interface ReportSegments {
+  k: number;
+  silhouette: number | null;
+  /** How k was chosen, in words (e.g. 'silhouette, k in 3..8'). */
+  chosenBy: string;
+  metricsByK: ReportKMetrics[];
+  personas: ReportPersona[];
+  migration?: ReportMigration;
+}
+
+/** Acquisition cohorts by month. */
+export interface ReportCohorts {
+  /** 'YYYY-MM' per row. */
+  cohortMonths: string[];
+  /** Largest months-since-acquisition shown. */
+  maxAge: number;
+  /** Cohort sizes (customers acquired), per row. */
+  sizes?: number[];
+  /** retention[row][age]: share of the cohort buying in month `age` (null where not yet observable). */
+  retention: (number | null)[][];
+  /** revenue[row][age]: revenue of the cohort in month `age`. */
+  revenue: (number | null)[][];
+}
+
+/** Predicted against actual purchases in the CLV holdout, per calibration-frequency bucket. */
+export interface ReportHoldoutBucket {
+  frequency: string;
+  predicted: number;
+  actual: number;
+  customers: number;
+}
+
+/** Customer lifetime value (BG/NBD + Gamma-Gamma). */
+export interface ReportClv {
+  timeUnit: string;
+  /** Horizon of the CLV figures, in time units. */
+  horizon?: number;
+  params: { r: number; alpha: number; a: number; b: number };
+  spend: { p: number; q: number; v: number };
+  /** edges.length === counts.length + 1. */
+  histogram: { edges: number[]; counts: number[] };
+  bySegment: { segment: string; customers: number; meanClv: number; totalClv: number }[];
+  holdout?: ReportHoldoutBucket[];
+  top: { customerId: string; clv: number; pAlive: number }[];
+}
+
+/** Churn model and its scores. */
+export interface ReportChurn {
+  auc: number;
+  prAuc: number;
+  brier: number;
+  baselineAuc: number;
+  positiveRate: number;
+  model: string;
+  /** Churn window in words (e.g. '90 days'). */
+  window?: string;
+  calibration: { meanPredicted: number; observedRate: number; count: number }[];
+  importance: { feature: string; importance: number }[];
+  atRisk: { customerId: string; churnProbability: number; clv: number | null; persona: string | null }[];
+}
+
+/** Revenue forecast with the chosen model's backtest scores. */
+export interface ReportForecast {
+  model: string;
+  /** 'day' | 'week' | 'month'. */
+  grain: string;
+  mase: number;
+  baselineMase: number;
+  mape: number;
+  coverage80: number;
+  coverage95: number;
+  history: { date: string; value: number }[];
+  forecast: {
+    date: string;
+    mean: number;
+    lower80: number;
+    upper80: number;
+    lower95: number;
+    upper95: number;
+  }[];
+  scores: {
+    model: string;
+    mase: number | null;
+    mape: number | null;
+    coverage80: number | null;
+    coverage95: number | null;
+    error?: string;
+  }[];
+  notes?: string[];
+}
+
+/** One treatment-versus-control comparison. */
+export interface ReportExperiment {
+  id: string;
+  /** conversion | revenuePerCustomer | ... */
+  metric: string;
+  treatment?: string;
+  customersControl?: number;
+  customersTreatment?: number;
+  controlValue?: number;
+  treatmentValue?: number;
+  /** Relative lift, treatment over control. */
+  lift: number;
+  /** 95% interval of the relative lift. */
+  ci: [number, number];
+  pValue: number | null;
+  srmPValue: number | null;
+  probabilityToBeatControl: number | null;
+}
+
+/** Simulated outcome of one targeting policy. */
+export interface ReportPolicy {
+  name: string;
+  rank?: number;
+  customersTargeted?: number;
+  cost?: number;
+  incrementalRevenue: { mean: number; p5: number; p95: number };
+  roi: number | null;
+  probabilityOfTarget: number | null;
+  exactProbabilityOfTarget?: number | null;
+}
+
+/** Experiments and policy simulations. */
+export interface ReportExperiments {
+  experiments: ReportExperiment[];
+  policies: ReportPolicy[];
+  /** SRM p-value below which an experiment is flagged (default 0.001). */
+  srmThreshold?: number;
+}
+
+/** A file exported with the report (e.g. the CRM CSV). */
+export interface ReportExport {
+  name: string;
+  /** Where it is (s3:// or relative path); shown as text, never fetched. */
+  uri: string;
+  rows: number;
+  description?: string;
+}
+
+/** Everything the report shows. Only `run` is required. */
+export interface ReportData {
+  run: ReportRun;
+  /** Why a section is missing (e.g. 'the dataset has no assignments table'); otherwise derived from the stages. */
+  unavailable?: Partial<Record<ReportSection, string>>;
+  dataQuality?: ReportDataQuality;
+  features?: ReportFeatures;
+  segments?: ReportSegments;
+  cohorts?: ReportCohorts;
+  clv?: ReportClv;
+  churn?: ReportChurn;
+  forecast?: ReportForecast;
+  experiments?: ReportExperiments;
+  /** Best-selling products (names come from data and may be hostile). */
+  topProducts?: { productName: string; revenue: number; orders?: number }[];
+  exports?: ReportExport[];
+}

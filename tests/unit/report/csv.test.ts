@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { CRM_COLUMNS, crmCsv, csvCell, suggestAction, tableCsv } from '../../../activities/report/csv';
+import type { CrmRow } from '../../../activities/report/csv';
+
+/** A strict RFC 4180 reader (CRLF records, quoted fields with doubled quotes), independent of the writer. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let i = 0;
+  let quoted = false;
+  while (i < text.length) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+      } else if (ch === '"') {
+        quoted = false;
+        i += 1;
+      } else {
+        field += ch;
+        i += 1;
+      }
+    } else if (ch === '"' && field === '') {
+      quoted = true;
+      i += 1;
+    } else if (ch === ',') {
+      record.push(field);
+      field = '';
+      i += 1;
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      i += 2;
+    } else {
+      if (ch === '"' || ch === '\n' || ch === '\r') throw new Error(`bare ${JSON.stringify(ch)} at ${i}`);
+      field += ch;
+      i += 1;
+    }
+  }
+  if (quoted || field !== '' || record.length > 0) throw new Error('unterminated record');
+  return records;
+}
+
+describe('csvCell', () => {
+  it('quotes fields with a comma, quote or line break (RFC 4180)', () => {
+    expect(csvCell('plain text')).toBe('plain text');
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('line\nbreak')).toBe('"line\nbreak"');
+    expect(csvCell('cr\rlf')).toBe('"cr\rlf"');
+  });
+
+  it('neutralizes text that a spreadsheet would run as a formula', () => {
+    expect(csvCell('=SUM(A1:A9)')).toBe("'=SUM(A1:A9)");
+    expect(csvCell('+44 20 7946 0000')).toBe("'+44 20 7946 0000");
+    expect(csvCell('-17')).toBe("'-17");
+    expect(csvCell('@cmd')).toBe("'@cmd");
+    expect(csvCell('\t=1')).toBe("'\t=1");
+    expect(csvCell('=HYPERLINK("http://x","y")')).toBe(`"'=HYPERLINK(""http://x"",""y"")"`);
+    expect(csvCell('a=b')).toBe('a=b');
+  });
+
+  it('writes numbers plainly and missing values as empty', () => {
+    expect(csvCell(-3.5)).toBe('-3.5');
+    expect(csvCell(0.1 + 0.2)).toBe('0.30000000000000004');
+    expect(csvCell(Number.NaN)).toBe('');
+    expect(csvCell(null)).toBe('');
+    expect(csvCell(undefined)).toBe('');
+  });
+});
+
+describe('tableCsv', () => {
+  it('ends every record with CRLF and rejects ragged rows', () => {
+    expect(tableCsv(['a', 'b'], [[1, 'x']])).toBe('a,b\r\n1,x\r\n');
+    expect(() => tableCsv(['a', 'b'], [[1]])).toThrow('tableCsv: row 0 has 1 fields, the header has 2');
+  });
+});
+
+describe('crmCsv', () => {
+  const rows: CrmRow[] = [
+    {
+      customerId: '12346',
+      segment: 'High-value loyal',
+      persona: 'High-value loyal',
+      clv: 1234.5678,
+      pAlive: 0.987654,
+      churnProbability: 0.0123456,
+      suggestedAction: 'Enrol in a VIP tier, with early access',
+    },
+    {
+      customerId: '=1+1',
+      segment: '<script>alert(1)</script> & "quotes"',
+      persona: '-persona\nwith newline',
+      clv: null,
+      pAlive: Number.NaN,
+      churnProbability: 0.5,
+      suggestedAction: '@SUM(1)',
+    },
+  ];
+
+  it('writes one row per customer that reads back field for field', () => {
+    const text = crmCsv(rows);
+    expect(
+      text.startsWith('customer_id,segment,persona,clv,p_alive,churn_probability,suggested_action\r\n'),
+    ).toBe(true);
+    const records = parseCsv(text);
+    expect(records).toEqual([
+      [...CRM_COLUMNS],
+      [
+        '12346',
+        'High-value loyal',
+        'High-value loyal',
+        '1234.57',
+        '0.9877',
+        '0.0123',
+        'Enrol in a VIP tier, with early access',
+      ],
+      ["'=1+1", '<script>alert(1)</script> & "quotes"', "'-persona\nwith newline", '', '', '0.5', "'@SUM(1)"],
+    ]);
+  });
+
+  it('names the row and field of a bad value', () => {
+    const bad = [{ ...rows[0] }, { ...rows[0], pAlive: 1.2 }];
+    expect(() => crmCsv(bad)).toThrow('crmCsv: pAlive must be in [0, 1] (row 1, value 1.2)');
+    expect(() => crmCsv([{ ...rows[0], customerId: '' }])).toThrow(
+      'crmCsv: customerId must be a non-empty string (row 0)',
+    );
+  });
+});
+
+describe('suggestAction', () => {
+  it("takes the persona's first action and flags retention cases", () => {
+    const personaActions = ['Send a personal win-back offer', 'Survey for the reason'];
+    expect(suggestAction({ personaActions, churnProbability: 0.2 })).toBe('Send a personal win-back offer');
+    expect(suggestAction({ personaActions, churnProbability: 0.5 })).toBe(
+      'Retention priority: Send a personal win-back offer',
+    );
+    expect(suggestAction({ personaActions, churnProbability: 0.7, retentionThreshold: 0.8 })).toBe(
+      'Send a personal win-back offer',
+    );
+    expect(suggestAction({ personaActions: [], churnProbability: null })).toBe('No action suggested');
+  });
+});
