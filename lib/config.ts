@@ -19,6 +19,11 @@ const cleanSection = z
   .object({
     /** Flag (never drop) rows whose line amount lies beyond Q3 + k*IQR or below Q1 - k*IQR. */
     outlierIqrMultiplier: z.number().positive().default(3),
+    /**
+     * Quarantine lines with a zero unit price (default). Set false where free orders are real purchases:
+     * CDNOW has $0 orders that the BG/NBD literature counts as purchases. Negative prices are always quarantined.
+     */
+    quarantineZeroPrice: z.boolean().default(true),
   })
   .strict();
 

@@ -49,6 +49,7 @@ export const clean = defineStageActivity<CleanMetrics>({
         inputPath,
         cutoffIso: ctx.run.cutoff,
         outlierIqrMultiplier: ctx.run.config.clean.outlierIqrMultiplier,
+        quarantineZeroPrice: ctx.run.config.clean.quarantineZeroPrice,
         outDir: ctx.scratchDir,
       });
       const outputs: Record<string, StageOutputFile> = {
@@ -79,6 +80,8 @@ export interface CleanOptions {
   inputPath: string;
   cutoffIso: string;
   outlierIqrMultiplier: number;
+  /** Default true; false keeps $0 lines as purchases (CDNOW). */
+  quarantineZeroPrice?: boolean;
   outDir: string;
 }
 
@@ -107,7 +110,7 @@ export async function cleanTransactions(
         WHEN f.ordinal IS NULL THEN 'duplicate'
         -- files without a date in their name carry all history: later rows belong to later runs
         WHEN ts IS NOT NULL AND source_period_end IS NULL AND ts > ${cutoff} THEN 'after_cutoff'
-        ELSE ${quarantineReasonSql()}
+        ELSE ${quarantineReasonSql({ quarantineZeroPrice: options.quarantineZeroPrice ?? true })}
       END AS disposition
     FROM input i LEFT JOIN first_copies f ON i.ordinal = f.ordinal`);
   const bounds = await duck.one<{ q1: number | null; q3: number | null }>(

@@ -17,14 +17,14 @@ export const QUARANTINE_REASONS = [
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
 /** The quarantine reason of a row (NULL when it passes every rule), over the ingest columns. */
-export function quarantineReasonSql(): string {
+export function quarantineReasonSql(options: { quarantineZeroPrice: boolean } = { quarantineZeroPrice: true }): string {
   return `CASE
     WHEN ts IS NULL THEN 'unparsable_timestamp'
     WHEN customer_id IS NULL OR trim(customer_id) = '' THEN 'missing_customer_id'
     -- a row later than the period its file says it covers (e.g. a 2099 date in a daily file)
     WHEN source_period_end IS NOT NULL AND ts > source_period_end THEN 'future_timestamp'
     WHEN quantity = 0 THEN 'zero_quantity'
-    WHEN unit_price <= 0 THEN 'non_positive_price'
+    WHEN unit_price ${options.quarantineZeroPrice ? '<=' : '<'} 0 THEN 'non_positive_price'
     ELSE NULL
   END`;
 }

@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duck, sqlIdent, sqlString } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
-import { defineStageActivity } from '../../lib/stage';
+import { defineStageActivity, type StageDefinition } from '../../lib/stage';
 import {
   bgNbdConditionalExpectedPurchasesMany,
   bgNbdExpectedPurchases,
@@ -84,7 +84,8 @@ export interface ClvMetrics extends Record<string, unknown> {
   stepMs: Record<string, number>;
 }
 
-export const clv = defineStageActivity<ClvMetrics>({
+/** The clv stage (for runStage in tests and tools); `clv` is its Temporal activity. */
+export const clvStage: StageDefinition<ClvMetrics> = {
   stage: 'clv',
   version: 1,
   configSection: (config) => config.clv,
@@ -114,7 +115,9 @@ export const clv = defineStageActivity<ClvMetrics>({
       duck.close();
     }
   },
-});
+};
+
+export const clv = defineStageActivity<ClvMetrics>(clvStage);
 
 // ---------------------------------------------------------------------------------------------------------
 // The computation on a DuckDB connection (no S3, no Temporal)

@@ -494,7 +494,9 @@ export async function loadPolicyCustomers(
   }
   await assertUniqueCustomers(duck, 'clv', options.clv);
   await assertUniqueCustomers(duck, 'churn', options.churn);
-  const hasModelInputs = ['x', 'T', 'p_alive'].every((name) => clvColumns.includes(name));
+  // The clv stage names its time columns with their unit (T_week, T_day, ...).
+  const ageColumn = clvColumns.find((name) => name === 'T' || /^T_(day|week|month)$/.test(name));
+  const hasModelInputs = ageColumn !== undefined && ['x', 'p_alive'].every((name) => clvColumns.includes(name));
   const numeric = (name: string) =>
     clvColumns.includes(name) ? `CAST(c.${sqlIdent(name)} AS DOUBLE)` : 'CAST(NULL AS DOUBLE)';
   const segmentJoin = options.segments
@@ -504,7 +506,7 @@ export async function loadPolicyCustomers(
     ? `coalesce(CAST(g.persona AS VARCHAR), ${sqlString(UNSEGMENTED)})`
     : sqlString(UNSEGMENTED);
   await duck.run(`CREATE OR REPLACE TEMP TABLE exp_policy_customers AS
-    SELECT c.customer_id, ${numeric('x')} AS x, ${hasModelInputs ? numeric('T') : 'CAST(NULL AS DOUBLE)'} AS age,
+    SELECT c.customer_id, ${numeric('x')} AS x, ${hasModelInputs ? numeric(ageColumn) : 'CAST(NULL AS DOUBLE)'} AS age,
            ${numeric('p_alive')} AS p_alive, ${numeric('expected_spend')} AS expected_spend, ${numeric('clv')} AS clv,
            CAST(s.churn_probability AS DOUBLE) AS churn_probability, ${persona} AS persona
     FROM ${options.clv} c

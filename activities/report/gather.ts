@@ -1,0 +1,206 @@
+/**
+ * Turning the run's stage outputs into ReportData. Each section reads only what its stage wrote and is
+ * left out (the renderer then says why) when the stage did not complete. Per-customer joins (CLV by
+ * segment, the CRM export) run in DuckDB over the stages' Parquet files.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Duck } from '../../lib/duck';
+import { sqlString } from '../../lib/duck';
+import type { StageName } from '../../lib/dag';
+import type { RunSummary, StageInput } from '../../lib/runTypes';
+import type { ClvSummary } from '../clv';
+import type { Insights } from '../features/insights';
+import type {
+  ReportChurn,
+  ReportClv,
+  ReportCohorts,
+  ReportData,
+  ReportDataQuality,
+  ReportExperiments,
+  ReportFeatures,
+  ReportForecast,
+  ReportSegments,
+  ReportStage,
+} from './model';
+
+/** Local copies of the upstream outputs the report reads (undefined when the stage or output is absent). */
+export type LocalOutputs = Partial<Record<StageName, Record<string, string>>>;
+
+const readJson = async <T>(path: string | undefined): Promise<T | undefined> =>
+  path ? (JSON.parse(await readFile(path, 'utf8')) as T) : undefined;
+
+const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
+export function runSection(input: StageInput, summary: RunSummary | undefined, codeVersion: string): ReportData['run'] {
+  const stages: ReportStage[] = Object.entries(summary?.stages ?? {}).map(([name, s]) => ({
+    name,
+    // the report itself is running while it renders
+    status: name === 'report' ? 'running' : s.status,
+    durationMs: s.durationMs,
+    ...(s.error ? { error: s.error.message } : {}),
+    ...(s.computedByRunId ? { computedByRunId: s.computedByRunId } : {}),
+  }));
+  return {
+    dataset: input.run.dataset,
+    month: input.run.month,
+    runId: input.run.runId,
+    status: summary?.status ?? 'RUNNING',
+    cutoff: input.run.cutoff,
+    generatedAt: summary?.startedAt ?? input.run.cutoff,
+    stages,
+    configHash: summary?.configHash,
+    codeVersion,
+  };
+}
+
+export function dataQualitySection(metrics: Record<string, unknown> | undefined): ReportDataQuality | undefined {
+  if (!metrics) return undefined;
+  const events = metrics.events as { inputRows: number; outputRows: number; sessions: number; quarantinedByReason: Record<string, number> } | undefined;
+  return {
+    inputRows: Number(metrics.inputRows),
+    outputRows: Number(metrics.outputRows),
+    quarantinedByReason: metrics.quarantinedByReason as Record<string, number>,
+    duplicateRows: Number(metrics.duplicateRows),
+    afterCutoffRows: Number(metrics.afterCutoffRows),
+    customers: Number(metrics.customers),
+    firstTs: (metrics.firstTs as string | null) ?? null,
+    lastTs: (metrics.lastTs as string | null) ?? null,
+    ...(events ? { events: { inputRows: events.inputRows, outputRows: events.outputRows, sessions: events.sessions, quarantinedByReason: events.quarantinedByReason } } : {}),
+  };
+}
+
+export async function featuresSection(duck: Duck, files: Record<string, string> | undefined): Promise<ReportFeatures | undefined> {
+  if (!files?.kpis || !files.dictionary) return undefined;
+  const dictionary = (await readJson<{ name: string; definition: string; unit: string }[]>(files.dictionary)) ?? [];
+  const kpis = await duck.all<Record<string, number | string | null>>(`SELECT * FROM read_parquet(${sqlString(files.kpis)}) ORDER BY month`);
+  const insights = await readJson<Partial<Insights>>(files.insights);
+  return {
+    dictionary: dictionary.map(({ name, definition, unit }) => ({ name, definition, unit })),
+    kpisMonthly: kpis.map((k) => ({
+      month: String(k.month),
+      activeCustomers: Number(k.active_customers),
+      newCustomers: Number(k.new_customers),
+      returningCustomers: Number(k.returning_customers),
+      orders: Number(k.orders),
+      revenue: Number(k.revenue),
+      averageOrderValue: Number(k.average_order_value),
+      repeatRate: Number(k.repeat_rate),
+      ...(k.conversion_per_session !== undefined ? { conversionPerSession: num(k.conversion_per_session) } : {}),
+    })),
+    insights: insights
+      ? {
+          strongestPairs: insights.correlation?.strongestPairs ?? [],
+          ...(insights.categorySpend
+            ? {
+                categorySpend: {
+                  categories: insights.categorySpend.categories.map((c) => ({ category: c.category, n: c.n, mean: c.mean, median: c.median })),
+                  anovaPValue: num(insights.categorySpend.oneWayAnova?.pValue),
+                  kruskalWallisPValue: num(insights.categorySpend.kruskalWallis?.pValue),
+                  skippedReason: insights.categorySpend.skippedReason ?? null,
+                },
+              }
+            : {}),
+        }
+      : undefined,
+  };
+}
+
+export async function cohortsSection(duck: Duck, path: string | undefined, maxAge = 12): Promise<ReportCohorts | undefined> {
+  if (!path) return undefined;
+  const rows = await duck.all<{ cohort_month: string; months_since: number; retained_share: number; revenue: number; cohort_size: number }>(
+    `SELECT cohort_month, months_since, retained_share, revenue, cohort_size FROM read_parquet(${sqlString(path)})
+     WHERE months_since <= ${maxAge} ORDER BY cohort_month, months_since`,
+  );
+  const cohortMonths = [...new Set(rows.map((r) => r.cohort_month))];
+  const blank = (): (number | null)[] => Array.from({ length: maxAge + 1 }, () => null);
+  const retention = cohortMonths.map(blank);
+  const revenue = cohortMonths.map(blank);
+  const sizes = cohortMonths.map(() => 0);
+  for (const r of rows) {
+    const i = cohortMonths.indexOf(r.cohort_month);
+    retention[i][r.months_since] = r.retained_share;
+    revenue[i][r.months_since] = r.revenue;
+    sizes[i] = Number(r.cohort_size);
+  }
+  return { cohortMonths, maxAge, sizes, retention, revenue };
+}
+
+export async function clvSection(duck: Duck, files: Record<string, string> | undefined, segmentsPath: string | undefined): Promise<ReportClv | undefined> {
+  if (!files?.summary || !files.clv) return undefined;
+  const summary = (await readJson<ClvSummary>(files.summary))!;
+  const p = summary.fit.params;
+  const bySegment = segmentsPath
+    ? await duck.all<{ segment: string; customers: number; meanClv: number; totalClv: number }>(
+        `SELECT COALESCE(s.persona, 'unsegmented') AS segment, count(*)::INTEGER AS customers, avg(c.clv) AS "meanClv", sum(c.clv) AS "totalClv"
+         FROM read_parquet(${sqlString(files.clv)}) c LEFT JOIN read_parquet(${sqlString(segmentsPath)}) s USING (customer_id)
+         GROUP BY ALL ORDER BY "totalClv" DESC`,
+      )
+    : [];
+  return {
+    timeUnit: summary.timeUnit,
+    horizon: summary.clv.horizon,
+    // Pareto/NBD has (r, alpha, s, beta): shown under the BG/NBD names' slots only when they exist
+    params: { r: p.r, alpha: p.alpha, a: p.a ?? p.s, b: p.b ?? p.beta },
+    spend: summary.spend.params ? { p: summary.spend.params.p, q: summary.spend.params.q, v: summary.spend.params.v } : { p: NaN, q: NaN, v: NaN },
+    histogram: { edges: summary.clv.histogram.edges, counts: summary.clv.histogram.counts },
+    bySegment,
+    ...(summary.holdout
+      ? {
+          holdout: summary.holdout.buckets.map((b) => ({ frequency: b.frequency, predicted: b.predicted ?? 0, actual: b.actual ?? 0, customers: b.customers })),
+        }
+      : {}),
+    top: summary.top.map((t) => ({ customerId: t.customerId, clv: t.clv, pAlive: t.pAlive })),
+  };
+}
+
+export function forecastSectionFrom(
+  metrics: Record<string, unknown> | undefined,
+  history: { date: string; value: number }[],
+  forecast: ReportForecast['forecast'],
+): ReportForecast | undefined {
+  if (!metrics || metrics.model === null || metrics.model === undefined) return undefined;
+  const scores = (metrics.scores as { name: string; mase: number | null; mape: number | null; coverage80: number | null; coverage95: number | null }[] | undefined) ?? [];
+  return {
+    model: String(metrics.model),
+    grain: String(metrics.grain),
+    mase: Number(metrics.mase),
+    baselineMase: Number(metrics.baselineMase),
+    mape: Number(metrics.mape),
+    coverage80: Number(metrics.coverage80),
+    coverage95: Number(metrics.coverage95),
+    history,
+    forecast,
+    scores: scores.map((s) => ({ model: s.name, mase: s.mase, mape: s.mape, coverage80: s.coverage80, coverage95: s.coverage95 })),
+    notes: (metrics.notes as string[] | undefined) ?? [],
+  };
+}
+
+export async function forecastSection(duck: Duck, files: Record<string, string> | undefined, metrics: Record<string, unknown> | undefined): Promise<ReportForecast | undefined> {
+  if (!files?.forecast || !files.history) return undefined;
+  const history = await duck.all<{ date: string; value: number }>(
+    `SELECT strftime(date, '%Y-%m-%d') AS date, value FROM read_parquet(${sqlString(files.history)}) ORDER BY date`,
+  );
+  const forecast = await duck.all<ReportForecast['forecast'][number]>(
+    `SELECT strftime(date, '%Y-%m-%d') AS date, mean, lower80, upper80, lower95, upper95 FROM read_parquet(${sqlString(files.forecast)}) ORDER BY date`,
+  );
+  return forecastSectionFrom(metrics, history, forecast);
+}
+
+export function experimentsSection(metrics: Record<string, unknown> | undefined, srmThreshold: number): ReportExperiments | undefined {
+  if (!metrics) return undefined;
+  return {
+    experiments: (metrics.experiments as ReportExperiments['experiments'] | undefined) ?? [],
+    policies: (metrics.policies as ReportExperiments['policies'] | undefined) ?? [],
+    srmThreshold,
+  };
+}
+
+export async function topProducts(duck: Duck, transactionsPath: string | undefined): Promise<ReportData['topProducts']> {
+  if (!transactionsPath) return undefined;
+  return duck.all<{ productName: string; revenue: number; orders: number }>(
+    `SELECT COALESCE(product_name, product_id) AS "productName", sum(amount) AS revenue, count(DISTINCT order_id)::INTEGER AS orders
+     FROM read_parquet(${sqlString(transactionsPath)}) GROUP BY ALL ORDER BY revenue DESC, "productName" LIMIT 10`,
+  );
+}
+
+export type { ReportChurn, ReportSegments };
