@@ -25,7 +25,8 @@ export class Duck {
   static async open(options: DuckOptions = {}): Promise<Duck> {
     const config: Record<string, string> = {};
     if (options.threads !== undefined) config.threads = String(options.threads);
-    if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+    // Two stages may run at once on one worker: cap each database and let DuckDB spill beyond it.
+    config.memory_limit = options.memoryLimit ?? process.env.CUSTFLOW_DUCKDB_MEMORY_LIMIT ?? '6GB';
     if (options.tempDirectory !== undefined) config.temp_directory = options.tempDirectory;
     // Output row order follows the query's ORDER BY and scan order; together with a fixed DuckDB version
     // that makes Parquet outputs byte-identical across runs.

@@ -35,6 +35,8 @@ export interface StageManifest {
   startedAt: string;
   completedAt: string;
   durationMs: number;
+  /** Where the time went: fingerprint, cache lookup, compute (download + work), upload. */
+  phaseMs?: Record<string, number>;
 }
 
 export interface CacheKeyParts {

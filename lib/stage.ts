@@ -99,6 +99,13 @@ export async function runStage<M extends Record<string, unknown>>(
       if (logger) logger.info(message, { stage: definition.stage, ...fields });
     },
   };
+  const phaseMs: Record<string, number> = {};
+  let phaseStart = performance.now();
+  const phase = (name: string): void => {
+    const now = performance.now();
+    phaseMs[name] = Math.round(now - phaseStart);
+    phaseStart = now;
+  };
   try {
     const inputs = definition.fingerprintInputs
       ? await definition.fingerprintInputs(ctx)
@@ -113,6 +120,7 @@ export async function runStage<M extends Record<string, unknown>>(
       inputs,
     });
 
+    phase('fingerprint');
     if (!input.force) {
       const cached = await findCachedManifest(store, {
         dataset: run.dataset,
@@ -123,7 +131,9 @@ export async function runStage<M extends Record<string, unknown>>(
       if (cached) return resultFromManifest(store, cached, 'cached', Date.now() - startedAt.getTime());
     }
 
+    phase('cacheLookup');
     const { outputs, metrics } = await definition.compute(ctx);
+    phase('compute');
     const prefix = stagePrefix(run.dataset, run.month, run.runId, definition.stage);
     const entries = await mapConcurrent(Object.entries(outputs), 4, async ([name, file]) => {
       const key = prefix + basename(file.path);
@@ -138,6 +148,7 @@ export async function runStage<M extends Record<string, unknown>>(
       };
       return [name, entry] as const;
     });
+    phase('upload');
     const completedAt = new Date();
     const manifest: StageManifest = {
       stage: definition.stage,
@@ -155,6 +166,7 @@ export async function runStage<M extends Record<string, unknown>>(
       startedAt: startedAt.toISOString(),
       completedAt: completedAt.toISOString(),
       durationMs: completedAt.getTime() - startedAt.getTime(),
+      phaseMs,
     };
     const key = manifestKey(run.dataset, run.month, run.runId, definition.stage);
     await store.putJson(key, manifest); // the commit marker: written after every data file

@@ -40,6 +40,7 @@ export const ingest = defineStageActivity<IngestMetrics>({
     return Object.fromEntries(inScope.map((f) => [f.key, `${f.etag}:${f.size}`]));
   },
   async compute(ctx) {
+    const startedAt = performance.now();
     const { inScope, afterCutoff } = await listScope(ctx);
     if (!inScope.some((f) => f.table === 'transactions')) {
       throw new DataValidationError({
@@ -54,6 +55,7 @@ export const ingest = defineStageActivity<IngestMetrics>({
       return { file, local: toLocal(file, path, i) };
     });
     const ofTable = (table: TableName) => local.filter((f) => f.file.table === table);
+    const downloadedAt = performance.now();
 
     const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
     try {
@@ -84,6 +86,8 @@ export const ingest = defineStageActivity<IngestMetrics>({
           outputRows: transactions.rows, // ingest quarantines nothing: every parsed row goes on to clean
           eventRows: events?.rows ?? 0,
           assignmentRows: assignments?.rows ?? 0,
+          downloadMs: Math.round(downloadedAt - startedAt),
+          parseMs: Math.round(performance.now() - downloadedAt),
         },
       };
     } finally {

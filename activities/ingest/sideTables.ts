@@ -6,7 +6,7 @@
  */
 import type { Duck } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
-import { fileMapSql, lineSql, scanCsvSql, type InputFormat, type LocalRawFile } from './formats';
+import { fileMapSql, fileStartsJoin, lineSql, scanCsvSql, type InputFormat, type LocalRawFile } from './formats';
 import { readFirstLine, splitCsvHeader } from './headers';
 import type { RawFileToParse } from './parse';
 
@@ -87,7 +87,7 @@ export async function parseEventFiles(duck: Duck, files: readonly RawFileToParse
                  try_cast(trim(r.timestamp) AS BIGINT) AS epoch_ms, r.timestamp AS ts_raw,
                  CASE trim(r.event) WHEN 'view' THEN 'view' WHEN 'addtocart' THEN 'add_to_cart' WHEN 'transaction' THEN 'purchase' ELSE trim(r.event) END AS event_type,
                  NULLIF(trim(r.itemid), '') AS product_id
-          FROM ${raw} r JOIN ${fileMapSql(group.files)} ON r.filename = m.path),
+          FROM ${raw} r JOIN ${fileMapSql(group.files)} ON r.filename = m.path ${fileStartsJoin(raw)}),
         gaps AS (
           SELECT *, CASE WHEN epoch_ms - lag(epoch_ms) OVER w > ${SESSION_GAP_MS} OR lag(epoch_ms) OVER w IS NULL THEN 1 ELSE 0 END AS new_session
           FROM parsed WINDOW w AS (PARTITION BY customer_id ORDER BY epoch_ms, file_index, source_line))
@@ -101,7 +101,7 @@ export async function parseEventFiles(duck: Duck, files: readonly RawFileToParse
           NULLIF(trim(r.customer_id), '') AS customer_id, trim(r.session_id) AS session_id,
           ${tsSql('r.ts')} AS ts, r.ts AS ts_raw, lower(trim(r.event_type)) AS event_type,
           NULLIF(trim(${col('product_id')}), '') AS product_id, NULLIF(trim(${col('category')}), '') AS category
-        FROM ${raw} r JOIN ${fileMapSql(group.files)} ON r.filename = m.path`);
+        FROM ${raw} r JOIN ${fileMapSql(group.files)} ON r.filename = m.path ${fileStartsJoin(raw)}`);
     }
     await firstOffender(duck, target, [
       { column: 'event_type', where: `event_type IS NULL OR event_type = ''`, rule: 'event_type must not be empty' },
@@ -135,7 +135,7 @@ export async function parseAssignmentFiles(duck: Duck, files: readonly RawFileTo
         m.file_index, m.key AS source_file, ${lineSql(true)} AS source_line,
         trim(r.customer_id) AS customer_id, trim(r.experiment_id) AS experiment_id, trim(r.variant) AS variant,
         ${tsSql('r.assigned_at')} AS assigned_at, r.assigned_at AS assigned_at_raw
-      FROM ${raw} r JOIN ${fileMapSql(group.files)} ON r.filename = m.path`);
+      FROM ${raw} r JOIN ${fileMapSql(group.files)} ON r.filename = m.path ${fileStartsJoin(raw)}`);
     staged.push(target);
   }
   await duck.run(`CREATE TABLE assignments_all AS ${staged.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL ')}`);
