@@ -3,6 +3,7 @@ export { ingest } from './ingest';
 export { clean } from './clean';
 export { features } from './features';
 export { clv } from './clv';
+export { churn } from './churn';
 export { forecast } from './forecast';
 export { experiment } from './experiment';
 export { recordRunStart, recordRunEnd, completedRuns, datasetExtent } from './run';
