@@ -4,6 +4,7 @@ export { clean } from './clean';
 export { features } from './features';
 export { clv } from './clv';
 export { churn } from './churn';
+export { report } from './report';
 export { forecast } from './forecast';
 export { experiment } from './experiment';
 export { recordRunStart, recordRunEnd, completedRuns, datasetExtent } from './run';

@@ -32,6 +32,8 @@ export interface StageOutputFile {
 export interface StageContext {
   run: RunRef;
   upstream: StageInput['upstream'];
+  /** The run so far, for stages that report on it (see RUNS_AFTER_FAILURES in lib/dag.ts). */
+  runSummary?: StageInput['runSummary'];
   store: ObjectStore;
   /** A fresh local directory, removed when the stage ends. */
   scratchDir: string;
@@ -83,6 +85,7 @@ export async function runStage<M extends Record<string, unknown>>(
   const ctx: StageContext = {
     run,
     upstream: input.upstream,
+    runSummary: input.runSummary,
     store,
     scratchDir,
     async fetchUpstream(stage, output) {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Duck } from '../../lib/duck';
 import { sqlString } from '../../lib/duck';
 import type { StageName } from '../../lib/dag';
-import type { RunSummary, StageInput } from '../../lib/runTypes';
+import type { RunRef, RunSummary } from '../../lib/runTypes';
 import type { ClvSummary } from '../clv';
 import type { Insights } from '../features/insights';
 import type {
@@ -29,9 +29,12 @@ export type LocalOutputs = Partial<Record<StageName, Record<string, string>>>;
 const readJson = async <T>(path: string | undefined): Promise<T | undefined> =>
   path ? (JSON.parse(await readFile(path, 'utf8')) as T) : undefined;
 
+/** A metric that should be text, as text (metrics are JSON from another stage). */
+const text = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : fallback);
+
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
-export function runSection(input: StageInput, summary: RunSummary | undefined, codeVersion: string): ReportData['run'] {
+export function runSection(run: RunRef, summary: RunSummary | undefined, codeVersion: string): ReportData['run'] {
   const stages: ReportStage[] = Object.entries(summary?.stages ?? {}).map(([name, s]) => ({
     name,
     // the report itself is running while it renders
@@ -41,12 +44,13 @@ export function runSection(input: StageInput, summary: RunSummary | undefined, c
     ...(s.computedByRunId ? { computedByRunId: s.computedByRunId } : {}),
   }));
   return {
-    dataset: input.run.dataset,
-    month: input.run.month,
-    runId: input.run.runId,
+    dataset: run.dataset,
+    month: run.month,
+    runId: run.runId,
     status: summary?.status ?? 'RUNNING',
-    cutoff: input.run.cutoff,
-    generatedAt: summary?.startedAt ?? input.run.cutoff,
+    cutoff: run.cutoff,
+    // the run's start: the same run renders the same bytes
+    generatedAt: summary?.startedAt ?? run.cutoff,
     stages,
     configHash: summary?.configHash,
     codeVersion,
@@ -161,8 +165,8 @@ export function forecastSectionFrom(
   if (!metrics || metrics.model === null || metrics.model === undefined) return undefined;
   const scores = (metrics.scores as { name: string; mase: number | null; mape: number | null; coverage80: number | null; coverage95: number | null }[] | undefined) ?? [];
   return {
-    model: String(metrics.model),
-    grain: String(metrics.grain),
+    model: text(metrics.model),
+    grain: text(metrics.grain, 'day'),
     mase: Number(metrics.mase),
     baselineMase: Number(metrics.baselineMase),
     mape: Number(metrics.mape),
@@ -204,3 +208,46 @@ export async function topProducts(duck: Duck, transactionsPath: string | undefin
 }
 
 export type { ReportChurn, ReportSegments };
+
+interface ChurnModelDocument {
+  churn?: { calibration?: { meanPredicted: number; observedRate: number; count: number }[]; importance?: { feature: string; importance: number }[] };
+  atRisk?: { customerId: string; churnProbability: number }[];
+}
+
+export async function churnSection(
+  duck: Duck,
+  files: Record<string, string> | undefined,
+  metrics: Record<string, unknown> | undefined,
+  joins: { clvPath?: string; segmentsPath?: string },
+): Promise<ReportChurn | undefined> {
+  if (!files?.model || !metrics || metrics.model === null) return undefined;
+  const document = (await readJson<ChurnModelDocument>(files.model)) ?? {};
+  const atRiskIds = (document.atRisk ?? []).map((r) => r.customerId);
+  const lookups =
+    atRiskIds.length > 0
+      ? await duck.all<{ customer_id: string; clv: number | null; persona: string | null }>(
+          `SELECT ids.customer_id, ${joins.clvPath ? 'c.clv' : 'NULL::DOUBLE AS clv'}, ${joins.segmentsPath ? 's.persona' : 'NULL::VARCHAR AS persona'}
+           FROM (SELECT unnest([${atRiskIds.map(sqlString).join(', ')}]::VARCHAR[]) AS customer_id) ids
+           ${joins.clvPath ? `LEFT JOIN read_parquet(${sqlString(joins.clvPath)}) c USING (customer_id)` : ''}
+           ${joins.segmentsPath ? `LEFT JOIN read_parquet(${sqlString(joins.segmentsPath)}) s USING (customer_id)` : ''}`,
+        )
+      : [];
+  const byId = new Map(lookups.map((l) => [l.customer_id, l]));
+  return {
+    auc: Number(metrics.auc),
+    prAuc: Number(metrics.prAuc),
+    brier: Number(metrics.brier),
+    baselineAuc: Number(metrics.baselineAuc),
+    positiveRate: Number(metrics.positiveRate),
+    model: text(metrics.model),
+    window: `${text(metrics.window)} days`,
+    calibration: (document.churn?.calibration ?? []).map(({ meanPredicted, observedRate, count }) => ({ meanPredicted, observedRate, count })),
+    importance: (document.churn?.importance ?? []).slice(0, 15).map(({ feature, importance }) => ({ feature, importance })),
+    atRisk: (document.atRisk ?? []).map((r) => ({
+      customerId: r.customerId,
+      churnProbability: r.churnProbability,
+      clv: byId.get(r.customerId)?.clv ?? null,
+      persona: byId.get(r.customerId)?.persona ?? null,
+    })),
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * report: one self-contained HTML file per run (operational and strategic pages, charts inline) and the
+ * CRM export (one row per customer: segment, persona, CLV, P(alive), churn probability, suggested
+ * action). Runs after every other stage, whether they succeeded or not, and says what is missing and why.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Duck, sqlString } from '../../lib/duck';
+import { STAGE_NAMES, type StageName } from '../../lib/dag';
+import { defineStageActivity, type StageContext, type StageOutputFile } from '../../lib/stage';
+import { CODE_VERSION } from '../../lib/version';
+import { crmCsv, suggestAction, type CrmRow } from './csv';
+import {
+  churnSection,
+  clvSection,
+  cohortsSection,
+  dataQualitySection,
+  experimentsSection,
+  featuresSection,
+  forecastSection,
+  runSection,
+  topProducts,
+  type LocalOutputs,
+} from './gather';
+import { renderReport } from './html';
+import type { ReportData, ReportSegments } from './model';
+import { segmentsSection } from './segments';
+
+export interface ReportMetrics extends Record<string, unknown> {
+  sections: string[];
+  missing: string[];
+  crmRows: number;
+  htmlBytes: number;
+}
+
+/** What the report reads of each stage (the rest of their outputs stays in S3). */
+const READS: Partial<Record<StageName, string[]>> = {
+  clean: ['transactions'],
+  features: ['kpis', 'dictionary', 'insights', 'cohorts'],
+  segment: ['segments', 'personas', 'selection', 'migration'],
+  clv: ['clv', 'summary'],
+  churn: ['scores', 'model'],
+  forecast: ['forecast', 'history'],
+};
+
+async function fetchOutputs(ctx: StageContext): Promise<LocalOutputs> {
+  const local: LocalOutputs = {};
+  for (const [stage, names] of Object.entries(READS) as [StageName, string[]][]) {
+    const result = ctx.upstream[stage];
+    if (!result) continue;
+    const files: Record<string, string> = {};
+    for (const name of names) if (result.outputs[name]) files[name] = await ctx.fetchUpstream(stage, name);
+    local[stage] = files;
+  }
+  return local;
+}
+
+export const report = defineStageActivity<ReportMetrics>({
+  stage: 'report',
+  version: 1,
+  configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold }),
+  // The report shows which stages failed and why: their statuses are part of what it reads.
+  fingerprintInputs(ctx) {
+    const inputs: Record<string, string> = {};
+    for (const [stage, result] of Object.entries(ctx.upstream)) {
+      for (const [name, sha] of Object.entries(result?.fingerprints ?? {})) inputs[`${stage}/${name}`] = sha;
+    }
+    for (const stage of STAGE_NAMES) {
+      if (stage === 'report') continue;
+      const entry = ctx.upstream[stage] ? undefined : ctx.runSummary?.stages[stage];
+      if (entry) inputs[`status/${stage}`] = `${entry.status}:${entry.error?.message ?? ''}`;
+    }
+    return Promise.resolve(inputs);
+  },
+  async compute(ctx) {
+    const files = await fetchOutputs(ctx);
+    const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
+    try {
+      const metricsOf = (stage: StageName) => ctx.upstream[stage]?.metrics;
+      const segments: ReportSegments | undefined = await segmentsSection(files.segment);
+      const data: ReportData = {
+        run: runSection(ctx.run, ctx.runSummary, CODE_VERSION),
+        dataQuality: dataQualitySection(metricsOf('clean')),
+        features: await featuresSection(duck, files.features),
+        segments,
+        cohorts: await cohortsSection(duck, files.features?.cohorts),
+        clv: await clvSection(duck, files.clv, files.segment?.segments),
+        churn: await churnSection(duck, files.churn, metricsOf('churn'), { clvPath: files.clv?.clv, segmentsPath: files.segment?.segments }),
+        forecast: await forecastSection(duck, files.forecast, metricsOf('forecast')),
+        experiments: experimentsSection(metricsOf('experiment'), ctx.run.config.experiment.srmThreshold),
+        topProducts: await topProducts(duck, files.clean?.transactions),
+        unavailable: unavailableReasons(ctx),
+      };
+      ctx.heartbeat({ step: 'gathered' });
+
+      const crm = await crmRows(duck, files, segments);
+      const csvPath = join(ctx.scratchDir, 'crm_export.csv');
+      await writeFile(csvPath, crmCsv(crm));
+      data.exports = [
+        {
+          name: 'CRM export',
+          uri: `${ctx.store.uri(`runs/${ctx.run.dataset}/${ctx.run.month}/${ctx.run.runId}/report/crm_export.csv`)}`,
+          rows: crm.length,
+          description: 'one row per customer: segment, persona, CLV, P(alive), churn probability, suggested action',
+        },
+      ];
+      const html = renderReport(data);
+      const htmlPath = join(ctx.scratchDir, 'report.html');
+      await writeFile(htmlPath, html);
+      const sections = (['dataQuality', 'features', 'segments', 'cohorts', 'clv', 'churn', 'forecast', 'experiments', 'topProducts'] as const).filter(
+        (s) => data[s] !== undefined,
+      );
+      const outputs: Record<string, StageOutputFile> = {
+        html: { path: htmlPath },
+        crm: { path: csvPath, rows: crm.length },
+      };
+      return {
+        outputs,
+        metrics: {
+          sections: [...sections],
+          missing: Object.keys(data.unavailable ?? {}),
+          crmRows: crm.length,
+          htmlBytes: Buffer.byteLength(html),
+        },
+      };
+    } finally {
+      duck.close();
+    }
+  },
+});
+
+/** Sections that cannot be shown for a reason the stages' statuses do not tell. */
+function unavailableReasons(ctx: StageContext): ReportData['unavailable'] {
+  const reasons: NonNullable<ReportData['unavailable']> = {};
+  if (ctx.upstream.forecast && ctx.upstream.forecast.metrics.model === null) {
+    reasons.forecast = `no forecast: ${reasonOf(ctx.upstream.forecast.metrics)}`;
+  }
+  if (ctx.upstream.churn && ctx.upstream.churn.metrics.model === null) {
+    reasons.churn = `no churn model: ${reasonOf(ctx.upstream.churn.metrics)}`;
+  }
+  if (ctx.upstream.experiment) {
+    const experiments = ctx.upstream.experiment.metrics.experiments as unknown[] | undefined;
+    const policies = ctx.upstream.experiment.metrics.policies as unknown[] | undefined;
+    if (!experiments?.length && !policies?.length) {
+      reasons.experiments = ((ctx.upstream.experiment.metrics.notes as string[] | undefined) ?? ['no experiments or policies']).join('; ');
+    }
+  }
+  return reasons;
+}
+
+/** One row per customer of the CLV output, with persona, churn probability and the suggested action. */
+async function crmRows(duck: Duck, files: LocalOutputs, segments: ReportSegments | undefined): Promise<CrmRow[]> {
+  const base = files.clv?.clv ?? files.churn?.scores ?? files.segment?.segments;
+  if (!base) return [];
+  const rows = await duck.all<{ customer_id: string; segment: number | null; persona: string | null; clv: number | null; p_alive: number | null; churn_probability: number | null }>(
+    `SELECT b.customer_id,
+            ${files.segment?.segments ? 's.segment, s.persona' : 'NULL::INTEGER AS segment, NULL::VARCHAR AS persona'},
+            ${files.clv?.clv ? 'c.clv, c.p_alive' : 'NULL::DOUBLE AS clv, NULL::DOUBLE AS p_alive'},
+            ${files.churn?.scores ? 'h.churn_probability' : 'NULL::DOUBLE AS churn_probability'}
+     FROM read_parquet(${sqlString(base)}) b
+     ${files.segment?.segments ? `LEFT JOIN read_parquet(${sqlString(files.segment.segments)}) s USING (customer_id)` : ''}
+     ${files.clv?.clv ? `LEFT JOIN read_parquet(${sqlString(files.clv.clv)}) c USING (customer_id)` : ''}
+     ${files.churn?.scores ? `LEFT JOIN read_parquet(${sqlString(files.churn.scores)}) h USING (customer_id)` : ''}
+     ORDER BY b.customer_id`,
+  );
+  const actions = new Map((segments?.personas ?? []).map((p) => [p.name, p.actions]));
+  return rows.map((r) => ({
+    customerId: r.customer_id,
+    segment: r.segment === null ? '' : String(r.segment),
+    persona: r.persona ?? '',
+    clv: r.clv,
+    pAlive: r.p_alive,
+    churnProbability: r.churn_probability,
+    suggestedAction: suggestAction({ personaActions: actions.get(r.persona ?? '') ?? [], churnProbability: r.churn_probability }),
+  }));
+}
+
+function reasonOf(metrics: Record<string, unknown>): string {
+  return typeof metrics.reason === 'string' ? metrics.reason : 'history too short';
+}
