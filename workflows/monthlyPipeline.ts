@@ -114,6 +114,8 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   };
 
   await Promise.all(STAGE_NAMES.map(runStage));
+  const reportUri = results.report?.outputs.html;
+  if (reportUri) summary.reportUri = reportUri;
   const failed = STAGE_NAMES.filter((s) => summary.stages[s].status === 'failed');
   summary.status = failed.length === 0 ? 'COMPLETED' : 'FAILED';
   if (failed.length > 0) {

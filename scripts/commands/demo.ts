@@ -1,10 +1,12 @@
 /** `custflow demo`: the whole thing on synthetic data, from nothing to a finished run. */
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { devUp } from '../../infra/stack';
 import { stateDir } from '../../lib/env';
 import { addMonths } from '../../lib/month';
 import type { RunSummary } from '../../lib/runTypes';
 import { connectClient } from '../../lib/temporal';
+import { ObjectStore } from '../../lib/objectStore';
 import { loadData } from './data';
 import { info } from './output';
 import { describeSummary, startRun, waitForRun } from './run';
@@ -24,11 +26,19 @@ export async function runDemo(options: { customers: number }): Promise<RunSummar
   }
   const month = addMonths(startMonth, months - 1);
   const client = await connectClient();
-  const started = await startRun(client, { dataset, month });
+  const configPath = fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url));
+  const started = await startRun(client, { dataset, month, configPath });
   info(
     `running ${dataset} ${month} as ${started.runId}${started.uiLink ? `\n  Temporal UI: ${started.uiLink}` : ''}`,
   );
   const summary = await waitForRun(client, started);
   console.log(describeSummary(summary));
+  if (summary.stages.report?.outputs.html) {
+    const local = join(stateDir(), 'demo-report.html');
+    const store = ObjectStore.fromEnv();
+    await store.getToFile(store.keyFromUri(summary.stages.report.outputs.html), local);
+    console.log(`\nreport: ${local}\n        ${summary.stages.report.outputs.html}`);
+    if (summary.stages.report.outputs.crm) console.log(`CRM export: ${summary.stages.report.outputs.crm}`);
+  }
   return summary;
 }
