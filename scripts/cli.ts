@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { devDown, devStatus, devUp } from '../infra/stack';
 import { ensureTools, toolVersion } from '../infra/tools';
+import { ObjectStore } from '../lib/objectStore';
 import { connectClient } from '../lib/temporal';
 import { runWorker } from '../workers/worker';
 import { loadData } from './commands/data';
@@ -280,6 +281,22 @@ runs
     const summary = await readRunSummary(runId);
     if (options.json) printJson(summary);
     else console.log(describeSummary(summary));
+  });
+
+program
+  .command('report <runId>')
+  .description("download a run's HTML report (and say where its CRM export is)")
+  .option('--out <file>', 'where to write it', 'report.html')
+  .option('--json')
+  .action(async (runId: string, options: { out: string; json?: boolean }) => {
+    const store = ObjectStore.fromEnv();
+    const summary = await readRunSummary(runId, store);
+    const html = summary.stages.report?.outputs.html;
+    if (!html) throw new Error(`run ${runId} has no report (report stage: ${summary.stages.report?.status ?? 'missing'})`);
+    await store.getToFile(store.keyFromUri(html), options.out);
+    const result = { runId, report: html, file: options.out, crm: summary.stages.report?.outputs.crm ?? null };
+    if (options.json) printJson(result);
+    else info(`wrote ${options.out} (from ${html})${result.crm ? `\nCRM export: ${result.crm}` : ''}`);
   });
 
 program
