@@ -2,6 +2,7 @@
 export { ingest } from './ingest';
 export { clean } from './clean';
 export { features } from './features';
+export { segment } from './segment';
 export { clv } from './clv';
 export { churn } from './churn';
 export { report } from './report';

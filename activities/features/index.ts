@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duck, sqlString } from '../../lib/duck';
 import { defineStageActivity, type StageOutputFile } from '../../lib/stage';
+import { addCategoryShares } from './categoryShares';
 import { buildCohorts } from './cohorts';
 import { buildCustomerFeatures } from './customerFeatures';
 import { featureDefinitions } from './dictionary';
@@ -49,11 +50,13 @@ export const features = defineStageActivity<FeaturesMetrics>({
       const cutoff = ctx.run.cutoff;
 
       const customer = await timed('customerFeatures', () => buildCustomerFeatures(duck, { cutoff, hasEvents }));
+      const categories = await timed('categoryShares', () => addCategoryShares(duck, { cutoff, featuresTable: customer.table }));
+      const featureNames = [...customer.featureNames, ...categories.featureNames];
       const daily = await timed('dailyRevenue', () => buildDailyRevenue(duck, { cutoff }));
       const cohorts = await timed('cohorts', () => buildCohorts(duck, { cutoff }));
       const kpis = await timed('kpis', () => buildMonthlyKpis(duck, { cutoff, hasEvents }));
       const insights = ctx.run.config.features.insights
-        ? await timed('insights', () => computeInsights(duck, { cutoff, featureNames: customer.featureNames }))
+        ? await timed('insights', () => computeInsights(duck, { cutoff, featureNames }))
         : null;
 
       const out = (name: string): string => join(ctx.scratchDir, name);
@@ -62,7 +65,7 @@ export const features = defineStageActivity<FeaturesMetrics>({
       await duck.toParquet(`SELECT * FROM ${cohorts.table} ORDER BY cohort_month, months_since`, out('cohorts.parquet'));
       await duck.toParquet(`SELECT * FROM ${kpis.table} ORDER BY month`, out('kpis_monthly.parquet'));
       await writeFile(out('insights.json'), JSON.stringify(insights ?? { skipped: 'features.insights is false' }, null, 2) + '\n');
-      const dictionary = featureDefinitions(hasEvents).filter((d) => customer.featureNames.includes(d.name));
+      const dictionary = [...featureDefinitions(hasEvents).filter((d) => customer.featureNames.includes(d.name)), ...categories.definitions];
       await writeFile(out('feature_dictionary.json'), JSON.stringify(dictionary, null, 2) + '\n');
 
       const outputs: Record<string, StageOutputFile> = {
@@ -77,7 +80,7 @@ export const features = defineStageActivity<FeaturesMetrics>({
         outputs,
         metrics: {
           customers: customer.customers,
-          features: customer.featureNames.length,
+          features: featureNames.length,
           hasEvents,
           days: daily.days,
           tradingDays: daily.tradingDays,
