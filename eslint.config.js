@@ -24,16 +24,30 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*'], message: 'Workflow code runs in a deterministic sandbox: no Node built-ins.' },
-            { group: ['../activities/*/*', '../lib/objectStore*', '@duckdb/*', '@aws-sdk/*'], message: 'Workflows import activity types only.' },
+            {
+              group: ['node:*'],
+              message: 'Workflow code runs in a deterministic sandbox: no Node built-ins.',
+            },
+            {
+              group: ['../activities/*/*', '../lib/objectStore*', '@duckdb/*', '@aws-sdk/*'],
+              message: 'Workflows import activity types only.',
+            },
           ],
           paths: ['fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net'],
         },
       ],
       'no-restricted-properties': [
         'error',
-        { object: 'Math', property: 'random', message: 'Use workflow-safe randomness (uuid4 from @temporalio/workflow).' },
-        { object: 'Date', property: 'now', message: 'Workflow time comes from the Temporal clock; pass it in or use workflow info.' },
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'Use workflow-safe randomness (uuid4 from @temporalio/workflow).',
+        },
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'Workflow time comes from the Temporal clock; pass it in or use workflow info.',
+        },
       ],
     },
   },

@@ -41,9 +41,11 @@ export const cacheIndexKey = (dataset: string, month: string, stage: string, cac
 export const runIndexKey = (runId: string): string => `runs/_index/${runId}.json`;
 
 /** The run config as the workflow received it (for replays). */
-export const runConfigKey = (dataset: string, month: string, runId: string): string => `${runPrefix(dataset, month, runId)}config.json`;
+export const runConfigKey = (dataset: string, month: string, runId: string): string =>
+  `${runPrefix(dataset, month, runId)}config.json`;
 
 /** The latest completed run of a dataset and month (what backfill skips). */
-export const latestCompletedKey = (dataset: string, month: string): string => `runs/${dataset}/${month}/_latest_completed.json`;
+export const latestCompletedKey = (dataset: string, month: string): string =>
+  `runs/${dataset}/${month}/_latest_completed.json`;
 
 export const monthsPrefix = (dataset: string): string => `runs/${dataset}/`;

@@ -32,7 +32,7 @@ export async function connectClient(settings: TemporalSettings = temporalSetting
 export async function connectNative(
   settings: TemporalSettings = temporalSettings(),
 ): Promise<NativeConnection> {
-  const tls = (await tlsOptions(settings));
+  const tls = await tlsOptions(settings);
   return NativeConnection.connect({
     address: settings.address,
     tls: tls ?? (settings.apiKey ? true : undefined),

@@ -14,8 +14,21 @@ import { info, printJson, table, formatDuration } from './commands/output';
 import type { Client } from '@temporalio/client';
 import { startBackfill, waitForBackfill } from './commands/backfill';
 import { startReplay } from './commands/replay';
-import { describeSummary, listRuns, readRunSummary, startRun, waitForRun, type StartedRun } from './commands/run';
-import { createSchedule, DEFAULT_CRON, describeSchedule, listSchedules, scheduleAction } from './commands/schedule';
+import {
+  describeSummary,
+  listRuns,
+  readRunSummary,
+  startRun,
+  waitForRun,
+  type StartedRun,
+} from './commands/run';
+import {
+  createSchedule,
+  DEFAULT_CRON,
+  describeSchedule,
+  listSchedules,
+  scheduleAction,
+} from './commands/schedule';
 
 const program = new Command('custflow')
   .description('Customer analytics as a monthly batch pipeline on Temporal and S3')
@@ -119,7 +132,9 @@ data
   .description('upload raw files to raw/<dataset>/<format>/<table>/ in the bucket')
   .requiredOption('--dataset <name>')
   .addOption(
-    new Option('--format <format>').choices(['canonical', 'online-retail', 'cdnow', 'retailrocket']).makeOptionMandatory(),
+    new Option('--format <format>')
+      .choices(['canonical', 'online-retail', 'cdnow', 'retailrocket'])
+      .makeOptionMandatory(),
   )
   .addOption(
     new Option('--table <table>').choices(['transactions', 'events', 'assignments']).default('transactions'),
@@ -182,11 +197,21 @@ program
   .option('--config <file>', 'a fixed config (default: the config the run used)')
   .option('--wait', 'wait for the run to finish')
   .option('--json')
-  .action(async (runId: string, options: { fromStage?: string; force?: boolean; config?: string; wait?: boolean; json?: boolean }) => {
-    const client = await connectClient();
-    const started = await startReplay(client, { runId, fromStage: options.fromStage, force: options.force, configPath: options.config });
-    await finishRunCommand(client, started, options);
-  });
+  .action(
+    async (
+      runId: string,
+      options: { fromStage?: string; force?: boolean; config?: string; wait?: boolean; json?: boolean },
+    ) => {
+      const client = await connectClient();
+      const started = await startReplay(client, {
+        runId,
+        fromStage: options.fromStage,
+        force: options.force,
+        configPath: options.config,
+      });
+      await finishRunCommand(client, started, options);
+    },
+  );
 
 program
   .command('backfill')
@@ -199,19 +224,46 @@ program
   .option('--force [stages...]', 're-run completed months too (optionally forcing these stages)')
   .option('--wait')
   .option('--json')
-  .action(async (options: { dataset: string; from: string; to: string; concurrency: number; config?: string; force?: string[] | boolean; wait?: boolean; json?: boolean }) => {
-    const client = await connectClient();
-    const started = await startBackfill(client, { ...options, configPath: options.config });
-    if (!options.json || options.wait) info(`backfill ${started.workflowId} started${started.uiLink ? `\n  ${started.uiLink}` : ''}`);
-    if (!options.wait) {
-      if (options.json) printJson(started);
-      return;
-    }
-    const result = await waitForBackfill(client, started.workflowId, { quiet: false });
-    if (options.json) printJson({ dataset: result.dataset, from: result.from, to: result.to, runs: result.runs.map(({ month, runId, status, skipped }) => ({ month, runId, status, skipped })) });
-    else console.log(table(result.runs as unknown as Record<string, unknown>[], ['month', 'status', 'runId', 'skipped', 'error']));
-    process.exitCode = result.runs.every((r) => r.status === 'COMPLETED' || r.skipped) ? 0 : 1;
-  });
+  .action(
+    async (options: {
+      dataset: string;
+      from: string;
+      to: string;
+      concurrency: number;
+      config?: string;
+      force?: string[] | boolean;
+      wait?: boolean;
+      json?: boolean;
+    }) => {
+      const client = await connectClient();
+      const started = await startBackfill(client, { ...options, configPath: options.config });
+      if (!options.json || options.wait)
+        info(`backfill ${started.workflowId} started${started.uiLink ? `\n  ${started.uiLink}` : ''}`);
+      if (!options.wait) {
+        if (options.json) printJson(started);
+        return;
+      }
+      const result = await waitForBackfill(client, started.workflowId, { quiet: false });
+      if (options.json)
+        printJson({
+          dataset: result.dataset,
+          from: result.from,
+          to: result.to,
+          runs: result.runs.map(({ month, runId, status, skipped }) => ({ month, runId, status, skipped })),
+        });
+      else
+        console.log(
+          table(result.runs as unknown as Record<string, unknown>[], [
+            'month',
+            'status',
+            'runId',
+            'skipped',
+            'error',
+          ]),
+        );
+      process.exitCode = result.runs.every((r) => r.status === 'COMPLETED' || r.skipped) ? 0 : 1;
+    },
+  );
 
 const schedule = program.command('schedule').description('monthly Temporal Schedules, one per dataset');
 schedule
@@ -221,18 +273,35 @@ schedule
   .option('--timezone <tz>', 'IANA time zone of the calendar', 'UTC')
   .option('--config <file>')
   .option('--json')
-  .action(async (options: { dataset: string; cron: string; timezone: string; config?: string; json?: boolean }) => {
-    const result = await createSchedule(await connectClient(), { ...options, configPath: options.config });
-    if (options.json) printJson(result);
-    else info(`schedule ${result.scheduleId}: next run ${result.nextRunAt ?? 'none'}`);
-  });
+  .action(
+    async (options: { dataset: string; cron: string; timezone: string; config?: string; json?: boolean }) => {
+      const result = await createSchedule(await connectClient(), { ...options, configPath: options.config });
+      if (options.json) printJson(result);
+      else info(`schedule ${result.scheduleId}: next run ${result.nextRunAt ?? 'none'}`);
+    },
+  );
 schedule
   .command('list')
   .option('--json')
   .action(async (options: { json?: boolean }) => {
     const list = await listSchedules(await connectClient());
-    if (options.json) printJson(list.map(({ scheduleId, dataset, spec, paused, nextRunAt }) => ({ scheduleId, dataset, spec, paused, nextRunAt })));
-    else console.log(table(list.map((s) => ({ ...s, spec: `${s.spec.cron.join(' ')} ${s.spec.timezone}` })), ['scheduleId', 'dataset', 'spec', 'paused', 'nextRunAt']));
+    if (options.json)
+      printJson(
+        list.map(({ scheduleId, dataset, spec, paused, nextRunAt }) => ({
+          scheduleId,
+          dataset,
+          spec,
+          paused,
+          nextRunAt,
+        })),
+      );
+    else
+      console.log(
+        table(
+          list.map((s) => ({ ...s, spec: `${s.spec.cron.join(' ')} ${s.spec.timezone}` })),
+          ['scheduleId', 'dataset', 'spec', 'paused', 'nextRunAt'],
+        ),
+      );
   });
 for (const action of ['describe', 'pause', 'unpause', 'trigger', 'delete'] as const) {
   schedule
@@ -241,7 +310,10 @@ for (const action of ['describe', 'pause', 'unpause', 'trigger', 'delete'] as co
     .option('--json')
     .action(async (options: { dataset: string; json?: boolean }) => {
       const client = await connectClient();
-      const result = action === 'describe' ? await describeSchedule(client, options.dataset) : await scheduleAction(client, action, options.dataset);
+      const result =
+        action === 'describe'
+          ? await describeSchedule(client, options.dataset)
+          : await scheduleAction(client, action, options.dataset);
       if (options.json) printJson(result);
       else console.log(JSON.stringify(result, null, 2));
     });
@@ -292,9 +364,17 @@ program
     const store = ObjectStore.fromEnv();
     const summary = await readRunSummary(runId, store);
     const html = summary.stages.report?.outputs.html;
-    if (!html) throw new Error(`run ${runId} has no report (report stage: ${summary.stages.report?.status ?? 'missing'})`);
+    if (!html)
+      throw new Error(
+        `run ${runId} has no report (report stage: ${summary.stages.report?.status ?? 'missing'})`,
+      );
     await store.getToFile(store.keyFromUri(html), options.out);
-    const result = { runId, report: html, file: options.out, crm: summary.stages.report?.outputs.crm ?? null };
+    const result = {
+      runId,
+      report: html,
+      file: options.out,
+      crm: summary.stages.report?.outputs.crm ?? null,
+    };
     if (options.json) printJson(result);
     else info(`wrote ${options.out} (from ${html})${result.crm ? `\nCRM export: ${result.crm}` : ''}`);
   });
@@ -311,8 +391,15 @@ program
   });
 
 /** Shared tail of `run` and `replay`: say where the run is, follow it when asked, print the summary. */
-async function finishRunCommand(client: Client, started: StartedRun, options: { wait?: boolean; json?: boolean }): Promise<void> {
-  if (!options.json || options.wait) info(`run ${started.runId} started (workflow ${started.workflowId})${started.uiLink ? `\n  ${started.uiLink}` : ''}`);
+async function finishRunCommand(
+  client: Client,
+  started: StartedRun,
+  options: { wait?: boolean; json?: boolean },
+): Promise<void> {
+  if (!options.json || options.wait)
+    info(
+      `run ${started.runId} started (workflow ${started.workflowId})${started.uiLink ? `\n  ${started.uiLink}` : ''}`,
+    );
   if (!options.wait) {
     if (options.json) printJson(started);
     return;

@@ -4,7 +4,7 @@
  * SIGTERM before exiting.
  */
 import { fileURLToPath } from 'node:url';
-import type { NativeConnection} from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../activities';
 import { temporalSettings } from '../lib/env';

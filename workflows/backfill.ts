@@ -4,7 +4,14 @@
  * month, so a backfill never runs a month twice at once with a manual or scheduled run. A worker that
  * dies midway is simply replaced: Temporal resumes this workflow and its children where they were.
  */
-import { ApplicationFailure, executeChild, proxyActivities, setHandler, workflowInfo, ChildWorkflowFailure } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+  ChildWorkflowFailure,
+} from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../lib/config';
 import type { StageName } from '../lib/dag';
@@ -82,7 +89,10 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
 /** Months in the future or before the data starts are refused up front, with the reason. */
 async function checkMonths(input: BackfillInput, months: string[]): Promise<void> {
   if (months.length === 0) {
-    throw ApplicationFailure.nonRetryable(`--from ${input.from} is after --to ${input.to}`, 'BackfillRefused');
+    throw ApplicationFailure.nonRetryable(
+      `--from ${input.from} is after --to ${input.to}`,
+      'BackfillRefused',
+    );
   }
   const currentMonth = monthOf(workflowInfo().startTime.getTime());
   const future = months.filter((m) => m > currentMonth);
@@ -94,7 +104,10 @@ async function checkMonths(input: BackfillInput, months: string[]): Promise<void
   }
   const extent = await datasetExtent(input.dataset);
   if (!extent.firstMonth) {
-    throw ApplicationFailure.nonRetryable(`dataset ${input.dataset} has no transactions loaded`, 'BackfillRefused');
+    throw ApplicationFailure.nonRetryable(
+      `dataset ${input.dataset} has no transactions loaded`,
+      'BackfillRefused',
+    );
   }
   const before = months.filter((m) => m < extent.firstMonth!);
   if (before.length > 0) {

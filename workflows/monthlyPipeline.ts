@@ -85,7 +85,9 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
         }
         entry.status = 'running';
         try {
-          const upstream = Object.fromEntries(dependenciesOf(stage).flatMap((d) => (results[d] ? [[d, results[d]]] : [])));
+          const upstream = Object.fromEntries(
+            dependenciesOf(stage).flatMap((d) => (results[d] ? [[d, results[d]]] : [])),
+          );
           const result = await stageActivities[stage]({
             run,
             upstream,

@@ -28,14 +28,20 @@ export async function scheduledMonthlyRun(input: ScheduledRunInput): Promise<Run
 /** Temporal stamps every scheduled start with TemporalScheduledStartTime; a manual start has none. */
 function scheduledTime(): Date {
   const info = workflowInfo();
-  const attribute = info.typedSearchAttributes?.getAll().find((pair) => pair.key.name === 'TemporalScheduledStartTime');
+  const attribute = info.typedSearchAttributes
+    ?.getAll()
+    .find((pair) => pair.key.name === 'TemporalScheduledStartTime');
   const value = attribute?.value;
   return value instanceof Date ? value : info.startTime;
 }
 
 /** The calendar month of an instant in a time zone (Intl is deterministic inside the workflow sandbox). */
 export function localMonth(instant: Date, timezone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit' }).formatToParts(instant);
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+  }).formatToParts(instant);
   const year = Number(parts.find((p) => p.type === 'year')?.value);
   const month = Number(parts.find((p) => p.type === 'month')?.value);
   return formatMonth(year, month);

@@ -59,13 +59,24 @@ export const clean = defineStageActivity<CleanMetrics>({
       };
       const metrics: CleanMetrics = { ...result.metrics };
       if (ctx.upstream.ingest?.outputs.events) {
-        const events = await cleanEvents(duck, { inputPath: await ctx.fetchUpstream('ingest', 'events'), cutoffIso: ctx.run.cutoff, outDir: ctx.scratchDir });
+        const events = await cleanEvents(duck, {
+          inputPath: await ctx.fetchUpstream('ingest', 'events'),
+          cutoffIso: ctx.run.cutoff,
+          outDir: ctx.scratchDir,
+        });
         outputs.events = { path: events.paths.events, rows: events.metrics.outputRows };
-        outputs.eventsQuarantine = { path: events.paths.quarantine, rows: events.metrics.quarantinedRows + events.metrics.duplicateRows };
+        outputs.eventsQuarantine = {
+          path: events.paths.quarantine,
+          rows: events.metrics.quarantinedRows + events.metrics.duplicateRows,
+        };
         metrics.events = events.metrics;
       }
       if (ctx.upstream.ingest?.outputs.assignments) {
-        const assignments = await cleanAssignments(duck, { inputPath: await ctx.fetchUpstream('ingest', 'assignments'), cutoffIso: ctx.run.cutoff, outDir: ctx.scratchDir });
+        const assignments = await cleanAssignments(duck, {
+          inputPath: await ctx.fetchUpstream('ingest', 'assignments'),
+          cutoffIso: ctx.run.cutoff,
+          outDir: ctx.scratchDir,
+        });
         outputs.assignments = { path: assignments.path, rows: assignments.metrics.outputRows };
         metrics.assignments = assignments.metrics;
       }
@@ -209,7 +220,9 @@ export async function cleanEvents(
   const key = 'customer_id, session_id, ts, ts_raw, event_type, product_id, category';
   await duck.run(`CREATE TABLE events_in AS SELECT * EXCLUDE (file_row_number), file_row_number AS ordinal
     FROM read_parquet(${sqlString(options.inputPath)}, file_row_number = true)`);
-  await duck.run(`CREATE TABLE events_first AS SELECT min(ordinal) AS ordinal FROM events_in GROUP BY ${key}`);
+  await duck.run(
+    `CREATE TABLE events_first AS SELECT min(ordinal) AS ordinal FROM events_in GROUP BY ${key}`,
+  );
   await duck.run(`CREATE TABLE events_classified AS SELECT e.*,
       CASE
         WHEN f.ordinal IS NULL THEN 'duplicate'
@@ -219,7 +232,10 @@ export async function cleanEvents(
         WHEN source_period_end IS NOT NULL AND ts > source_period_end THEN 'future_timestamp'
       END AS disposition
     FROM events_in e LEFT JOIN events_first f ON e.ordinal = f.ordinal`);
-  const paths = { events: join(options.outDir, 'events.parquet'), quarantine: join(options.outDir, 'events_quarantine.parquet') };
+  const paths = {
+    events: join(options.outDir, 'events.parquet'),
+    quarantine: join(options.outDir, 'events_quarantine.parquet'),
+  };
   await duck.toParquet(
     `SELECT customer_id, session_id, ts, event_type, product_id, category, source_file, source_line
      FROM events_classified WHERE disposition IS NULL ORDER BY ts, ordinal`,
@@ -231,7 +247,11 @@ export async function cleanEvents(
     paths.quarantine,
   );
   const counts = new Map(
-    (await duck.all<{ d: string | null; n: number }>(`SELECT disposition AS d, count(*)::INTEGER AS n FROM events_classified GROUP BY ALL`)).map((r) => [r.d ?? 'kept', r.n]),
+    (
+      await duck.all<{ d: string | null; n: number }>(
+        `SELECT disposition AS d, count(*)::INTEGER AS n FROM events_classified GROUP BY ALL`,
+      )
+    ).map((r) => [r.d ?? 'kept', r.n]),
   );
   const kept = await duck.one<{ customers: number; sessions: number }>(
     `SELECT count(DISTINCT customer_id)::INTEGER AS customers, count(DISTINCT session_id)::INTEGER AS sessions FROM events_classified WHERE disposition IS NULL`,
@@ -256,9 +276,19 @@ export async function cleanAssignments(
 ): Promise<{ metrics: NonNullable<CleanMetrics['assignments']>; path: string }> {
   const cutoff = timestampLiteral(options.cutoffIso);
   const path = join(options.outDir, 'assignments.parquet');
-  await duck.run(`CREATE TABLE assignments_in AS SELECT * FROM read_parquet(${sqlString(options.inputPath)})`);
-  await duck.toParquet(`SELECT * FROM assignments_in WHERE assigned_at <= ${cutoff} ORDER BY experiment_id, customer_id`, path);
-  const metrics = await duck.one<{ inputRows: number; outputRows: number; afterCutoffRows: number; experiments: number }>(
+  await duck.run(
+    `CREATE TABLE assignments_in AS SELECT * FROM read_parquet(${sqlString(options.inputPath)})`,
+  );
+  await duck.toParquet(
+    `SELECT * FROM assignments_in WHERE assigned_at <= ${cutoff} ORDER BY experiment_id, customer_id`,
+    path,
+  );
+  const metrics = await duck.one<{
+    inputRows: number;
+    outputRows: number;
+    afterCutoffRows: number;
+    experiments: number;
+  }>(
     `SELECT count(*)::INTEGER AS "inputRows", count(*) FILTER (WHERE assigned_at <= ${cutoff})::INTEGER AS "outputRows",
             count(*) FILTER (WHERE assigned_at > ${cutoff})::INTEGER AS "afterCutoffRows",
             count(DISTINCT experiment_id) FILTER (WHERE assigned_at <= ${cutoff})::INTEGER AS experiments

@@ -17,7 +17,9 @@ export const QUARANTINE_REASONS = [
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
 /** The quarantine reason of a row (NULL when it passes every rule), over the ingest columns. */
-export function quarantineReasonSql(options: { quarantineZeroPrice: boolean } = { quarantineZeroPrice: true }): string {
+export function quarantineReasonSql(
+  options: { quarantineZeroPrice: boolean } = { quarantineZeroPrice: true },
+): string {
   return `CASE
     WHEN ts IS NULL THEN 'unparsable_timestamp'
     WHEN customer_id IS NULL OR trim(customer_id) = '' THEN 'missing_customer_id'

@@ -496,7 +496,8 @@ export async function loadPolicyCustomers(
   await assertUniqueCustomers(duck, 'churn', options.churn);
   // The clv stage names its time columns with their unit (T_week, T_day, ...).
   const ageColumn = clvColumns.find((name) => name === 'T' || /^T_(day|week|month)$/.test(name));
-  const hasModelInputs = ageColumn !== undefined && ['x', 'p_alive'].every((name) => clvColumns.includes(name));
+  const hasModelInputs =
+    ageColumn !== undefined && ['x', 'p_alive'].every((name) => clvColumns.includes(name));
   const numeric = (name: string) =>
     clvColumns.includes(name) ? `CAST(c.${sqlIdent(name)} AS DOUBLE)` : 'CAST(NULL AS DOUBLE)';
   const segmentJoin = options.segments

@@ -33,7 +33,9 @@ export const features = defineStageActivity<FeaturesMetrics>({
   configSection: (config) => config.features,
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
-    const eventsPath = ctx.upstream.clean?.outputs.events ? await ctx.fetchUpstream('clean', 'events') : undefined;
+    const eventsPath = ctx.upstream.clean?.outputs.events
+      ? await ctx.fetchUpstream('clean', 'events')
+      : undefined;
     const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
     try {
       const stepMs: Record<string, number> = {};
@@ -44,13 +46,20 @@ export const features = defineStageActivity<FeaturesMetrics>({
         ctx.heartbeat({ step });
         return result;
       };
-      await duck.run(`CREATE TABLE transactions AS SELECT * FROM read_parquet(${sqlString(transactionsPath)})`);
+      await duck.run(
+        `CREATE TABLE transactions AS SELECT * FROM read_parquet(${sqlString(transactionsPath)})`,
+      );
       const hasEvents = eventsPath !== undefined;
-      if (eventsPath) await duck.run(`CREATE TABLE events AS SELECT * FROM read_parquet(${sqlString(eventsPath)})`);
+      if (eventsPath)
+        await duck.run(`CREATE TABLE events AS SELECT * FROM read_parquet(${sqlString(eventsPath)})`);
       const cutoff = ctx.run.cutoff;
 
-      const customer = await timed('customerFeatures', () => buildCustomerFeatures(duck, { cutoff, hasEvents }));
-      const categories = await timed('categoryShares', () => addCategoryShares(duck, { cutoff, featuresTable: customer.table }));
+      const customer = await timed('customerFeatures', () =>
+        buildCustomerFeatures(duck, { cutoff, hasEvents }),
+      );
+      const categories = await timed('categoryShares', () =>
+        addCategoryShares(duck, { cutoff, featuresTable: customer.table }),
+      );
       const featureNames = [...customer.featureNames, ...categories.featureNames];
       const daily = await timed('dailyRevenue', () => buildDailyRevenue(duck, { cutoff }));
       const cohorts = await timed('cohorts', () => buildCohorts(duck, { cutoff }));
@@ -60,12 +69,24 @@ export const features = defineStageActivity<FeaturesMetrics>({
         : null;
 
       const out = (name: string): string => join(ctx.scratchDir, name);
-      await duck.toParquet(`SELECT * FROM ${customer.table} ORDER BY customer_id`, out('customer_features.parquet'));
+      await duck.toParquet(
+        `SELECT * FROM ${customer.table} ORDER BY customer_id`,
+        out('customer_features.parquet'),
+      );
       await duck.toParquet(`SELECT * FROM ${daily.table} ORDER BY date`, out('daily_revenue.parquet'));
-      await duck.toParquet(`SELECT * FROM ${cohorts.table} ORDER BY cohort_month, months_since`, out('cohorts.parquet'));
+      await duck.toParquet(
+        `SELECT * FROM ${cohorts.table} ORDER BY cohort_month, months_since`,
+        out('cohorts.parquet'),
+      );
       await duck.toParquet(`SELECT * FROM ${kpis.table} ORDER BY month`, out('kpis_monthly.parquet'));
-      await writeFile(out('insights.json'), JSON.stringify(insights ?? { skipped: 'features.insights is false' }, null, 2) + '\n');
-      const dictionary = [...featureDefinitions(hasEvents).filter((d) => customer.featureNames.includes(d.name)), ...categories.definitions];
+      await writeFile(
+        out('insights.json'),
+        JSON.stringify(insights ?? { skipped: 'features.insights is false' }, null, 2) + '\n',
+      );
+      const dictionary = [
+        ...featureDefinitions(hasEvents).filter((d) => customer.featureNames.includes(d.name)),
+        ...categories.definitions,
+      ];
       await writeFile(out('feature_dictionary.json'), JSON.stringify(dictionary, null, 2) + '\n');
 
       const outputs: Record<string, StageOutputFile> = {

@@ -61,7 +61,12 @@ export const ingest = defineStageActivity<IngestMetrics>({
     try {
       const outputs: Record<string, StageOutputFile> = {};
       const transactionsPath = join(ctx.scratchDir, 'transactions.parquet');
-      const transactions = await parseTransactionFiles(duck, ofTable('transactions'), transactionsPath, (detail) => ctx.heartbeat(detail));
+      const transactions = await parseTransactionFiles(
+        duck,
+        ofTable('transactions'),
+        transactionsPath,
+        (detail) => ctx.heartbeat(detail),
+      );
       outputs.transactions = { path: transactionsPath, rows: transactions.rows };
       let events: { rows: number; rowsByFormat: Record<string, number> } | undefined;
       if (ofTable('events').length > 0) {

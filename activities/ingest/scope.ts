@@ -50,7 +50,10 @@ export function selectRawScope(
       });
     }
     if (!FORMAT_TABLES[format].includes(table as TableName)) {
-      throw new DataValidationError({ file: object.key, rule: `format ${format} holds ${FORMAT_TABLES[format].join(', ')}, not ${table}` });
+      throw new DataValidationError({
+        file: object.key,
+        rule: `format ${format} holds ${FORMAT_TABLES[format].join(', ')}, not ${table}`,
+      });
     }
     const period = filePeriod(rest.join('/'));
     const file: ScopedRawFile = {

@@ -6,7 +6,14 @@
  */
 import type { Duck } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
-import { fileMapSql, fileStartsJoin, lineSql, scanCsvSql, type InputFormat, type LocalRawFile } from './formats';
+import {
+  fileMapSql,
+  fileStartsJoin,
+  lineSql,
+  scanCsvSql,
+  type InputFormat,
+  type LocalRawFile,
+} from './formats';
 import { readFirstLine, splitCsvHeader } from './headers';
 import type { RawFileToParse } from './parse';
 
@@ -64,11 +71,22 @@ const CSV = ", delim = ',', quote = '\"', escape = '\"'";
 const tsSql = (column: string): string => `try_cast(try_cast(trim(${column}) AS TIMESTAMPTZ) AS TIMESTAMP)`;
 
 /** Events -> outPath: customer_id, session_id, ts, ts_raw, event_type, product_id, category, lineage. */
-export async function parseEventFiles(duck: Duck, files: readonly RawFileToParse[], outPath: string): Promise<{ rows: number; rowsByFormat: Record<string, number> }> {
+export async function parseEventFiles(
+  duck: Duck,
+  files: readonly RawFileToParse[],
+  outPath: string,
+): Promise<{ rows: number; rowsByFormat: Record<string, number> }> {
   const groups = await headerGroups(files, (f, columns) => {
     if (f.file.format === 'retailrocket') {
       if (columns.join(',') !== RETAILROCKET_HEADER.join(',')) {
-        throw new DataValidationError({ file: f.file.key, line: 1, rule: `the retailrocket events header must be ${RETAILROCKET_HEADER.join(',')}` }, `got ${columns.join(',')}`);
+        throw new DataValidationError(
+          {
+            file: f.file.key,
+            line: 1,
+            rule: `the retailrocket events header must be ${RETAILROCKET_HEADER.join(',')}`,
+          },
+          `got ${columns.join(',')}`,
+        );
       }
     } else checkHeader(f.file.key, columns, CANONICAL_EVENT_COLUMNS, 'events');
   });
@@ -104,8 +122,16 @@ export async function parseEventFiles(duck: Duck, files: readonly RawFileToParse
         FROM ${raw} r JOIN ${fileMapSql(group.files)} ON r.filename = m.path ${fileStartsJoin(raw)}`);
     }
     await firstOffender(duck, target, [
-      { column: 'event_type', where: `event_type IS NULL OR event_type = ''`, rule: 'event_type must not be empty' },
-      { column: 'session_id', where: `session_id IS NULL OR session_id = ''`, rule: 'session_id must not be empty' },
+      {
+        column: 'event_type',
+        where: `event_type IS NULL OR event_type = ''`,
+        rule: 'event_type must not be empty',
+      },
+      {
+        column: 'session_id',
+        where: `session_id IS NULL OR session_id = ''`,
+        rule: 'session_id must not be empty',
+      },
     ]);
     const { n } = await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${target}`);
     rowsByFormat[group.format] = (rowsByFormat[group.format] ?? 0) + n;
@@ -124,8 +150,14 @@ export async function parseEventFiles(duck: Duck, files: readonly RawFileToParse
  * Assignments -> outPath. Assignments decide who is in which arm, so every problem is fatal: an
  * unparsable time, an empty variant, or a customer assigned twice to the same experiment.
  */
-export async function parseAssignmentFiles(duck: Duck, files: readonly RawFileToParse[], outPath: string): Promise<{ rows: number }> {
-  const groups = await headerGroups(files, (f, columns) => checkHeader(f.file.key, columns, CANONICAL_ASSIGNMENT_COLUMNS, 'assignments'));
+export async function parseAssignmentFiles(
+  duck: Duck,
+  files: readonly RawFileToParse[],
+  outPath: string,
+): Promise<{ rows: number }> {
+  const groups = await headerGroups(files, (f, columns) =>
+    checkHeader(f.file.key, columns, CANONICAL_ASSIGNMENT_COLUMNS, 'assignments'),
+  );
   const staged: string[] = [];
   for (const [i, group] of groups.entries()) {
     const raw = `raw_assignments_${i}`;
@@ -138,12 +170,27 @@ export async function parseAssignmentFiles(duck: Duck, files: readonly RawFileTo
       FROM ${raw} r JOIN ${fileMapSql(group.files)} ON r.filename = m.path ${fileStartsJoin(raw)}`);
     staged.push(target);
   }
-  await duck.run(`CREATE TABLE assignments_all AS ${staged.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL ')}`);
+  await duck.run(
+    `CREATE TABLE assignments_all AS ${staged.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL ')}`,
+  );
   await firstOffender(duck, 'assignments_all', [
-    { column: 'customer_id', where: `customer_id IS NULL OR customer_id = ''`, rule: 'customer_id must not be empty' },
-    { column: 'experiment_id', where: `experiment_id IS NULL OR experiment_id = ''`, rule: 'experiment_id must not be empty' },
+    {
+      column: 'customer_id',
+      where: `customer_id IS NULL OR customer_id = ''`,
+      rule: 'customer_id must not be empty',
+    },
+    {
+      column: 'experiment_id',
+      where: `experiment_id IS NULL OR experiment_id = ''`,
+      rule: 'experiment_id must not be empty',
+    },
     { column: 'variant', where: `variant IS NULL OR variant = ''`, rule: 'variant must not be empty' },
-    { column: 'assigned_at', where: `assigned_at IS NULL`, rule: 'assigned_at must be an ISO 8601 timestamp', value: 'assigned_at_raw' },
+    {
+      column: 'assigned_at',
+      where: `assigned_at IS NULL`,
+      rule: 'assigned_at must be an ISO 8601 timestamp',
+      value: 'assigned_at_raw',
+    },
     {
       column: 'customer_id',
       where: `row_number_in_experiment > 1`,

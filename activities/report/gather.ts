@@ -30,11 +30,17 @@ const readJson = async <T>(path: string | undefined): Promise<T | undefined> =>
   path ? (JSON.parse(await readFile(path, 'utf8')) as T) : undefined;
 
 /** A metric that should be text, as text (metrics are JSON from another stage). */
-const text = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : fallback);
+const text = (value: unknown, fallback = ''): string =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : fallback;
 
-const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const num = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
 
-export function runSection(run: RunRef, summary: RunSummary | undefined, codeVersion: string): ReportData['run'] {
+export function runSection(
+  run: RunRef,
+  summary: RunSummary | undefined,
+  codeVersion: string,
+): ReportData['run'] {
   const stages: ReportStage[] = Object.entries(summary?.stages ?? {}).map(([name, s]) => ({
     name,
     // the report itself is running while it renders
@@ -57,9 +63,13 @@ export function runSection(run: RunRef, summary: RunSummary | undefined, codeVer
   };
 }
 
-export function dataQualitySection(metrics: Record<string, unknown> | undefined): ReportDataQuality | undefined {
+export function dataQualitySection(
+  metrics: Record<string, unknown> | undefined,
+): ReportDataQuality | undefined {
   if (!metrics) return undefined;
-  const events = metrics.events as { inputRows: number; outputRows: number; sessions: number; quarantinedByReason: Record<string, number> } | undefined;
+  const events = metrics.events as
+    | { inputRows: number; outputRows: number; sessions: number; quarantinedByReason: Record<string, number> }
+    | undefined;
   return {
     inputRows: Number(metrics.inputRows),
     outputRows: Number(metrics.outputRows),
@@ -69,14 +79,29 @@ export function dataQualitySection(metrics: Record<string, unknown> | undefined)
     customers: Number(metrics.customers),
     firstTs: (metrics.firstTs as string | null) ?? null,
     lastTs: (metrics.lastTs as string | null) ?? null,
-    ...(events ? { events: { inputRows: events.inputRows, outputRows: events.outputRows, sessions: events.sessions, quarantinedByReason: events.quarantinedByReason } } : {}),
+    ...(events
+      ? {
+          events: {
+            inputRows: events.inputRows,
+            outputRows: events.outputRows,
+            sessions: events.sessions,
+            quarantinedByReason: events.quarantinedByReason,
+          },
+        }
+      : {}),
   };
 }
 
-export async function featuresSection(duck: Duck, files: Record<string, string> | undefined): Promise<ReportFeatures | undefined> {
+export async function featuresSection(
+  duck: Duck,
+  files: Record<string, string> | undefined,
+): Promise<ReportFeatures | undefined> {
   if (!files?.kpis || !files.dictionary) return undefined;
-  const dictionary = (await readJson<{ name: string; definition: string; unit: string }[]>(files.dictionary)) ?? [];
-  const kpis = await duck.all<Record<string, number | string | null>>(`SELECT * FROM read_parquet(${sqlString(files.kpis)}) ORDER BY month`);
+  const dictionary =
+    (await readJson<{ name: string; definition: string; unit: string }[]>(files.dictionary)) ?? [];
+  const kpis = await duck.all<Record<string, number | string | null>>(
+    `SELECT * FROM read_parquet(${sqlString(files.kpis)}) ORDER BY month`,
+  );
   const insights = await readJson<Partial<Insights>>(files.insights);
   return {
     dictionary: dictionary.map(({ name, definition, unit }) => ({ name, definition, unit })),
@@ -89,7 +114,9 @@ export async function featuresSection(duck: Duck, files: Record<string, string> 
       revenue: Number(k.revenue),
       averageOrderValue: Number(k.average_order_value),
       repeatRate: Number(k.repeat_rate),
-      ...(k.conversion_per_session !== undefined ? { conversionPerSession: num(k.conversion_per_session) } : {}),
+      ...(k.conversion_per_session !== undefined
+        ? { conversionPerSession: num(k.conversion_per_session) }
+        : {}),
     })),
     insights: insights
       ? {
@@ -97,7 +124,12 @@ export async function featuresSection(duck: Duck, files: Record<string, string> 
           ...(insights.categorySpend
             ? {
                 categorySpend: {
-                  categories: insights.categorySpend.categories.map((c) => ({ category: c.category, n: c.n, mean: c.mean, median: c.median })),
+                  categories: insights.categorySpend.categories.map((c) => ({
+                    category: c.category,
+                    n: c.n,
+                    mean: c.mean,
+                    median: c.median,
+                  })),
                   anovaPValue: num(insights.categorySpend.oneWayAnova?.pValue),
                   kruskalWallisPValue: num(insights.categorySpend.kruskalWallis?.pValue),
                   skippedReason: insights.categorySpend.skippedReason ?? null,
@@ -109,9 +141,19 @@ export async function featuresSection(duck: Duck, files: Record<string, string> 
   };
 }
 
-export async function cohortsSection(duck: Duck, path: string | undefined, maxAge = 12): Promise<ReportCohorts | undefined> {
+export async function cohortsSection(
+  duck: Duck,
+  path: string | undefined,
+  maxAge = 12,
+): Promise<ReportCohorts | undefined> {
   if (!path) return undefined;
-  const rows = await duck.all<{ cohort_month: string; months_since: number; retained_share: number; revenue: number; cohort_size: number }>(
+  const rows = await duck.all<{
+    cohort_month: string;
+    months_since: number;
+    retained_share: number;
+    revenue: number;
+    cohort_size: number;
+  }>(
     `SELECT cohort_month, months_since, retained_share, revenue, cohort_size FROM read_parquet(${sqlString(path)})
      WHERE months_since <= ${maxAge} ORDER BY cohort_month, months_since`,
   );
@@ -129,7 +171,11 @@ export async function cohortsSection(duck: Duck, path: string | undefined, maxAg
   return { cohortMonths, maxAge, sizes, retention, revenue };
 }
 
-export async function clvSection(duck: Duck, files: Record<string, string> | undefined, segmentsPath: string | undefined): Promise<ReportClv | undefined> {
+export async function clvSection(
+  duck: Duck,
+  files: Record<string, string> | undefined,
+  segmentsPath: string | undefined,
+): Promise<ReportClv | undefined> {
   if (!files?.summary || !files.clv) return undefined;
   const summary = (await readJson<ClvSummary>(files.summary))!;
   const p = summary.fit.params;
@@ -145,12 +191,19 @@ export async function clvSection(duck: Duck, files: Record<string, string> | und
     horizon: summary.clv.horizon,
     // Pareto/NBD has (r, alpha, s, beta): shown under the BG/NBD names' slots only when they exist
     params: { r: p.r, alpha: p.alpha, a: p.a ?? p.s, b: p.b ?? p.beta },
-    spend: summary.spend.params ? { p: summary.spend.params.p, q: summary.spend.params.q, v: summary.spend.params.v } : { p: NaN, q: NaN, v: NaN },
+    spend: summary.spend.params
+      ? { p: summary.spend.params.p, q: summary.spend.params.q, v: summary.spend.params.v }
+      : { p: NaN, q: NaN, v: NaN },
     histogram: { edges: summary.clv.histogram.edges, counts: summary.clv.histogram.counts },
     bySegment,
     ...(summary.holdout
       ? {
-          holdout: summary.holdout.buckets.map((b) => ({ frequency: b.frequency, predicted: b.predicted ?? 0, actual: b.actual ?? 0, customers: b.customers })),
+          holdout: summary.holdout.buckets.map((b) => ({
+            frequency: b.frequency,
+            predicted: b.predicted ?? 0,
+            actual: b.actual ?? 0,
+            customers: b.customers,
+          })),
         }
       : {}),
     top: summary.top.map((t) => ({ customerId: t.customerId, clv: t.clv, pAlive: t.pAlive })),
@@ -163,7 +216,16 @@ export function forecastSectionFrom(
   forecast: ReportForecast['forecast'],
 ): ReportForecast | undefined {
   if (!metrics || metrics.model === null || metrics.model === undefined) return undefined;
-  const scores = (metrics.scores as { name: string; mase: number | null; mape: number | null; coverage80: number | null; coverage95: number | null }[] | undefined) ?? [];
+  const scores =
+    (metrics.scores as
+      | {
+          name: string;
+          mase: number | null;
+          mape: number | null;
+          coverage80: number | null;
+          coverage95: number | null;
+        }[]
+      | undefined) ?? [];
   return {
     model: text(metrics.model),
     grain: text(metrics.grain, 'day'),
@@ -174,12 +236,22 @@ export function forecastSectionFrom(
     coverage95: Number(metrics.coverage95),
     history,
     forecast,
-    scores: scores.map((s) => ({ model: s.name, mase: s.mase, mape: s.mape, coverage80: s.coverage80, coverage95: s.coverage95 })),
+    scores: scores.map((s) => ({
+      model: s.name,
+      mase: s.mase,
+      mape: s.mape,
+      coverage80: s.coverage80,
+      coverage95: s.coverage95,
+    })),
     notes: (metrics.notes as string[] | undefined) ?? [],
   };
 }
 
-export async function forecastSection(duck: Duck, files: Record<string, string> | undefined, metrics: Record<string, unknown> | undefined): Promise<ReportForecast | undefined> {
+export async function forecastSection(
+  duck: Duck,
+  files: Record<string, string> | undefined,
+  metrics: Record<string, unknown> | undefined,
+): Promise<ReportForecast | undefined> {
   if (!files?.forecast || !files.history) return undefined;
   const history = await duck.all<{ date: string; value: number }>(
     `SELECT strftime(date, '%Y-%m-%d') AS date, value FROM read_parquet(${sqlString(files.history)}) ORDER BY date`,
@@ -190,7 +262,10 @@ export async function forecastSection(duck: Duck, files: Record<string, string> 
   return forecastSectionFrom(metrics, history, forecast);
 }
 
-export function experimentsSection(metrics: Record<string, unknown> | undefined, srmThreshold: number): ReportExperiments | undefined {
+export function experimentsSection(
+  metrics: Record<string, unknown> | undefined,
+  srmThreshold: number,
+): ReportExperiments | undefined {
   if (!metrics) return undefined;
   return {
     experiments: (metrics.experiments as ReportExperiments['experiments'] | undefined) ?? [],
@@ -199,7 +274,10 @@ export function experimentsSection(metrics: Record<string, unknown> | undefined,
   };
 }
 
-export async function topProducts(duck: Duck, transactionsPath: string | undefined): Promise<ReportData['topProducts']> {
+export async function topProducts(
+  duck: Duck,
+  transactionsPath: string | undefined,
+): Promise<ReportData['topProducts']> {
   if (!transactionsPath) return undefined;
   return duck.all<{ productName: string; revenue: number; orders: number }>(
     `SELECT COALESCE(product_name, product_id) AS "productName", sum(amount) AS revenue, count(DISTINCT order_id)::INTEGER AS orders
@@ -210,7 +288,10 @@ export async function topProducts(duck: Duck, transactionsPath: string | undefin
 export type { ReportChurn, ReportSegments };
 
 interface ChurnModelDocument {
-  churn?: { calibration?: { meanPredicted: number; observedRate: number; count: number }[]; importance?: { feature: string; importance: number }[] };
+  churn?: {
+    calibration?: { meanPredicted: number; observedRate: number; count: number }[];
+    importance?: { feature: string; importance: number }[];
+  };
   atRisk?: { customerId: string; churnProbability: number }[];
 }
 
@@ -241,8 +322,14 @@ export async function churnSection(
     positiveRate: Number(metrics.positiveRate),
     model: text(metrics.model),
     window: `${text(metrics.window)} days`,
-    calibration: (document.churn?.calibration ?? []).map(({ meanPredicted, observedRate, count }) => ({ meanPredicted, observedRate, count })),
-    importance: (document.churn?.importance ?? []).slice(0, 15).map(({ feature, importance }) => ({ feature, importance })),
+    calibration: (document.churn?.calibration ?? []).map(({ meanPredicted, observedRate, count }) => ({
+      meanPredicted,
+      observedRate,
+      count,
+    })),
+    importance: (document.churn?.importance ?? [])
+      .slice(0, 15)
+      .map(({ feature, importance }) => ({ feature, importance })),
     atRisk: (document.atRisk ?? []).map((r) => ({
       customerId: r.customerId,
       churnProbability: r.churnProbability,

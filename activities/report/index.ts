@@ -85,7 +85,10 @@ export const report = defineStageActivity<ReportMetrics>({
         segments,
         cohorts: await cohortsSection(duck, files.features?.cohorts),
         clv: await clvSection(duck, files.clv, files.segment?.segments),
-        churn: await churnSection(duck, files.churn, metricsOf('churn'), { clvPath: files.clv?.clv, segmentsPath: files.segment?.segments }),
+        churn: await churnSection(duck, files.churn, metricsOf('churn'), {
+          clvPath: files.clv?.clv,
+          segmentsPath: files.segment?.segments,
+        }),
         forecast: await forecastSection(duck, files.forecast, metricsOf('forecast')),
         experiments: experimentsSection(metricsOf('experiment'), ctx.run.config.experiment.srmThreshold),
         topProducts: await topProducts(duck, files.clean?.transactions),
@@ -101,15 +104,26 @@ export const report = defineStageActivity<ReportMetrics>({
           name: 'CRM export',
           uri: `${ctx.store.uri(`runs/${ctx.run.dataset}/${ctx.run.month}/${ctx.run.runId}/report/crm_export.csv`)}`,
           rows: crm.length,
-          description: 'one row per customer: segment, persona, CLV, P(alive), churn probability, suggested action',
+          description:
+            'one row per customer: segment, persona, CLV, P(alive), churn probability, suggested action',
         },
       ];
       const html = renderReport(data);
       const htmlPath = join(ctx.scratchDir, 'report.html');
       await writeFile(htmlPath, html);
-      const sections = (['dataQuality', 'features', 'segments', 'cohorts', 'clv', 'churn', 'forecast', 'experiments', 'topProducts'] as const).filter(
-        (s) => data[s] !== undefined,
-      );
+      const sections = (
+        [
+          'dataQuality',
+          'features',
+          'segments',
+          'cohorts',
+          'clv',
+          'churn',
+          'forecast',
+          'experiments',
+          'topProducts',
+        ] as const
+      ).filter((s) => data[s] !== undefined);
       const outputs: Record<string, StageOutputFile> = {
         html: { path: htmlPath },
         crm: { path: csvPath, rows: crm.length },
@@ -142,17 +156,30 @@ function unavailableReasons(ctx: StageContext): ReportData['unavailable'] {
     const experiments = ctx.upstream.experiment.metrics.experiments as unknown[] | undefined;
     const policies = ctx.upstream.experiment.metrics.policies as unknown[] | undefined;
     if (!experiments?.length && !policies?.length) {
-      reasons.experiments = ((ctx.upstream.experiment.metrics.notes as string[] | undefined) ?? ['no experiments or policies']).join('; ');
+      reasons.experiments = (
+        (ctx.upstream.experiment.metrics.notes as string[] | undefined) ?? ['no experiments or policies']
+      ).join('; ');
     }
   }
   return reasons;
 }
 
 /** One row per customer of the CLV output, with persona, churn probability and the suggested action. */
-async function crmRows(duck: Duck, files: LocalOutputs, segments: ReportSegments | undefined): Promise<CrmRow[]> {
+async function crmRows(
+  duck: Duck,
+  files: LocalOutputs,
+  segments: ReportSegments | undefined,
+): Promise<CrmRow[]> {
   const base = files.clv?.clv ?? files.churn?.scores ?? files.segment?.segments;
   if (!base) return [];
-  const rows = await duck.all<{ customer_id: string; segment: number | null; persona: string | null; clv: number | null; p_alive: number | null; churn_probability: number | null }>(
+  const rows = await duck.all<{
+    customer_id: string;
+    segment: number | null;
+    persona: string | null;
+    clv: number | null;
+    p_alive: number | null;
+    churn_probability: number | null;
+  }>(
     `SELECT b.customer_id,
             ${files.segment?.segments ? 's.segment, s.persona' : 'NULL::INTEGER AS segment, NULL::VARCHAR AS persona'},
             ${files.clv?.clv ? 'c.clv, c.p_alive' : 'NULL::DOUBLE AS clv, NULL::DOUBLE AS p_alive'},
@@ -171,7 +198,10 @@ async function crmRows(duck: Duck, files: LocalOutputs, segments: ReportSegments
     clv: r.clv,
     pAlive: r.p_alive,
     churnProbability: r.churn_probability,
-    suggestedAction: suggestAction({ personaActions: actions.get(r.persona ?? '') ?? [], churnProbability: r.churn_probability }),
+    suggestedAction: suggestAction({
+      personaActions: actions.get(r.persona ?? '') ?? [],
+      churnProbability: r.churn_probability,
+    }),
   }));
 }
 

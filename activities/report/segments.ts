@@ -18,8 +18,20 @@ interface SelectionDocument {
   kRange?: [number, number];
   silhouette?: number;
   silhouetteSampleSize?: number;
-  metricsByK?: { k: number; silhouette: number | null; inertia: number | null; calinskiHarabasz: number | null; daviesBouldin: number | null }[];
-  candidates?: { k: number; silhouette: number | null; inertia: number | null; calinskiHarabasz: number | null; daviesBouldin: number | null }[];
+  metricsByK?: {
+    k: number;
+    silhouette: number | null;
+    inertia: number | null;
+    calinskiHarabasz: number | null;
+    daviesBouldin: number | null;
+  }[];
+  candidates?: {
+    k: number;
+    silhouette: number | null;
+    inertia: number | null;
+    calinskiHarabasz: number | null;
+    daviesBouldin: number | null;
+  }[];
 }
 
 interface MigrationDocument {
@@ -34,20 +46,24 @@ interface MigrationDocument {
 const read = async <T>(path: string | undefined): Promise<T | undefined> =>
   path ? (JSON.parse(await readFile(path, 'utf8')) as T) : undefined;
 
-export async function segmentsSection(files: Record<string, string> | undefined): Promise<ReportSegments | undefined> {
+export async function segmentsSection(
+  files: Record<string, string> | undefined,
+): Promise<ReportSegments | undefined> {
   if (!files?.personas || !files.selection) return undefined;
   const personasDoc = await read<PersonaEntry[] | { personas: PersonaEntry[] }>(files.personas);
   const personas = Array.isArray(personasDoc) ? personasDoc : (personasDoc?.personas ?? []);
   const selection = (await read<SelectionDocument>(files.selection))!;
   const migration = await read<MigrationDocument>(files.migration);
   const byK = selection.metricsByK ?? selection.candidates ?? [];
-  const metricsByK: ReportKMetrics[] = byK.map(({ k, silhouette, inertia, calinskiHarabasz, daviesBouldin }) => ({
-    k,
-    silhouette,
-    inertia,
-    calinskiHarabasz,
-    daviesBouldin,
-  }));
+  const metricsByK: ReportKMetrics[] = byK.map(
+    ({ k, silhouette, inertia, calinskiHarabasz, daviesBouldin }) => ({
+      k,
+      silhouette,
+      inertia,
+      calinskiHarabasz,
+      daviesBouldin,
+    }),
+  );
   const chosen = metricsByK.find((m) => m.k === selection.k);
   const range = selection.kRange ? `, k in ${selection.kRange[0]}..${selection.kRange[1]}` : '';
   return {
@@ -55,16 +71,14 @@ export async function segmentsSection(files: Record<string, string> | undefined)
     silhouette: selection.silhouette ?? chosen?.silhouette ?? null,
     chosenBy: `${selection.criterion ?? 'silhouette'} (${selection.method}${range}${selection.silhouetteSampleSize ? `, silhouette on ${selection.silhouetteSampleSize} customers` : ''})`,
     metricsByK,
-    personas: personas.map(
-      (p): ReportPersona => ({
-        name: p.name,
-        description: p.description,
-        customers: p.customers,
-        customerShare: p.customerShare,
-        revenueShare: p.revenueShare,
-        actions: p.actions,
-      }),
-    ),
+    personas: personas.map((p): ReportPersona => ({
+      name: p.name,
+      description: p.description,
+      customers: p.customers,
+      customerShare: p.customerShare,
+      revenueShare: p.revenueShare,
+      actions: p.actions,
+    })),
     ...(migration ? { migration: toMigration(migration) } : {}),
   };
 }

@@ -27,7 +27,11 @@ export interface RunIndexEntry {
 export async function recordRunStart(initial: RunSummary, config: RunConfig): Promise<RunSummary> {
   const store = ObjectStore.fromEnv();
   const summaryKey = runSummaryKey(initial.dataset, initial.month, initial.runId);
-  const summary: RunSummary = { ...initial, summaryUri: store.uri(summaryKey), configHash: stableHash(config).slice(0, 16) };
+  const summary: RunSummary = {
+    ...initial,
+    summaryUri: store.uri(summaryKey),
+    configHash: stableHash(config).slice(0, 16),
+  };
   const entry: RunIndexEntry = {
     runId: summary.runId,
     dataset: summary.dataset,
@@ -52,13 +56,19 @@ export async function recordRunEnd(summary: RunSummary): Promise<RunSummary> {
   };
   await store.putJson(runSummaryKey(summary.dataset, summary.month, summary.runId), final);
   if (final.status === 'COMPLETED') {
-    await store.putJson(latestCompletedKey(summary.dataset, summary.month), { runId: final.runId, finishedAt: final.finishedAt });
+    await store.putJson(latestCompletedKey(summary.dataset, summary.month), {
+      runId: final.runId,
+      finishedAt: final.finishedAt,
+    });
   }
   return final;
 }
 
 /** For each month, the latest completed run, if any. */
-export async function completedRuns(dataset: string, months: string[]): Promise<Record<string, string | null>> {
+export async function completedRuns(
+  dataset: string,
+  months: string[],
+): Promise<Record<string, string | null>> {
   const store = ObjectStore.fromEnv();
   const found = await mapConcurrent(months, 8, async (month) => {
     const latest = await store.tryGetJson<{ runId: string }>(latestCompletedKey(dataset, month));
@@ -103,7 +113,9 @@ export async function datasetExtent(dataset: string): Promise<DatasetExtent> {
       });
       const out = join(dir, 'extent.parquet');
       await parseTransactionFiles(duck, files, out);
-      const range = await duck.one<{ lo: Date | null; hi: Date | null }>(`SELECT min(ts) AS lo, max(ts) AS hi FROM read_parquet(${sqlString(out)})`);
+      const range = await duck.one<{ lo: Date | null; hi: Date | null }>(
+        `SELECT min(ts) AS lo, max(ts) AS hi FROM read_parquet(${sqlString(out)})`,
+      );
       if (range.lo) first = Math.min(first, range.lo.getTime());
       if (range.hi) last = Math.max(last, range.hi.getTime());
     } finally {

@@ -32,13 +32,27 @@ export interface SegmentMetrics extends Record<string, unknown> {
   fitSampleSize: number;
   customers: number;
   features: number;
-  metricsByK: { k: number; silhouette: number; inertia: number; calinskiHarabasz: number; daviesBouldin: number }[];
-  migration: { previousRunId: string; previousMonth: string; stayed: number; moved: number; newCustomers: number; goneCustomers: number } | null;
+  metricsByK: {
+    k: number;
+    silhouette: number;
+    inertia: number;
+    calinskiHarabasz: number;
+    daviesBouldin: number;
+  }[];
+  migration: {
+    previousRunId: string;
+    previousMonth: string;
+    stayed: number;
+    moved: number;
+    newCustomers: number;
+    goneCustomers: number;
+  } | null;
   migrationReason?: string;
 }
 
 /** The persona rules' inputs, by feature column name. */
-const PERSONA_FEATURES: Partial<Record<keyof PersonaColumns, string>> & Record<'recencyDays' | 'frequency' | 'monetaryTotal', string> = {
+const PERSONA_FEATURES: Partial<Record<keyof PersonaColumns, string>> &
+  Record<'recencyDays' | 'frequency' | 'monetaryTotal', string> = {
   recencyDays: 'recency_days',
   frequency: 'frequency_orders',
   monetaryTotal: 'monetary_total',
@@ -61,7 +75,9 @@ async function findPrevious(ctx: StageContext): Promise<PreviousSegments | undef
   const month = addMonths(ctx.run.month, -1);
   const latest = await ctx.store.tryGetJson<{ runId: string }>(latestCompletedKey(ctx.run.dataset, month));
   if (!latest) return undefined;
-  const manifest = await ctx.store.tryGetJson<StageManifest>(manifestKey(ctx.run.dataset, month, latest.runId, 'segment'));
+  const manifest = await ctx.store.tryGetJson<StageManifest>(
+    manifestKey(ctx.run.dataset, month, latest.runId, 'segment'),
+  );
   const output = manifest?.outputs.segments;
   return output ? { runId: latest.runId, month, sha256: output.sha256, key: output.key } : undefined;
 }
@@ -124,28 +140,44 @@ export interface ComputeSegmentsOptions {
 export async function computeSegments(
   duck: Duck,
   options: ComputeSegmentsOptions,
-): Promise<{ metrics: SegmentMetrics; segmentation: Segmentation; personas: Persona[]; paths: { segments: string; personas: string; selection: string; migration?: string } }> {
+): Promise<{
+  metrics: SegmentMetrics;
+  segmentation: Segmentation;
+  personas: Persona[];
+  paths: { segments: string; personas: string; selection: string; migration?: string };
+}> {
   const { config } = options;
   const source = `read_parquet(${sqlString(options.featuresPath)})`;
-  const available = (await duck.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${source}`)).map((r) => r.column_name).filter((c) => c !== 'customer_id');
+  const available = (await duck.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${source}`))
+    .map((r) => r.column_name)
+    .filter((c) => c !== 'customer_id');
   const features = config.features ?? available;
   const unknown = features.filter((f) => !available.includes(f));
   if (unknown.length > 0) {
-    throw new ConfigError(`segment.features: unknown feature(s) ${unknown.join(', ')}; the features table has ${available.join(', ')}`);
+    throw new ConfigError(
+      `segment.features: unknown feature(s) ${unknown.join(', ')}; the features table has ${available.join(', ')}`,
+    );
   }
   const required = [PERSONA_FEATURES.recencyDays, PERSONA_FEATURES.frequency, PERSONA_FEATURES.monetaryTotal];
   const missing = required.filter((f) => !available.includes(f));
-  if (missing.length > 0) throw new Error(`segment: the features table lacks ${missing.join(', ')} (needed for personas and RFM)`);
+  if (missing.length > 0)
+    throw new Error(`segment: the features table lacks ${missing.join(', ')} (needed for personas and RFM)`);
 
-  const personaColumns = Object.values(PERSONA_FEATURES).filter((f): f is string => f !== undefined && available.includes(f));
+  const personaColumns = Object.values(PERSONA_FEATURES).filter(
+    (f): f is string => f !== undefined && available.includes(f),
+  );
   const allColumns = [...new Set([...features, ...personaColumns])];
-  const ids = (await duck.all<{ customer_id: string }>(`SELECT customer_id FROM ${source} ORDER BY customer_id`)).map((r) => r.customer_id);
+  const ids = (
+    await duck.all<{ customer_id: string }>(`SELECT customer_id FROM ${source} ORDER BY customer_id`)
+  ).map((r) => r.customer_id);
   const { rowCount, columns } = await duck.columns(
     `SELECT ${allColumns.map((c) => `CAST(${sqlIdent(c)} AS DOUBLE) AS ${sqlIdent(c)}`).join(', ')} FROM ${source} ORDER BY customer_id`,
     allColumns,
   );
   if (rowCount < config.kRange[0] * 2) {
-    throw new Error(`segment: ${rowCount} customers are too few to search k in ${config.kRange[0]}..${config.kRange[1]}`);
+    throw new Error(
+      `segment: ${rowCount} customers are too few to search k in ${config.kRange[0]}..${config.kRange[1]}`,
+    );
   }
   options.heartbeat?.('loaded');
 
@@ -178,7 +210,11 @@ export async function computeSegments(
   }
   const { segments, population } = profileSegments(personaInput, segmentation.labels, segmentation.k);
   const personas = describePersonas(segments, population);
-  const rfm = rfmScores({ recencyDays: columns.recency_days, frequency: columns.frequency_orders, monetary: columns.monetary_total });
+  const rfm = rfmScores({
+    recencyDays: columns.recency_days,
+    frequency: columns.frequency_orders,
+    monetary: columns.monetary_total,
+  });
 
   const paths: { segments: string; personas: string; selection: string; migration?: string } = {
     segments: join(options.outDir, 'segments.parquet'),
@@ -187,15 +223,22 @@ export async function computeSegments(
   };
   const personaName = personas.map((p) => p.name);
   // Labels leave through a table built from typed arrays in chunks (no row objects per customer).
-  await duck.run(`CREATE OR REPLACE TABLE segment_labels (idx INTEGER, segment INTEGER, r_score UTINYINT, f_score UTINYINT, m_score UTINYINT)`);
+  await duck.run(
+    `CREATE OR REPLACE TABLE segment_labels (idx INTEGER, segment INTEGER, r_score UTINYINT, f_score UTINYINT, m_score UTINYINT)`,
+  );
   const chunk = 50_000;
   for (let start = 0; start < rowCount; start += chunk) {
     const end = Math.min(rowCount, start + chunk);
     const values: string[] = [];
-    for (let i = start; i < end; i++) values.push(`(${i},${segmentation.labels[i]},${rfm.recency[i]},${rfm.frequency[i]},${rfm.monetary[i]})`);
+    for (let i = start; i < end; i++)
+      values.push(
+        `(${i},${segmentation.labels[i]},${rfm.recency[i]},${rfm.frequency[i]},${rfm.monetary[i]})`,
+      );
     await duck.run(`INSERT INTO segment_labels VALUES ${values.join(',')}`);
   }
-  await duck.run(`CREATE OR REPLACE TABLE segment_ids AS SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS idx FROM ${source}`);
+  await duck.run(
+    `CREATE OR REPLACE TABLE segment_ids AS SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS idx FROM ${source}`,
+  );
   await duck.toParquet(
     `SELECT i.customer_id, l.segment, (${sqlString(JSON.stringify(personaName))}::JSON ->> l.segment)::VARCHAR AS persona,
             l.r_score, l.f_score, l.m_score, (l.r_score::VARCHAR || l.f_score::VARCHAR || l.m_score::VARCHAR) AS rfm_cell
@@ -260,7 +303,11 @@ export async function computeSegments(
     paths.migration = join(options.outDir, 'segment_migration.json');
     await writeFile(
       paths.migration,
-      JSON.stringify({ previousRunId: options.previous.runId, previousMonth: options.previous.month, ...migration }, null, 2) + '\n',
+      JSON.stringify(
+        { previousRunId: options.previous.runId, previousMonth: options.previous.month, ...migration },
+        null,
+        2,
+      ) + '\n',
     );
   } else {
     migrationReason = 'no completed run of the previous month';

@@ -31,16 +31,21 @@ async function main(): Promise<void> {
   }
   const selected = args.length > 0 ? args : Object.keys(BENCHES);
   const unknown = selected.filter((name) => !BENCHES[name]);
-  if (unknown.length) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`);
   const results: Record<string, Record<string, number> | { error: string }> = {};
   for (const name of selected) {
     process.stderr.write(`bench ${name} ...\n`);
-    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', name], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', name],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     const lastLine = child.stdout.trim().split('\n').pop() ?? '';
     try {
       results[name] = JSON.parse(lastLine) as Record<string, number>;

@@ -39,13 +39,21 @@ export async function benchOrchestration(): Promise<Record<string, number>> {
       }
       const overheads: number[] = [];
       for (let i = 0; i < 4; i++) {
-        const started = await startRun(client, { dataset: 'bench', month: '2023-12', config: parseRunConfig({}), force: i === 0 ? [] : ['all'] });
+        const started = await startRun(client, {
+          dataset: 'bench',
+          month: '2023-12',
+          config: parseRunConfig({}),
+          force: i === 0 ? [] : ['all'],
+        });
         const summary = await waitForRun(client, started, { quiet: true });
         if (i === 0) continue; // warm-up
-        const history = await client.workflow.getHandle(started.workflowId, started.temporalRunId).fetchHistory();
+        const history = await client.workflow
+          .getHandle(started.workflowId, started.temporalRunId)
+          .fetchHistory();
         const scheduled = new Map<string, { at: number; type: string }>();
         for (const event of history.events ?? []) {
-          const at = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6);
+          const at =
+            Number(event.eventTime?.seconds ?? 0) * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6);
           const attrs = event.activityTaskScheduledEventAttributes;
           if (attrs) scheduled.set(String(event.eventId), { at, type: attrs.activityType?.name ?? '' });
           const done = event.activityTaskCompletedEventAttributes;
@@ -61,12 +69,22 @@ export async function benchOrchestration(): Promise<Record<string, number>> {
       figures.stageActivitiesMeasured = overheads.length;
 
       if (existsSync(ONLINE_RETAIL_DIR)) {
-        await loadData({ dataset: 'retail', format: 'online-retail', table: 'transactions', from: ONLINE_RETAIL_DIR }, store);
+        await loadData(
+          { dataset: 'retail', format: 'online-retail', table: 'transactions', from: ONLINE_RETAIL_DIR },
+          store,
+        );
         const t0 = performance.now();
-        const started = await startBackfill(client, { dataset: 'retail', from: '2011-01', to: '2011-12', concurrency: 2 });
+        const started = await startBackfill(client, {
+          dataset: 'retail',
+          from: '2011-01',
+          to: '2011-12',
+          concurrency: 2,
+        });
         const result = await waitForBackfill(client, started.workflowId, { quiet: true });
         figures.onlineRetailBackfill12MonthsMs = Math.round(performance.now() - t0);
-        figures.onlineRetailBackfillCompletedMonths = result.runs.filter((r) => r.status === 'COMPLETED').length;
+        figures.onlineRetailBackfillCompletedMonths = result.runs.filter(
+          (r) => r.status === 'COMPLETED',
+        ).length;
       }
     });
   } finally {

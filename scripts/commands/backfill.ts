@@ -20,16 +20,23 @@ export interface BackfillOptions {
   force?: string[] | boolean;
 }
 
-export async function startBackfill(client: Client, options: BackfillOptions): Promise<{ workflowId: string; runId: string; uiLink?: string }> {
+export async function startBackfill(
+  client: Client,
+  options: BackfillOptions,
+): Promise<{ workflowId: string; runId: string; uiLink?: string }> {
   assertDatasetName(options.dataset);
   parseMonth(options.from);
   parseMonth(options.to);
   if (options.from > options.to) throw new Error(`--from ${options.from} is after --to ${options.to}`);
   const now = monthOf(Date.now());
-  if (options.to > now) throw new Error(`cannot backfill ${options.to}: the month has not ended yet (it is ${now} now)`);
-  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error('--concurrency must be a whole number >= 1');
+  if (options.to > now)
+    throw new Error(`cannot backfill ${options.to}: the month has not ended yet (it is ${now} now)`);
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
+    throw new Error('--concurrency must be a whole number >= 1');
   const config = options.configPath ? await loadRunConfigFile(options.configPath) : parseRunConfig({});
-  const forceStages = Array.isArray(options.force) ? options.force.flatMap((s) => (s === 'all' ? STAGE_NAMES : [s])) : [];
+  const forceStages = Array.isArray(options.force)
+    ? options.force.flatMap((s) => (s === 'all' ? STAGE_NAMES : [s]))
+    : [];
   const unknown = forceStages.filter((s) => !isStageName(s));
   if (unknown.length) throw new Error(`--force: unknown stage(s) ${unknown.join(', ')}`);
   const workflowId = `custflow-backfill-${options.dataset}-${options.from}-${options.to}`;
@@ -50,10 +57,18 @@ export async function startBackfill(client: Client, options: BackfillOptions): P
     ],
     workflowIdConflictPolicy: 'FAIL',
   });
-  return { workflowId, runId: handle.firstExecutionRunId, uiLink: workflowUiLink(settings, workflowId, handle.firstExecutionRunId) };
+  return {
+    workflowId,
+    runId: handle.firstExecutionRunId,
+    uiLink: workflowUiLink(settings, workflowId, handle.firstExecutionRunId),
+  };
 }
 
-export async function waitForBackfill(client: Client, workflowId: string, options: { quiet?: boolean } = {}): Promise<BackfillResult> {
+export async function waitForBackfill(
+  client: Client,
+  workflowId: string,
+  options: { quiet?: boolean } = {},
+): Promise<BackfillResult> {
   const handle = client.workflow.getHandle<typeof backfill>(workflowId);
   const seen = new Map<string, string>();
   let done = false;
@@ -65,7 +80,10 @@ export async function waitForBackfill(client: Client, workflowId: string, option
           const key = `${run.status}:${run.runId ?? ''}`;
           if (seen.get(run.month) !== key) {
             seen.set(run.month, key);
-            if (!options.quiet) info(`${run.month}  ${run.status}${run.runId ? `  ${run.runId}` : ''}${run.skipped ? '  (already completed)' : ''}`);
+            if (!options.quiet)
+              info(
+                `${run.month}  ${run.status}${run.runId ? `  ${run.runId}` : ''}${run.skipped ? '  (already completed)' : ''}`,
+              );
           }
         }
       } catch {

@@ -1,7 +1,13 @@
 /** `custflow data load`: deliver files into raw/<dataset>/<format>/<table>/ as they are. */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { FORMAT_TABLES, isInputFormat, INPUT_FORMATS, TABLES, type TableName } from '../../activities/ingest/formats';
+import {
+  FORMAT_TABLES,
+  isInputFormat,
+  INPUT_FORMATS,
+  TABLES,
+  type TableName,
+} from '../../activities/ingest/formats';
 import { assertDatasetName } from '../../lib/layout';
 import { mapConcurrent, ObjectStore } from '../../lib/objectStore';
 
@@ -30,7 +36,9 @@ export async function loadData(options: LoadOptions, store = ObjectStore.fromEnv
   if (!(TABLES as readonly string[]).includes(options.table))
     throw new Error(`--table must be one of ${TABLES.join(', ')} (got "${options.table}")`);
   if (!FORMAT_TABLES[options.format].includes(options.table as TableName)) {
-    throw new Error(`format ${options.format} holds ${FORMAT_TABLES[options.format].join(', ')}, not ${options.table}`);
+    throw new Error(
+      `format ${options.format} holds ${FORMAT_TABLES[options.format].join(', ')}, not ${options.table}`,
+    );
   }
   const files = await listFiles(options.from);
   if (files.length === 0) throw new Error(`${options.from}: no .csv, .csv.gz, .txt or .parquet files found`);

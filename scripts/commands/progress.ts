@@ -41,17 +41,27 @@ export class ProgressDisplay {
       if (s.status === 'pending') continue;
       const took = s.durationMs ? ` (${formatDuration(s.durationMs)})` : '';
       const why = s.error ? `: ${s.error.message}` : '';
-      this.stream.write(`[${formatDuration(now - this.startedAt).padStart(8)}] ${stage.padEnd(10)} ${s.status}${took}${why}\n`);
+      this.stream.write(
+        `[${formatDuration(now - this.startedAt).padStart(8)}] ${stage.padEnd(10)} ${s.status}${took}${why}\n`,
+      );
     }
   }
 
   private redraw(progress: RunSummary, now: number): void {
-    const lines = [`run ${progress.runId}  ${progress.dataset} ${progress.month}  ${formatDuration(now - this.startedAt)}`];
+    const lines = [
+      `run ${progress.runId}  ${progress.dataset} ${progress.month}  ${formatDuration(now - this.startedAt)}`,
+    ];
     for (const [stage, s] of Object.entries(progress.stages)) {
       const elapsed =
-        s.status === 'running' ? formatDuration(now - (this.stageStarted.get(stage) ?? now)) : s.durationMs ? formatDuration(s.durationMs) : '';
+        s.status === 'running'
+          ? formatDuration(now - (this.stageStarted.get(stage) ?? now))
+          : s.durationMs
+            ? formatDuration(s.durationMs)
+            : '';
       const detail = s.error ? `  ${s.error.message.slice(0, 100)}` : '';
-      lines.push(`  ${SYMBOL[s.status]} ${stage.padEnd(10)} ${s.status.padEnd(9)} ${elapsed.padStart(9)}${detail}`);
+      lines.push(
+        `  ${SYMBOL[s.status]} ${stage.padEnd(10)} ${s.status.padEnd(9)} ${elapsed.padStart(9)}${detail}`,
+      );
     }
     const up = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A` : '';
     this.stream.write(up + lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');

@@ -20,9 +20,14 @@ export interface ReplayOptions {
   configPath?: string;
 }
 
-export async function startReplay(client: Client, options: ReplayOptions, store = ObjectStore.fromEnv()): Promise<StartedRun> {
+export async function startReplay(
+  client: Client,
+  options: ReplayOptions,
+  store = ObjectStore.fromEnv(),
+): Promise<StartedRun> {
   const previous = await readRunSummary(options.runId, store);
-  if (previous.status === 'RUNNING') throw new Error(`run ${options.runId} is still running; wait for it or cancel it first`);
+  if (previous.status === 'RUNNING')
+    throw new Error(`run ${options.runId} is still running; wait for it or cancel it first`);
   if (options.fromStage !== undefined && !isStageName(options.fromStage)) {
     throw new Error(`--from-stage ${options.fromStage}: stages are ${STAGE_NAMES.join(', ')}`);
   }
@@ -37,7 +42,9 @@ export async function startReplay(client: Client, options: ReplayOptions, store 
     for (const stage of STAGE_NAMES.filter((s) => !rerun.includes(s))) {
       const entry = previous.stages[stage];
       if (!entry || (entry.status !== 'completed' && entry.status !== 'cached') || !entry.manifestUri) {
-        throw new Error(`cannot replay from ${options.fromStage}: upstream stage ${stage} did not complete in run ${previous.runId} (${entry?.status ?? 'missing'})`);
+        throw new Error(
+          `cannot replay from ${options.fromStage}: upstream stage ${stage} did not complete in run ${previous.runId} (${entry?.status ?? 'missing'})`,
+        );
       }
       const manifest = await store.getJson<StageManifest>(store.keyFromUri(entry.manifestUri));
       reuse[stage] = resultFromManifest(store, manifest, 'cached', 0);

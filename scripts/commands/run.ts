@@ -54,6 +54,9 @@ export async function startRun(client: Client, options: StartRunOptions): Promis
     config,
     runId,
     force: force as StageName[],
+    ...(options.replayOf
+      ? { replayOf: options.replayOf, attempts: options.attempts, reuse: options.reuse }
+      : {}),
   };
   const settings = temporalSettings();
   try {
@@ -104,7 +107,10 @@ export async function waitForRun(
   try {
     summary = await handle.result();
   } catch (error) {
-    const stored = error instanceof WorkflowFailedError ? await readRunSummary(started.runId).catch(() => undefined) : undefined;
+    const stored =
+      error instanceof WorkflowFailedError
+        ? await readRunSummary(started.runId).catch(() => undefined)
+        : undefined;
     if (!stored) throw error;
     summary = stored;
   } finally {

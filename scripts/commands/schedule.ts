@@ -6,7 +6,12 @@
  * - catch-up window 7 days: after an outage of up to a week the missed monthly run still happens; beyond
  *   that, `custflow backfill` is the tool.
  */
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+} from '@temporalio/client';
 import { parseRunConfig, loadRunConfigFile } from '../../lib/config';
 import { temporalSettings } from '../../lib/env';
 import { assertDatasetName } from '../../lib/layout';
@@ -33,7 +38,8 @@ export async function createSchedule(
   assertDatasetName(options.dataset);
   const config = options.configPath ? await loadRunConfigFile(options.configPath) : parseRunConfig({});
   const timezone = options.timezone ?? 'UTC';
-  if (!isValidTimeZone(timezone)) throw new Error(`--timezone ${timezone} is not an IANA time zone (e.g. Europe/London)`);
+  if (!isValidTimeZone(timezone))
+    throw new Error(`--timezone ${timezone} is not an IANA time zone (e.g. Europe/London)`);
   const cron = options.cron ?? DEFAULT_CRON;
   const handle = await client.schedule.create<typeof scheduledMonthlyRun>({
     scheduleId: scheduleIdFor(options.dataset),
@@ -48,17 +54,24 @@ export async function createSchedule(
     policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '7 days', pauseOnFailure: false },
     // Temporal turns cron strings into calendar specs; the memo keeps the expression as the user wrote it.
     memo: { cron, timezone, dataset: options.dataset },
-    state: { note: `monthly custflow run of ${options.dataset}: the previous month, every "${cron}" (${timezone})` },
+    state: {
+      note: `monthly custflow run of ${options.dataset}: the previous month, every "${cron}" (${timezone})`,
+    },
   });
   return describeSchedule(client, options.dataset, handle.scheduleId);
 }
 
-export async function describeSchedule(client: Client, dataset: string, scheduleId = scheduleIdFor(dataset)): Promise<ScheduleInfo> {
+export async function describeSchedule(
+  client: Client,
+  dataset: string,
+  scheduleId = scheduleIdFor(dataset),
+): Promise<ScheduleInfo> {
   try {
     const description = await client.schedule.getHandle(scheduleId).describe();
     return toInfo(dataset, description);
   } catch (error) {
-    if (error instanceof ScheduleNotFoundError) throw new Error(`no schedule for dataset ${dataset} (looked for ${scheduleId})`);
+    if (error instanceof ScheduleNotFoundError)
+      throw new Error(`no schedule for dataset ${dataset} (looked for ${scheduleId})`);
     throw error;
   }
 }

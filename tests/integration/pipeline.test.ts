@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../lib/config';
+import { STAGE_NAMES } from '../../lib/dag';
 import type { RunSummary } from '../../lib/runTypes';
 import { loadData } from '../../scripts/commands/data';
 import { readRunSummary, startRun, waitForRun } from '../../scripts/commands/run';
@@ -37,7 +38,10 @@ describe('monthly pipeline on Temporal and S3', () => {
     await generateDataset({ outDir: dataDir, customers: 1500, months: 12, seed: 7, startMonth: '2023-01' });
     truth = JSON.parse(await readFile(join(dataDir, 'truth.json'), 'utf8')) as Truth;
     for (const table of ['transactions', 'events', 'assignments'] as const) {
-      await loadData({ dataset: 'synth', format: 'canonical', table, from: join(dataDir, table) }, harness.store);
+      await loadData(
+        { dataset: 'synth', format: 'canonical', table, from: join(dataDir, table) },
+        harness.store,
+      );
     }
   });
 
@@ -55,22 +59,45 @@ describe('monthly pipeline on Temporal and S3', () => {
     first = await runMonth('synth', '2023-12');
     expect(first.status).toBe('COMPLETED');
     await recordHistory(harness.client, 'monthly-completed', first.workflowId);
-    expect(first.stages.ingest.status).toBe('completed');
-    expect(first.stages.clean.status).toBe('completed');
-    const clean = first.stages.clean.metrics as Record<string, number> & { quarantinedByReason: Record<string, number> };
+    for (const stage of STAGE_NAMES) expect(first.stages[stage].status, stage).toBe('completed');
+    expect(first.reportUri).toBe(first.stages.report.outputs.html);
+    const clean = first.stages.clean.metrics as Record<string, number> & {
+      quarantinedByReason: Record<string, number>;
+    };
     expect(clean.inputRows).toBe(truth.rows.transactions);
     expect(clean.duplicateRows).toBe(truth.dirty.duplicate);
-    for (const reason of ['missing_customer_id', 'non_positive_price', 'zero_quantity', 'unparsable_timestamp', 'future_timestamp']) {
+    for (const reason of [
+      'missing_customer_id',
+      'non_positive_price',
+      'zero_quantity',
+      'unparsable_timestamp',
+      'future_timestamp',
+    ]) {
       expect(clean.quarantinedByReason[reason], reason).toBe(truth.dirty[reason]);
     }
-    expect(clean.outputRows + clean.quarantinedRows + clean.duplicateRows + clean.afterCutoffRows).toBe(clean.inputRows);
+    expect(clean.outputRows + clean.quarantinedRows + clean.duplicateRows + clean.afterCutoffRows).toBe(
+      clean.inputRows,
+    );
     expect(clean.afterCutoffRows).toBe(0);
-    const events = first.stages.clean.metrics.events as { inputRows: number; outputRows: number; sessions: number };
+    const events = first.stages.clean.metrics.events as {
+      inputRows: number;
+      outputRows: number;
+      sessions: number;
+    };
     expect(events.inputRows).toBe(truth.rows.events);
     expect(events.outputRows).toBe(truth.rows.events);
     expect(events.sessions).toBeGreaterThan(0);
-    expect((first.stages.clean.metrics.assignments as { outputRows: number }).outputRows).toBe(truth.rows.assignments);
-    expect(Object.keys(first.stages.clean.outputs).sort()).toEqual(['assignments', 'duplicates', 'events', 'eventsQuarantine', 'quarantine', 'transactions']);
+    expect((first.stages.clean.metrics.assignments as { outputRows: number }).outputRows).toBe(
+      truth.rows.assignments,
+    );
+    expect(Object.keys(first.stages.clean.outputs).sort()).toEqual([
+      'assignments',
+      'duplicates',
+      'events',
+      'eventsQuarantine',
+      'quarantine',
+      'transactions',
+    ]);
 
     const stored = await readRunSummary(first.runId, harness.store);
     expect(stored.status).toBe('COMPLETED');
@@ -84,7 +111,8 @@ describe('monthly pipeline on Temporal and S3', () => {
     const second = await runMonth('synth', '2023-12');
     expect(second.status).toBe('COMPLETED');
     expect(second.runId).not.toBe(first.runId);
-    for (const stage of ['ingest', 'clean']) {
+    expect(Object.keys(second.stages)).toEqual(STAGE_NAMES);
+    for (const stage of STAGE_NAMES) {
       expect(second.stages[stage].status, stage).toBe('cached');
       expect(second.stages[stage].computedByRunId).toBe(first.runId);
       expect(second.stages[stage].outputs).toEqual(first.stages[stage].outputs);
@@ -96,8 +124,13 @@ describe('monthly pipeline on Temporal and S3', () => {
     expect(forced.stages.ingest.status).toBe('cached');
     expect(forced.stages.clean.status).toBe('completed');
     const sha = async (summary: RunSummary) => {
-      const manifestKey = summary.stages.clean.outputs.transactions.replace(/transactions\.parquet$/, '_manifest.json');
-      const manifest = await harness.store.getJson<{ outputs: Record<string, { sha256: string }> }>(harness.store.keyFromUri(manifestKey));
+      const manifestKey = summary.stages.clean.outputs.transactions.replace(
+        /transactions\.parquet$/,
+        '_manifest.json',
+      );
+      const manifest = await harness.store.getJson<{ outputs: Record<string, { sha256: string }> }>(
+        harness.store.keyFromUri(manifestKey),
+      );
       return Object.fromEntries(Object.entries(manifest.outputs).map(([k, v]) => [k, v.sha256]));
     };
     expect(await sha(forced)).toEqual(await sha(first));
@@ -136,20 +169,31 @@ describe('monthly pipeline on Temporal and S3', () => {
     expect(error?.message).toContain('raw/bad/canonical/transactions/2024-01.csv');
     expect(error?.message).toContain('line 3');
     expect(error?.message).toContain('column quantity');
-    expect(error?.location).toMatchObject({ file: 'raw/bad/canonical/transactions/2024-01.csv', line: 3, column: 'quantity' });
+    expect(error?.location).toMatchObject({
+      file: 'raw/bad/canonical/transactions/2024-01.csv',
+      line: 3,
+      column: 'quantity',
+    });
     await rm(dir, { recursive: true, force: true });
   });
 
   it('prints the run summary as a single JSON object from `custflow run --wait --json`', async () => {
-    const { stdout } = await run(process.execPath, ['bin/custflow.mjs', 'run', '--dataset', 'synth', '--month', '2023-12', '--wait', '--json'], {
-      env: process.env,
-      cwd: new URL('../..', import.meta.url).pathname,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['bin/custflow.mjs', 'run', '--dataset', 'synth', '--month', '2023-12', '--wait', '--json'],
+      {
+        env: process.env,
+        cwd: new URL('../..', import.meta.url).pathname,
+      },
+    );
     const summary = JSON.parse(stdout) as RunSummary;
     expect(summary).toMatchObject({ dataset: 'synth', month: '2023-12', status: 'COMPLETED' });
     expect(Object.keys(summary)).toEqual(expect.arrayContaining(['runId', 'workflowId', 'stages', 'status']));
     expect(summary.stages.clean.status).toBe('cached');
-    const shown = await run(process.execPath, ['bin/custflow.mjs', 'runs', 'show', summary.runId, '--json'], { env: process.env, cwd: new URL('../..', import.meta.url).pathname });
+    const shown = await run(process.execPath, ['bin/custflow.mjs', 'runs', 'show', summary.runId, '--json'], {
+      env: process.env,
+      cwd: new URL('../..', import.meta.url).pathname,
+    });
     expect((JSON.parse(shown.stdout) as RunSummary).runId).toBe(summary.runId);
   });
 });

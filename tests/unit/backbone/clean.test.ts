@@ -18,24 +18,25 @@ afterEach(async () => {
 });
 
 // customer, order, ts, product, qty, price, file, line, period_end (NULL = undated file)
-const ROWS: [string | null, string, string | null, string, number, number, string, number, string | null][] = [
-  ['c1', 'o1', '2024-01-05 10:00:00', 'p1', 2, 5, 'f1', 2, '2024-01-31 23:59:59.999'],
-  ['c1', 'o1', '2024-01-05 10:00:00', 'p1', 2, 5, 'f1', 3, '2024-01-31 23:59:59.999'], // duplicate of line 2
-  ['c1', 'o1', '2024-01-05 10:00:00', 'p1', 2, 5, 'f1', 4, '2024-01-31 23:59:59.999'], // duplicate again
-  ['c2', 'o2', '2024-01-06 10:00:00', 'p2', 1, 8, 'f1', 5, '2024-01-31 23:59:59.999'],
-  ['c2', 'r2', '2024-01-09 10:00:00', 'p2', -1, 8, 'f1', 6, '2024-01-31 23:59:59.999'], // return: kept
-  [null, 'o3', '2024-01-07 10:00:00', 'p3', 1, 3, 'f1', 7, '2024-01-31 23:59:59.999'], // missing customer
-  ['c3', 'o4', '2024-01-07 10:00:00', 'p3', 0, 3, 'f1', 8, '2024-01-31 23:59:59.999'], // zero quantity
-  ['c3', 'o5', '2024-01-07 10:00:00', 'p3', 1, 0, 'f1', 9, '2024-01-31 23:59:59.999'], // zero price
-  ['c3', 'o6', '2024-01-07 10:00:00', 'p3', 1, -2, 'f1', 10, '2024-01-31 23:59:59.999'], // negative price
-  ['c3', 'o7', null, 'p3', 1, 2, 'f1', 11, '2024-01-31 23:59:59.999'], // unparsable timestamp
-  ['c3', 'o8', '2099-01-01 00:00:00', 'p3', 1, 2, 'f1', 12, '2024-01-31 23:59:59.999'], // future for its file
-  [null, 'o9', null, 'p3', 0, 0, 'f1', 13, '2024-01-31 23:59:59.999'], // several defects: first rule wins
-  ['c4', 'o10', '2024-03-01 00:00:00', 'p4', 1, 2, 'f2', 2, null], // undated file, after cutoff: set aside
-  ['c4', 'o11', '2024-01-20 00:00:00', 'p4', 1, 2000, 'f2', 3, null], // outlier: flagged, kept
-  ['c5', 'o12', '2024-01-21 00:00:00', 'p5', 3, 4, 'f2', 4, null],
-  ['c6', 'o13', '2024-01-22 00:00:00', 'p6', 1, 6, 'f2', 5, null],
-];
+const ROWS: [string | null, string, string | null, string, number, number, string, number, string | null][] =
+  [
+    ['c1', 'o1', '2024-01-05 10:00:00', 'p1', 2, 5, 'f1', 2, '2024-01-31 23:59:59.999'],
+    ['c1', 'o1', '2024-01-05 10:00:00', 'p1', 2, 5, 'f1', 3, '2024-01-31 23:59:59.999'], // duplicate of line 2
+    ['c1', 'o1', '2024-01-05 10:00:00', 'p1', 2, 5, 'f1', 4, '2024-01-31 23:59:59.999'], // duplicate again
+    ['c2', 'o2', '2024-01-06 10:00:00', 'p2', 1, 8, 'f1', 5, '2024-01-31 23:59:59.999'],
+    ['c2', 'r2', '2024-01-09 10:00:00', 'p2', -1, 8, 'f1', 6, '2024-01-31 23:59:59.999'], // return: kept
+    [null, 'o3', '2024-01-07 10:00:00', 'p3', 1, 3, 'f1', 7, '2024-01-31 23:59:59.999'], // missing customer
+    ['c3', 'o4', '2024-01-07 10:00:00', 'p3', 0, 3, 'f1', 8, '2024-01-31 23:59:59.999'], // zero quantity
+    ['c3', 'o5', '2024-01-07 10:00:00', 'p3', 1, 0, 'f1', 9, '2024-01-31 23:59:59.999'], // zero price
+    ['c3', 'o6', '2024-01-07 10:00:00', 'p3', 1, -2, 'f1', 10, '2024-01-31 23:59:59.999'], // negative price
+    ['c3', 'o7', null, 'p3', 1, 2, 'f1', 11, '2024-01-31 23:59:59.999'], // unparsable timestamp
+    ['c3', 'o8', '2099-01-01 00:00:00', 'p3', 1, 2, 'f1', 12, '2024-01-31 23:59:59.999'], // future for its file
+    [null, 'o9', null, 'p3', 0, 0, 'f1', 13, '2024-01-31 23:59:59.999'], // several defects: first rule wins
+    ['c4', 'o10', '2024-03-01 00:00:00', 'p4', 1, 2, 'f2', 2, null], // undated file, after cutoff: set aside
+    ['c4', 'o11', '2024-01-20 00:00:00', 'p4', 1, 2000, 'f2', 3, null], // outlier: flagged, kept
+    ['c5', 'o12', '2024-01-21 00:00:00', 'p5', 3, 4, 'f2', 4, null],
+    ['c6', 'o13', '2024-01-22 00:00:00', 'p6', 1, 6, 'f2', 5, null],
+  ];
 
 describe('clean', () => {
   it('puts every row in exactly one place, with the right reason', async () => {
@@ -49,7 +50,12 @@ describe('clean', () => {
         `SELECT * FROM (VALUES ${values.join(', ')}) AS t(customer_id, order_id, ts, ts_raw, product_id, product_name, category, quantity, unit_price, amount, country, source_file, source_line, source_period_end)`,
         input,
       );
-      const { metrics, paths } = await cleanTransactions(duck, { inputPath: input, cutoffIso: '2024-01-31T23:59:59.999Z', outlierIqrMultiplier: 3, outDir: dir });
+      const { metrics, paths } = await cleanTransactions(duck, {
+        inputPath: input,
+        cutoffIso: '2024-01-31T23:59:59.999Z',
+        outlierIqrMultiplier: 3,
+        outDir: dir,
+      });
       expect(metrics).toMatchObject({
         inputRows: 16,
         outputRows: 6,

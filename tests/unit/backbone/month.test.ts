@@ -29,6 +29,8 @@ describe('months, cutoffs and the DAG', () => {
 
   it('derives one workflow id per dataset and month, and sortable run ids', () => {
     expect(monthlyWorkflowId('shop', '2024-01')).toBe('custflow-shop-2024-01');
-    expect(makeRunId(new Date('2026-11-22T08:13:36.898Z'), '01a20251-5f02-7b61')).toBe('20261122T081336Z-01a20251');
+    expect(makeRunId(new Date('2026-11-22T08:13:36.898Z'), '01a20251-5f02-7b61')).toBe(
+      '20261122T081336Z-01a20251',
+    );
   });
 });

@@ -11,7 +11,10 @@ describe('which raw files a run reads', () => {
       startMs: Date.UTC(2011, 5, 15),
       endMs: Date.UTC(2011, 5, 16) - 1,
     });
-    expect(filePeriod('2023-02.csv')).toEqual({ startMs: Date.UTC(2023, 1, 1), endMs: Date.UTC(2023, 2, 1) - 1 });
+    expect(filePeriod('2023-02.csv')).toEqual({
+      startMs: Date.UTC(2023, 1, 1),
+      endMs: Date.UTC(2023, 2, 1) - 1,
+    });
     expect(filePeriod('CDNOW_master.txt')).toBeUndefined();
   });
 
@@ -30,12 +33,18 @@ describe('which raw files a run reads', () => {
       'raw/shop/online-retail/transactions/2011-11-30.csv.gz',
       'raw/shop/cdnow/transactions/CDNOW_master.txt',
     ]);
-    expect(scope.afterCutoff.map((f) => f.key)).toEqual(['raw/shop/online-retail/transactions/2011-12-01.csv.gz']);
+    expect(scope.afterCutoff.map((f) => f.key)).toEqual([
+      'raw/shop/online-retail/transactions/2011-12-01.csv.gz',
+    ]);
     expect(scope.inScope[0].periodEndMs).toBe(Date.UTC(2011, 11, 1) - 1);
   });
 
   it('refuses a file outside the raw/<dataset>/<format>/<table>/ layout, naming it', () => {
-    expect(() => selectRawScope('shop', [object('raw/shop/excel/transactions/a.xlsx')], 0)).toThrow(DataValidationError);
-    expect(() => selectRawScope('shop', [object('raw/shop/excel/transactions/a.xlsx')], 0)).toThrow(/raw\/shop\/excel\/transactions\/a\.xlsx/);
+    expect(() => selectRawScope('shop', [object('raw/shop/excel/transactions/a.xlsx')], 0)).toThrow(
+      DataValidationError,
+    );
+    expect(() => selectRawScope('shop', [object('raw/shop/excel/transactions/a.xlsx')], 0)).toThrow(
+      /raw\/shop\/excel\/transactions\/a\.xlsx/,
+    );
   });
 });

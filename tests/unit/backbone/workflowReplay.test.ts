@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../../workers/worker';
 
 const DIR = new URL('../../histories/', import.meta.url).pathname;
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('workflow histories replay against the current code', () => {
   it('has recorded histories of runs, backfills and replays', () => {
@@ -23,9 +25,16 @@ describe('workflow histories replay against the current code', () => {
   it('replays every history without nondeterminism', async () => {
     const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
     for (const file of files) {
-      const saved = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as { workflowId: string; history: unknown };
+      const saved = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as {
+        workflowId: string;
+        history: unknown;
+      };
       await expect(
-        Worker.runReplayHistory({ workflowBundle: { code } }, historyFromJSON(saved.history), saved.workflowId),
+        Worker.runReplayHistory(
+          { workflowBundle: { code } },
+          historyFromJSON(saved.history),
+          saved.workflowId,
+        ),
         file,
       ).resolves.toBeUndefined();
     }

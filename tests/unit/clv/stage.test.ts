@@ -135,11 +135,14 @@ describe.skipIf(!hasCdnow)('clv stage on CDNOW (Fader, Hardie and Lee 2005)', ()
     try {
       const { table, quarantined } = await loadCdnow(duck, CALIBRATION_END, false);
       expect(quarantined).toBe(0);
-      const m = (await run(duck, table, CALIBRATION_END, config({ holdoutMonths: 0 }), 'cdnow-clean-free')).metrics;
+      const m = (await run(duck, table, CALIBRATION_END, config({ holdoutMonths: 0 }), 'cdnow-clean-free'))
+        .metrics;
       expect(m.customers).toBe(2357);
       const p = m.params as BgNbdParams;
       expect([p.r, p.alpha, p.a, p.b].map((v) => Number(v.toFixed(3)))).toEqual([0.243, 4.414, 0.793, 2.426]);
-      expect([m.spend!.p, m.spend!.q, m.spend!.v].map((v) => Number(v.toFixed(2)))).toEqual([6.25, 3.74, 15.44]);
+      expect([m.spend!.p, m.spend!.q, m.spend!.v].map((v) => Number(v.toFixed(2)))).toEqual([
+        6.25, 3.74, 15.44,
+      ]);
     } finally {
       duck.close();
     }

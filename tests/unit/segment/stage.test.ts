@@ -15,7 +15,14 @@ import { Duck, sqlString } from '../../../lib/duck';
 import { generateDataset } from '../../../scripts/generate';
 
 const CUTOFF = '2024-12-31T23:59:59.999Z';
-const NO_DIRT = { duplicate: 0, missing_customer_id: 0, non_positive_price: 0, zero_quantity: 0, unparsable_timestamp: 0, future_timestamp: 0 };
+const NO_DIRT = {
+  duplicate: 0,
+  missing_customer_id: 0,
+  non_positive_price: 0,
+  zero_quantity: 0,
+  unparsable_timestamp: 0,
+  future_timestamp: 0,
+};
 
 describe('segment stage on four planted groups', () => {
   let dir: string;
@@ -24,7 +31,14 @@ describe('segment stage on four planted groups', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custflow-seg-'));
-    await generateDataset({ outDir: dir, customers: 3000, months: 24, seed: 5, startMonth: '2023-01', dirty: NO_DIRT });
+    await generateDataset({
+      outDir: dir,
+      customers: 3000,
+      months: 24,
+      seed: 5,
+      startMonth: '2023-01',
+      dirty: NO_DIRT,
+    });
     duck = await Duck.open();
     await duck.run(`CREATE TABLE transactions AS SELECT customer_id, order_id, CAST(ts AS TIMESTAMP) AS ts, product_id, product_name, category,
       quantity::INTEGER AS quantity, unit_price::DOUBLE AS unit_price, amount::DOUBLE AS amount, country, quantity::INTEGER < 0 AS is_return, false AS is_outlier
@@ -48,7 +62,10 @@ describe('segment stage on four planted groups', () => {
        JOIN read_csv(${sqlString(join(dir, 'truth_customers.csv'))}, all_varchar = true) t USING (customer_id) ORDER BY s.customer_id`,
     );
     const groups = [...new Set(rows.map((r) => r.g))].sort();
-    return adjustedRandIndex(rows.map((r) => r.s), rows.map((r) => groups.indexOf(r.g)));
+    return adjustedRandIndex(
+      rows.map((r) => r.s),
+      rows.map((r) => groups.indexOf(r.g)),
+    );
   };
 
   it('at k = 4 recovers the planted groups (adjusted Rand index >= 0.9), with unique personas', async () => {
@@ -63,9 +80,13 @@ describe('segment stage on four planted groups', () => {
   it('searches k over the range with every quality measure, deterministically under the seed', async () => {
     const config = parseRunConfig({ segment: { kRange: [2, 6] } }).segment;
     const a = await computeSegments(duck, { featuresPath, config, seed: 7, outDir: join(dir) });
-    const labelsA = await duck.all(`SELECT segment FROM read_parquet(${sqlString(a.paths.segments)}) ORDER BY customer_id`);
+    const labelsA = await duck.all(
+      `SELECT segment FROM read_parquet(${sqlString(a.paths.segments)}) ORDER BY customer_id`,
+    );
     const b = await computeSegments(duck, { featuresPath, config, seed: 7, outDir: dir });
-    const labelsB = await duck.all(`SELECT segment FROM read_parquet(${sqlString(b.paths.segments)}) ORDER BY customer_id`);
+    const labelsB = await duck.all(
+      `SELECT segment FROM read_parquet(${sqlString(b.paths.segments)}) ORDER BY customer_id`,
+    );
     expect(labelsB).toEqual(labelsA);
     expect(a.metrics.metricsByK.map((m) => m.k)).toEqual([2, 3, 4, 5, 6]);
     for (const m of a.metrics.metricsByK) {
@@ -81,7 +102,9 @@ describe('segment stage on four planted groups', () => {
     const config = parseRunConfig({ segment: { kRange: [4, 4] } }).segment;
     const first = await computeSegments(duck, { featuresPath, config, seed: 42, outDir: dir });
     const previousPath = join(dir, 'previous.parquet');
-    await duck.run(`COPY (SELECT * FROM read_parquet(${sqlString(first.paths.segments)})) TO ${sqlString(previousPath)} (FORMAT parquet)`);
+    await duck.run(
+      `COPY (SELECT * FROM read_parquet(${sqlString(first.paths.segments)})) TO ${sqlString(previousPath)} (FORMAT parquet)`,
+    );
     const second = await computeSegments(duck, {
       featuresPath,
       config,
@@ -89,7 +112,12 @@ describe('segment stage on four planted groups', () => {
       outDir: dir,
       previous: { runId: 'r-prev', month: '2024-11', sha256: 'x', key: 'k', path: previousPath },
     });
-    expect(second.metrics.migration).toMatchObject({ previousRunId: 'r-prev', moved: 0, newCustomers: 0, goneCustomers: 0 });
+    expect(second.metrics.migration).toMatchObject({
+      previousRunId: 'r-prev',
+      moved: 0,
+      newCustomers: 0,
+      goneCustomers: 0,
+    });
     expect(second.metrics.migration?.stayed).toBe(second.metrics.customers);
   }, 120_000);
 });
