@@ -181,7 +181,8 @@ export async function runStage<M extends Record<string, unknown>>(
   }
 }
 
-function upstreamFingerprints(input: StageInput): Record<string, string> {
+/** The default inputs of a stage: every upstream output's sha256, as `<stage>/<output>`. */
+export function upstreamFingerprints(input: Pick<StageInput, 'upstream'>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [stage, result] of Object.entries(input.upstream)) {
     for (const [name, sha] of Object.entries(result?.fingerprints ?? {})) out[`${stage}/${name}`] = sha;

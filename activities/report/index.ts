@@ -7,7 +7,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duck, sqlString } from '../../lib/duck';
 import { STAGE_NAMES, type StageName } from '../../lib/dag';
-import { defineStageActivity, type StageContext, type StageOutputFile } from '../../lib/stage';
+import {
+  defineStageActivity,
+  upstreamFingerprints,
+  type StageContext,
+  type StageOutputFile,
+} from '../../lib/stage';
 import { CODE_VERSION } from '../../lib/version';
 import { crmCsv, suggestAction, type CrmRow } from './csv';
 import {
@@ -61,10 +66,7 @@ export const report = defineStageActivity<ReportMetrics>({
   configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
-    const inputs: Record<string, string> = {};
-    for (const [stage, result] of Object.entries(ctx.upstream)) {
-      for (const [name, sha] of Object.entries(result?.fingerprints ?? {})) inputs[`${stage}/${name}`] = sha;
-    }
+    const inputs = upstreamFingerprints(ctx);
     for (const stage of STAGE_NAMES) {
       if (stage === 'report') continue;
       const entry = ctx.upstream[stage] ? undefined : ctx.runSummary?.stages[stage];

@@ -12,7 +12,12 @@ import { ConfigError } from '../../lib/errors';
 import { latestCompletedKey, manifestKey } from '../../lib/layout';
 import type { StageManifest } from '../../lib/manifest';
 import { addMonths } from '../../lib/month';
-import { defineStageActivity, type StageContext, type StageOutputFile } from '../../lib/stage';
+import {
+  defineStageActivity,
+  upstreamFingerprints,
+  type StageContext,
+  type StageOutputFile,
+} from '../../lib/stage';
 import { FEATURE_DICTIONARY } from '../features/dictionary';
 import type { SegmentConfig } from './config';
 import { fromColumns } from './matrix';
@@ -88,10 +93,7 @@ export const segment = defineStageActivity<SegmentMetrics>({
   configSection: (config) => ({ ...config.segment, seed: config.segment.seed ?? config.seed }),
   // Last month's personas are an input too: migration changes when they do.
   async fingerprintInputs(ctx) {
-    const inputs: Record<string, string> = {};
-    for (const [stage, result] of Object.entries(ctx.upstream)) {
-      for (const [name, sha] of Object.entries(result?.fingerprints ?? {})) inputs[`${stage}/${name}`] = sha;
-    }
+    const inputs = upstreamFingerprints(ctx);
     inputs.previousSegments = (await findPrevious(ctx))?.sha256 ?? 'none';
     return inputs;
   },
