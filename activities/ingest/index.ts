@@ -13,7 +13,7 @@ import { defineStageActivity, type StageContext, type StageOutputFile } from '..
 import type { LocalRawFile, TableName } from './formats';
 import { parseTransactionFiles } from './parse';
 import { parseAssignmentFiles, parseEventFiles } from './sideTables';
-import { selectRawScope, type ScopedRawFile } from './scope';
+import { selectRawScope, type RawScope, type ScopedRawFile } from './scope';
 
 export interface IngestMetrics extends Record<string, unknown> {
   files: number;
@@ -26,9 +26,17 @@ export interface IngestMetrics extends Record<string, unknown> {
   assignmentRows: number;
 }
 
-async function listScope(ctx: StageContext) {
-  const objects = await ctx.store.list(`raw/${ctx.run.dataset}/`);
-  return selectRawScope(ctx.run.dataset, objects, monthCutoffMs(ctx.run.month));
+/** The raw files in scope, listed once per stage attempt (the cache key and the work both need them). */
+const scopes = new WeakMap<StageContext, Promise<RawScope>>();
+function listScope(ctx: StageContext): Promise<RawScope> {
+  let scope = scopes.get(ctx);
+  if (!scope) {
+    scope = ctx.store
+      .list(`raw/${ctx.run.dataset}/`)
+      .then((objects) => selectRawScope(ctx.run.dataset, objects, monthCutoffMs(ctx.run.month)));
+    scopes.set(ctx, scope);
+  }
+  return scope;
 }
 
 export const ingest = defineStageActivity<IngestMetrics>({
