@@ -147,3 +147,32 @@ export function toolVersion(path: string): string {
   const result = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
   return (result.stdout || result.stderr).trim().split('\n')[0] ?? '';
 }
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * Debian's Chromium for the report's browser test (playwright-core drives it; no browser download).
+ * Installed with apt-get when missing and this process may (root); otherwise the test says it skipped.
+ */
+export function ensureChromium(log: Log = () => {}): string | undefined {
+  if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
+  const aptGet = onPath('apt-get');
+  if (!aptGet || process.getuid?.() !== 0) {
+    log(
+      `${CHROMIUM_PATH} is missing and cannot be installed here (needs root and apt-get): the browser test will skip`,
+    );
+    return undefined;
+  }
+  log('installing Debian chromium for the report browser test (apt-get, first time only)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync(aptGet, ['update', '-qq'], { stdio: 'inherit', env });
+  const install = spawnSync(aptGet, ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], {
+    stdio: 'inherit',
+    env,
+  });
+  if (update.status !== 0 || install.status !== 0 || !existsSync(CHROMIUM_PATH)) {
+    log('apt-get could not install chromium: the browser test will skip');
+    return undefined;
+  }
+  return CHROMIUM_PATH;
+}

@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { devDown, devStatus, devUp } from '../infra/stack';
-import { ensureTools, toolVersion } from '../infra/tools';
+import { ensureChromium, ensureTools, toolVersion } from '../infra/tools';
 import { ObjectStore } from '../lib/objectStore';
 import { connectClient } from '../lib/temporal';
 import { runWorker } from '../workers/worker';
@@ -78,9 +78,11 @@ dev
 dev
   .command('tools')
   .description('find or build the Temporal CLI and versitygw into the cache (what tests need)')
+  .option('--with-browser', "also install Debian's chromium for the report's browser test when missing")
   .option('--json')
-  .action(async (options: { json?: boolean }) => {
+  .action(async (options: { json?: boolean; withBrowser?: boolean }) => {
     const tools = await ensureTools(info);
+    if (options.withBrowser) ensureChromium(info);
     const result = {
       temporal: { path: tools.temporal, version: toolVersion(tools.temporal) },
       versitygw: { path: tools.versitygw, version: toolVersion(tools.versitygw) },
