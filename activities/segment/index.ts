@@ -1,17 +1,19 @@
 /**
- * segment: who the customers are. The features stage's table, log1p on the dictionary's skewed (money
- * and count) columns and standardized, clustered by k-means++ with restarts (or a diagonal Gaussian
- * mixture), k chosen by silhouette with inertia, Calinski-Harabasz and Davies-Bouldin beside it. Each
- * segment becomes a persona (name, one-line description with its numbers, actions); every customer gets
- * RFM quintile scores; and when last month's run exists, the persona migration matrix.
+ * segment: who the customers are. The features stage's table, clustered on its profile dimensions
+ * (clusterFeatures.ts: log1p on the dictionary's skewed columns, standardized, each dimension weighted
+ * once) by k-means++ with restarts or a diagonal Gaussian mixture, k chosen by silhouette (sampled when
+ * customers are many) with inertia, Calinski-Harabasz and Davies-Bouldin beside it. Each segment becomes a
+ * persona (name, one-line description with its numbers, actions); every customer gets RFM quintile scores;
+ * and when last month's completed run has segments, the persona migration matrix.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duck, sqlIdent, sqlString } from '../../lib/duck';
-import { ConfigError } from '../../lib/errors';
+import { DataValidationError } from '../../lib/errors';
 import { latestCompletedKey, manifestKey } from '../../lib/layout';
 import type { StageManifest } from '../../lib/manifest';
 import { addMonths } from '../../lib/month';
+import { sha256File } from '../../lib/objectStore';
 import {
   defineStageActivity,
   upstreamFingerprints,
@@ -19,6 +21,14 @@ import {
   type StageOutputFile,
 } from '../../lib/stage';
 import { FEATURE_DICTIONARY } from '../features/dictionary';
+import {
+  dimensionOf,
+  dimensionWeights,
+  distanceToCentroid,
+  resolveClusterFeatures,
+  scaleColumns,
+  summarizeSegments,
+} from './clusterFeatures';
 import type { SegmentConfig } from './config';
 import { fromColumns } from './matrix';
 import { migrationMatrix, type MigrationMatrix } from './migration';
@@ -27,35 +37,57 @@ import { rfmScores } from './rfm';
 import { selectK, type Segmentation } from './selectK';
 import { fitTransform } from './transform';
 
-export interface SegmentMetrics extends Record<string, unknown> {
+/** Quality of the segmentation at one k (compact, for metrics and the report). */
+export interface KMetrics {
   k: number;
   silhouette: number;
+  inertia: number;
+  calinskiHarabasz: number;
+  daviesBouldin: number;
+  /** BIC of the mixture (method gmm); null for k-means. */
+  bic: number | null;
+}
+
+/** Customers moving between last month's personas (rows) and this month's (columns). */
+export interface MigrationSummary {
+  previousRunId: string;
+  previousMonth: string;
+  /** Row labels: last month's personas, then '(new)'. */
+  from: string[];
+  /** Column labels: this month's personas, then '(gone)'. */
+  to: string[];
+  counts: number[][];
+  stayed: number;
+  moved: number;
+  newCustomers: number;
+  goneCustomers: number;
+}
+
+/** The stage's metrics: DESIGN.md's contract (k, silhouette, sizes, personas) and more. */
+export interface SegmentMetrics extends Record<string, unknown> {
+  k: number;
+  /** Mean silhouette of the final labels on the silhouette sample. */
+  silhouette: number;
+  /** Customers per segment, segment 0 first (the largest). */
   sizes: number[];
+  /** Persona name per segment. */
   personas: string[];
-  method: string;
+  method: 'kmeans' | 'gmm';
+  /** Customers the silhouettes were computed on. */
   silhouetteSampleSize: number;
+  /** Customers the k search was fitted on. */
   fitSampleSize: number;
+  seed: number;
   customers: number;
+  /** Number of clustering features. */
   features: number;
-  metricsByK: {
-    k: number;
-    silhouette: number;
-    inertia: number;
-    calinskiHarabasz: number;
-    daviesBouldin: number;
-  }[];
-  migration: {
-    previousRunId: string;
-    previousMonth: string;
-    stayed: number;
-    moved: number;
-    newCustomers: number;
-    goneCustomers: number;
-  } | null;
+  metricsByK: KMetrics[];
+  /** Null when there is no previous month's segmentation; `migrationReason` says why. */
+  migration: MigrationSummary | null;
   migrationReason?: string;
 }
 
-/** The persona rules' inputs, by feature column name. */
+/** The feature columns the persona rules read, by persona key. R, F and M are required. */
 const PERSONA_FEATURES: Partial<Record<keyof PersonaColumns, string>> &
   Record<'recencyDays' | 'frequency' | 'monetaryTotal', string> = {
   recencyDays: 'recency_days',
@@ -68,52 +100,82 @@ const PERSONA_FEATURES: Partial<Record<keyof PersonaColumns, string>> &
   distinctCategories: 'distinct_categories',
 };
 
-interface PreviousSegments {
+/** Last month's latest completed run's segments output. */
+export interface PreviousSegments {
   runId: string;
   month: string;
   sha256: string;
+  /** Object key of its segments.parquet. */
   key: string;
 }
 
-/** Last month's latest completed run's segments, if any. */
-async function findPrevious(ctx: StageContext): Promise<PreviousSegments | undefined> {
+type PreviousLookup = { previous: PreviousSegments } | { previous: undefined; reason: string };
+
+const previousLookups = new WeakMap<StageContext, Promise<PreviousLookup>>();
+
+/**
+ * Last month's latest completed run's segment output, looked up once per stage attempt so that the cache
+ * key and the migration read the same run.
+ */
+function findPrevious(ctx: StageContext): Promise<PreviousLookup> {
+  let lookup = previousLookups.get(ctx);
+  if (!lookup) {
+    lookup = lookupPrevious(ctx);
+    previousLookups.set(ctx, lookup);
+  }
+  return lookup;
+}
+
+async function lookupPrevious(ctx: StageContext): Promise<PreviousLookup> {
   const month = addMonths(ctx.run.month, -1);
   const latest = await ctx.store.tryGetJson<{ runId: string }>(latestCompletedKey(ctx.run.dataset, month));
-  if (!latest) return undefined;
+  if (!latest) return { previous: undefined, reason: `no completed run of ${month}` };
   const manifest = await ctx.store.tryGetJson<StageManifest>(
     manifestKey(ctx.run.dataset, month, latest.runId, 'segment'),
   );
   const output = manifest?.outputs.segments;
-  return output ? { runId: latest.runId, month, sha256: output.sha256, key: output.key } : undefined;
+  if (!output) {
+    return { previous: undefined, reason: `the completed run ${latest.runId} of ${month} has no segments` };
+  }
+  return { previous: { runId: latest.runId, month, sha256: output.sha256, key: output.key } };
 }
 
 export const segment = defineStageActivity<SegmentMetrics>({
   stage: 'segment',
-  version: 1,
+  version: 2,
   configSection: (config) => ({ ...config.segment, seed: config.segment.seed ?? config.seed }),
-  // Last month's personas are an input too: migration changes when they do.
+  // Last month's segments are an input too: the migration output changes when they do.
   async fingerprintInputs(ctx) {
     const inputs = upstreamFingerprints(ctx);
-    inputs.previousSegments = (await findPrevious(ctx))?.sha256 ?? 'none';
+    inputs.previousSegments = (await findPrevious(ctx)).previous?.sha256 ?? 'none';
     return inputs;
   },
   async compute(ctx) {
     const featuresPath = await ctx.fetchUpstream('features', 'customerFeatures');
-    const previous = await findPrevious(ctx);
+    const lookup = await findPrevious(ctx);
+    let previous: ComputeSegmentsOptions['previous'];
+    if (lookup.previous) {
+      const path = join(ctx.scratchDir, 'in', 'previous', 'segments.parquet');
+      await ctx.store.getToFile(lookup.previous.key, path);
+      const sha = await sha256File(path);
+      // The cache key names these bytes; a different object under the key would make the key lie.
+      if (sha !== lookup.previous.sha256) {
+        throw new Error(
+          `segment: ${lookup.previous.key} has sha256 ${sha}, its manifest says ${lookup.previous.sha256}`,
+        );
+      }
+      previous = { ...lookup.previous, path };
+    }
     const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
     try {
-      let previousPath: string | undefined;
-      if (previous) {
-        previousPath = join(ctx.scratchDir, 'previous_segments.parquet');
-        await ctx.store.getToFile(previous.key, previousPath);
-      }
       const config = ctx.run.config.segment;
       const result = await computeSegments(duck, {
         featuresPath,
         config,
         seed: config.seed ?? ctx.run.config.seed,
         outDir: ctx.scratchDir,
-        previous: previous && previousPath ? { ...previous, path: previousPath } : undefined,
+        previous,
+        noPreviousReason: lookup.previous ? undefined : lookup.reason,
         heartbeat: (step) => ctx.heartbeat({ step }),
       });
       const outputs: Record<string, StageOutputFile> = {
@@ -129,70 +191,107 @@ export const segment = defineStageActivity<SegmentMetrics>({
   },
 });
 
+/** Inputs of `computeSegments`. */
 export interface ComputeSegmentsOptions {
+  /** customer_features.parquet of the features stage. */
   featuresPath: string;
   config: SegmentConfig;
   seed: number;
+  /** Where the output files are written. */
   outDir: string;
+  /** Last month's segments (a local copy of its segments.parquet) for the migration matrix. */
   previous?: PreviousSegments & { path: string };
+  /** Why there is no `previous` (reported in the metrics). */
+  noPreviousReason?: string;
   heartbeat?: (step: string) => void;
 }
 
-/** The whole stage on a DuckDB connection and local files (testable without Temporal or S3). */
-export async function computeSegments(
-  duck: Duck,
-  options: ComputeSegmentsOptions,
-): Promise<{
+/** What `computeSegments` wrote and found. */
+export interface ComputeSegmentsResult {
   metrics: SegmentMetrics;
   segmentation: Segmentation;
   personas: Persona[];
+  /** Clustering features, in table order. */
+  features: string[];
   paths: { segments: string; personas: string; selection: string; migration?: string };
-}> {
+}
+
+/**
+ * The whole stage on a DuckDB connection and local files (testable without Temporal or S3): reads the
+ * feature table, clusters, names personas, scores RFM, writes segments.parquet, personas.json,
+ * segment_selection.json and (with `previous`) segment_migration.json into `outDir`.
+ */
+export async function computeSegments(
+  duck: Duck,
+  options: ComputeSegmentsOptions,
+): Promise<ComputeSegmentsResult> {
   const { config } = options;
   const source = `read_parquet(${sqlString(options.featuresPath)})`;
   const available = (await duck.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${source}`))
     .map((r) => r.column_name)
     .filter((c) => c !== 'customer_id');
-  const features = config.features ?? available;
-  const unknown = features.filter((f) => !available.includes(f));
-  if (unknown.length > 0) {
-    throw new ConfigError(
-      `segment.features: unknown feature(s) ${unknown.join(', ')}; the features table has ${available.join(', ')}`,
-    );
-  }
+  const features = resolveClusterFeatures(available, config.features);
   const required = [PERSONA_FEATURES.recencyDays, PERSONA_FEATURES.frequency, PERSONA_FEATURES.monetaryTotal];
   const missing = required.filter((f) => !available.includes(f));
-  if (missing.length > 0)
-    throw new Error(`segment: the features table lacks ${missing.join(', ')} (needed for personas and RFM)`);
-
-  const personaColumns = Object.values(PERSONA_FEATURES).filter(
-    (f): f is string => f !== undefined && available.includes(f),
-  );
-  const allColumns = [...new Set([...features, ...personaColumns])];
-  const ids = (
-    await duck.all<{ customer_id: string }>(`SELECT customer_id FROM ${source} ORDER BY customer_id`)
-  ).map((r) => r.customer_id);
+  if (missing.length > 0) {
+    throw new DataValidationError({
+      file: options.featuresPath,
+      column: missing.join(', '),
+      rule: 'the customer features must include recency_days, frequency_orders and monetary_total (personas and RFM)',
+    });
+  }
+  const personaColumns = Object.values(PERSONA_FEATURES).filter((f) => available.includes(f));
+  const loaded = available.filter((c) => features.includes(c) || personaColumns.includes(c));
   const { rowCount, columns } = await duck.columns(
-    `SELECT ${allColumns.map((c) => `CAST(${sqlIdent(c)} AS DOUBLE) AS ${sqlIdent(c)}`).join(', ')} FROM ${source} ORDER BY customer_id`,
-    allColumns,
+    `SELECT ${loaded.map((c) => `CAST(${sqlIdent(c)} AS DOUBLE) AS ${sqlIdent(c)}`).join(', ')}
+     FROM ${source} ORDER BY customer_id`,
+    loaded,
   );
-  if (rowCount < config.kRange[0] * 2) {
-    throw new Error(
-      `segment: ${rowCount} customers are too few to search k in ${config.kRange[0]}..${config.kRange[1]}`,
-    );
+  const { duplicates } = await duck.one<{ duplicates: number }>(
+    `SELECT (count(*) - count(DISTINCT customer_id))::INTEGER AS duplicates FROM ${source}`,
+  );
+  if (duplicates > 0) {
+    throw new DataValidationError({
+      file: options.featuresPath,
+      column: 'customer_id',
+      rule: `customer_id must be unique and not null in the features table (${duplicates} rows break it)`,
+    });
+  }
+  const [kMin, kMaxConfigured] = config.kRange;
+  if (rowCount < 2 * kMin) {
+    throw new DataValidationError({
+      file: options.featuresPath,
+      rule: `segment needs at least ${2 * kMin} customers to try k = ${kMin} (segment.kRange); the features table has ${rowCount}`,
+    });
+  }
+  for (const name of loaded) {
+    const col = columns[name];
+    for (let i = 0; i < rowCount; i++) {
+      if (!Number.isFinite(col[i])) {
+        throw new DataValidationError({
+          file: options.featuresPath,
+          column: name,
+          rule: `features must be finite numbers (customer ${i + 1} in customer_id order has ${col[i]})`,
+        });
+      }
+    }
   }
   options.heartbeat?.('loaded');
 
   // Money and count columns are right-skewed: log1p before distances, as the dictionary marks them.
   const skewed = new Set(FEATURE_DICTIONARY.filter((f) => f.skewed).map((f) => f.name));
-  const { matrix } = fitTransform(fromColumns(features.map((f) => columns[f])), {
+  const log1p = features.filter((f) => skewed.has(f));
+  const { matrix, params } = fitTransform(fromColumns(features.map((f) => columns[f])), {
     columnNames: features,
-    log1p: features.filter((f) => skewed.has(f)),
+    log1p,
     standardize: true,
+    inPlace: true,
   });
-  const kMax = Math.min(config.kRange[1], Math.floor(rowCount / 2));
+  const weights = dimensionWeights(features);
+  scaleColumns(matrix, weights);
+  const kMax = Math.min(kMaxConfigured, rowCount - 1);
   const segmentation = selectK(matrix, {
-    kMin: config.kRange[0],
+    kMin,
     kMax,
     seed: options.seed,
     method: config.method,
@@ -200,6 +299,8 @@ export async function computeSegments(
     nInit: config.restarts,
     silhouetteSampleSize: config.silhouetteSampleSize,
   });
+  const { k, labels } = segmentation;
+  const distances = distanceToCentroid(matrix, labels, segmentation.centroids);
   options.heartbeat?.('clustered');
 
   const personaInput: PersonaColumns = {
@@ -210,134 +311,222 @@ export async function computeSegments(
   for (const [key, feature] of Object.entries(PERSONA_FEATURES) as [keyof PersonaColumns, string][]) {
     if (available.includes(feature)) personaInput[key] = columns[feature];
   }
-  const { segments, population } = profileSegments(personaInput, segmentation.labels, segmentation.k);
+  const { segments, population } = profileSegments(personaInput, labels, k);
   const personas = describePersonas(segments, population);
+  const personaName = personas.map((p) => p.name);
+  const summary = summarizeSegments(columns, loaded, labels, k);
   const rfm = rfmScores({
     recencyDays: columns.recency_days,
     frequency: columns.frequency_orders,
     monetary: columns.monetary_total,
   });
 
-  const paths: { segments: string; personas: string; selection: string; migration?: string } = {
+  const paths: ComputeSegmentsResult['paths'] = {
     segments: join(options.outDir, 'segments.parquet'),
     personas: join(options.outDir, 'personas.json'),
     selection: join(options.outDir, 'segment_selection.json'),
   };
-  const personaName = personas.map((p) => p.name);
-  // Labels leave through a table built from typed arrays in chunks (no row objects per customer).
-  await duck.run(
-    `CREATE OR REPLACE TABLE segment_labels (idx INTEGER, segment INTEGER, r_score UTINYINT, f_score UTINYINT, m_score UTINYINT)`,
-  );
-  const chunk = 50_000;
-  for (let start = 0; start < rowCount; start += chunk) {
-    const end = Math.min(rowCount, start + chunk);
-    const values: string[] = [];
-    for (let i = start; i < end; i++)
-      values.push(
-        `(${i},${segmentation.labels[i]},${rfm.recency[i]},${rfm.frequency[i]},${rfm.monetary[i]})`,
-      );
-    await duck.run(`INSERT INTO segment_labels VALUES ${values.join(',')}`);
-  }
-  await duck.run(
-    `CREATE OR REPLACE TABLE segment_ids AS SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS idx FROM ${source}`,
-  );
-  await duck.toParquet(
-    `SELECT i.customer_id, l.segment, (${sqlString(JSON.stringify(personaName))}::JSON ->> l.segment)::VARCHAR AS persona,
-            l.r_score, l.f_score, l.m_score, (l.r_score::VARCHAR || l.f_score::VARCHAR || l.m_score::VARCHAR) AS rfm_cell
-     FROM segment_ids i JOIN segment_labels l USING (idx) ORDER BY i.customer_id`,
-    paths.segments,
-  );
+  await writeSegmentsParquet(duck, {
+    source,
+    path: paths.segments,
+    labels,
+    rfm,
+    distances,
+    personaName,
+  });
+  options.heartbeat?.('segments written');
 
-  const personasDocument = personas.map((p) => ({
-    segment: p.segment,
-    name: p.name,
-    baseName: p.baseName,
-    description: p.description,
-    customers: segmentation.sizes[p.segment],
-    customerShare: p.customerShare,
-    revenueShare: p.revenueShare,
-    actions: p.actions,
-    traits: p.traits,
-    typical: segments[p.segment].typical,
-  }));
-  await writeFile(paths.personas, JSON.stringify({ personas: personasDocument, population }, null, 2) + '\n');
-  const metricsByK = segmentation.candidates.map((c) => ({
+  const pick = (values: Record<string, number>, names: readonly string[]): Record<string, number> =>
+    Object.fromEntries(names.map((name) => [name, values[name]]));
+  const personasDocument = {
+    personas: personas.map((p) => ({
+      segment: p.segment,
+      name: p.name,
+      baseName: p.baseName,
+      description: p.description,
+      customers: segmentation.sizes[p.segment],
+      customerShare: p.customerShare,
+      revenue: segments[p.segment].revenue,
+      revenueShare: p.revenueShare,
+      actions: p.actions,
+      traits: p.traits,
+      typical: segments[p.segment].typical,
+      centroid: pick(summary.mean[p.segment], features),
+      median: pick(summary.median[p.segment], loaded),
+    })),
+    population: {
+      customers: population.customers,
+      revenue: population.revenue,
+      median: pick(summary.populationMedian, loaded),
+      personaMedian: population.median,
+      personaP25: population.p25,
+      personaP75: population.p75,
+    },
+    notes: [
+      'centroid: mean of each clustering feature over the segment, original units; median: per-feature median',
+      "typical, personaMedian: the persona rules' inputs (medians) that the names and descriptions come from",
+    ],
+  };
+  await writeJson(paths.personas, personasDocument);
+
+  const metricsByK: KMetrics[] = segmentation.candidates.map((c) => ({
     k: c.k,
     silhouette: c.silhouette,
     inertia: c.inertia,
     calinskiHarabasz: c.calinskiHarabasz,
     daviesBouldin: c.daviesBouldin,
+    bic: c.bic,
   }));
-  await writeFile(
-    paths.selection,
-    JSON.stringify(
-      {
-        method: segmentation.method,
-        criterion: segmentation.criterion,
-        kRange: [config.kRange[0], kMax],
-        k: segmentation.k,
-        silhouette: segmentation.final.silhouette,
-        silhouetteSampleSize: segmentation.silhouetteSampleSize,
-        fitSampleSize: segmentation.fitSampleSize,
-        seed: options.seed,
-        features,
-        log1p: features.filter((f) => skewed.has(f)),
-        metricsByK,
-        final: segmentation.final,
-        notes: segmentation.notes,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  await writeJson(paths.selection, {
+    method: segmentation.method,
+    criterion: segmentation.criterion,
+    kRange: [kMin, kMax],
+    k,
+    silhouette: segmentation.final.silhouette,
+    silhouetteSampleSize: segmentation.silhouetteSampleSize,
+    silhouetteExact: segmentation.silhouetteExact,
+    fitSampleSize: segmentation.fitSampleSize,
+    customers: rowCount,
+    seed: options.seed,
+    restarts: config.restarts,
+    features: features.map((name, j) => ({
+      name,
+      dimension: dimensionOf(name),
+      weight: weights[j],
+      log1p: params.log1p[j],
+      mean: params.mean[j],
+      sd: params.sd[j],
+      constant: params.constant[j],
+    })),
+    metricsByK,
+    candidates: segmentation.candidates,
+    final: segmentation.final,
+    sizes: segmentation.sizes,
+    notes: segmentation.notes,
+  });
 
-  let migration: MigrationMatrix | undefined;
-  let migrationReason: string | undefined;
+  let migration: MigrationSummary | null = null;
+  let migrationReason: string | undefined = options.noPreviousReason ?? 'no previous segmentation given';
   if (options.previous) {
-    const previousRows = await duck.all<{ customer_id: string; persona: string }>(
-      `SELECT customer_id, persona FROM read_parquet(${sqlString(options.previous.path)}) ORDER BY customer_id`,
-    );
-    migration = migrationMatrix(
-      { customerIds: previousRows.map((r) => r.customer_id), personas: previousRows.map((r) => r.persona) },
-      { customerIds: ids, personas: Array.from(segmentation.labels, (label) => personaName[label]) },
-      { order: personaName },
-    );
-    paths.migration = join(options.outDir, 'segment_migration.json');
-    await writeFile(
-      paths.migration,
-      JSON.stringify(
-        { previousRunId: options.previous.runId, previousMonth: options.previous.month, ...migration },
-        null,
-        2,
-      ) + '\n',
-    );
-  } else {
-    migrationReason = 'no completed run of the previous month';
+    const prev = options.previous;
+    const previousColumns = (
+      await duck.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(prev.path)})`)
+    ).map((r) => r.column_name);
+    if (!previousColumns.includes('customer_id') || !previousColumns.includes('persona')) {
+      migrationReason = `the segments of run ${prev.runId} (${prev.month}) have no customer_id and persona columns`;
+    } else {
+      const matrix = await migrationFrom(duck, {
+        previousPath: prev.path,
+        source,
+        labels,
+        personaName,
+      });
+      migration = {
+        previousRunId: prev.runId,
+        previousMonth: prev.month,
+        from: matrix.from,
+        to: matrix.to,
+        counts: matrix.counts,
+        stayed: matrix.stayed,
+        moved: matrix.moved,
+        newCustomers: matrix.newCustomers,
+        goneCustomers: matrix.goneCustomers,
+      };
+      migrationReason = undefined;
+      paths.migration = join(options.outDir, 'segment_migration.json');
+      await writeJson(paths.migration, {
+        previousRunId: prev.runId,
+        previousMonth: prev.month,
+        previousSha256: prev.sha256,
+        ...matrix,
+      });
+    }
   }
 
   const metrics: SegmentMetrics = {
-    k: segmentation.k,
+    k,
     silhouette: segmentation.final.silhouette,
     sizes: segmentation.sizes,
     personas: personaName,
     method: segmentation.method,
     silhouetteSampleSize: segmentation.silhouetteSampleSize,
     fitSampleSize: segmentation.fitSampleSize,
+    seed: options.seed,
     customers: rowCount,
     features: features.length,
     metricsByK,
-    migration:
-      migration && options.previous
-        ? {
-            previousRunId: options.previous.runId,
-            previousMonth: options.previous.month,
-            stayed: migration.stayed,
-            moved: migration.moved,
-            newCustomers: migration.newCustomers,
-            goneCustomers: migration.goneCustomers,
-          }
-        : null,
-    ...(migrationReason ? { migrationReason } : {}),
+    migration,
+    ...(migrationReason !== undefined ? { migrationReason } : {}),
   };
-  return { metrics, segmentation, personas, paths };
+  return { metrics, segmentation, personas, features, paths };
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFile(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * segments.parquet: one row per customer in customer_id order. Labels leave through DuckDB's appender
+ * from the typed arrays (row i is the i-th customer by customer_id), then join the ids.
+ */
+async function writeSegmentsParquet(
+  duck: Duck,
+  options: {
+    source: string;
+    path: string;
+    labels: Int32Array;
+    rfm: { recency: Uint8Array; frequency: Uint8Array; monetary: Uint8Array };
+    distances: Float64Array;
+    personaName: string[];
+  },
+): Promise<void> {
+  const { labels, rfm, distances } = options;
+  await duck.run(`CREATE OR REPLACE TABLE segment_personas (segment INTEGER, persona VARCHAR)`);
+  await duck.run(
+    `INSERT INTO segment_personas VALUES ${options.personaName.map((name, c) => `(${c}, ${sqlString(name)})`).join(', ')}`,
+  );
+  await duck.run(`CREATE OR REPLACE TABLE segment_labels (
+    idx INTEGER, segment INTEGER, r_score INTEGER, f_score INTEGER, m_score INTEGER, distance_to_centroid DOUBLE)`);
+  const appender = await duck.connection.createAppender('segment_labels');
+  try {
+    for (let i = 0; i < labels.length; i++) {
+      appender.appendInteger(i);
+      appender.appendInteger(labels[i]);
+      appender.appendInteger(rfm.recency[i]);
+      appender.appendInteger(rfm.frequency[i]);
+      appender.appendInteger(rfm.monetary[i]);
+      appender.appendDouble(distances[i]);
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+  await duck.run(`CREATE OR REPLACE TABLE segment_ids AS
+    SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS idx FROM ${options.source}`);
+  await duck.toParquet(
+    `SELECT i.customer_id, l.segment, p.persona, l.r_score, l.f_score, l.m_score,
+            l.r_score::VARCHAR || l.f_score::VARCHAR || l.m_score::VARCHAR AS rfm_cell, l.distance_to_centroid
+     FROM segment_ids i JOIN segment_labels l USING (idx) JOIN segment_personas p USING (segment)
+     ORDER BY i.customer_id`,
+    options.path,
+  );
+}
+
+/** The migration matrix between last month's personas and this month's labels. */
+async function migrationFrom(
+  duck: Duck,
+  options: { previousPath: string; source: string; labels: Int32Array; personaName: string[] },
+): Promise<MigrationMatrix> {
+  const previousRows = await duck.all<{ customer_id: string; persona: string }>(
+    `SELECT customer_id, persona FROM read_parquet(${sqlString(options.previousPath)}) ORDER BY customer_id`,
+  );
+  const ids = (
+    await duck.all<{ customer_id: string }>(`SELECT customer_id FROM ${options.source} ORDER BY customer_id`)
+  ).map((r) => r.customer_id);
+  return migrationMatrix(
+    { customerIds: previousRows.map((r) => r.customer_id), personas: previousRows.map((r) => r.persona) },
+    { customerIds: ids, personas: Array.from(options.labels, (label) => options.personaName[label]) },
+    { order: options.personaName },
+  );
 }

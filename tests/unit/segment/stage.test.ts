@@ -1,8 +1,9 @@
 /**
- * The segment stage on generated data with four planted behavioural groups: features as the features
- * stage computes them (customer features + category shares), then computeSegments.
+ * The segment stage on generated data with four planted behavioural groups (scripts/generate: loyal high
+ * value, bargain frequent, occasional big spender, one-time lapsed): features as the features stage
+ * computes them (customer features + category shares), then computeSegments with the default config.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,11 +11,15 @@ import { addCategoryShares } from '../../../activities/features/categoryShares';
 import { buildCustomerFeatures } from '../../../activities/features/customerFeatures';
 import { computeSegments } from '../../../activities/segment';
 import { adjustedRandIndex } from '../../../activities/segment/metrics';
+import { GONE_CUSTOMERS, NEW_CUSTOMERS } from '../../../activities/segment/migration';
 import { parseRunConfig } from '../../../lib/config';
 import { Duck, sqlString } from '../../../lib/duck';
+import { ConfigError } from '../../../lib/errors';
+import { sha256File } from '../../../lib/objectStore';
 import { generateDataset } from '../../../scripts/generate';
 
 const CUTOFF = '2024-12-31T23:59:59.999Z';
+const CUSTOMERS = 3000;
 const NO_DIRT = {
   duplicate: 0,
   missing_customer_id: 0,
@@ -28,12 +33,14 @@ describe('segment stage on four planted groups', () => {
   let dir: string;
   let duck: Duck;
   let featuresPath: string;
+  let outCount = 0;
+  const outDir = async (): Promise<string> => mkdtemp(join(dir, `out${outCount++}-`));
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custflow-seg-'));
     await generateDataset({
       outDir: dir,
-      customers: 3000,
+      customers: CUSTOMERS,
       months: 24,
       seed: 5,
       startMonth: '2023-01',
@@ -56,11 +63,13 @@ describe('segment stage on four planted groups', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /** Adjusted Rand index of the segments against the planted groups (truth_customers.csv). */
   const ari = async (segmentsPath: string): Promise<number> => {
     const rows = await duck.all<{ g: string; s: number }>(
       `SELECT t.group_name AS g, s.segment AS s FROM read_parquet(${sqlString(segmentsPath)}) s
        JOIN read_csv(${sqlString(join(dir, 'truth_customers.csv'))}, all_varchar = true) t USING (customer_id) ORDER BY s.customer_id`,
     );
+    expect(rows).toHaveLength(CUSTOMERS);
     const groups = [...new Set(rows.map((r) => r.g))].sort();
     return adjustedRandIndex(
       rows.map((r) => r.s),
@@ -68,56 +77,236 @@ describe('segment stage on four planted groups', () => {
     );
   };
 
-  it('at k = 4 recovers the planted groups (adjusted Rand index >= 0.9), with unique personas', async () => {
-    const config = parseRunConfig({ segment: { kRange: [4, 4] } }).segment;
-    const result = await computeSegments(duck, { featuresPath, config, seed: 42, outDir: dir });
-    expect(result.metrics.k).toBe(4);
+  const defaults = parseRunConfig({}).segment;
+
+  it('chooses k = 4 over the default range 2..8 by silhouette and recovers the groups (ARI >= 0.9)', async () => {
+    expect(defaults.kRange).toEqual([2, 8]);
+    const result = await computeSegments(duck, {
+      featuresPath,
+      config: defaults,
+      seed: 42,
+      outDir: await outDir(),
+    });
+    const m = result.metrics;
+    expect(m.k).toBe(4);
     expect(await ari(result.paths.segments)).toBeGreaterThanOrEqual(0.9);
-    expect(new Set(result.metrics.personas).size).toBe(4);
-    expect(result.metrics.sizes.reduce((a, b) => a + b, 0)).toBe(result.metrics.customers);
-  }, 120_000);
-
-  it('searches k over the range with every quality measure, deterministically under the seed', async () => {
-    const config = parseRunConfig({ segment: { kRange: [2, 6] } }).segment;
-    const a = await computeSegments(duck, { featuresPath, config, seed: 7, outDir: join(dir) });
-    const labelsA = await duck.all(
-      `SELECT segment FROM read_parquet(${sqlString(a.paths.segments)}) ORDER BY customer_id`,
-    );
-    const b = await computeSegments(duck, { featuresPath, config, seed: 7, outDir: dir });
-    const labelsB = await duck.all(
-      `SELECT segment FROM read_parquet(${sqlString(b.paths.segments)}) ORDER BY customer_id`,
-    );
-    expect(labelsB).toEqual(labelsA);
-    expect(a.metrics.metricsByK.map((m) => m.k)).toEqual([2, 3, 4, 5, 6]);
-    for (const m of a.metrics.metricsByK) {
-      expect(m.silhouette).toBeGreaterThan(-1);
-      expect(m.calinskiHarabasz).toBeGreaterThan(0);
-      expect(m.daviesBouldin).toBeGreaterThan(0);
+    expect(m.metricsByK.map((x) => x.k)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    const best = m.metricsByK.reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
+    expect(best.k).toBe(4);
+    for (const x of m.metricsByK) {
+      expect(x.silhouette).toBeGreaterThan(-1);
+      expect(x.silhouette).toBeLessThan(1);
+      expect(x.calinskiHarabasz).toBeGreaterThan(0);
+      expect(x.daviesBouldin).toBeGreaterThan(0);
+      expect(x.bic).toBeNull();
     }
-    const best = Math.max(...a.metrics.metricsByK.map((m) => m.silhouette));
-    expect(a.metrics.silhouette).toBeCloseTo(best, 1);
-  }, 120_000);
+    // Inertia falls as k grows (the elbow plot's premise) on the same rows.
+    for (let i = 1; i < m.metricsByK.length; i++)
+      expect(m.metricsByK[i].inertia).toBeLessThan(m.metricsByK[i - 1].inertia);
+    expect(m.customers).toBe(CUSTOMERS);
+    expect(m.silhouetteSampleSize).toBe(CUSTOMERS); // 3,000 customers < the default sample of 5,000
+    expect(m.sizes.reduce((a, b) => a + b, 0)).toBe(CUSTOMERS);
+    expect(new Set(m.personas).size).toBe(4);
+    expect(m.seed).toBe(42);
+    expect(m.migration).toBeNull();
+    expect(m.migrationReason).toBeTruthy();
+    expect(result.paths.migration).toBeUndefined();
+    // Metrics are small: they travel through Temporal history.
+    expect(JSON.stringify(m).length).toBeLessThan(10_000);
+  }, 60_000);
 
-  it('builds the migration matrix against last month', async () => {
-    const config = parseRunConfig({ segment: { kRange: [4, 4] } }).segment;
-    const first = await computeSegments(duck, { featuresPath, config, seed: 42, outDir: dir });
-    const previousPath = join(dir, 'previous.parquet');
-    await duck.run(
-      `COPY (SELECT * FROM read_parquet(${sqlString(first.paths.segments)})) TO ${sqlString(previousPath)} (FORMAT parquet)`,
+  it('writes segments.parquet with RFM quintiles and personas.json with shares and centroids', async () => {
+    const result = await computeSegments(duck, {
+      featuresPath,
+      config: defaults,
+      seed: 42,
+      outDir: await outDir(),
+    });
+    const segments = sqlString(result.paths.segments);
+    const schema = await duck.all<{ column_name: string; column_type: string }>(
+      `DESCRIBE SELECT * FROM read_parquet(${segments})`,
     );
+    expect(schema.map((c) => `${c.column_name} ${c.column_type}`)).toEqual([
+      'customer_id VARCHAR',
+      'segment INTEGER',
+      'persona VARCHAR',
+      'r_score INTEGER',
+      'f_score INTEGER',
+      'm_score INTEGER',
+      'rfm_cell VARCHAR',
+      'distance_to_centroid DOUBLE',
+    ]);
+    const sorted = await duck.one<{ ok: boolean; n: number }>(
+      `SELECT bool_and(customer_id > prev) AS ok, count(*)::INTEGER AS n FROM (
+         SELECT customer_id, lag(customer_id, 1, '') OVER () AS prev FROM read_parquet(${segments}))`,
+    );
+    expect(sorted).toEqual({ ok: true, n: CUSTOMERS });
+    // Quintiles of 3,000 customers with ties broken by row order: exactly 600 per score.
+    for (const score of ['r_score', 'f_score', 'm_score']) {
+      const counts = await duck.all<{ s: number; n: number }>(
+        `SELECT ${score} AS s, count(*)::INTEGER AS n FROM read_parquet(${segments}) GROUP BY 1 ORDER BY 1`,
+      );
+      expect(counts).toEqual([1, 2, 3, 4, 5].map((s) => ({ s, n: 600 })));
+    }
+    const checks = await duck.one<{ cells: boolean; distances: boolean; personas: number }>(
+      `SELECT bool_and(rfm_cell = r_score::VARCHAR || f_score::VARCHAR || m_score::VARCHAR) AS cells,
+              bool_and(distance_to_centroid >= 0 AND isfinite(distance_to_centroid)) AS distances,
+              count(DISTINCT persona)::INTEGER AS personas FROM read_parquet(${segments})`,
+    );
+    expect(checks).toEqual({ cells: true, distances: true, personas: result.metrics.k });
+    // Most recent customers score r = 5: the R quintile of the smallest recency is 5.
+    const recency = await duck.one<{ r5: number; r1: number }>(
+      `SELECT max(f.recency_days) FILTER (WHERE s.r_score = 5) AS r5, min(f.recency_days) FILTER (WHERE s.r_score = 1) AS r1
+       FROM read_parquet(${segments}) s JOIN read_parquet(${sqlString(featuresPath)}) f USING (customer_id)`,
+    );
+    expect(recency.r5).toBeLessThanOrEqual(recency.r1);
+
+    const doc = JSON.parse(await readFile(result.paths.personas, 'utf8')) as {
+      personas: {
+        segment: number;
+        name: string;
+        description: string;
+        customers: number;
+        customerShare: number;
+        revenueShare: number;
+        revenue: number;
+        actions: string[];
+        centroid: Record<string, number>;
+        median: Record<string, number>;
+      }[];
+      population: { customers: number; revenue: number; median: Record<string, number> };
+    };
+    expect(doc.personas.map((p) => p.name)).toEqual(result.metrics.personas);
+    expect(doc.personas.map((p) => p.customers)).toEqual(result.metrics.sizes);
+    const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+    expect(sum(doc.personas.map((p) => p.customerShare))).toBeCloseTo(1, 12);
+    expect(sum(doc.personas.map((p) => p.revenueShare))).toBeCloseTo(1, 12);
+    const totals = await duck.one<{ revenue: number }>(
+      `SELECT sum(monetary_total) AS revenue FROM read_parquet(${sqlString(featuresPath)})`,
+    );
+    expect(doc.population.revenue).toBeCloseTo(totals.revenue, 6);
+    for (const p of doc.personas) {
+      expect(p.description.length).toBeGreaterThan(20);
+      expect(p.actions.length).toBeGreaterThanOrEqual(2);
+      expect(Object.keys(p.centroid)).toEqual(result.features);
+      // The centroid in original units is the segment mean of the raw feature.
+      const mean = await duck.one<{ v: number }>(
+        `SELECT avg(f.avg_unit_price) AS v FROM read_parquet(${segments}) s
+         JOIN read_parquet(${sqlString(featuresPath)}) f USING (customer_id) WHERE s.segment = ${p.segment}`,
+      );
+      expect(p.centroid.avg_unit_price).toBeCloseTo(mean.v, 8);
+    }
+    const median = await duck.one<{ v: number }>(
+      `SELECT quantile_cont(monetary_total, 0.5) AS v FROM read_parquet(${sqlString(featuresPath)})`,
+    );
+    expect(doc.population.median.monetary_total).toBeCloseTo(median.v, 8);
+
+    const selection = JSON.parse(await readFile(result.paths.selection, 'utf8')) as {
+      k: number;
+      method: string;
+      seed: number;
+      silhouetteSampleSize: number;
+      features: { name: string; dimension: string; weight: number }[];
+    };
+    expect(selection).toMatchObject({ k: 4, method: 'kmeans', seed: 42, silhouetteSampleSize: CUSTOMERS });
+    // Each dimension weighs the same: the squared weights of its columns sum to 1.
+    const byDimension = new Map<string, number>();
+    for (const f of selection.features)
+      byDimension.set(f.dimension, (byDimension.get(f.dimension) ?? 0) + f.weight ** 2);
+    for (const total of byDimension.values()) expect(total).toBeCloseTo(1, 12);
+    expect(byDimension.has('category mix')).toBe(true);
+    expect(byDimension.has('recency')).toBe(false);
+  }, 60_000);
+
+  it('is deterministic under a seed: same bytes out', async () => {
+    const config = parseRunConfig({ segment: { kRange: [3, 5], silhouetteSampleSize: 1000 } }).segment;
+    const a = await computeSegments(duck, { featuresPath, config, seed: 7, outDir: await outDir() });
+    const b = await computeSegments(duck, { featuresPath, config, seed: 7, outDir: await outDir() });
+    expect(await sha256File(b.paths.segments)).toBe(await sha256File(a.paths.segments));
+    expect(await readFile(b.paths.personas, 'utf8')).toBe(await readFile(a.paths.personas, 'utf8'));
+    expect(await readFile(b.paths.selection, 'utf8')).toBe(await readFile(a.paths.selection, 'utf8'));
+    expect(b.metrics).toEqual(a.metrics);
+    // The sampled silhouette reports its sample size.
+    expect(a.metrics.silhouetteSampleSize).toBe(1000);
+    expect(a.metrics.metricsByK.map((m) => m.k)).toEqual([3, 4, 5]);
+  }, 60_000);
+
+  it('builds the migration matrix against last month by persona', async () => {
+    const config = parseRunConfig({ segment: { kRange: [4, 4] } }).segment;
+    const first = await computeSegments(duck, { featuresPath, config, seed: 42, outDir: await outDir() });
+    const names = first.metrics.personas;
+    // Last month, planted: every 10th customer (by id) had the next persona, every 10th + 1 did not exist
+    // yet, and five customers who are gone now.
+    const previousPath = join(dir, 'previous_segments.parquet');
+    await duck.run(`CREATE OR REPLACE TABLE persona_names AS
+      SELECT * FROM (VALUES ${names.map((n, i) => `(${i}, ${sqlString(n)})`).join(', ')}) t(segment, name)`);
+    await duck.run(`COPY (
+      WITH numbered AS (SELECT customer_id, segment, persona, row_number() OVER (ORDER BY customer_id) AS rn
+                        FROM read_parquet(${sqlString(first.paths.segments)}))
+      SELECT customer_id, CASE WHEN rn % 10 = 0 THEN p.name ELSE persona END AS persona
+      FROM numbered JOIN persona_names p ON p.segment = (numbered.segment + 1) % ${names.length}
+      WHERE rn % 10 <> 1
+      UNION ALL SELECT 'ZZ-gone-' || i::VARCHAR, ${sqlString(names[0])} FROM range(5) r(i)
+      ORDER BY customer_id) TO ${sqlString(previousPath)} (FORMAT parquet)`);
     const second = await computeSegments(duck, {
       featuresPath,
       config,
       seed: 42,
-      outDir: dir,
+      outDir: await outDir(),
       previous: { runId: 'r-prev', month: '2024-11', sha256: 'x', key: 'k', path: previousPath },
     });
+    const moved = CUSTOMERS / 10;
+    const added = CUSTOMERS / 10;
     expect(second.metrics.migration).toMatchObject({
       previousRunId: 'r-prev',
-      moved: 0,
-      newCustomers: 0,
-      goneCustomers: 0,
+      previousMonth: '2024-11',
+      moved,
+      newCustomers: added,
+      goneCustomers: 5,
+      stayed: CUSTOMERS - moved - added,
     });
-    expect(second.metrics.migration?.stayed).toBe(second.metrics.customers);
-  }, 120_000);
+    expect(second.metrics.migrationReason).toBeUndefined();
+    const m = second.metrics.migration!;
+    expect(m.from).toEqual([...names, NEW_CUSTOMERS]);
+    expect(m.to).toEqual([...names, GONE_CUSTOMERS]);
+    const diagonal = names.reduce((s, _, i) => s + m.counts[i][i], 0);
+    expect(diagonal).toBe(CUSTOMERS - moved - added);
+    expect(m.counts[names.length].reduce((a, b) => a + b, 0)).toBe(added);
+    expect(m.counts.reduce((s, row) => s + row[names.length], 0)).toBe(5);
+    expect(m.counts[0][names.length]).toBe(5);
+    // Customers planted as moving from persona i+1 (mod k) last month to persona i now.
+    for (let i = 0; i < names.length; i++) {
+      const from = (i + 1) % names.length;
+      const planted = await duck.one<{ n: number }>(
+        `SELECT count(*)::INTEGER AS n FROM (SELECT segment, row_number() OVER (ORDER BY customer_id) AS rn
+           FROM read_parquet(${sqlString(second.paths.segments)})) WHERE rn % 10 = 0 AND segment = ${i}`,
+      );
+      expect(m.counts[from][i]).toBe(planted.n);
+    }
+    const doc = JSON.parse(await readFile(second.paths.migration!, 'utf8')) as { counts: number[][] };
+    expect(doc.counts).toEqual(m.counts);
+  }, 60_000);
+
+  it('clusters on configured features only, and names unknown ones in a ConfigError', async () => {
+    const config = parseRunConfig({
+      segment: { kRange: [2, 3], features: ['avg_unit_price', 'frequency_orders', 'monetary_mean_order'] },
+    }).segment;
+    const result = await computeSegments(duck, { featuresPath, config, seed: 1, outDir: await outDir() });
+    expect(result.features).toEqual(['frequency_orders', 'monetary_mean_order', 'avg_unit_price']);
+    expect(result.metrics.features).toBe(3);
+    const bad = parseRunConfig({ segment: { features: ['frequency_orders', 'shoe_size', 'iq'] } }).segment;
+    const attempt = computeSegments(duck, { featuresPath, config: bad, seed: 1, outDir: await outDir() });
+    await expect(attempt).rejects.toThrow(ConfigError);
+    await expect(attempt).rejects.toThrow(/unknown feature\(s\) shoe_size, iq/);
+  }, 60_000);
+
+  it('offers a Gaussian mixture as the alternative, with BIC beside the silhouette', async () => {
+    const config = parseRunConfig({ segment: { method: 'gmm', kRange: [3, 5] } }).segment;
+    const result = await computeSegments(duck, { featuresPath, config, seed: 3, outDir: await outDir() });
+    expect(result.metrics.method).toBe('gmm');
+    expect(result.metrics.metricsByK.every((m) => m.bic !== null && Number.isFinite(m.bic))).toBe(true);
+    const best = result.metrics.metricsByK.reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
+    expect(result.metrics.k).toBe(best.k);
+    expect(result.metrics.sizes.reduce((a, b) => a + b, 0)).toBe(CUSTOMERS);
+  }, 60_000);
 });
