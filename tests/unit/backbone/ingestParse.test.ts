@@ -12,8 +12,9 @@ import { withDuck } from '../../../lib/duck';
 import { DataValidationError } from '../../../lib/errors';
 import type { InputFormat } from '../../../activities/ingest/formats';
 import { parseTransactionFiles, type RawFileToParse } from '../../../activities/ingest/parse';
+import { SHARED_DATA_DIR } from '../../sharedData';
 
-const SHARED = new URL('../../../../shared/data/', import.meta.url).pathname;
+const SHARED = SHARED_DATA_DIR;
 
 let dir: string;
 beforeEach(async () => {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +12,10 @@ import { churnLabelsSql } from '../../../activities/churn/labels';
 import { rocAuc } from '../../../activities/churn/metrics';
 import { buildCustomerFeatures } from '../../../activities/features/customerFeatures';
 import { generateDataset } from '../../../scripts/generate/index';
+import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY } from '../../sharedData';
 
-const ONLINE_RETAIL = '/work/shared/data/online-retail/by-day';
-const hasOnlineRetail = existsSync(ONLINE_RETAIL) && readdirSync(ONLINE_RETAIL).length > 0;
+const ONLINE_RETAIL = ONLINE_RETAIL_BY_DAY;
+const hasOnlineRetail = HAS_ONLINE_RETAIL;
 
 let workDir: string;
 beforeAll(async () => {

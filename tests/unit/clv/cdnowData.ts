@@ -1,10 +1,9 @@
-/** Readers of the CDNOW files in /work/shared/data/cdnow (read-only, never copied into the repo). */
+/** Readers of the CDNOW files in ../shared/data/cdnow (read-only, never copied into the repo). */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { CDNOW_DIR } from '../../sharedData';
 
-// tests/unit/clv -> repository root -> ../shared/data
-export const CDNOW_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared/data/cdnow');
+export { CDNOW_DIR, HAS_CDNOW } from '../../sharedData';
 
 /** The 1/10 sample's transactions: customer id within the sample (zero-padded to 4), UTC day in ms, dollars. */
 export function readCdnowSample(): { customerId: string[]; timestampMs: Float64Array; amount: Float64Array } {

@@ -12,11 +12,18 @@ import {
   unitsPerMonth,
 } from '../../../activities/clv/clvDcf';
 import { simulateBgNbd } from '../../../activities/clv/simulate';
-import { readCdnowSummary } from './cdnowData';
 
-const cdnow = readCdnowSummary();
-const params = fitBgNbd(cdnow).params;
 const WEEKS_PER_MONTH = 365.25 / 12 / 7;
+// A CDNOW-like cohort: 2,357 customers simulated from the BG/NBD parameters Fader, Hardie and Lee (2005)
+// published for CDNOW, first purchases spread over 12 weeks, observed for 39 to 51 weeks. The DCF checks
+// need realistic (x, t_x, T) triples and a fitted model, not the file itself.
+const cdnowRng = new Rng(2357);
+const cdnow = simulateBgNbd(
+  { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 },
+  Float64Array.from({ length: 2357 }, () => 39 + 12 * cdnowRng.uniform()),
+  cdnowRng,
+);
+const params = fitBgNbd(cdnow).params;
 
 describe('customerLifetimeValue (discounted cash flow in monthly steps)', () => {
   it('uses 365.25/12 days per month', () => {

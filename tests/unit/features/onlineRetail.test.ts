@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Duck } from '../../../lib/duck';
 import { buildCohorts } from '../../../activities/features/cohorts';
@@ -11,8 +10,9 @@ import { computeInsights } from '../../../activities/features/insights';
 import { buildMonthlyKpis } from '../../../activities/features/kpis';
 import { buildDailyRevenue } from '../../../activities/features/revenueSeries';
 import { createOnlineRetailTransactions } from './helpers';
+import { HAS_ONLINE_RETAIL } from '../../sharedData';
 
-const HAVE_DATA = existsSync('/work/shared/data/online-retail/by-day/2010-12-01.csv.gz');
+const HAVE_DATA = HAS_ONLINE_RETAIL;
 const CUTOFF = '2011-12-31T23:59:59.999Z';
 
 describe.skipIf(!HAVE_DATA)('features on UCI Online Retail (real data)', () => {

@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultCandidates, selectModel } from '../../../activities/forecast/backtest';
 import { buildSeries } from '../../../activities/forecast/series';
 import { withDuck } from '../../../lib/duck';
+import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY } from '../../sharedData';
 
-const folder = '/work/shared/data/online-retail/by-day';
-const present = existsSync(folder);
+const folder = ONLINE_RETAIL_BY_DAY;
+const present = HAS_ONLINE_RETAIL;
 if (!present)
   console.warn(`onlineRetail.test: ${folder} not found; the Online Retail forecast check is skipped`);
 

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as sarima from '../../../activities/forecast/sarima';
 import { buildSeries } from '../../../activities/forecast/series';
 import { Rng } from '../../../lib/random';
+import { hasSharedData, sharedDataPath } from '../../sharedData';
+
+const AIRLINE_CSV = sharedDataPath('airline', 'airpassengers.csv');
 
 // Box-Jenkins series G (monthly airline passengers, 1949-01 to 1960-12).
 function airline() {
-  const lines = readFileSync('/work/shared/data/airline/airpassengers.csv', 'utf8').trim().split('\n');
+  const lines = readFileSync(AIRLINE_CSV, 'utf8').trim().split('\n');
   expect(lines[0]).toBe('month,passengers');
   const rows = lines.slice(1).map((line) => line.split(','));
   return buildSeries(
@@ -16,42 +19,51 @@ function airline() {
   );
 }
 
-describe('sarima: the airline model (0,1,1)(0,1,1)12 on log passengers', () => {
-  const series = airline();
-  const model = sarima.fit(series, {
-    order: { p: 0, d: 1, q: 1 },
-    seasonal: { P: 0, D: 1, Q: 1 },
-    transform: 'log',
-  });
+describe.skipIf(!hasSharedData('airline', 'airpassengers.csv'))(
+  'sarima: the airline model (0,1,1)(0,1,1)12 on log passengers',
+  () => {
+    let series: ReturnType<typeof airline>;
+    let model: ReturnType<typeof sarima.fit>;
+    beforeAll(() => {
+      series = airline();
+      model = sarima.fit(series, {
+        order: { p: 0, d: 1, q: 1 },
+        seasonal: { P: 0, D: 1, Q: 1 },
+        transform: 'log',
+      });
+    });
 
-  it('matches the published exact ML estimates to 3 decimals', () => {
-    expect(series.values.length).toBe(144);
-    expect(model.converged).toBe(true);
-    // Published (R arima, Box-Jenkins): theta = -0.4018 (s.e. 0.0896), Theta = -0.5569 (s.e. 0.0731),
-    // sigma^2 = 0.001348, log-likelihood 244.70, AIC -483.4.
-    expect(Math.abs(model.coefficients.ma[0] - -0.4018)).toBeLessThan(5e-4);
-    expect(Math.abs(model.coefficients.sma[0] - -0.5569)).toBeLessThan(5e-4);
-    expect(Math.abs(model.sigma - 0.0367)).toBeLessThan(5e-4);
-    expect(Math.abs(model.sigma2 - 0.001348)).toBeLessThan(5e-7);
-    expect(Math.abs(model.logLikelihood - 244.7)).toBeLessThan(5e-3);
-    expect(Math.abs(model.aic - -483.4)).toBeLessThan(0.05);
-    expect(Math.abs(model.standardErrors.ma[0] - 0.0896)).toBeLessThan(5e-4);
-    expect(Math.abs(model.standardErrors.sma[0] - 0.0731)).toBeLessThan(5e-4);
-    expect(model.coefficients.constant).toBeNull();
-  });
+    it('matches the published exact ML estimates to 3 decimals', () => {
+      expect(series.values.length).toBe(144);
+      expect(model.converged).toBe(true);
+      // Published (R arima, Box-Jenkins): theta = -0.4018 (s.e. 0.0896), Theta = -0.5569 (s.e. 0.0731),
+      // sigma^2 = 0.001348, log-likelihood 244.70, AIC -483.4.
+      expect(Math.abs(model.coefficients.ma[0] - -0.4018)).toBeLessThan(5e-4);
+      expect(Math.abs(model.coefficients.sma[0] - -0.5569)).toBeLessThan(5e-4);
+      expect(Math.abs(model.sigma - 0.0367)).toBeLessThan(5e-4);
+      expect(Math.abs(model.sigma2 - 0.001348)).toBeLessThan(5e-7);
+      expect(Math.abs(model.logLikelihood - 244.7)).toBeLessThan(5e-3);
+      expect(Math.abs(model.aic - -483.4)).toBeLessThan(0.05);
+      expect(Math.abs(model.standardErrors.ma[0] - 0.0896)).toBeLessThan(5e-4);
+      expect(Math.abs(model.standardErrors.sma[0] - 0.0731)).toBeLessThan(5e-4);
+      expect(model.coefficients.constant).toBeNull();
+    });
 
-  it('forecasts 1961 as R predict.Arima does (log scale 6.110186, 6.053775, 6.171715; se 0.0367, 0.0428)', () => {
-    const forecast = model.forecast(3);
-    expect(forecast.start).toBe('1961-01-01');
-    const published = [6.110186, 6.053775, 6.171715];
-    published.forEach((value, i) => expect(Math.abs(Math.log(forecast.mean[i]) - value)).toBeLessThan(1e-4));
-    // The 95% interval on the log scale is mean +/- 1.96 se, with se_1 = sigma and se_2 = sigma sqrt(1 + (1 + theta)^2).
-    const se1 = (Math.log(forecast.upper95[0]) - Math.log(forecast.lower95[0])) / (2 * 1.959964);
-    const se2 = (Math.log(forecast.upper95[1]) - Math.log(forecast.lower95[1])) / (2 * 1.959964);
-    expect(Math.abs(se1 - 0.036716)).toBeLessThan(1e-4);
-    expect(Math.abs(se2 - 0.042783)).toBeLessThan(1e-4);
-  });
-});
+    it('forecasts 1961 as R predict.Arima does (log scale 6.110186, 6.053775, 6.171715; se 0.0367, 0.0428)', () => {
+      const forecast = model.forecast(3);
+      expect(forecast.start).toBe('1961-01-01');
+      const published = [6.110186, 6.053775, 6.171715];
+      published.forEach((value, i) =>
+        expect(Math.abs(Math.log(forecast.mean[i]) - value)).toBeLessThan(1e-4),
+      );
+      // The 95% interval on the log scale is mean +/- 1.96 se, with se_1 = sigma and se_2 = sigma sqrt(1 + (1 + theta)^2).
+      const se1 = (Math.log(forecast.upper95[0]) - Math.log(forecast.lower95[0])) / (2 * 1.959964);
+      const se2 = (Math.log(forecast.upper95[1]) - Math.log(forecast.lower95[1])) / (2 * 1.959964);
+      expect(Math.abs(se1 - 0.036716)).toBeLessThan(1e-4);
+      expect(Math.abs(se2 - 0.042783)).toBeLessThan(1e-4);
+    });
+  },
+);
 
 describe('sarima: planted models', () => {
   it('recovers a planted ARMA(1,1) with mean', () => {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +6,10 @@ import { forecastSection } from '../../../activities/forecast/config';
 import { computeForecast } from '../../../activities/forecast/index';
 import { withDuck, type Duck } from '../../../lib/duck';
 import { Rng } from '../../../lib/random';
+import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY } from '../../sharedData';
 
-const folder = '/work/shared/data/online-retail/by-day';
-const present = existsSync(folder);
+const folder = ONLINE_RETAIL_BY_DAY;
+const present = HAS_ONLINE_RETAIL;
 if (!present) console.warn(`stage.test: ${folder} not found; the Online Retail stage check is skipped`);
 
 let outDir = '';
