@@ -753,14 +753,19 @@ function migrationCard(segments: ReportSegments): string {
   const m = segments.migration;
   if (!m) return card('Persona migration', null, notAvailable('no previous run to compare with'));
   let stayed = 0;
+  let inBoth = 0;
   let total = 0;
   const rowShares = m.counts.map((row) => {
     const rowTotal = sum(row);
     return row.map((n) => (rowTotal > 0 ? n / rowTotal : 0));
   });
+  // The last row holds customers new this month and the last column those gone since; neither had the
+  // chance to keep a persona.
   m.counts.forEach((row, r) =>
     row.forEach((n, c) => {
       total += n;
+      if (r === m.counts.length - 1 || c === row.length - 1) return;
+      inBoth += n;
       if (m.labelsFrom[r] === m.labelsTo[c]) stayed += n;
     }),
   );
@@ -779,10 +784,11 @@ function migrationCard(segments: ReportSegments): string {
   });
   return card(
     'Persona migration',
-    `Customers by persona ${m.previousMonth ? `in ${m.previousMonth}` : 'in the previous run'} (rows) and now (columns); shading is the share of the row, outlined cells kept their persona.`,
+    `Customers by persona ${m.previousMonth ? `in ${m.previousMonth}` : 'in the previous run'} (rows) and now (columns); segments sharing a persona (spend tiers) are one row and column. Shading is the share of the row; outlined cells kept their persona.`,
     stats([
       ['Customers compared', fmtInt(total)],
-      ['Kept their persona', total > 0 ? fmtPct(stayed / total) : MISSING],
+      ['In both months', fmtInt(inBoth)],
+      ['Kept their persona', inBoth > 0 ? fmtPct(stayed / inBoth) : MISSING],
     ]) + chart,
   );
 }

@@ -31,7 +31,7 @@ import {
 } from './clusterFeatures';
 import type { SegmentConfig } from './config';
 import { fromColumns } from './matrix';
-import { migrationMatrix, type MigrationMatrix } from './migration';
+import { migrationBetween, type MigrationKey } from './migration';
 import { describePersonas, profileSegments, type Persona, type PersonaColumns } from './personas';
 import { rfmScores } from './rfm';
 import { selectK, type Segmentation } from './selectK';
@@ -52,6 +52,8 @@ export interface KMetrics {
 export interface MigrationSummary {
   previousRunId: string;
   previousMonth: string;
+  /** The persona column customers were matched on (migration.ts). */
+  matchedOn: MigrationKey;
   /** Row labels: last month's personas, then '(new)'. */
   from: string[];
   /** Column labels: this month's personas, then '(gone)'. */
@@ -314,6 +316,7 @@ export async function computeSegments(
   const { segments, population } = profileSegments(personaInput, labels, k);
   const personas = describePersonas(segments, population);
   const personaName = personas.map((p) => p.name);
+  const personaBase = personas.map((p) => p.baseName);
   const summary = summarizeSegments(columns, loaded, labels, k);
   const rfm = rfmScores({
     recencyDays: columns.recency_days,
@@ -333,6 +336,7 @@ export async function computeSegments(
     rfm,
     distances,
     personaName,
+    personaBase,
   });
   options.heartbeat?.('segments written');
 
@@ -409,38 +413,31 @@ export async function computeSegments(
   let migrationReason: string | undefined = options.noPreviousReason ?? 'no previous segmentation given';
   if (options.previous) {
     const prev = options.previous;
-    const previousColumns = (
-      await duck.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(prev.path)})`)
-    ).map((r) => r.column_name);
-    if (!previousColumns.includes('customer_id') || !previousColumns.includes('persona')) {
-      migrationReason = `the segments of run ${prev.runId} (${prev.month}) have no customer_id and persona columns`;
-    } else {
-      const matrix = await migrationFrom(duck, {
-        previousPath: prev.path,
-        source,
-        labels,
-        personaName,
-      });
-      migration = {
-        previousRunId: prev.runId,
-        previousMonth: prev.month,
-        from: matrix.from,
-        to: matrix.to,
-        counts: matrix.counts,
-        stayed: matrix.stayed,
-        moved: matrix.moved,
-        newCustomers: matrix.newCustomers,
-        goneCustomers: matrix.goneCustomers,
-      };
-      migrationReason = undefined;
-      paths.migration = join(options.outDir, 'segment_migration.json');
-      await writeJson(paths.migration, {
-        previousRunId: prev.runId,
-        previousMonth: prev.month,
-        previousSha256: prev.sha256,
-        ...matrix,
-      });
-    }
+    const matrix = await migrationBetween(duck, {
+      previousPath: prev.path,
+      currentPath: paths.segments,
+      order: personaBase,
+    });
+    migration = {
+      previousRunId: prev.runId,
+      previousMonth: prev.month,
+      matchedOn: matrix.matchedOn,
+      from: matrix.from,
+      to: matrix.to,
+      counts: matrix.counts,
+      stayed: matrix.stayed,
+      moved: matrix.moved,
+      newCustomers: matrix.newCustomers,
+      goneCustomers: matrix.goneCustomers,
+    };
+    migrationReason = undefined;
+    paths.migration = join(options.outDir, 'segment_migration.json');
+    await writeJson(paths.migration, {
+      previousRunId: prev.runId,
+      previousMonth: prev.month,
+      previousSha256: prev.sha256,
+      ...matrix,
+    });
   }
 
   const metrics: SegmentMetrics = {
@@ -478,13 +475,17 @@ async function writeSegmentsParquet(
     rfm: { recency: Uint8Array; frequency: Uint8Array; monetary: Uint8Array };
     distances: Float64Array;
     personaName: string[];
+    personaBase: string[];
   },
 ): Promise<void> {
   const { labels, rfm, distances } = options;
-  await duck.run(`CREATE OR REPLACE TABLE segment_personas (segment INTEGER, persona VARCHAR)`);
   await duck.run(
-    `INSERT INTO segment_personas VALUES ${options.personaName.map((name, c) => `(${c}, ${sqlString(name)})`).join(', ')}`,
+    `CREATE OR REPLACE TABLE segment_personas (segment INTEGER, persona VARCHAR, persona_base VARCHAR)`,
   );
+  const personaRows = options.personaName.map(
+    (name, c) => `(${c}, ${sqlString(name)}, ${sqlString(options.personaBase[c])})`,
+  );
+  await duck.run(`INSERT INTO segment_personas VALUES ${personaRows.join(', ')}`);
   await duck.run(`CREATE OR REPLACE TABLE segment_labels (
     idx INTEGER, segment INTEGER, r_score INTEGER, f_score INTEGER, m_score INTEGER, distance_to_centroid DOUBLE)`);
   const appender = await duck.connection.createAppender('segment_labels');
@@ -505,28 +506,10 @@ async function writeSegmentsParquet(
   await duck.run(`CREATE OR REPLACE TABLE segment_ids AS
     SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS idx FROM ${options.source}`);
   await duck.toParquet(
-    `SELECT i.customer_id, l.segment, p.persona, l.r_score, l.f_score, l.m_score,
+    `SELECT i.customer_id, l.segment, p.persona, p.persona_base, l.r_score, l.f_score, l.m_score,
             l.r_score::VARCHAR || l.f_score::VARCHAR || l.m_score::VARCHAR AS rfm_cell, l.distance_to_centroid
      FROM segment_ids i JOIN segment_labels l USING (idx) JOIN segment_personas p USING (segment)
      ORDER BY i.customer_id`,
     options.path,
-  );
-}
-
-/** The migration matrix between last month's personas and this month's labels. */
-async function migrationFrom(
-  duck: Duck,
-  options: { previousPath: string; source: string; labels: Int32Array; personaName: string[] },
-): Promise<MigrationMatrix> {
-  const previousRows = await duck.all<{ customer_id: string; persona: string }>(
-    `SELECT customer_id, persona FROM read_parquet(${sqlString(options.previousPath)}) ORDER BY customer_id`,
-  );
-  const ids = (
-    await duck.all<{ customer_id: string }>(`SELECT customer_id FROM ${options.source} ORDER BY customer_id`)
-  ).map((r) => r.customer_id);
-  return migrationMatrix(
-    { customerIds: previousRows.map((r) => r.customer_id), personas: previousRows.map((r) => r.persona) },
-    { customerIds: ids, personas: Array.from(options.labels, (label) => options.personaName[label]) },
-    { order: options.personaName },
   );
 }

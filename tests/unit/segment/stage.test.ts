@@ -130,6 +130,7 @@ describe('segment stage on four planted groups', () => {
       'customer_id VARCHAR',
       'segment INTEGER',
       'persona VARCHAR',
+      'persona_base VARCHAR',
       'r_score INTEGER',
       'f_score INTEGER',
       'm_score INTEGER',
@@ -235,18 +236,22 @@ describe('segment stage on four planted groups', () => {
     const config = parseRunConfig({ segment: { kRange: [4, 4] } }).segment;
     const first = await computeSegments(duck, { featuresPath, config, seed: 42, outDir: await outDir() });
     const names = first.metrics.personas;
-    // Last month, planted: every 10th customer (by id) had the next persona, every 10th + 1 did not exist
-    // yet, and five customers who are gone now.
+    const bases = first.personas.map((p) => p.baseName);
+    // Last month, planted: every 10th customer (by id) had the next segment's persona, every 10th + 1 did
+    // not exist yet, and five customers who are gone now.
     const previousPath = join(dir, 'previous_segments.parquet');
     await duck.run(`CREATE OR REPLACE TABLE persona_names AS
-      SELECT * FROM (VALUES ${names.map((n, i) => `(${i}, ${sqlString(n)})`).join(', ')}) t(segment, name)`);
+      SELECT * FROM (VALUES ${names.map((n, i) => `(${i}, ${sqlString(n)}, ${sqlString(bases[i])})`).join(', ')})
+        t(segment, name, base)`);
     await duck.run(`COPY (
-      WITH numbered AS (SELECT customer_id, segment, persona, row_number() OVER (ORDER BY customer_id) AS rn
+      WITH numbered AS (SELECT customer_id, segment, persona, persona_base,
+                               row_number() OVER (ORDER BY customer_id) AS rn
                         FROM read_parquet(${sqlString(first.paths.segments)}))
-      SELECT customer_id, CASE WHEN rn % 10 = 0 THEN p.name ELSE persona END AS persona
+      SELECT customer_id, CASE WHEN rn % 10 = 0 THEN p.name ELSE persona END AS persona,
+             CASE WHEN rn % 10 = 0 THEN p.base ELSE persona_base END AS persona_base
       FROM numbered JOIN persona_names p ON p.segment = (numbered.segment + 1) % ${names.length}
       WHERE rn % 10 <> 1
-      UNION ALL SELECT 'ZZ-gone-' || i::VARCHAR, ${sqlString(names[0])} FROM range(5) r(i)
+      UNION ALL SELECT 'ZZ-gone-' || i::VARCHAR, ${sqlString(names[0])}, ${sqlString(bases[0])} FROM range(5) r(i)
       ORDER BY customer_id) TO ${sqlString(previousPath)} (FORMAT parquet)`);
     const second = await computeSegments(duck, {
       featuresPath,
@@ -255,34 +260,43 @@ describe('segment stage on four planted groups', () => {
       outDir: await outDir(),
       previous: { runId: 'r-prev', month: '2024-11', sha256: 'x', key: 'k', path: previousPath },
     });
-    const moved = CUSTOMERS / 10;
+    expect(second.metrics.personas).toEqual(names);
+    // The expected matrix, by persona_base, from the planted moves.
+    const labels = await duck.all<{ segment: number; rn: number }>(
+      `SELECT segment, row_number() OVER (ORDER BY customer_id)::INTEGER AS rn
+       FROM read_parquet(${sqlString(second.paths.segments)})`,
+    );
+    const uniqueBases = [...new Set(bases)];
+    const expected = [...uniqueBases, NEW_CUSTOMERS].map(() =>
+      new Array<number>(uniqueBases.length + 1).fill(0),
+    );
+    let stayed = 0;
+    for (const { segment, rn } of labels) {
+      const col = uniqueBases.indexOf(bases[segment]);
+      if (rn % 10 === 1) {
+        expected[uniqueBases.length][col]++;
+        continue;
+      }
+      const before = rn % 10 === 0 ? bases[(segment + 1) % names.length] : bases[segment];
+      expected[uniqueBases.indexOf(before)][col]++;
+      if (before === bases[segment]) stayed++;
+    }
+    expected[uniqueBases.indexOf(bases[0])][uniqueBases.length] += 5;
     const added = CUSTOMERS / 10;
-    expect(second.metrics.migration).toMatchObject({
+    const m = second.metrics.migration!;
+    expect(second.metrics.migrationReason).toBeUndefined();
+    expect(m).toMatchObject({
       previousRunId: 'r-prev',
       previousMonth: '2024-11',
-      moved,
+      matchedOn: 'persona_base',
       newCustomers: added,
       goneCustomers: 5,
-      stayed: CUSTOMERS - moved - added,
+      stayed,
+      moved: CUSTOMERS - added - stayed,
     });
-    expect(second.metrics.migrationReason).toBeUndefined();
-    const m = second.metrics.migration!;
-    expect(m.from).toEqual([...names, NEW_CUSTOMERS]);
-    expect(m.to).toEqual([...names, GONE_CUSTOMERS]);
-    const diagonal = names.reduce((s, _, i) => s + m.counts[i][i], 0);
-    expect(diagonal).toBe(CUSTOMERS - moved - added);
-    expect(m.counts[names.length].reduce((a, b) => a + b, 0)).toBe(added);
-    expect(m.counts.reduce((s, row) => s + row[names.length], 0)).toBe(5);
-    expect(m.counts[0][names.length]).toBe(5);
-    // Customers planted as moving from persona i+1 (mod k) last month to persona i now.
-    for (let i = 0; i < names.length; i++) {
-      const from = (i + 1) % names.length;
-      const planted = await duck.one<{ n: number }>(
-        `SELECT count(*)::INTEGER AS n FROM (SELECT segment, row_number() OVER (ORDER BY customer_id) AS rn
-           FROM read_parquet(${sqlString(second.paths.segments)})) WHERE rn % 10 = 0 AND segment = ${i}`,
-      );
-      expect(m.counts[from][i]).toBe(planted.n);
-    }
+    expect(m.from).toEqual([...uniqueBases, NEW_CUSTOMERS]);
+    expect(m.to).toEqual([...uniqueBases, GONE_CUSTOMERS]);
+    expect(m.counts).toEqual(expected);
     const doc = JSON.parse(await readFile(second.paths.migration!, 'utf8')) as { counts: number[][] };
     expect(doc.counts).toEqual(m.counts);
   }, 60_000);
