@@ -144,7 +144,8 @@ async function lookupPrevious(ctx: StageContext): Promise<PreviousLookup> {
 
 export const segment = defineStageActivity<SegmentMetrics>({
   stage: 'segment',
-  version: 2,
+  // 3: segments.parquet gained persona_base; the migration matches on it.
+  version: 3,
   configSection: (config) => ({ ...config.segment, seed: config.segment.seed ?? config.seed }),
   // Last month's segments are an input too: the migration output changes when they do.
   async fingerprintInputs(ctx) {
