@@ -93,6 +93,16 @@ export interface StageSummary {
 
 export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'TERMINATED' | 'TIMED_OUT';
 
+/**
+ * The status a run ends with once every stage has settled: FAILED when any stage failed, else COMPLETED.
+ * The workflow sets it; the report, rendered as the last stage, shows it before the workflow records it.
+ */
+export function finishedRunStatus(
+  stages: Readonly<Record<string, { status: string }>>,
+): 'COMPLETED' | 'FAILED' {
+  return Object.values(stages).some((s) => s.status === 'failed') ? 'FAILED' : 'COMPLETED';
+}
+
 /** The run summary: `run --json`, `runs show --json` and runs/<dataset>/<month>/<runId>/run.json. */
 export interface RunSummary {
   runId: string;

@@ -16,7 +16,15 @@ import { RUNS_AFTER_FAILURES, STAGE_NAMES, dependenciesOf, type StageName } from
 import type { DataLocation } from '../lib/errors';
 import { makeRunId } from '../lib/ids';
 import { monthCutoffIso } from '../lib/month';
-import type { RunInput, RunRef, RunSummary, StageActivities, StageError, StageResult } from '../lib/runTypes';
+import {
+  finishedRunStatus,
+  type RunInput,
+  type RunRef,
+  type RunSummary,
+  type StageActivities,
+  type StageError,
+  type StageResult,
+} from '../lib/runTypes';
 import { BOOKKEEPING_OPTIONS, STAGE_ACTIVITY_OPTIONS } from './options';
 import { progressQuery } from './queries';
 
@@ -119,7 +127,7 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   const reportUri = results.report?.outputs.html;
   if (reportUri) summary.reportUri = reportUri;
   const failed = STAGE_NAMES.filter((s) => summary.stages[s].status === 'failed');
-  summary.status = failed.length === 0 ? 'COMPLETED' : 'FAILED';
+  summary.status = finishedRunStatus(summary.stages);
   if (failed.length > 0) {
     const first = summary.stages[failed[0]].error;
     summary.error = {

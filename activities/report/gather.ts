@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Duck } from '../../lib/duck';
 import { sqlString } from '../../lib/duck';
 import type { StageName } from '../../lib/dag';
-import type { RunRef, RunSummary } from '../../lib/runTypes';
+import { finishedRunStatus, type RunRef, type RunSummary } from '../../lib/runTypes';
 import type { ClvSummary } from '../clv';
 import type { Insights } from '../features/insights';
 import type {
@@ -53,7 +53,14 @@ export function runSection(
     dataset: run.dataset,
     month: run.month,
     runId: run.runId,
-    status: summary?.status ?? 'RUNNING',
+    // Rendered as the last stage, before the workflow records the end: every other stage has settled, and
+    // the report exists only if it completes, so the run's final status is already known.
+    status:
+      summary === undefined
+        ? 'RUNNING'
+        : summary.status === 'RUNNING'
+          ? finishedRunStatus(summary.stages)
+          : summary.status,
     cutoff: run.cutoff,
     // the run's start: the same run renders the same bytes
     generatedAt: summary?.startedAt ?? run.cutoff,

@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   ingestClean: async () => (await import('./ingestClean')).benchIngestClean.bind(null, 5),
   features: async () => (await import('./features')).benchFeatures,
   segment: async () => (await import('./segment')).benchSegment.bind(null, 1_000_000),
+  featuresSegment: async () => (await import('./featuresSegment')).benchFeaturesSegment.bind(null, 1_000_000),
   clv: async () => (await import('./clv')).benchClv.bind(null, 1_000_000),
   churn: async () => (await import('./churn')).benchChurn.bind(null, 1_000_000),
   forecast: async () => (await import('./forecast')).benchForecast,
