@@ -32,7 +32,10 @@ export async function benchFeaturesSegment(customers = 1_000_000): Promise<Recor
       await generateSyntheticTransactions(featuresDuck, customers);
       const start = performance.now();
       const customer = await buildCustomerFeatures(featuresDuck, { cutoff: CUTOFF, hasEvents: false });
-      const categories = await addCategoryShares(featuresDuck, { cutoff: CUTOFF, featuresTable: customer.table });
+      const categories = await addCategoryShares(featuresDuck, {
+        cutoff: CUTOFF,
+        featuresTable: customer.table,
+      });
       await featuresDuck.toParquet(`SELECT * FROM ${customer.table} ORDER BY customer_id`, featuresPath);
       featuresMs = performance.now() - start;
       featureCount = customer.featureNames.length + categories.featureNames.length;
