@@ -4,7 +4,9 @@ import { z } from 'zod';
 export const segmentSection = z
   .object({
     method: z.enum(['kmeans', 'gmm']).default('kmeans'),
-    /** Inclusive range of k searched; chosen by silhouette. */
+    /** How k is chosen: mean silhouette (either method) or BIC (method gmm only). */
+    criterion: z.enum(['silhouette', 'bic']).default('silhouette'),
+    /** Inclusive range of k searched. */
     kRange: z
       .tuple([z.number().int().min(2), z.number().int().min(2)])
       .default([2, 8])
@@ -18,6 +20,10 @@ export const segmentSection = z
     /** Feature columns to cluster on (default: the behavioural features of the dictionary). */
     features: z.array(z.string().min(1)).optional(),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.criterion !== 'bic' || s.method === 'gmm', {
+    message: "criterion 'bic' needs method 'gmm' (k-means has no likelihood)",
+    path: ['criterion'],
+  });
 
 export type SegmentConfig = z.infer<typeof segmentSection>;

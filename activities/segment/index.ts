@@ -298,7 +298,7 @@ export async function computeSegments(
     kMax,
     seed: options.seed,
     method: config.method,
-    criterion: 'silhouette',
+    criterion: config.criterion,
     nInit: config.restarts,
     silhouetteSampleSize: config.silhouetteSampleSize,
   });

@@ -322,5 +322,13 @@ describe('segment stage on four planted groups', () => {
     const best = result.metrics.metricsByK.reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
     expect(result.metrics.k).toBe(best.k);
     expect(result.metrics.sizes.reduce((a, b) => a + b, 0)).toBe(CUSTOMERS);
+    // criterion 'bic' chooses the k of the lowest BIC instead; it needs the mixture's likelihood.
+    const byBic = parseRunConfig({ segment: { method: 'gmm', criterion: 'bic', kRange: [3, 5] } }).segment;
+    const bic = await computeSegments(duck, { featuresPath, config: byBic, seed: 3, outDir: await outDir() });
+    const lowest = bic.metrics.metricsByK.reduce((a, b) => (b.bic! < a.bic! ? b : a));
+    expect(bic.metrics.k).toBe(lowest.k);
+    expect(() => parseRunConfig({ segment: { criterion: 'bic' } })).toThrow(
+      /segment\.criterion: criterion 'bic' needs method 'gmm'/,
+    );
   }, 60_000);
 });
