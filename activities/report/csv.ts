@@ -14,6 +14,8 @@ export interface CrmRow {
   customerId: string;
   segment: string;
   persona: string;
+  /** RFM quintile cell, e.g. '545' (recency, frequency, monetary scores 1-5), or '' when not segmented. */
+  rfmCell: string;
   /** Expected customer lifetime value (currency units), or null when not scored. */
   clv: number | null;
   /** Probability the customer is still active (BG/NBD), or null. */
@@ -31,6 +33,7 @@ export const CRM_COLUMNS = [
   'customer_id',
   'segment',
   'persona',
+  'rfm_cell',
   'clv',
   'p_alive',
   'churn_probability',
@@ -89,6 +92,7 @@ export function crmCsv(rows: readonly CrmRow[]): string {
       row.customerId,
       row.segment,
       row.persona,
+      row.rfmCell,
       rounded(row.clv, 2),
       rounded(row.pAlive, 4),
       rounded(row.churnProbability, 4),

@@ -743,7 +743,7 @@ function personasCard(ctx: Ctx, segments: ReportSegments): string {
     ]) + (segments.metricsByK.length > 0 ? '<h4>Cluster quality by k</h4>' + quality : '');
   return card(
     'Personas',
-    'Customer segments from clustering RFM and behaviour features, named from how each differs from the typical customer.',
+    'Customer segments from clustering behaviour profiles (purchase rhythm, value, basket, breadth, category mix), named from how each differs from the typical customer; RFM scores sit beside them in the CRM export.',
     grid2('<h4>Customers and revenue</h4>' + shares, left) + `<div class="personas">${cards}</div>`,
     'personas',
   );

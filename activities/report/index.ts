@@ -1,7 +1,7 @@
 /**
  * report: one self-contained HTML file per run (operational and strategic pages, charts inline) and the
- * CRM export (one row per customer: segment, persona, CLV, P(alive), churn probability, suggested
- * action). Runs after every other stage, whether they succeeded or not, and says what is missing and why.
+ * CRM export (one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability,
+ * suggested action). Runs after every other stage, whether they succeeded or not, and says what is missing and why.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,7 +62,8 @@ async function fetchOutputs(ctx: StageContext): Promise<LocalOutputs> {
 
 export const report = defineStageActivity<ReportMetrics>({
   stage: 'report',
-  version: 1,
+  // 2: the CRM export gained rfm_cell.
+  version: 2,
   configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
@@ -107,7 +108,7 @@ export const report = defineStageActivity<ReportMetrics>({
           uri: `${ctx.store.uri(`runs/${ctx.run.dataset}/${ctx.run.month}/${ctx.run.runId}/report/crm_export.csv`)}`,
           rows: crm.length,
           description:
-            'one row per customer: segment, persona, CLV, P(alive), churn probability, suggested action',
+            'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action',
         },
       ];
       const html = renderReport(data);
@@ -178,12 +179,13 @@ async function crmRows(
     customer_id: string;
     segment: number | null;
     persona: string | null;
+    rfm_cell: string | null;
     clv: number | null;
     p_alive: number | null;
     churn_probability: number | null;
   }>(
     `SELECT b.customer_id,
-            ${files.segment?.segments ? 's.segment, s.persona' : 'NULL::INTEGER AS segment, NULL::VARCHAR AS persona'},
+            ${files.segment?.segments ? 's.segment, s.persona, s.rfm_cell' : 'NULL::INTEGER AS segment, NULL::VARCHAR AS persona, NULL::VARCHAR AS rfm_cell'},
             ${files.clv?.clv ? 'c.clv, c.p_alive' : 'NULL::DOUBLE AS clv, NULL::DOUBLE AS p_alive'},
             ${files.churn?.scores ? 'h.churn_probability' : 'NULL::DOUBLE AS churn_probability'}
      FROM read_parquet(${sqlString(base)}) b
@@ -197,6 +199,7 @@ async function crmRows(
     customerId: r.customer_id,
     segment: r.segment === null ? '' : String(r.segment),
     persona: r.persona ?? '',
+    rfmCell: r.rfm_cell ?? '',
     clv: r.clv,
     pAlive: r.p_alive,
     churnProbability: r.churn_probability,

@@ -90,6 +90,7 @@ export function benchReport(customers = 1_000_000): Promise<Record<string, numbe
       customerId: String(100_000 + i),
       segment: String(i % personas.length),
       persona,
+      rfmCell: `${1 + (i % 5)}${1 + ((i >> 3) % 5)}${1 + ((i >> 6) % 5)}`,
       clv: rng.gamma(0.9, 1 / 1_100),
       pAlive: rng.uniform(),
       churnProbability: rng.uniform(),

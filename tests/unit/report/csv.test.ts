@@ -86,6 +86,7 @@ describe('crmCsv', () => {
       customerId: '12346',
       segment: 'High-value loyal',
       persona: 'High-value loyal',
+      rfmCell: '545',
       clv: 1234.5678,
       pAlive: 0.987654,
       churnProbability: 0.0123456,
@@ -95,6 +96,7 @@ describe('crmCsv', () => {
       customerId: '=1+1',
       segment: '<script>alert(1)</script> & "quotes"',
       persona: '-persona\nwith newline',
+      rfmCell: '',
       clv: null,
       pAlive: Number.NaN,
       churnProbability: 0.5,
@@ -105,7 +107,9 @@ describe('crmCsv', () => {
   it('writes one row per customer that reads back field for field', () => {
     const text = crmCsv(rows);
     expect(
-      text.startsWith('customer_id,segment,persona,clv,p_alive,churn_probability,suggested_action\r\n'),
+      text.startsWith(
+        'customer_id,segment,persona,rfm_cell,clv,p_alive,churn_probability,suggested_action\r\n',
+      ),
     ).toBe(true);
     const records = parseCsv(text);
     expect(records).toEqual([
@@ -114,12 +118,22 @@ describe('crmCsv', () => {
         '12346',
         'High-value loyal',
         'High-value loyal',
+        '545',
         '1234.57',
         '0.9877',
         '0.0123',
         'Enrol in a VIP tier, with early access',
       ],
-      ["'=1+1", '<script>alert(1)</script> & "quotes"', "'-persona\nwith newline", '', '', '0.5', "'@SUM(1)"],
+      [
+        "'=1+1",
+        '<script>alert(1)</script> & "quotes"',
+        "'-persona\nwith newline",
+        '',
+        '',
+        '',
+        '0.5',
+        "'@SUM(1)",
+      ],
     ]);
   });
 
