@@ -37,10 +37,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duck, sqlIdent, sqlString } from '../../lib/duck';
+import { Rng } from '../../lib/random';
 import { defineStageActivity, type StageDefinition } from '../../lib/stage';
 import { buildCustomerFeatures } from '../features/customerFeatures';
 import { featureDefinitions } from '../features/dictionary';
 import { cutoffTimestampSql } from '../features/sql';
+import { deriveSeed, sampleIndices } from '../segment/matrix';
 import { fitBayesianLogistic } from './bayesianLogistic';
 import type { BayesianLogisticModel } from './bayesianLogistic';
 import type { ChurnConfig } from './config';
@@ -133,6 +135,8 @@ export interface ChurnMetrics extends Record<string, unknown> {
   scoringFeatures: 'features stage' | 'recomputed at effective end' | null;
   trainCustomers: number;
   evalCustomers: number;
+  /** Customers the models were fitted on per window (a sample when the window has more than churn.maxTrainingRows). */
+  fitCustomers: { train: number; eval: number };
   scoredCustomers: number;
   trainPositiveRate: number | null;
   candidates: ChurnCandidate[];
@@ -147,7 +151,8 @@ export interface ChurnMetrics extends Record<string, unknown> {
 /** The churn stage (for runStage in tests and tools); `churn` is its Temporal activity. */
 export const churnStage: StageDefinition<ChurnMetrics> = {
   stage: 'churn',
-  version: 1,
+  // 2: models fitted on at most churn.maxTrainingRows customers per window.
+  version: 2,
   configSection: (config) => ({ churn: config.churn, seed: config.seed }),
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
@@ -349,6 +354,34 @@ interface LabelledWindow {
   featureRows: number;
 }
 
+/** A window the models are fitted on: the whole window (rows null) or a sample of its rows, in row order. */
+interface FitWindow extends LabelledWindow {
+  rows: Int32Array | null;
+}
+
+/** The window itself when it has at most `max` customers, else a seeded uniform sample of `max` of them. */
+function fitSample(window: LabelledWindow, max: number, seed: number): FitWindow {
+  const { rows: n, cols, data } = window.X;
+  if (n <= max) return { ...window, rows: null };
+  const rows = sampleIndices(n, max, new Rng(seed)).sort();
+  const sampled = new Float64Array(max * cols);
+  for (let i = 0; i < max; i++) sampled.set(data.subarray(rows[i] * cols, (rows[i] + 1) * cols), i * cols);
+  return {
+    cutoff: window.cutoff,
+    X: { rows: max, cols, data: sampled },
+    churned: takeRows(window.churned, rows),
+    futureSpend: takeRows(window.futureSpend, rows),
+    featureRows: window.featureRows,
+    rows,
+  };
+}
+
+function takeRows<T extends Uint8Array | Float64Array>(values: T, rows: Int32Array): T {
+  const out = new (values.constructor as new (length: number) => T)(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = values[rows[i]];
+  return out;
+}
+
 /** Compute the churn and high-value models and scores; write churn_scores.parquet and churn_model.json. */
 export async function computeChurn(duck: Duck, options: ComputeChurnOptions): Promise<ComputeChurnResult> {
   const { config, transactionsTable } = options;
@@ -418,6 +451,10 @@ export async function computeChurn(duck: Duck, options: ComputeChurnOptions): Pr
     }
   }
 
+  // Fits use at most maxTrainingRows customers per window; judging and scoring use all of them.
+  const trainFit = fitSample(train, config.maxTrainingRows, deriveSeed(options.seed, 1));
+  const evaluationFit = fitSample(evaluation, config.maxTrainingRows, deriveSeed(options.seed, 2));
+
   // Churn candidates: fitted on T, judged on E.
   const logisticOptions = { featureNames, l2: config.l2, log1pFeatures };
   const gbmOptions = {
@@ -427,8 +464,10 @@ export async function computeChurn(duck: Duck, options: ComputeChurnOptions): Pr
     learningRate: config.learningRate,
     seed: options.seed,
   };
-  const logistic = await timed('fitLogistic', () => fitLogistic(train.X, train.churned, logisticOptions));
-  const gbm = await timed('fitGbm', () => fitGradientBoosting(train.X, train.churned, gbmOptions));
+  const logistic = await timed('fitLogistic', () =>
+    fitLogistic(trainFit.X, trainFit.churned, logisticOptions),
+  );
+  const gbm = await timed('fitGbm', () => fitGradientBoosting(trainFit.X, trainFit.churned, gbmOptions));
   const held = await timed('evaluate', () => {
     const logisticProbabilities = logistic.predictProbability(evaluation.X);
     const gbmProbabilities = gbm.predictProbability(evaluation.X);
@@ -468,8 +507,8 @@ export async function computeChurn(duck: Duck, options: ComputeChurnOptions): Pr
   // Refit on the most recent closed window (features at E, labels (E, D]) for scoring.
   const refit = await timed('refitChurn', () =>
     chosen === 'logistic'
-      ? fitLogistic(evaluation.X, evaluation.churned, logisticOptions)
-      : fitGradientBoosting(evaluation.X, evaluation.churned, gbmOptions),
+      ? fitLogistic(evaluationFit.X, evaluationFit.churned, logisticOptions)
+      : fitGradientBoosting(evaluationFit.X, evaluationFit.churned, gbmOptions),
   );
   let scoringModel: LogisticModel | GradientBoostingModel = refit;
   if (refit.kind === 'logistic' && !refit.converged) {
@@ -481,7 +520,10 @@ export async function computeChurn(duck: Duck, options: ComputeChurnOptions): Pr
 
   // High-value classifier: the same windows.
   const highValue = await timed('highValue', () =>
-    fitHighValue(train, evaluation, { featureNames, log1pFeatures, l2: config.l2, priorSd: config.priorSd }),
+    fitHighValue(
+      { train: trainFit, evaluation, evaluationFit },
+      { featureNames, log1pFeatures, l2: config.l2, priorSd: config.priorSd },
+    ),
   );
   if (highValue.warnings) warnings.push(...highValue.warnings);
 
@@ -541,6 +583,7 @@ export async function computeChurn(duck: Duck, options: ComputeChurnOptions): Pr
     scoringFeatures,
     trainCustomers: train.X.rows,
     evalCustomers: evaluation.X.rows,
+    fitCustomers: { train: trainFit.X.rows, eval: evaluationFit.X.rows },
     scoredCustomers: scored.rows,
     trainPositiveRate: positiveShare(train.churned),
     candidates,
@@ -555,7 +598,12 @@ export async function computeChurn(duck: Duck, options: ComputeChurnOptions): Pr
     definitions: DEFINITIONS,
     settings: { ...config, seed: options.seed, log1pFeatures, credibleLevel: CREDIBLE_LEVEL },
     cutoffs: { ...timeline, scoringCutoff, scoringFeatures },
-    customers: { train: train.X.rows, eval: evaluation.X.rows, scored: scored.rows },
+    customers: {
+      train: train.X.rows,
+      eval: evaluation.X.rows,
+      fit: { train: trainFit.X.rows, eval: evaluationFit.X.rows },
+      scored: scored.rows,
+    },
     churn: {
       model: chosen,
       selection: choice.rule,
@@ -626,12 +674,14 @@ interface HighValueOutcome {
 
 /** High-value labels at T and E, classifier and Bayesian fits on T judged on E, Bayesian refit on E. */
 function fitHighValue(
-  train: LabelledWindow,
-  evaluation: LabelledWindow,
+  windows: { train: LabelledWindow; evaluation: LabelledWindow; evaluationFit: FitWindow },
   settings: { featureNames: string[]; log1pFeatures: string[]; l2: number; priorSd: number },
 ): HighValueOutcome {
+  const { train, evaluation, evaluationFit } = windows;
   const trainLabels = highValueLabels(train.futureSpend, 'active');
   const evalLabels = highValueLabels(evaluation.futureSpend, 'active');
+  // The refit sample keeps the labels of the whole evaluation window (its median threshold).
+  const evalFitY = evaluationFit.rows ? takeRows(evalLabels.y, evaluationFit.rows) : evalLabels.y;
   const shortfall =
     windowShortfall('training window (high-value labels)', trainLabels.y) ??
     windowShortfall('evaluation window (high-value labels)', evalLabels.y);
@@ -647,7 +697,10 @@ function fitHighValue(
     logistic: { l2: settings.l2, log1pFeatures },
     bayesian: bayesianOptions,
   });
-  const scoringModel = fitBayesianLogistic(evaluation.X, evalLabels.y, { ...bayesianOptions, featureNames });
+  const scoringModel = fitBayesianLogistic(evaluationFit.X, evalFitY, {
+    ...bayesianOptions,
+    featureNames,
+  });
   const warnings = [...fitted.warnings];
   if (!scoringModel.converged) {
     warnings.push(`high-value Bayesian refit on the evaluation window: ${scoringModel.message}`);
@@ -847,6 +900,7 @@ async function writeWithoutModel(
     scoringFeatures: null,
     trainCustomers: info.counts.train,
     evalCustomers: info.counts.eval,
+    fitCustomers: { train: 0, eval: 0 },
     scoredCustomers: 0,
     trainPositiveRate: null,
     candidates: [],

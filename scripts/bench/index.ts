@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   featuresSegment: async () => (await import('./featuresSegment')).benchFeaturesSegment.bind(null, 1_000_000),
   clv: async () => (await import('./clv')).benchClv.bind(null, 1_000_000),
   churn: async () => (await import('./churn')).benchChurn.bind(null, 1_000_000),
+  churnStage: async () => (await import('./churnStage')).benchChurnStage.bind(null, 1_000_000),
   forecast: async () => (await import('./forecast')).benchForecast,
   experiment: async () => (await import('./experiment')).benchExperiment,
   generate: async () => (await import('./generate')).benchGenerate,

@@ -234,6 +234,33 @@ describe('computeChurn on a planted synthetic dataset', () => {
     expect(await sha(again.paths.model)).toBe(await sha(result.paths.model));
   }, 60_000);
 
+  it('fits on a seeded sample of churn.maxTrainingRows customers and still judges and scores everyone', async () => {
+    const full = await runChurn(duck, 'fit-full', { cutoff, events: true });
+    const sampled = await runChurn(duck, 'fit-sample', {
+      cutoff,
+      events: true,
+      config: config({ maxTrainingRows: 1000 }),
+    });
+    const [f, m] = [full.metrics, sampled.metrics];
+    expect(f.fitCustomers).toEqual({ train: f.trainCustomers, eval: f.evalCustomers });
+    expect(m.trainCustomers).toBeGreaterThan(1000);
+    expect(m.fitCustomers).toEqual({ train: 1000, eval: 1000 });
+    // Judged on the whole evaluation window and scored for everyone, whatever the fit sample.
+    expect(m.evalCustomers).toBe(f.evalCustomers);
+    expect(m.scoredCustomers).toBe(f.scoredCustomers);
+    expect(m.baselineAuc).toBe(f.baselineAuc);
+    // A third of the customers cost little accuracy on this planted data, and the sample is seeded.
+    expect(m.auc).toBeGreaterThan(m.baselineAuc as number);
+    expect(Math.abs((m.auc as number) - (f.auc as number))).toBeLessThan(0.03);
+    const again = await runChurn(duck, 'fit-sample-again', {
+      cutoff,
+      events: true,
+      config: config({ maxTrainingRows: 1000 }),
+    });
+    expect(again.metrics.auc).toBe(m.auc);
+    expect(await readFile(again.paths.model, 'utf8')).toBe(await readFile(sampled.paths.model, 'utf8'));
+  }, 90_000);
+
   it('completes without a model when the history is shorter than two windows', async () => {
     // The same customers seen only from 2024-09-01: 122 days, less than 2 x 90.
     await duck.run(
