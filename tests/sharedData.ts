@@ -1,7 +1,9 @@
 /**
  * Where the real datasets are: $CUSTFLOW_SHARED_DATA, else ../shared/data beside the repository (read-only,
- * never copied into the repo). A test that needs one skips when it is absent, so a clone without ../shared
- * still runs everything else on the synthetic generator.
+ * never copied into the repo). The published-value tests need them. A clone without them still runs
+ * everything else on the synthetic generator, but never silently: each missing dataset is named on stderr
+ * with the tests it skips, and under CI (CI=true, as .ci/run sets it, where ../shared sits beside the clone)
+ * a missing dataset fails the test file at collection instead of skipping it.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,14 +13,33 @@ import { fileURLToPath } from 'node:url';
 export const SHARED_DATA_DIR =
   process.env.CUSTFLOW_SHARED_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url));
 
+/** CI runs must check the published values, so there a missing dataset is an error, not a skip. */
+const SHARED_DATA_REQUIRED = /^(1|true|yes)$/i.test(process.env.CI ?? '');
+
 /** A path inside the shared data folder. */
 export function sharedDataPath(...parts: string[]): string {
   return join(SHARED_DATA_DIR, ...parts);
 }
 
-/** Whether a file or folder of the shared data is present. */
+const reportedMissing = new Set<string>();
+
+/**
+ * Whether a file or folder of the shared data is present. When it is not: under CI this throws (the test
+ * file fails), elsewhere it says so on stderr once per path and returns false (the caller skips).
+ */
 export function hasSharedData(...parts: string[]): boolean {
-  return existsSync(sharedDataPath(...parts));
+  const path = sharedDataPath(...parts);
+  if (existsSync(path)) return true;
+  const message =
+    `shared dataset missing: ${path}. The published-value tests that need it ` +
+    (SHARED_DATA_REQUIRED ? 'cannot run, and CI=true requires them.' : 'are SKIPPED.') +
+    ' Put the shared data at ../shared/data beside the clone or set CUSTFLOW_SHARED_DATA.';
+  if (SHARED_DATA_REQUIRED) throw new Error(message);
+  if (!reportedMissing.has(path)) {
+    reportedMissing.add(path);
+    process.stderr.write(`\n*** ${message}\n`);
+  }
+  return false;
 }
 
 /** The Online Retail by-day folder and whether it is present. */
@@ -31,4 +52,7 @@ export const HAS_CDNOW = [
   'CDNOW_sample.txt',
   'cdnow_customers_summary.csv',
   'cdnow_customers_summary_with_transactions.csv',
-].every((f) => hasSharedData('cdnow', f));
+]
+  // map, not every: name each missing file, not only the first.
+  .map((f) => hasSharedData('cdnow', f))
+  .every(Boolean);

@@ -2,7 +2,7 @@
  * Parsing of every input format, on small files written by the test and on the real datasets when
  * ../shared/data is present: canonical columns out, lineage kept, bad values named by file, line, column.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { withDuck } from '../../../lib/duck';
 import { DataValidationError } from '../../../lib/errors';
 import type { InputFormat } from '../../../activities/ingest/formats';
 import { parseTransactionFiles, type RawFileToParse } from '../../../activities/ingest/parse';
-import { SHARED_DATA_DIR } from '../../sharedData';
+import { hasSharedData, SHARED_DATA_DIR } from '../../sharedData';
 
 const SHARED = SHARED_DATA_DIR;
 
@@ -120,7 +120,7 @@ describe('online-retail format', () => {
     );
   });
 
-  it.skipIf(!existsSync(join(SHARED, 'online-retail/by-day')))(
+  it.skipIf(!hasSharedData('online-retail', 'by-day'))(
     'parses the full UCI Online Retail dataset: 541,909 rows',
     async () => {
       const byDay = join(SHARED, 'online-retail/by-day');
@@ -170,7 +170,7 @@ describe('cdnow format', () => {
     });
   });
 
-  it.skipIf(!existsSync(join(SHARED, 'cdnow/CDNOW_master.txt')))(
+  it.skipIf(!hasSharedData('cdnow', 'CDNOW_master.txt'))(
     'parses the CDNOW master file: 69,659 rows',
     async () => {
       const { rowsByFormat, untimed } = await parse(
