@@ -24,6 +24,15 @@ const cleanSection = z
      * CDNOW has $0 orders that the BG/NBD literature counts as purchases. Negative prices are always quarantined.
      */
     quarantineZeroPrice: z.boolean().default(true),
+    /**
+     * Product codes of lines that are not merchandise (postage, fees, manual adjustments, vouchers). Such lines
+     * are kept and counted but flagged `line_kind = 'non_merchandise'`, so product rankings and basket features
+     * leave them out while revenue totals keep them. The input format fills this (Online Retail's POST, DOT,
+     * M, ...); set it to replace that list, or use extraNonMerchandiseCodes to add to it.
+     */
+    nonMerchandiseCodes: z.array(z.string().min(1)).default([]),
+    /** More non-merchandise product codes, added to nonMerchandiseCodes (the dataset's own fee codes). */
+    extraNonMerchandiseCodes: z.array(z.string().min(1)).default([]),
   })
   .strict();
 
@@ -38,6 +47,15 @@ export const runConfigSchema = z
   .object({
     /** Optional: when present it must equal the dataset the run is for. */
     dataset: z.string().optional(),
+    /**
+     * ISO 4217 code of the dataset's money (GBP, USD, EUR): what the report shows amounts in. The input format
+     * supplies it where it is known (online-retail GBP, cdnow USD); canonical data has none unless configured,
+     * and then amounts are shown as plain numbers rather than in a guessed currency.
+     */
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code in capitals, e.g. GBP')
+      .optional(),
     /** Seed for every random choice in the run (sampling, restarts, simulations). */
     seed: z.number().int().min(0).default(42),
     ingest: ingestSection.default(() => ingestSection.parse({})),
@@ -72,6 +90,15 @@ export function parseRunConfig(raw: unknown, source = 'config'): RunConfig {
 }
 
 export async function loadRunConfigFile(path: string): Promise<RunConfig> {
+  return parseRunConfig(await readRunConfigFile(path), path);
+}
+
+/**
+ * The config file as written (no defaults filled in), after checking it against the schema. Layers of
+ * config (format defaults, dataset config, a command's --config) are merged in this form, so a default
+ * filled into one layer never overrides a value another layer set.
+ */
+export async function readRunConfigFile(path: string): Promise<RunConfigInput> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -86,7 +113,43 @@ export async function loadRunConfigFile(path: string): Promise<RunConfig> {
       `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message})`,
     );
   }
-  return parseRunConfig(raw, path);
+  return checkRunConfigInput(raw, path);
+}
+
+/** Validate a raw config layer and return it as written; throws ConfigError naming every bad key. */
+export function checkRunConfigInput(raw: unknown, source = 'config'): RunConfigInput {
+  const value = raw ?? {};
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(`${source}: a config must be a mapping of sections, not ${JSON.stringify(value)}`);
+  parseRunConfig(value, source);
+  return value as RunConfigInput;
+}
+
+/**
+ * Merge config layers, later layers winning: mappings merge key by key, anything else (numbers, strings,
+ * lists) is replaced whole. A list such as segment.kRange is one setting, not a set to union.
+ */
+export function mergeConfigLayers(...layers: (RunConfigInput | undefined)[]): RunConfigInput {
+  let merged: Record<string, unknown> = {};
+  for (const layer of layers) if (layer) merged = mergeMappings(merged, layer as Record<string, unknown>);
+  return merged as RunConfigInput;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function mergeMappings(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const existing = out[key];
+    out[key] = isMapping(existing) && isMapping(value) ? mergeMappings(existing, value) : value;
+  }
+  return out;
 }
 
 /** Stable hash of any JSON value (object keys sorted), for config and input fingerprints. */

@@ -9,6 +9,7 @@ import { ObjectStore } from '../lib/objectStore';
 import { connectClient } from '../lib/temporal';
 import { runWorker } from '../workers/worker';
 import { loadData } from './commands/data';
+import { describeDataset, listDatasets, setDatasetConfigCommand, showDataset } from './commands/datasets';
 import { runDemo } from './commands/demo';
 import { info, printJson, table, formatDuration } from './commands/output';
 import type { Client } from '@temporalio/client';
@@ -142,12 +143,79 @@ data
     new Option('--table <table>').choices(['transactions', 'events', 'assignments']).default('transactions'),
   )
   .requiredOption('--from <path>', 'a file or a directory (read recursively)')
+  .option('--config <file>', 'a dataset config (YAML or JSON) that runs of this dataset use')
   .option('--json')
   .action(
-    async (options: { dataset: string; format: string; table: string; from: string; json?: boolean }) => {
+    async (options: {
+      dataset: string;
+      format: string;
+      table: string;
+      from: string;
+      config?: string;
+      json?: boolean;
+    }) => {
       const result = await loadData(options);
       if (options.json) printJson(result);
       else info(`loaded ${result.files} file(s), ${result.bytes} bytes -> ${result.prefix}`);
+    },
+  );
+
+const datasets = program
+  .command('datasets')
+  .description(
+    'what each dataset remembers: its formats and dataset config (format defaults < dataset config < --config)',
+  );
+datasets
+  .command('list')
+  .option('--json')
+  .action(async (options: { json?: boolean }) => {
+    const list = await listDatasets();
+    if (options.json) printJson(list);
+    else
+      console.log(
+        table(
+          list.map((d) => ({
+            ...d,
+            sources: d.sources.map((s) => `${s.table}:${s.format}`).join(' '),
+            currency: d.currency ?? '',
+          })),
+          ['dataset', 'sources', 'format', 'currency', 'hasConfig', 'updatedAt'],
+        ),
+      );
+  });
+datasets
+  .command('show')
+  .requiredOption('--dataset <name>')
+  .option('--json', 'print the formats, the layers and the effective run config as JSON')
+  .action(async (options: { dataset: string; json?: boolean }) => {
+    const details = await showDataset(options.dataset);
+    if (options.json) printJson(details);
+    else console.log(describeDataset(details));
+  });
+datasets
+  .command('set-config')
+  .description('validate and store the dataset config (runs started later use it; schedules keep theirs)')
+  .requiredOption('--dataset <name>')
+  .option('--config <file>', 'YAML or JSON dataset config')
+  .option('--clear', 'remove the dataset config (format defaults only)')
+  .option('--dry-run', 'validate and show the effective config without storing it')
+  .option('--json')
+  .action(
+    async (options: {
+      dataset: string;
+      config?: string;
+      clear?: boolean;
+      dryRun?: boolean;
+      json?: boolean;
+    }) => {
+      const details = await setDatasetConfigCommand(options);
+      if (options.json) printJson(details);
+      else {
+        console.log(describeDataset(details));
+        info(
+          details.stored ? `stored dataset config of ${options.dataset}` : 'valid (not stored: --dry-run)',
+        );
+      }
     },
   );
 
@@ -156,7 +224,7 @@ program
   .description('run the monthly pipeline for a dataset as of the end of a month')
   .requiredOption('--dataset <name>')
   .requiredOption('--month <YYYY-MM>')
-  .option('--config <file>', 'YAML or JSON run configuration')
+  .option('--config <file>', 'YAML or JSON run config, layered over the dataset config')
   .option('--force <stages...>', 'recompute these stages even on a cache hit ("all" for every stage)')
   .option('--wait', 'wait for the run to finish')
   .option('--json', 'print the run summary (with --wait) or the started run as JSON')
@@ -196,13 +264,21 @@ program
   .description('run a month again: from a stage (upstream outputs of the run reused), or all of it')
   .option('--from-stage <stage>', 're-run this stage and everything downstream of it')
   .option('--force', 'recompute even on a cache hit')
-  .option('--config <file>', 'a fixed config (default: the config the run used)')
+  .option('--config <file>', 'a config layered over the dataset config (default: the config the run used)')
+  .option('--dataset-config', "use the dataset's current config (after datasets set-config), not the run's")
   .option('--wait', 'wait for the run to finish')
   .option('--json')
   .action(
     async (
       runId: string,
-      options: { fromStage?: string; force?: boolean; config?: string; wait?: boolean; json?: boolean },
+      options: {
+        fromStage?: string;
+        force?: boolean;
+        config?: string;
+        datasetConfig?: boolean;
+        wait?: boolean;
+        json?: boolean;
+      },
     ) => {
       const client = await connectClient();
       const started = await startReplay(client, {
@@ -210,6 +286,7 @@ program
         fromStage: options.fromStage,
         force: options.force,
         configPath: options.config,
+        datasetConfig: options.datasetConfig,
       });
       await finishRunCommand(client, started, options);
     },
@@ -337,14 +414,15 @@ runs
           status: s.status,
           startedAt: s.startedAt,
           durationMs: s.durationMs,
+          warnings: s.warnings.length,
         })),
       );
       return;
     }
     console.log(
       table(
-        summaries.map((s) => ({ ...s, duration: formatDuration(s.durationMs) })),
-        ['runId', 'dataset', 'month', 'status', 'startedAt', 'duration'],
+        summaries.map((s) => ({ ...s, duration: formatDuration(s.durationMs), warnings: s.warnings.length })),
+        ['runId', 'dataset', 'month', 'status', 'warnings', 'startedAt', 'duration'],
       ),
     );
   });

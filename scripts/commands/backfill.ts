@@ -1,10 +1,11 @@
 /** `custflow backfill`: many months, at most N at once, as one Temporal workflow with child runs. */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { parseRunConfig, loadRunConfigFile } from '../../lib/config';
+import { resolveDatasetRunConfig } from '../../lib/datasets';
 import { STAGE_NAMES, isStageName, type StageName } from '../../lib/dag';
 import { temporalSettings } from '../../lib/env';
 import { assertDatasetName } from '../../lib/layout';
 import { monthOf, parseMonth } from '../../lib/month';
+import { ObjectStore } from '../../lib/objectStore';
 import { workflowUiLink } from '../../lib/temporal';
 import type { backfill, BackfillResult } from '../../workflows/backfill';
 import { backfillProgressQuery } from '../../workflows/queries';
@@ -23,6 +24,7 @@ export interface BackfillOptions {
 export async function startBackfill(
   client: Client,
   options: BackfillOptions,
+  store?: ObjectStore,
 ): Promise<{ workflowId: string; runId: string; uiLink?: string }> {
   assertDatasetName(options.dataset);
   parseMonth(options.from);
@@ -33,7 +35,12 @@ export async function startBackfill(
     throw new Error(`cannot backfill ${options.to}: the month has not ended yet (it is ${now} now)`);
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
     throw new Error('--concurrency must be a whole number >= 1');
-  const config = options.configPath ? await loadRunConfigFile(options.configPath) : parseRunConfig({});
+  // format defaults < dataset config < --config, resolved once: every month of the backfill runs with it
+  const { config } = await resolveDatasetRunConfig(
+    store ?? ObjectStore.fromEnv(),
+    options.dataset,
+    options.configPath,
+  );
   const forceStages = Array.isArray(options.force)
     ? options.force.flatMap((s) => (s === 'all' ? STAGE_NAMES : [s]))
     : [];

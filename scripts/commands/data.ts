@@ -1,4 +1,8 @@
-/** `custflow data load`: deliver files into raw/<dataset>/<format>/<table>/ as they are. */
+/**
+ * `custflow data load`: deliver files into raw/<dataset>/<format>/<table>/ as they are, and record in
+ * datasets/<dataset>/dataset.json which format the table came in (and, with --config, the dataset config),
+ * so later runs of the dataset get the format's conventions without flags.
+ */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import {
@@ -8,6 +12,8 @@ import {
   TABLES,
   type TableName,
 } from '../../activities/ingest/formats';
+import { readRunConfigFile } from '../../lib/config';
+import { checkDatasetConfig, recordLoad, type DatasetRecord } from '../../lib/datasets';
 import { assertDatasetName } from '../../lib/layout';
 import { mapConcurrent, ObjectStore } from '../../lib/objectStore';
 
@@ -16,6 +22,8 @@ export interface LoadOptions {
   format: string;
   table: string;
   from: string;
+  /** A dataset config file to store with the dataset (validated before anything is uploaded). */
+  config?: string;
 }
 
 export interface LoadResult {
@@ -25,6 +33,8 @@ export interface LoadResult {
   files: number;
   bytes: number;
   prefix: string;
+  /** The dataset record after the load: its sources and dataset config. */
+  datasetRecord: DatasetRecord;
 }
 
 const LOADABLE = /\.(csv|csv\.gz|txt|txt\.gz|parquet)$/i;
@@ -40,6 +50,10 @@ export async function loadData(options: LoadOptions, store = ObjectStore.fromEnv
       `format ${options.format} holds ${FORMAT_TABLES[options.format].join(', ')}, not ${options.table}`,
     );
   }
+  if (options.config !== undefined) {
+    // fail on a bad config before uploading gigabytes
+    checkDatasetConfig(options.dataset, await readRunConfigFile(options.config), options.config);
+  }
   const files = await listFiles(options.from);
   if (files.length === 0) throw new Error(`${options.from}: no .csv, .csv.gz, .txt or .parquet files found`);
   const prefix = `raw/${options.dataset}/${options.format}/${options.table}/`;
@@ -48,6 +62,12 @@ export async function loadData(options: LoadOptions, store = ObjectStore.fromEnv
     const put = await store.putFile(prefix + file.relative, file.path, 'application/octet-stream');
     return put.size;
   });
+  const datasetRecord = await recordLoad(store, {
+    dataset: options.dataset,
+    table: options.table as TableName,
+    format: options.format,
+    configPath: options.config,
+  });
   return {
     dataset: options.dataset,
     format: options.format,
@@ -55,6 +75,7 @@ export async function loadData(options: LoadOptions, store = ObjectStore.fromEnv
     files: files.length,
     bytes: sizes.reduce((a, b) => a + b, 0),
     prefix: store.uri(prefix),
+    datasetRecord,
   };
 }
 

@@ -4,7 +4,8 @@
  * (cache hits still count unless --force). The new summary lists the earlier attempts.
  */
 import type { Client } from '@temporalio/client';
-import { loadRunConfigFile, type RunConfig } from '../../lib/config';
+import type { RunConfig } from '../../lib/config';
+import { resolveDatasetRunConfig } from '../../lib/datasets';
 import { STAGE_NAMES, downstreamOf, isStageName, type StageName } from '../../lib/dag';
 import { runConfigKey } from '../../lib/layout';
 import type { StageManifest } from '../../lib/manifest';
@@ -17,7 +18,10 @@ export interface ReplayOptions {
   runId: string;
   fromStage?: string;
   force?: boolean;
+  /** A config file layered over the dataset's (format defaults < dataset config < this file). */
   configPath?: string;
+  /** Resolve the config again from the dataset as it is now (after `datasets set-config`). */
+  datasetConfig?: boolean;
 }
 
 export async function startReplay(
@@ -31,9 +35,15 @@ export async function startReplay(
   if (options.fromStage !== undefined && !isStageName(options.fromStage)) {
     throw new Error(`--from-stage ${options.fromStage}: stages are ${STAGE_NAMES.join(', ')}`);
   }
+  if (options.configPath !== undefined && options.datasetConfig)
+    throw new Error(
+      'give --config FILE or --dataset-config, not both (--config is layered over the dataset config)',
+    );
+  // Default: the replayed run's own config (already resolved from its format and dataset config when it
+  // started), so a replay reproduces the run. --config or --dataset-config resolve again from the dataset.
   const config =
-    options.configPath !== undefined
-      ? await loadRunConfigFile(options.configPath)
+    options.configPath !== undefined || options.datasetConfig
+      ? (await resolveDatasetRunConfig(store, previous.dataset, options.configPath)).config
       : await store.getJson<RunConfig>(runConfigKey(previous.dataset, previous.month, previous.runId));
 
   const rerun = options.fromStage ? downstreamOf(options.fromStage) : STAGE_NAMES;
@@ -51,15 +61,19 @@ export async function startReplay(
     }
   }
   const attempts: AttemptRecord[] = [...(previous.attempts ?? []), attemptOf(previous)];
-  return startRun(client, {
-    dataset: previous.dataset,
-    month: previous.month,
-    config,
-    force: options.force ? rerun : [],
-    replayOf: previous.runId,
-    attempts,
-    reuse,
-  });
+  return startRun(
+    client,
+    {
+      dataset: previous.dataset,
+      month: previous.month,
+      config,
+      force: options.force ? rerun : [],
+      replayOf: previous.runId,
+      attempts,
+      reuse,
+    },
+    store,
+  );
 }
 
 function attemptOf(summary: RunSummary): AttemptRecord {

@@ -1,14 +1,15 @@
 /** `custflow run`, `runs list`, `runs show`: start a monthly run, follow it, read its summary. */
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { parseRunConfig, loadRunConfigFile, type RunConfig } from '../../lib/config';
+import type { RunConfig } from '../../lib/config';
+import { resolveDatasetRunConfig } from '../../lib/datasets';
 import { STAGE_NAMES, isStageName, type StageName } from '../../lib/dag';
 import { temporalSettings } from '../../lib/env';
 import { makeRunId, monthlyWorkflowId } from '../../lib/ids';
 import { assertDatasetName, runIndexKey } from '../../lib/layout';
 import { parseMonth } from '../../lib/month';
 import { ObjectStore } from '../../lib/objectStore';
-import type { RunInput, RunSummary } from '../../lib/runTypes';
+import { collectRunWarnings, type RunInput, type RunSummary } from '../../lib/runTypes';
 import { workflowUiLink } from '../../lib/temporal';
 import type { RunIndexEntry } from '../../activities/run';
 import type { monthlyPipeline } from '../../workflows/monthlyPipeline';
@@ -19,7 +20,9 @@ import { ProgressDisplay } from './progress';
 export interface StartRunOptions {
   dataset: string;
   month: string;
+  /** A config file layered over the dataset's: format defaults < dataset config < this file. */
   configPath?: string;
+  /** A config used as it is (a replay of a run reuses that run's resolved config). */
   config?: RunConfig;
   force?: string[];
   replayOf?: string;
@@ -34,11 +37,18 @@ export interface StartedRun {
   uiLink?: string;
 }
 
-export async function startRun(client: Client, options: StartRunOptions): Promise<StartedRun> {
+export async function startRun(
+  client: Client,
+  options: StartRunOptions,
+  store?: ObjectStore,
+): Promise<StartedRun> {
   assertDatasetName(options.dataset);
   parseMonth(options.month);
+  // Resolved here, on the CLI side, and carried in the workflow input: the run records exactly what it used.
   const config =
-    options.config ?? (options.configPath ? await loadRunConfigFile(options.configPath) : parseRunConfig({}));
+    options.config ??
+    (await resolveDatasetRunConfig(store ?? ObjectStore.fromEnv(), options.dataset, options.configPath))
+      .config;
   if (config.dataset && config.dataset !== options.dataset) {
     throw new Error(`config is for dataset "${config.dataset}", not "${options.dataset}"`);
   }
@@ -124,7 +134,13 @@ export async function waitForRun(
 export async function readRunSummary(runId: string, store = ObjectStore.fromEnv()): Promise<RunSummary> {
   const entry = await store.tryGetJson<RunIndexEntry>(runIndexKey(runId));
   if (!entry) throw new Error(`no run with id ${runId} (looked for ${store.uri(runIndexKey(runId))})`);
-  return store.getJson<RunSummary>(entry.summaryKey);
+  return withWarnings(await store.getJson<RunSummary>(entry.summaryKey));
+}
+
+/** Summaries written before the run-level `warnings` list existed get it from their stages. */
+function withWarnings(summary: RunSummary): RunSummary {
+  if (Array.isArray(summary.warnings)) return summary;
+  return { ...summary, warnings: collectRunWarnings(Object.keys(summary.stages), summary.stages) };
 }
 
 export async function listRuns(
@@ -137,7 +153,7 @@ export async function listRuns(
     const entry = await store.getJson<RunIndexEntry>(object.key);
     if (dataset && entry.dataset !== dataset) continue;
     const summary = await store.tryGetJson<RunSummary>(entry.summaryKey);
-    if (summary) summaries.push(summary);
+    if (summary) summaries.push(withWarnings(summary));
   }
   return summaries.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
 }
@@ -151,6 +167,11 @@ export function describeSummary(summary: RunSummary): string {
     lines.push(
       `  ${stage.padEnd(10)} ${s.status.padEnd(9)} ${formatDuration(s.durationMs).padStart(9)}${s.error ? `  ${s.error.message}` : ''}`,
     );
+  }
+  const warnings = summary.warnings ?? [];
+  if (warnings.length > 0) {
+    lines.push(`WARNINGS (${warnings.length}): read these before trusting the numbers`);
+    for (const w of warnings) lines.push(`  ! ${w.stage} [${w.code}] ${w.message}`);
   }
   lines.push(`summary: ${summary.summaryUri}`);
   if (summary.reportUri) lines.push(`report:  ${summary.reportUri}`);

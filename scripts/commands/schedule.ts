@@ -12,9 +12,10 @@ import {
   type Client,
   type ScheduleDescription,
 } from '@temporalio/client';
-import { parseRunConfig, loadRunConfigFile } from '../../lib/config';
+import { resolveDatasetRunConfig } from '../../lib/datasets';
 import { temporalSettings } from '../../lib/env';
 import { assertDatasetName } from '../../lib/layout';
+import { ObjectStore } from '../../lib/objectStore';
 import type { scheduledMonthlyRun } from '../../workflows/scheduledRun';
 
 export const DEFAULT_CRON = '0 6 1 * *'; // 06:00 on the 1st of every month
@@ -34,9 +35,16 @@ export interface ScheduleInfo {
 export async function createSchedule(
   client: Client,
   options: { dataset: string; cron?: string; timezone?: string; configPath?: string },
+  store?: ObjectStore,
 ): Promise<ScheduleInfo> {
   assertDatasetName(options.dataset);
-  const config = options.configPath ? await loadRunConfigFile(options.configPath) : parseRunConfig({});
+  // Resolved now (format defaults < dataset config < --config) and fixed in the schedule's action: a later
+  // `datasets set-config` reaches the schedule only when it is deleted and created again.
+  const { config } = await resolveDatasetRunConfig(
+    store ?? ObjectStore.fromEnv(),
+    options.dataset,
+    options.configPath,
+  );
   const timezone = options.timezone ?? 'UTC';
   if (!isValidTimeZone(timezone))
     throw new Error(`--timezone ${timezone} is not an IANA time zone (e.g. Europe/London)`);
