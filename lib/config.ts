@@ -122,7 +122,7 @@ export function checkRunConfigInput(raw: unknown, source = 'config'): RunConfigI
   if (typeof value !== 'object' || Array.isArray(value))
     throw new ConfigError(`${source}: a config must be a mapping of sections, not ${JSON.stringify(value)}`);
   parseRunConfig(value, source);
-  return value as RunConfigInput;
+  return value;
 }
 
 /**
@@ -131,8 +131,8 @@ export function checkRunConfigInput(raw: unknown, source = 'config'): RunConfigI
  */
 export function mergeConfigLayers(...layers: (RunConfigInput | undefined)[]): RunConfigInput {
   let merged: Record<string, unknown> = {};
-  for (const layer of layers) if (layer) merged = mergeMappings(merged, layer as Record<string, unknown>);
-  return merged as RunConfigInput;
+  for (const layer of layers) if (layer) merged = mergeMappings(merged, layer);
+  return merged;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {
