@@ -39,5 +39,14 @@ export function formatLocation(location: DataLocation): string {
   return where ? `${where}: ${location.rule}` : location.rule;
 }
 
+/**
+ * A stage's own output failed its check (a non-finite score, a probability outside [0, 1], a customer left
+ * unscored): the model produced something nobody should read. Never retried: the same inputs and code give
+ * the same degenerate result. The message names the output, the column, the rule and how many rows broke it.
+ */
+export class OutputCheckError extends Error {
+  override readonly name = 'OutputCheckError';
+}
+
 /** Error types that activities report as non-retryable Temporal failures. */
-export const NON_RETRYABLE_ERROR_TYPES = ['DataValidationError', 'ConfigError'] as const;
+export const NON_RETRYABLE_ERROR_TYPES = ['DataValidationError', 'ConfigError', 'OutputCheckError'] as const;

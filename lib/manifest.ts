@@ -9,6 +9,7 @@
 import type { ObjectStore } from './objectStore';
 import { stableHash } from './config';
 import { cacheIndexKey } from './layout';
+import type { StageWarning } from './runTypes';
 
 export interface OutputEntry {
   key: string;
@@ -32,6 +33,8 @@ export interface StageManifest {
   inputs: Record<string, string>;
   outputs: Record<string, OutputEntry>;
   metrics: Record<string, unknown>;
+  /** Fallbacks and partial checks the stage reported (absent in manifests written before warnings existed). */
+  warnings?: StageWarning[];
   startedAt: string;
   completedAt: string;
   durationMs: number;

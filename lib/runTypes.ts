@@ -55,6 +55,21 @@ export interface StageInput {
 /** Every stage of the DAG as an activity: the worker's activities must include all of them. */
 export type StageActivities = { [S in StageName]: (input: StageInput) => Promise<StageResult> };
 
+/**
+ * Something a stage wants a person to see although it completed: a documented fallback it took, a check
+ * that passed only partly, a fit at a parameter boundary. `code` is a stable snake_case identifier that tools
+ * can match on; `message` is one plain sentence with the numbers.
+ */
+export interface StageWarning {
+  code: string;
+  message: string;
+}
+
+/** A stage's warning as the run summary lists it. */
+export interface RunWarning extends StageWarning {
+  stage: string;
+}
+
 /** What a stage activity returns: keys and small metrics only, never data. */
 export interface StageResult {
   stage: StageName;
@@ -64,6 +79,8 @@ export interface StageResult {
   /** Output name -> sha256 of the bytes; downstream cache keys are built from these. */
   fingerprints: Record<string, string>;
   metrics: Record<string, unknown>;
+  /** Fallbacks and partial checks of this computation (a cached result repeats the original's). */
+  warnings: StageWarning[];
   manifestUri: string;
   cacheKey: string;
   /** The run that computed the outputs (differs from the current run on a cache hit). */
@@ -84,6 +101,8 @@ export interface StageSummary {
   durationMs: number;
   outputs: Record<string, string>;
   metrics: Record<string, unknown>;
+  /** Present when the stage reported any (also listed in the run summary's `warnings`). */
+  warnings?: StageWarning[];
   startedAt?: string;
   error?: StageError;
   /** For cached stages: the run whose outputs were reused. */
@@ -116,10 +135,37 @@ export interface RunSummary {
   finishedAt?: string;
   durationMs?: number;
   stages: Record<string, StageSummary>;
+  /**
+   * Every stage warning, in DAG order, plus one per failed stage: what a person must see before trusting
+   * the numbers. Empty when there is nothing to say.
+   */
+  warnings: RunWarning[];
   reportUri?: string;
   summaryUri: string;
   error?: StageError;
   replayOf?: string;
   /** Earlier attempts (replays of failed or changed runs), oldest first. */
   attempts?: AttemptRecord[];
+}
+
+/**
+ * The run's warnings from its stages, in DAG order: each stage's own warnings, and a `stage_failed` /
+ * `stage_skipped` entry for stages that produced nothing. Pure, so the workflow and the report agree.
+ */
+export function collectRunWarnings(
+  stageOrder: readonly string[],
+  stages: Readonly<Record<string, Pick<StageSummary, 'status' | 'warnings' | 'error'>>>,
+): RunWarning[] {
+  const warnings: RunWarning[] = [];
+  for (const stage of stageOrder) {
+    const entry = stages[stage];
+    if (!entry) continue;
+    for (const w of entry.warnings ?? []) warnings.push({ stage, code: w.code, message: w.message });
+    if (entry.status === 'failed') {
+      warnings.push({ stage, code: 'stage_failed', message: entry.error?.message ?? 'the stage failed' });
+    } else if (entry.status === 'skipped') {
+      warnings.push({ stage, code: 'stage_skipped', message: 'not run: a stage it depends on failed' });
+    }
+  }
+  return warnings;
 }

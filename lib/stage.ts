@@ -10,7 +10,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { stableHash, type RunConfig } from './config';
 import type { StageName } from './dag';
-import { ConfigError, DataValidationError } from './errors';
+import { ConfigError, DataValidationError, OutputCheckError } from './errors';
 import { manifestKey, stagePrefix } from './layout';
 import {
   computeCacheKey,
@@ -20,7 +20,7 @@ import {
   type StageManifest,
 } from './manifest';
 import { mapConcurrent, ObjectStore } from './objectStore';
-import type { RunRef, StageInput, StageResult } from './runTypes';
+import type { RunRef, StageInput, StageResult, StageWarning } from './runTypes';
 import { CODE_VERSION } from './version';
 
 export interface StageOutputFile {
@@ -52,7 +52,18 @@ export interface StageDefinition<M extends Record<string, unknown>> {
   configSection(config: RunConfig): unknown;
   /** Fingerprints of what the stage reads. Default: its upstream outputs' sha256. */
   fingerprintInputs?(ctx: StageContext): Promise<Record<string, string>>;
-  compute(ctx: StageContext): Promise<{ outputs: Record<string, StageOutputFile>; metrics: M }>;
+  /**
+   * The stage's work. It checks its own primary outputs before returning (lib/outputChecks.ts): a degenerate
+   * result throws, a documented fallback is returned as a warning.
+   */
+  compute(ctx: StageContext): Promise<StageComputeResult<M>>;
+}
+
+export interface StageComputeResult<M extends Record<string, unknown>> {
+  outputs: Record<string, StageOutputFile>;
+  metrics: M;
+  /** Fallbacks taken and checks that passed only partly; they reach the run summary's `warnings`. */
+  warnings?: StageWarning[];
 }
 
 const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -135,7 +146,7 @@ export async function runStage<M extends Record<string, unknown>>(
     }
 
     phase('cacheLookup');
-    const { outputs, metrics } = await definition.compute(ctx);
+    const { outputs, metrics, warnings = [] } = await definition.compute(ctx);
     phase('compute');
     const prefix = stagePrefix(run.dataset, run.month, run.runId, definition.stage);
     const entries = await mapConcurrent(Object.entries(outputs), 4, async ([name, file]) => {
@@ -166,6 +177,7 @@ export async function runStage<M extends Record<string, unknown>>(
       inputs,
       outputs: Object.fromEntries(entries),
       metrics,
+      warnings,
       startedAt: startedAt.toISOString(),
       completedAt: completedAt.toISOString(),
       durationMs: completedAt.getTime() - startedAt.getTime(),
@@ -209,6 +221,7 @@ export function resultFromManifest(
     outputs,
     fingerprints,
     metrics: manifest.metrics,
+    warnings: manifest.warnings ?? [],
     manifestUri: store.uri(manifestKey(manifest.dataset, manifest.month, manifest.runId, manifest.stage)),
     cacheKey: manifest.cacheKey,
     computedByRunId: manifest.runId,
@@ -241,7 +254,7 @@ export function toTemporalFailure(error: unknown): unknown {
       details: [error.location],
     });
   }
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof OutputCheckError) {
     return ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
   }
   return error;

@@ -17,6 +17,7 @@ import type { DataLocation } from '../lib/errors';
 import { makeRunId } from '../lib/ids';
 import { monthCutoffIso } from '../lib/month';
 import {
+  collectRunWarnings,
   finishedRunStatus,
   type RunInput,
   type RunRef,
@@ -59,6 +60,7 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
     stages: Object.fromEntries(
       STAGE_NAMES.map((s) => [s, { status: 'pending', durationMs: 0, outputs: {}, metrics: {} }]),
     ),
+    warnings: [],
     summaryUri: '',
   };
   setHandler(progressQuery, () => summary);
@@ -86,9 +88,11 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
             durationMs: 0,
             outputs: pinned.outputs,
             metrics: pinned.metrics,
+            ...warningsOf(pinned),
             computedByRunId: pinned.computedByRunId,
             manifestUri: pinned.manifestUri,
           };
+          summary.warnings = collectRunWarnings(STAGE_NAMES, summary.stages);
           return true;
         }
         entry.status = 'running';
@@ -108,13 +112,16 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
             durationMs: result.durationMs,
             outputs: result.outputs,
             metrics: result.metrics,
+            ...warningsOf(result),
             manifestUri: result.manifestUri,
             ...(result.status === 'cached' ? { computedByRunId: result.computedByRunId } : {}),
           };
+          summary.warnings = collectRunWarnings(STAGE_NAMES, summary.stages);
           return true;
         } catch (error) {
           entry.status = 'failed';
           entry.error = describeFailure(error);
+          summary.warnings = collectRunWarnings(STAGE_NAMES, summary.stages);
           return false;
         }
       })();
@@ -124,6 +131,7 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   };
 
   await Promise.all(STAGE_NAMES.map(runStage));
+  summary.warnings = collectRunWarnings(STAGE_NAMES, summary.stages);
   const reportUri = results.report?.outputs.html;
   if (reportUri) summary.reportUri = reportUri;
   const failed = STAGE_NAMES.filter((s) => summary.stages[s].status === 'failed');
@@ -148,6 +156,12 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
     });
   }
   return summary;
+}
+
+/** A stage's warnings for its summary entry; results recorded before warnings existed carry none. */
+function warningsOf(result: StageResult): { warnings?: StageResult['warnings'] } {
+  const warnings = (result.warnings as StageResult['warnings'] | undefined) ?? [];
+  return warnings.length > 0 ? { warnings } : {};
 }
 
 function describeFailure(error: unknown): StageError {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Duck } from '../../lib/duck';
 import { sqlString } from '../../lib/duck';
 import type { StageName } from '../../lib/dag';
-import { finishedRunStatus, type RunRef, type RunSummary } from '../../lib/runTypes';
+import { collectRunWarnings, finishedRunStatus, type RunRef, type RunSummary } from '../../lib/runTypes';
 import type { ClvSummary } from '../clv';
 import type { Insights } from '../features/insights';
 import type {
@@ -65,6 +65,8 @@ export function runSection(
     // the run's start: the same run renders the same bytes
     generatedAt: summary?.startedAt ?? run.cutoff,
     stages,
+    // the report's own stage is still running here, so its entry adds nothing
+    warnings: summary ? collectRunWarnings(Object.keys(summary.stages), summary.stages) : [],
     configHash: summary?.configHash,
     codeVersion,
   };

@@ -31,6 +31,7 @@ import type {
   ReportExperiments,
   ReportFeatures,
   ReportForecast,
+  ReportRun,
   ReportSection,
   ReportSegments,
   ReportStage,
@@ -125,6 +126,10 @@ code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",
 .na{background:#f8fafc;border:1px dashed #cbd5e1;color:var(--muted);padding:10px 14px;border-radius:8px;margin:8px 0}
 .note{color:var(--muted);font-size:12.5px;margin:8px 0 0}
 .error{color:#991b1b;font-size:12.5px}
+.warnings{background:#fff7e6;border:1px solid #f0b429;border-left:6px solid #d97706;border-radius:8px;padding:12px 16px;margin:18px 0 0;color:#3d2a00}
+.warnings h2{font-size:15px;margin:0 0 6px;color:#92400e}
+.warnings ul{margin:0;padding-left:18px;font-size:13.5px}
+.warnings code{font-size:12px;color:#92400e}
 svg.chart{display:block;max-width:100%;height:auto;font-family:inherit;font-size:11px;margin:4px 0}
 .personas{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px;margin-top:12px}
 .persona{border:1px solid var(--border);border-left-width:5px;border-radius:8px;padding:10px 14px}
@@ -333,7 +338,21 @@ function masthead(ctx: Ctx, title: string): string {
     `<h1>${esc(title)}</h1>` +
     `<div class="meta">${meta.join('')}</div>` +
     '<nav class="toc"><a href="#operational">1 · Operational</a><a href="#strategic">2 · Strategic</a></nav>' +
-    '</div></header>'
+    '</div></header>' +
+    warningsBanner(run.warnings ?? [])
+  );
+}
+
+/** Every warning of the run, right under the masthead: nobody reads a number before passing it. */
+function warningsBanner(warnings: NonNullable<ReportRun['warnings']>): string {
+  if (warnings.length === 0) return '';
+  const items = warnings
+    .map((w) => `<li><b>${esc(w.stage)}</b>: ${esc(w.message)} <code>${esc(w.code)}</code></li>`)
+    .join('');
+  const noun = warnings.length === 1 ? 'warning' : 'warnings';
+  return (
+    '<div class="wrap"><section class="warnings" role="alert" id="warnings">' +
+    `<h2>${warnings.length} ${noun}: read before trusting the numbers</h2><ul>${items}</ul></section></div>`
   );
 }
 

@@ -34,6 +34,8 @@ export interface ReportRun {
   /** When the report was produced, ISO UTC; passed in so the same data renders the same bytes. */
   generatedAt: string;
   stages: ReportStage[];
+  /** The run summary's warnings (fallbacks taken, partial checks, failed or skipped stages), shown in the header. */
+  warnings?: { stage: string; code: string; message: string }[];
   /** ISO 4217 code for money figures (default 'USD'). */
   currency?: string;
   /** Short hash of the dataset config. */

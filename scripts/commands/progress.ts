@@ -42,7 +42,7 @@ export class ProgressDisplay {
       const took = s.durationMs ? ` (${formatDuration(s.durationMs)})` : '';
       const why = s.error ? `: ${s.error.message}` : '';
       this.stream.write(
-        `[${formatDuration(now - this.startedAt).padStart(8)}] ${stage.padEnd(10)} ${s.status}${took}${why}\n`,
+        `[${formatDuration(now - this.startedAt).padStart(8)}] ${stage.padEnd(10)} ${s.status}${took}${why}${warningNote(s)}\n`,
       );
     }
   }
@@ -58,7 +58,7 @@ export class ProgressDisplay {
           : s.durationMs
             ? formatDuration(s.durationMs)
             : '';
-      const detail = s.error ? `  ${s.error.message.slice(0, 100)}` : '';
+      const detail = s.error ? `  ${s.error.message.slice(0, 100)}` : warningNote(s);
       lines.push(
         `  ${SYMBOL[s.status]} ${stage.padEnd(10)} ${s.status.padEnd(9)} ${elapsed.padStart(9)}${detail}`,
       );
@@ -67,4 +67,10 @@ export class ProgressDisplay {
     this.stream.write(up + lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');
     this.drawnLines = lines.length;
   }
+}
+
+/** " (2 warnings)" after a stage that reported any; the full text comes with the final summary. */
+function warningNote(stage: RunSummary['stages'][string]): string {
+  const n = stage.warnings?.length ?? 0;
+  return n === 0 ? '' : `  (${n} warning${n === 1 ? '' : 's'})`;
 }
