@@ -248,7 +248,38 @@ export function bgNbdExpectedPurchasesIfAlive(params: BgNbdParams, t: number, x:
   const z = t / (alpha + T + t);
   const series = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z);
   const factor = Math.exp((a - 1) * Math.log1p(-z)) * series;
-  return ((a + b + x - 1) / (a - 1)) * (1 - factor);
+  const value = ((a + b + x - 1) / (a - 1)) * (1 - factor);
+  if (Number.isFinite(value)) return value;
+  return expectedPurchasesIfAliveConcentratedDropout(params, t, x, T);
+}
+
+/**
+ * E[Y(t) | alive, x, T] when Beta(a, b) is so concentrated (a and b in the thousands and more) that the series
+ * of bgNbdExpectedPurchasesIfAlive overflows ((1-z)^(a-1) underflows while 2F1 overflows, 0 * Infinity): given
+ * alive, p ~ Beta(a, b+x) and lambda ~ Gamma(r+x, alpha+T) independently, and E[Y(t) | lambda, p] =
+ * (1 - e^(-lambda p t)) / p, so E[Y] = E_p[f(p)] with f(p) = (1 - (k/(k+p t))^s) / p, s = r+x, k = alpha+T.
+ * Second-order delta method around the posterior mean m = a/(a+b+x): f(m) + f''(m) Var(p) / 2, with Var(p) =
+ * m(1-m)/(a+b+x+1); the neglected third-order term is O(Var(p)^(3/2)), below 1e-6 relative once a+b > 1e4.
+ */
+function expectedPurchasesIfAliveConcentratedDropout(
+  params: BgNbdParams,
+  t: number,
+  x: number,
+  T: number,
+): number {
+  const { r, alpha, a, b } = params;
+  const s = r + x;
+  const k = alpha + T;
+  const m = a / (a + b + x);
+  const variance = (m * (1 - m)) / (a + b + x + 1);
+  const u = t / k;
+  // g(p) = 1 - (1 + p u)^-s; f = g / p; f'' = g''/p - 2 g'/p^2 + 2 g/p^3.
+  const g = -Math.expm1(-s * Math.log1p(m * u));
+  const g1 = s * u * Math.exp(-(s + 1) * Math.log1p(m * u));
+  const g2 = -s * (s + 1) * u * u * Math.exp(-(s + 2) * Math.log1p(m * u));
+  const f = g / m;
+  const f2 = g2 / m - (2 * g1) / (m * m) + (2 * g) / (m * m * m);
+  return f + 0.5 * f2 * variance;
 }
 
 /** Unconditional expected number of repeat purchases in (0, t] of a new customer, E[X(t)] (FHL 2005 eq. 7). */

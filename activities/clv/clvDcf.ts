@@ -178,6 +178,8 @@ class ExpectedPurchasesSeries {
       }
     }
     if (n >= c.length && c[c.length - 1] !== 0) return bgNbdExpectedPurchasesIfAlive(this.params, t, x, T);
-    return ((a + b + x - 1) / (a - 1)) * (1 - Math.exp((a - 1) * Math.log1p(-z)) * sum);
+    const value = ((a + b + x - 1) / (a - 1)) * (1 - Math.exp((a - 1) * Math.log1p(-z)) * sum);
+    // Huge a, b overflow the tabulated series; the general function handles that limit.
+    return Number.isFinite(value) ? value : bgNbdExpectedPurchasesIfAlive(this.params, t, x, T);
   }
 }

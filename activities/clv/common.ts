@@ -46,6 +46,18 @@ export interface FitResult<P extends string> {
   message: string;
   /** Number of customers (sum of weights) the fit used. */
   customers: number;
+  /**
+   * Parameters that ran off to 0 or infinity (beyond exp(+-16)): the maximum lies on the boundary of the
+   * parameter space, so the model is not identifiable there and a limiting model may describe the data.
+   */
+  boundary: ParameterBoundary<P>[];
+}
+
+/** A parameter whose estimate ran off to a boundary of its range. */
+export interface ParameterBoundary<P extends string> {
+  name: P;
+  direction: 'zero' | 'infinity';
+  value: number;
 }
 
 /** Throw a clear error unless x, tx, T describe valid customers. `where` names the caller, e.g. 'bgNbd.fit'. */
@@ -267,9 +279,15 @@ export function fitInLogSpace<P extends string>(problem: LogSpaceFitProblem<P>):
   names.forEach((name, i) => (paramRecord[name] = params[i]));
   let converged = result.converged && Number.isFinite(result.value);
   const problems: string[] = [];
+  const boundary: ParameterBoundary<P>[] = [];
   names.forEach((name, i) => {
-    if (result.x[i] > LOG_PARAMETER_BOUND) problems.push(`${name} -> infinity (${params[i].toPrecision(3)})`);
-    else if (result.x[i] < -LOG_PARAMETER_BOUND) problems.push(`${name} -> 0 (${params[i].toPrecision(3)})`);
+    if (result.x[i] > LOG_PARAMETER_BOUND) {
+      problems.push(`${name} -> infinity (${params[i].toPrecision(3)})`);
+      boundary.push({ name, direction: 'infinity', value: params[i] });
+    } else if (result.x[i] < -LOG_PARAMETER_BOUND) {
+      problems.push(`${name} -> 0 (${params[i].toPrecision(3)})`);
+      boundary.push({ name, direction: 'zero', value: params[i] });
+    }
   });
   if (problems.length > 0) converged = false;
 
@@ -305,5 +323,6 @@ export function fitInLogSpace<P extends string>(problem: LogSpaceFitProblem<P>):
     standardErrors,
     message: `${problem.where}: ${message}`,
     customers: problem.customers,
+    boundary,
   };
 }

@@ -3,23 +3,21 @@
  * purchase days, t_x, T, mean repeat spend) in the configured time unit; a repeat-buying model (BG/NBD, or
  * Pareto/NBD) fitted by maximum likelihood on unique (x, t_x, T) triples; a Gamma-Gamma spend model; P(alive),
  * conditional expected purchases and discounted CLV per customer; and, when the history is long enough, a
- * calibration/holdout check of the model on the last `holdoutMonths` months. A fit that does not converge is
- * reported (converged = false with the optimizer's message) and the outputs are still written; data the model
- * cannot be fitted to at all (no customers, no repeat purchase) fails the stage with a DataValidationError.
+ * calibration/holdout check of the model on the last `holdoutMonths` months. Which repeat-buying model scores
+ * is decided in purchaseModel.ts (BG/NBD, or its homogeneous-dropout limit when the BG/NBD maximum sits on the
+ * boundary; recorded in metrics.modelChoice and as a StageWarning). Before returning, the stage checks its own
+ * output (every customer scored once, P(alive) in [0, 1], expected purchases and CLV finite and >= 0, finite
+ * totals) and fails with a non-retryable OutputCheckError otherwise. Data no model can be fitted to (no
+ * customers, no repeat purchase) fails the stage with a DataValidationError.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duck, sqlIdent, sqlString } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
+import { checkFiniteMetrics, checkParquetColumns } from '../../lib/outputChecks';
+import type { StageWarning } from '../../lib/runTypes';
 import { defineStageActivity, type StageDefinition } from '../../lib/stage';
-import {
-  bgNbdConditionalExpectedPurchasesMany,
-  bgNbdExpectedPurchases,
-  bgNbdProbabilityAliveMany,
-  fitBgNbd,
-} from './bgNbd';
-import type { BgNbdFit, BgNbdParams } from './bgNbd';
-import { bgNbdDiscountedPurchases, unitsPerMonth } from './clvDcf';
+import { unitsPerMonth } from './clvDcf';
 import type { ClvOptions } from './clvDcf';
 import { DAYS_PER_UNIT, uniqueTriples } from './common';
 import type { RfmSummary, TimeUnit } from './common';
@@ -27,17 +25,18 @@ import type { ClvConfig } from './config';
 import { customerSummarySql } from './customerSummary';
 import { fitGammaGamma, gammaGammaConditionalExpectedSpendMany, gammaGammaExpectedSpend } from './gammaGamma';
 import type { GammaGammaFit, GammaGammaParams } from './gammaGamma';
-import { bgNbdHoldout, compareHoldout, holdoutPurchasesSql } from './holdout';
+import { compareHoldout, holdoutPurchasesSql } from './holdout';
+import { fitPurchaseModel, PURCHASE_MODEL_NAMES } from './purchaseModel';
+import type {
+  FittedPurchaseModel,
+  ModelChoice,
+  PurchaseModelKind,
+  PurchaseModelParams,
+} from './purchaseModel';
 import type { HoldoutComparison } from './holdout';
-import {
-  fitParetoNbd,
-  paretoNbdConditionalExpectedPurchases,
-  paretoNbdConditionalExpectedPurchasesMany,
-  paretoNbdExpectedPurchases,
-  paretoNbdProbabilityAlive,
-  paretoNbdProbabilityAliveMany,
-} from './paretoNbd';
-import type { ParetoNbdFit, ParetoNbdParams } from './paretoNbd';
+
+export { onUniqueTriples } from './purchaseModel';
+export { paretoNbdDiscountedPurchases } from './paretoNbdDiscounted';
 
 /** The calibration/holdout check in the metrics: totals only (the buckets are in clv_summary.json). */
 export interface ClvHoldoutMetric {
@@ -53,11 +52,16 @@ export interface ClvHoldoutMetric {
 
 /** clv stage metrics: the DESIGN.md contract (params, spend, customers, holdout) plus fit diagnostics. */
 export interface ClvMetrics extends Record<string, unknown> {
-  model: ClvConfig['model'];
+  /** The model that scored: the configured one, or the BG/NBD homogeneous-dropout limit (see modelChoice). */
+  model: PurchaseModelKind;
+  /** clv.model from the config. */
+  configuredModel: ClvConfig['model'];
+  /** Which model scored and why (candidates with their log-likelihoods, the likelihood-ratio statistic). */
+  modelChoice: ModelChoice;
   /** Unit of t_x, T and of alpha (and beta for Pareto/NBD). */
   timeUnit: TimeUnit;
-  /** BG/NBD {r, alpha, a, b} or Pareto/NBD {r, alpha, s, beta}, rates per timeUnit. */
-  params: BgNbdParams | ParetoNbdParams;
+  /** BG/NBD {r, alpha, a, b}, its limit {r, alpha, p} or Pareto/NBD {r, alpha, s, beta}, rates per timeUnit. */
+  params: PurchaseModelParams;
   standardErrors: Record<string, number | null>;
   converged: boolean;
   /** Infinity norm of the gradient of the negative log-likelihood (log-parameter space) at the end. */
@@ -68,6 +72,11 @@ export interface ClvMetrics extends Record<string, unknown> {
   spend: GammaGammaParams | null;
   spendConverged: boolean;
   spendMessage: string;
+  /**
+   * Gamma-Gamma assumes spend per purchase is independent of purchase frequency: Pearson correlation of
+   * repeat purchase days and mean repeat spend among repeat customers; ok when |correlation| <= 0.3.
+   */
+  spendIndependence: { correlation: number | null; customers: number; ok: boolean };
   customers: number;
   repeatCustomers: number;
   uniqueTriples: number;
@@ -87,7 +96,8 @@ export interface ClvMetrics extends Record<string, unknown> {
 /** The clv stage (for runStage in tests and tools); `clv` is its Temporal activity. */
 export const clvStage: StageDefinition<ClvMetrics> = {
   stage: 'clv',
-  version: 1,
+  // 2: model choice at the BG/NBD boundary (homogeneous-dropout limit), output checks, new metrics.
+  version: 2,
   configSection: (config) => config.clv,
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
@@ -110,6 +120,7 @@ export const clvStage: StageDefinition<ClvMetrics> = {
           summary: { path: result.paths.summary },
         },
         metrics: result.metrics,
+        warnings: result.warnings,
       };
     } finally {
       duck.close();
@@ -144,22 +155,14 @@ export interface ComputeClvResult {
   paths: { clv: string; summary: string };
   /** Rows of clv.parquet (customers). */
   rows: number;
+  /** Fallbacks and partial checks, for the run summary (the messages are also in metrics.warnings). */
+  warnings: StageWarning[];
 }
 
-/** A fitted repeat-buying model with the verbs the stage needs, whichever model it is. */
-interface FittedPurchaseModel {
-  fit: BgNbdFit | ParetoNbdFit;
-  probabilityAlive(x: Float64Array, tx: Float64Array, T: Float64Array): Float64Array;
-  conditionalExpectedPurchases(t: number, x: Float64Array, tx: Float64Array, T: Float64Array): Float64Array;
-  expectedPurchases(t: number): number;
-  discountedPurchases(x: Float64Array, tx: Float64Array, T: Float64Array, options: ClvOptions): Float64Array;
-}
-
-const MODEL_NAMES: Record<ClvConfig['model'], string> = {
-  bgnbd: 'BG/NBD (Fader, Hardie and Lee 2005)',
-  paretonbd: 'Pareto/NBD (Schmittlein, Morrison and Colombo 1987)',
-};
-
+/** |Pearson correlation| of repeat frequency and mean spend above which Gamma-Gamma's independence is doubtful. */
+const SPEND_CORRELATION_LIMIT = 0.3;
+/** Relative holdout error of the total above which the run gets a warning. */
+const HOLDOUT_WARNING_ERROR = 0.2;
 /** Calibration periods shorter than this many whole months are not worth a holdout check. */
 const MIN_CALIBRATION_MONTHS = 3;
 const HISTOGRAM_BINS = 20;
@@ -186,7 +189,10 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
   };
   if (!Number.isFinite(Date.parse(cutoffIso)))
     throw new Error(`clv: cutoff is not a valid date (${cutoffIso})`);
-  const warnings: string[] = [];
+  const warnings: StageWarning[] = [];
+  const warn = (code: string, message: string): void => {
+    warnings.push({ code, message });
+  };
 
   // Rows without a customer, a time or an amount cannot be placed; clean leaves none, other callers may.
   await duck.run(`CREATE OR REPLACE TEMP VIEW clv_tx AS
@@ -198,7 +204,10 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
      FROM ${options.transactionsTable}`,
   );
   if (skipped > 0)
-    warnings.push(`${skipped} transaction rows without customer_id, ts or a finite amount were ignored`);
+    warn(
+      'clv_rows_skipped',
+      `${skipped} transaction rows without customer_id, ts or a finite amount were ignored`,
+    );
 
   const summary = await timed('summary', () => loadSummary(duck, 'clv_customers', 'clv_tx', cutoffIso, unit));
   const n = summary.x.length;
@@ -220,22 +229,37 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
       {
         file: source,
         column: 'ts',
-        rule: `clv: no customer has a repeat purchase (a second purchase day) by the cutoff ${cutoffIso}, so the ${MODEL_NAMES[config.model]} purchase rate and dropout cannot be estimated`,
+        rule: `clv: no customer has a repeat purchase (a second purchase day) by the cutoff ${cutoffIso}, so the ${PURCHASE_MODEL_NAMES[config.model]} purchase rate and dropout cannot be estimated`,
       },
       `${n} customers, all with x = 0`,
     );
   }
   if (n < MIN_CUSTOMERS_FOR_STABLE_FIT) {
-    warnings.push(
+    warn(
+      'clv_few_customers',
       `only ${n} customers (${repeatCustomers} with repeat purchases): parameter estimates are very uncertain`,
     );
   }
 
   // Holdout first (a fit at an earlier cutoff), then the fit used for scoring, on the full history.
   const holdout = await timed('holdout', () => runHoldout(duck, options, summary.firstPurchaseDay));
-  const model = await timed('fit', () => fitPurchaseModel(config.model, summary, source));
-  const fit = model.fit;
-  if (!fit.converged) warnings.push(`the ${MODEL_NAMES[config.model]} fit did not converge: ${fit.message}`);
+  const outcome = await timed('fit', () => fitPurchaseModel(config.model, summary));
+  if (!outcome.identifiable) {
+    throw new DataValidationError({ file: source, column: 'ts', rule: `clv: ${outcome.message}` });
+  }
+  const { model, choice } = outcome;
+  const fit = model;
+  if (choice.fallback) {
+    warn(
+      'clv_boundary_limit_model',
+      `${PURCHASE_MODEL_NAMES[config.model]} is not identifiable on this data (${choice.reasons[0]}); scored with the ${model.name}: ${choice.reasons.slice(1).join('; ')}`,
+    );
+  }
+  if (!fit.converged && fit.boundary.length === 0) {
+    warn('clv_fit_not_converged', `the ${model.name} fit did not converge: ${fit.message}`);
+  } else if (!choice.fallback && fit.boundary.length > 0) {
+    warn('clv_fit_at_boundary', `the ${model.name} fit ended at a boundary: ${choice.reasons.join('; ')}`);
+  }
 
   const clvOptions: ClvOptions = {
     horizonMonths: config.horizonMonths,
@@ -258,6 +282,11 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
 
   const spend = await timed('spend', () => fitSpend(duck, summary, cutoffIso));
   warnings.push(...spend.warnings);
+  const spendIndependence = {
+    correlation: finiteOrNull(spend.frequencySpendCorrelation),
+    customers: spend.customers,
+    ok: !(Math.abs(spend.frequencySpendCorrelation) > SPEND_CORRELATION_LIMIT),
+  };
   const clvValues = new Float64Array(n);
   for (let i = 0; i < n; i++) clvValues[i] = scores.discounted[i] * spend.expectedSpend[i];
 
@@ -292,6 +321,23 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
       paths.clv,
     );
   });
+  // Every customer scored once, in range: a NaN score was written as NULL above and fails here, loudly.
+  await timed('check', () =>
+    checkParquetColumns(
+      duck,
+      paths.clv,
+      'clv/clv.parquet',
+      [
+        { column: 'customer_id', notNull: true },
+        { column: 'p_alive', notNull: true, finite: true, min: 0, max: 1 },
+        { column: horizonColumn, notNull: true, finite: true, min: 0 },
+        { column: 'expected_spend', notNull: true, finite: true, min: 0 },
+        { column: 'clv', notNull: true, finite: true, min: 0 },
+        { column: 'expected_repeat_purchases_to_date', notNull: true, finite: true, min: 0 },
+      ],
+      { expectRows: n, uniqueBy: ['customer_id'] },
+    ),
+  );
 
   const sortedClv = Float64Array.from(clvValues).sort();
   const totalClv = sum(clvValues);
@@ -321,8 +367,9 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
 
   const standardErrors = nullableRecord(fit.standardErrors);
   const output: ClvSummary = {
-    model: config.model,
-    modelName: MODEL_NAMES[config.model],
+    model: model.kind,
+    modelName: model.name,
+    modelChoice: choice,
     timeUnit: unit,
     daysPerTimeUnit: DAYS_PER_UNIT[unit],
     cutoff: cutoffIso,
@@ -332,6 +379,7 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
     fit: {
       params: { ...fit.params },
       standardErrors,
+      boundary: fit.boundary,
       logLikelihood: finiteOrNull(fit.logLikelihood),
       converged: fit.converged,
       gradientNorm: finiteOrNull(fit.gradientNorm),
@@ -353,6 +401,7 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
       customers: spend.customers,
       populationMeanSpend: finiteOrNull(spend.populationMean),
       frequencySpendCorrelation: finiteOrNull(spendCorrelation),
+      independence: spendIndependence,
     },
     clv: {
       horizonMonths: config.horizonMonths,
@@ -381,14 +430,16 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
       expectedSpend: row.expected_spend,
     })),
     columns: columnDictionary(unit, config.horizonMonths, horizonUnits),
-    warnings,
+    warnings: warnings.map((w) => w.message),
   };
   await writeFile(paths.summary, JSON.stringify(output, null, 2) + '\n');
 
   const metrics: ClvMetrics = {
-    model: config.model,
+    model: model.kind,
+    configuredModel: config.model,
+    modelChoice: choice,
     timeUnit: unit,
-    params: fit.params,
+    params: { ...fit.params },
     standardErrors,
     converged: fit.converged,
     gradientNorm: finiteOrNull(fit.gradientNorm),
@@ -397,6 +448,7 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
     spend: spend.fit && spend.method === 'gamma-gamma' ? { ...spend.fit.params } : null,
     spendConverged: spend.converged,
     spendMessage: spend.message,
+    spendIndependence,
     customers: n,
     repeatCustomers,
     uniqueTriples: output.uniqueTriples,
@@ -405,11 +457,26 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
     totalClv,
     meanClv: totalClv / n,
     medianClv: output.clv.median,
-    warnings,
+    warnings: warnings.map((w) => w.message),
     stepMs,
   };
+  checkFiniteMetrics('clv metrics', {
+    totalClv: metrics.totalClv,
+    meanClv: metrics.meanClv,
+    medianClv: metrics.medianClv,
+  });
   if ('skipped' in holdout) metrics.holdoutSkipped = holdout.skipped;
-  else {
+  else if (
+    holdout.actualTotal > 0 &&
+    Math.abs(holdout.predictedTotal - holdout.actualTotal) / holdout.actualTotal > HOLDOUT_WARNING_ERROR
+  ) {
+    const relative = (holdout.predictedTotal - holdout.actualTotal) / holdout.actualTotal;
+    warn(
+      'clv_holdout_error_large',
+      `the ${holdout.calibrationFit.model} model fitted to ${holdout.calibrationCutoff} predicted ${holdout.predictedTotal.toFixed(0)} holdout purchases against ${holdout.actualTotal} actual (${(100 * relative).toFixed(1)}%)`,
+    );
+    metrics.warnings = warnings.map((w) => w.message);
+  } else {
     metrics.holdout = {
       months: holdout.months,
       calibrationCutoff: holdout.calibrationCutoff,
@@ -419,7 +486,7 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
       mae: holdout.meanAbsoluteError,
     };
   }
-  return { metrics, summary: output, paths, rows: n };
+  return { metrics, summary: output, paths, rows: n, warnings };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -449,8 +516,10 @@ export interface ClvHoldoutReport {
   meanAbsoluteError: number | null;
   rootMeanSquaredError: number | null;
   buckets: ClvHoldoutBucket[];
-  /** The model fitted on the calibration period only. */
+  /** The model fitted on the calibration period only (chosen by the same rule as the scoring model). */
   calibrationFit: {
+    model: PurchaseModelKind;
+    reasons: string[];
     params: Record<string, number>;
     converged: boolean;
     gradientNorm: number | null;
@@ -460,8 +529,10 @@ export interface ClvHoldoutReport {
 
 /** clv_summary.json: model, time unit, fit diagnostics, spend model, holdout, CLV distribution, top customers. */
 export interface ClvSummary {
-  model: ClvConfig['model'];
+  /** The model that scored (see modelChoice). */
+  model: PurchaseModelKind;
   modelName: string;
+  modelChoice: ModelChoice;
   /** Unit of every t_x, T, t and horizon value, and of the rate parameters. */
   timeUnit: TimeUnit;
   daysPerTimeUnit: number;
@@ -477,6 +548,8 @@ export interface ClvSummary {
     gradientNorm: number | null;
     iterations: number;
     message: string;
+    /** Parameters at a boundary of their range, e.g. 'b -> infinity (9.42e+6)'. */
+    boundary: string[];
   };
   /** Sum of x against the model's sum of E[X(T_i)] (each customer's expected repeat purchases over her age). */
   inSample: { actualRepeatPurchases: number; expectedRepeatPurchases: number | null };
@@ -495,6 +568,8 @@ export interface ClvSummary {
     populationMeanSpend: number | null;
     /** Pearson correlation of repeat spend days and mean spend: Gamma-Gamma assumes they are independent. */
     frequencySpendCorrelation: number | null;
+    /** The independence check Gamma-Gamma relies on (|correlation| <= 0.3 is ok). */
+    independence: { correlation: number | null; customers: number; ok: boolean };
   };
   clv: {
     horizonMonths: number;
@@ -585,68 +660,6 @@ async function loadSummary(
   };
 }
 
-/** Fit the configured repeat-buying model; a fit that is impossible (e.g. T = 0 for all) is a DataValidationError. */
-function fitPurchaseModel(
-  kind: ClvConfig['model'],
-  summary: RfmSummary,
-  source: string,
-): FittedPurchaseModel {
-  try {
-    return kind === 'paretonbd' ? paretoModel(fitParetoNbd(summary)) : bgNbdModel(fitBgNbd(summary));
-  } catch (error) {
-    if (
-      error instanceof Error &&
-      /no customer has a repeat purchase|T = 0|no customers/.test(error.message)
-    ) {
-      throw new DataValidationError({ file: source, column: 'ts', rule: error.message });
-    }
-    throw error;
-  }
-}
-
-function bgNbdModel(fit: BgNbdFit): FittedPurchaseModel {
-  checkUsable(fit);
-  const params = fit.params;
-  return {
-    fit,
-    probabilityAlive: (x, tx, T) =>
-      onUniqueTriples(x, tx, T, (ux, utx, uT) => bgNbdProbabilityAliveMany(params, ux, utx, uT)),
-    conditionalExpectedPurchases: (t, x, tx, T) =>
-      onUniqueTriples(x, tx, T, (ux, utx, uT) =>
-        bgNbdConditionalExpectedPurchasesMany(params, t, ux, utx, uT),
-      ),
-    expectedPurchases: (t) => bgNbdExpectedPurchases(params, t),
-    discountedPurchases: (x, tx, T, options) => bgNbdDiscountedPurchases(params, x, tx, T, options),
-  };
-}
-
-function paretoModel(fit: ParetoNbdFit): FittedPurchaseModel {
-  checkUsable(fit);
-  const params = fit.params;
-  return {
-    fit,
-    probabilityAlive: (x, tx, T) =>
-      onUniqueTriples(x, tx, T, (ux, utx, uT) => paretoNbdProbabilityAliveMany(params, ux, utx, uT)),
-    conditionalExpectedPurchases: (t, x, tx, T) =>
-      onUniqueTriples(x, tx, T, (ux, utx, uT) =>
-        paretoNbdConditionalExpectedPurchasesMany(params, t, ux, utx, uT),
-      ),
-    expectedPurchases: (t) => paretoNbdExpectedPurchases(params, t),
-    discountedPurchases: (x, tx, T, options) => paretoNbdDiscountedPurchases(params, x, tx, T, options),
-  };
-}
-
-/** Predictions need finite positive parameters; a fit that ends elsewhere cannot score anyone. */
-function checkUsable(fit: BgNbdFit | ParetoNbdFit): void {
-  for (const [name, value] of Object.entries(fit.params)) {
-    if (!(value > 0) || !Number.isFinite(value)) {
-      throw new Error(
-        `clv: the optimizer ended at ${name} = ${value}, which cannot score customers (${fit.message})`,
-      );
-    }
-  }
-}
-
 /** E[X(T_i)] per customer, computed once per distinct T. */
 function expectedOverOwnAge(model: FittedPurchaseModel, T: Float64Array): Float64Array {
   const cache = new Map<number, number>();
@@ -673,7 +686,7 @@ interface SpendResult {
   populationMean: number;
   expectedSpend: Float64Array;
   frequencySpendCorrelation: number;
-  warnings: string[];
+  warnings: StageWarning[];
 }
 
 /**
@@ -692,12 +705,13 @@ async function fitSpend(duck: Duck, summary: LoadedSummary, cutoffIso: string): 
       repeatValue.push(summary.monetaryValue[i]);
     }
   }
-  const warnings: string[] = [];
+  const warnings: StageWarning[] = [];
   const correlation = pearsonCorrelation(repeatCount, repeatValue);
-  if (Math.abs(correlation) > 0.3) {
-    warnings.push(
-      `repeat frequency and mean spend are correlated (r = ${correlation.toFixed(2)}): Gamma-Gamma assumes they are independent`,
-    );
+  if (Math.abs(correlation) > SPEND_CORRELATION_LIMIT) {
+    warnings.push({
+      code: 'clv_spend_frequency_correlated',
+      message: `repeat frequency and mean spend are correlated (Pearson r = ${correlation.toFixed(2)} over ${repeatCount.length} repeat customers): Gamma-Gamma assumes they are independent, so expected spend per purchase may be biased`,
+    });
   }
   let fit: GammaGammaFit | null = null;
   let message: string;
@@ -738,7 +752,10 @@ async function fitSpend(duck: Duck, summary: LoadedSummary, cutoffIso: string): 
   for (let i = 0; i < n; i++) {
     expectedSpend[i] = summary.monetaryCount[i] >= 1 ? summary.monetaryValue[i] : populationMean;
   }
-  warnings.push(`Gamma-Gamma spend model not used (${message}); expected spend is empirical`);
+  warnings.push({
+    code: 'clv_spend_empirical_fallback',
+    message: `Gamma-Gamma spend model not used (${message}); expected spend is empirical`,
+  });
   return {
     fit,
     method: 'empirical',
@@ -787,26 +804,22 @@ async function runHoldout(
   );
   const calibration: RfmSummary = { x: columns.x, tx: columns.t_x, T: columns.T, timeUnit: unit };
   const length = holdoutLength(calibrationCutoff, cutoffIso, unit);
+  // The same model choice as the scoring fit, at the calibration cutoff.
+  const outcome = fitPurchaseModel(config.model, calibration);
+  if (!outcome.identifiable) return { skipped: `the calibration data cannot be fitted: ${outcome.message}` };
+  const calibrationFit = outcome.model;
   let comparison: HoldoutComparison;
-  let calibrationFit: BgNbdFit | ParetoNbdFit;
   try {
-    if (config.model === 'paretonbd') {
-      const fit = fitParetoNbd(calibration);
-      checkUsable(fit);
-      calibrationFit = fit;
-      const predicted = onUniqueTriples(calibration.x, calibration.tx, calibration.T, (ux, utx, uT) =>
-        paretoNbdConditionalExpectedPurchasesMany(fit.params, length, ux, utx, uT),
-      );
-      comparison = compareHoldout(calibration.x, predicted, columns.holdout_purchases);
-    } else {
-      const fit = fitBgNbd(calibration);
-      checkUsable(fit);
-      calibrationFit = fit;
-      comparison = bgNbdHoldout(fit.params, calibration, length, columns.holdout_purchases);
-    }
+    const predicted = calibrationFit.conditionalExpectedPurchases(
+      length,
+      calibration.x,
+      calibration.tx,
+      calibration.T,
+    );
+    comparison = compareHoldout(calibration.x, predicted, columns.holdout_purchases);
   } catch (error) {
     return {
-      skipped: `the calibration fit failed: ${error instanceof Error ? error.message : String(error)}`,
+      skipped: `the calibration model could not predict the holdout: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
   return {
@@ -826,6 +839,8 @@ async function runHoldout(
       actual: finiteOrNull(b.actualMean),
     })),
     calibrationFit: {
+      model: calibrationFit.kind,
+      reasons: outcome.choice.reasons,
       params: { ...calibrationFit.params },
       converged: calibrationFit.converged,
       gradientNorm: finiteOrNull(calibrationFit.gradientNorm),
@@ -911,78 +926,6 @@ export function holdoutEligibility(
 export function holdoutLength(calibrationCutoffIso: string, holdoutEndIso: string, unit: TimeUnit): number {
   const day = (iso: string): number => Math.floor(Date.parse(iso) / 86_400_000);
   return (day(holdoutEndIso) - day(calibrationCutoffIso)) / DAYS_PER_UNIT[unit];
-}
-
-/**
- * Evaluate a per-customer function of (x, t_x, T) once per distinct triple and spread the values back to the
- * customers: with times in whole days, a million customers collapse to far fewer triples.
- */
-export function onUniqueTriples(
-  x: Float64Array,
-  tx: Float64Array,
-  T: Float64Array,
-  evaluate: (x: Float64Array, tx: Float64Array, T: Float64Array) => Float64Array,
-): Float64Array {
-  const unique = uniqueTriples(x, tx, T);
-  const values = evaluate(unique.x, unique.tx, unique.T);
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = values[unique.inverse[i]];
-  return out;
-}
-
-/**
- * Pareto/NBD discounted expected purchases over the horizon, as bgNbdDiscountedPurchases does for BG/NBD:
- * sum_m (E[Y(m u)] - E[Y((m-1) u)]) / (1 + d)^m with E[Y(t) | x, t_x, T] = E[Y(t) | alive, x, T] P(alive)
- * (Schmittlein, Morrison and Colombo 1987; Fader and Hardie 2005 note). The expectation given alive is the
- * conditional expectation at t_x = T (a customer who bought at T is alive at T, P(alive) = 1), computed once
- * per distinct (x, T); P(alive) once per distinct (x, t_x, T).
- */
-export function paretoNbdDiscountedPurchases(
-  params: ParetoNbdParams,
-  x: Float64Array,
-  tx: Float64Array,
-  T: Float64Array,
-  options: ClvOptions,
-): Float64Array {
-  const where = 'clv.paretoNbdDiscountedPurchases';
-  const { horizonMonths, annualDiscountRate } = options;
-  if (!(horizonMonths >= 1) || horizonMonths !== Math.floor(horizonMonths)) {
-    throw new Error(`${where}: horizonMonths must be an integer >= 1 (got ${horizonMonths})`);
-  }
-  if (!(annualDiscountRate > -1) || !Number.isFinite(annualDiscountRate)) {
-    throw new Error(`${where}: annualDiscountRate must be a finite number > -1 (got ${annualDiscountRate})`);
-  }
-  const month = unitsPerMonth(options.timeUnit);
-  const monthlyFactor = 1 / Math.pow(1 + annualDiscountRate, 1 / 12);
-  const unique = uniqueTriples(x, tx, T);
-  const pairs = uniqueTriples(unique.x, new Float64Array(unique.x.length), unique.T);
-  const perPair = new Float64Array(pairs.x.length);
-  for (let k = 0; k < pairs.x.length; k++) {
-    let previous = 0;
-    let total = 0;
-    let discount = 1;
-    for (let m = 1; m <= horizonMonths; m++) {
-      discount *= monthlyFactor;
-      const cumulative = paretoNbdConditionalExpectedPurchases(
-        params,
-        m * month,
-        pairs.x[k],
-        pairs.T[k],
-        pairs.T[k],
-      );
-      total += (cumulative - previous) * discount;
-      previous = cumulative;
-    }
-    perPair[k] = total;
-  }
-  const perTriple = new Float64Array(unique.x.length);
-  for (let k = 0; k < unique.x.length; k++) {
-    perTriple[k] =
-      paretoNbdProbabilityAlive(params, unique.x[k], unique.tx[k], unique.T[k]) * perPair[pairs.inverse[k]];
-  }
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = perTriple[unique.inverse[i]];
-  return out;
 }
 
 /** Equal-width histogram of CLV values; see clvHistogram. */
