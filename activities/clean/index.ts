@@ -1,7 +1,8 @@
 /**
  * clean: dedupe exact duplicates, set aside rows after the cutoff, quarantine rows that break a rule (with
- * the reason), keep returns as negative amounts linked to their customer, and flag (never drop) outliers.
- * Every input row ends in exactly one place, and the metrics prove it.
+ * the reason), keep returns as negative amounts linked to their customer, and flag (never drop) outliers
+ * and non-merchandise lines (postage, fees, adjustments: `line_kind`). Every input row ends in exactly one
+ * place, and the metrics prove it.
  */
 import { join } from 'node:path';
 import { Duck, sqlString } from '../../lib/duck';
@@ -19,6 +20,14 @@ export interface CleanMetrics extends Record<string, unknown> {
   returnRows: number;
   outlierRows: number;
   outlierBounds: { low: number; high: number };
+  /** Kept lines flagged line_kind = 'non_merchandise' (part of outputRows: kept, never dropped). */
+  nonMerchandiseRows: number;
+  /** Kept lines that are merchandise: outputRows = merchandiseRows + nonMerchandiseRows. */
+  merchandiseRows: number;
+  /** Kept non-merchandise lines per product code (codes with none are omitted). */
+  nonMerchandiseByCode: Record<string, number>;
+  /** Net amount of the kept non-merchandise lines (postage charged minus discounts and credits). */
+  nonMerchandiseAmount: number;
   firstTs: string | null;
   lastTs: string | null;
   /** Present when the dataset has events: the same accounting for them. */
@@ -39,7 +48,8 @@ export interface EventCleanMetrics {
 
 export const clean = defineStageActivity<CleanMetrics>({
   stage: 'clean',
-  version: 1,
+  // 2: transactions gained line_kind (merchandise | non_merchandise); non-merchandise metrics.
+  version: 2,
   configSection: (config) => config.clean,
   async compute(ctx) {
     const inputPath = await ctx.fetchUpstream('ingest', 'transactions');
@@ -50,6 +60,10 @@ export const clean = defineStageActivity<CleanMetrics>({
         cutoffIso: ctx.run.cutoff,
         outlierIqrMultiplier: ctx.run.config.clean.outlierIqrMultiplier,
         quarantineZeroPrice: ctx.run.config.clean.quarantineZeroPrice,
+        nonMerchandiseCodes: [
+          ...ctx.run.config.clean.nonMerchandiseCodes,
+          ...ctx.run.config.clean.extraNonMerchandiseCodes,
+        ],
         outDir: ctx.scratchDir,
       });
       const outputs: Record<string, StageOutputFile> = {
@@ -93,6 +107,8 @@ export interface CleanOptions {
   outlierIqrMultiplier: number;
   /** Default true; false keeps $0 lines as purchases (CDNOW). */
   quarantineZeroPrice?: boolean;
+  /** Product codes of lines that are not merchandise (postage, fees): flagged, kept, counted. */
+  nonMerchandiseCodes?: readonly string[];
   outDir: string;
 }
 
@@ -115,8 +131,14 @@ export async function cleanTransactions(
   await duck.run(
     `CREATE TABLE first_copies AS SELECT min(ordinal) AS ordinal FROM input GROUP BY ${dedupeKey}`,
   );
+  const nonMerchandiseCodes = [...new Set(options.nonMerchandiseCodes ?? [])].sort();
+  // Exact codes (Online Retail has both 'M' and 'm' for Manual): a product code is an identifier.
+  const lineKind =
+    nonMerchandiseCodes.length > 0
+      ? `CASE WHEN product_id IN (${nonMerchandiseCodes.map(sqlString).join(', ')}) THEN 'non_merchandise' ELSE 'merchandise' END`
+      : `'merchandise'`;
   await duck.run(`CREATE TABLE classified AS
-    SELECT i.*,
+    SELECT i.*, ${lineKind} AS line_kind,
       CASE
         WHEN f.ordinal IS NULL THEN 'duplicate'
         -- files without a date in their name carry all history: later rows belong to later runs
@@ -143,20 +165,21 @@ export async function cleanTransactions(
             quantity, unit_price, amount, country,
             quantity < 0 AS is_return,
             (abs(amount) > ${high} OR abs(amount) < ${low}) AS is_outlier,
+            line_kind,
             source_file, source_line
      FROM classified WHERE disposition IS NULL
      ORDER BY ts, ordinal`,
     paths.transactions,
   );
   await duck.toParquet(
-    `SELECT * EXCLUDE (disposition, ordinal), disposition AS reason
+    `SELECT * EXCLUDE (disposition, ordinal, line_kind), disposition AS reason, line_kind
      FROM classified WHERE disposition IN (${QUARANTINE_REASONS.map(sqlString).join(', ')})
      ORDER BY ordinal`,
     paths.quarantine,
   );
   const sameContent = DEDUPE_COLUMNS.map((c) => `d.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ');
   await duck.toParquet(
-    `SELECT d.* EXCLUDE (disposition, ordinal), 'duplicate' AS reason,
+    `SELECT d.* EXCLUDE (disposition, ordinal, line_kind), 'duplicate' AS reason, d.line_kind,
             o.source_file AS first_copy_file, o.source_line AS first_copy_line
      FROM classified d JOIN input o ON ${sameContent}
      JOIN first_copies f ON o.ordinal = f.ordinal
@@ -177,12 +200,21 @@ export async function cleanTransactions(
     outliers: number;
     first_ts: Date | null;
     last_ts: Date | null;
+    non_merchandise: number;
+    non_merchandise_amount: number | null;
   }>(
     `SELECT count(DISTINCT trim(customer_id))::INTEGER AS customers,
+            count(*) FILTER (WHERE line_kind = 'non_merchandise')::INTEGER AS non_merchandise,
+            -- DECIMAL: an exact sum, the same bits whatever the thread split
+            (sum(amount::DECIMAL(18,4)) FILTER (WHERE line_kind = 'non_merchandise'))::DOUBLE AS non_merchandise_amount,
             count(*) FILTER (WHERE quantity < 0)::INTEGER AS returns,
             count(*) FILTER (WHERE abs(amount) > ${high} OR abs(amount) < ${low})::INTEGER AS outliers,
             min(ts) AS first_ts, max(ts) AS last_ts
      FROM classified WHERE disposition IS NULL`,
+  );
+  const byCode = await duck.all<{ code: string; n: number }>(
+    `SELECT product_id AS code, count(*)::INTEGER AS n FROM classified
+     WHERE disposition IS NULL AND line_kind = 'non_merchandise' GROUP BY ALL ORDER BY n DESC, code`,
   );
   const { n: inputRows } = await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM input`);
   const metrics: CleanMetrics = {
@@ -196,6 +228,10 @@ export async function cleanTransactions(
     returnRows: kept.returns,
     outlierRows: kept.outliers,
     outlierBounds: { low, high },
+    nonMerchandiseRows: kept.non_merchandise,
+    merchandiseRows: (byDisposition.get('kept') ?? 0) - kept.non_merchandise,
+    nonMerchandiseByCode: Object.fromEntries(byCode.map((c) => [c.code, c.n])),
+    nonMerchandiseAmount: kept.non_merchandise_amount ?? 0,
     firstTs: kept.first_ts ? kept.first_ts.toISOString() : null,
     lastTs: kept.last_ts ? kept.last_ts.toISOString() : null,
   };

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanTransactions } from '../../../activities/clean';
-import { withDuck } from '../../../lib/duck';
+import { withDuck, type Duck } from '../../../lib/duck';
 
 let dir: string;
 beforeEach(async () => {
@@ -38,7 +38,83 @@ const ROWS: [string | null, string, string | null, string, number, number, strin
     ['c6', 'o13', '2024-01-22 00:00:00', 'p6', 1, 6, 'f2', 5, null],
   ];
 
+async function writeInput(duck: Duck, rows: typeof ROWS): Promise<string> {
+  const values = rows.map(
+    ([c, o, ts, p, q, price, f, line, end]) =>
+      `(${c === null ? 'NULL' : `'${c}'`}, '${o}', ${ts === null ? 'NULL' : `TIMESTAMP '${ts}'`}, ${ts === null ? "'garbage'" : 'NULL'}, '${p}', NULL, NULL, ${q}, ${price}::DOUBLE, ${q * price}::DOUBLE, 'UK', '${f}', ${line}, ${end === null ? 'NULL' : `TIMESTAMP '${end}'`})`,
+  );
+  const input = join(dir, 'in.parquet');
+  await duck.toParquet(
+    `SELECT * FROM (VALUES ${values.join(', ')}) AS t(customer_id, order_id, ts, ts_raw, product_id, product_name, category, quantity, unit_price, amount, country, source_file, source_line, source_period_end)`,
+    input,
+  );
+  return input;
+}
+
 describe('clean', () => {
+  it('flags (never drops) non-merchandise lines by product code, and counts them', async () => {
+    await withDuck(async (duck) => {
+      const rows: typeof ROWS = [
+        ...ROWS,
+        ['c5', 'o12', '2024-01-21 00:00:00', 'POST', 1, 18, 'f2', 6, null], // postage on c5's order
+        ['c6', 'o13', '2024-01-22 00:00:00', 'D', -1, 5, 'f2', 7, null], // a discount (negative line)
+        ['c6', 'o14', '2024-01-22 00:00:00', 'POST', 0, 18, 'f2', 8, null], // zero quantity: quarantined, still flagged
+        ['c6', 'o15', '2024-01-23 00:00:00', 'post', 1, 18, 'f2', 9, null], // codes are exact: merchandise
+      ];
+      const { metrics, paths } = await cleanTransactions(duck, {
+        inputPath: await writeInput(duck, rows),
+        cutoffIso: '2024-01-31T23:59:59.999Z',
+        outlierIqrMultiplier: 3,
+        nonMerchandiseCodes: ['POST', 'D', 'POST'],
+        outDir: dir,
+      });
+      expect(metrics).toMatchObject({
+        inputRows: 20,
+        outputRows: 9,
+        quarantinedRows: 8,
+        nonMerchandiseRows: 2,
+        merchandiseRows: 7,
+        nonMerchandiseByCode: { D: 1, POST: 1 },
+        nonMerchandiseAmount: 13,
+      });
+      expect(
+        metrics.outputRows + metrics.quarantinedRows + metrics.duplicateRows + metrics.afterCutoffRows,
+      ).toBe(metrics.inputRows);
+      const kinds = await duck.all<{ order_id: string; product_id: string; line_kind: string }>(
+        `SELECT order_id, product_id, line_kind FROM read_parquet('${paths.transactions}') WHERE order_id IN ('o12', 'o13', 'o15') ORDER BY order_id, product_id`,
+      );
+      expect(kinds).toEqual([
+        { order_id: 'o12', product_id: 'POST', line_kind: 'non_merchandise' },
+        { order_id: 'o12', product_id: 'p5', line_kind: 'merchandise' },
+        { order_id: 'o13', product_id: 'D', line_kind: 'non_merchandise' },
+        { order_id: 'o13', product_id: 'p6', line_kind: 'merchandise' },
+        { order_id: 'o15', product_id: 'post', line_kind: 'merchandise' },
+      ]);
+      const quarantined = await duck.one<{ line_kind: string; reason: string }>(
+        `SELECT line_kind, reason FROM read_parquet('${paths.quarantine}') WHERE order_id = 'o14'`,
+      );
+      expect(quarantined).toEqual({ line_kind: 'non_merchandise', reason: 'zero_quantity' });
+    });
+  });
+
+  it('marks every line merchandise when no codes are configured', async () => {
+    await withDuck(async (duck) => {
+      const { metrics, paths } = await cleanTransactions(duck, {
+        inputPath: await writeInput(duck, ROWS),
+        cutoffIso: '2024-01-31T23:59:59.999Z',
+        outlierIqrMultiplier: 3,
+        outDir: dir,
+      });
+      expect(metrics.nonMerchandiseRows).toBe(0);
+      expect(metrics.merchandiseRows).toBe(metrics.outputRows);
+      expect(metrics.nonMerchandiseByCode).toEqual({});
+      const kinds = await duck.all<{ line_kind: string }>(
+        `SELECT DISTINCT line_kind FROM read_parquet('${paths.transactions}')`,
+      );
+      expect(kinds).toEqual([{ line_kind: 'merchandise' }]);
+    });
+  });
+
   it('puts every row in exactly one place, with the right reason', async () => {
     await withDuck(async (duck) => {
       const values = ROWS.map(
