@@ -19,12 +19,12 @@
  * Verbs: fitBayesianLogistic -> BayesianLogisticModel with predictProbability, predictWithInterval,
  * coefficientSummary, sampleCoefficients, featureImportance, toJSON.
  */
-import { normalQuantile } from '../../lib/distributions';
+import { normalQuantile } from '../../lib/numeric/distributions';
 import type { Rng } from '../../lib/random';
 import type { FeatureImportance, FeatureMatrix, ProbabilityModel } from './data';
 import { defaultFeatureNames, rankImportance, sigmoid, validateLabels, validateMatrix } from './data';
 import { fitPenalizedLogistic, toOriginalScale } from './irls';
-import { cholesky } from './linalg';
+import { cholesky } from '../../lib/numeric/linalg';
 import type { Standardizer } from './standardize';
 import { applyStandardizer, fitStandardizer, standardizeRow } from './standardize';
 

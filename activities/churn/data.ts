@@ -4,11 +4,15 @@
  * fast at a million customers.
  */
 
-/** Row-major dense matrix of features: element (i, j) is `data[i * cols + j]`. NaN marks a missing value. */
-export interface FeatureMatrix {
-  rows: number;
-  cols: number;
-  data: Float64Array;
+import type { DenseMatrix } from '../../lib/numeric/linalg';
+
+/** Row-major dense matrix of features (rows are customers): element (i, j) is `data[i * cols + j]`. NaN marks a missing value. */
+export type FeatureMatrix = DenseMatrix;
+
+/** Features and 0/1 labels of one window (rows are customers). */
+export interface LabelledRows {
+  X: FeatureMatrix;
+  y: Uint8Array;
 }
 
 /** One feature's importance: its name, the model's raw importance, and its share of the total (0-1). */

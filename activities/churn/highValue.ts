@@ -12,13 +12,12 @@ import type {
   ProbabilityInterval,
 } from './bayesianLogistic';
 import { fitBayesianLogistic } from './bayesianLogistic';
-import type { FeatureImportance, FeatureMatrix } from './data';
+import type { FeatureImportance, FeatureMatrix, LabelledRows } from './data';
 import { validateLabels, validateMatrix } from './data';
 import type { LogisticModel, LogisticOptions } from './logistic';
 import { fitLogistic } from './logistic';
 import type { CalibrationBin } from './metrics';
 import { calibrationTable, evaluateBinary } from './metrics';
-import type { LabelledRows } from './selectModel';
 
 /** Input of fitHighValueModels. */
 export interface HighValueInput {

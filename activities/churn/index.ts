@@ -152,7 +152,9 @@ export interface ChurnMetrics extends Record<string, unknown> {
 export const churnStage: StageDefinition<ChurnMetrics> = {
   stage: 'churn',
   // 2: models fitted on at most churn.maxTrainingRows customers per window.
-  version: 2,
+  // 3: Hosmer-Lemeshow p-value as a direct upper tail (was 1 - cdf, 0 below 1e-16); covariances from the
+  //    shared Cholesky inverse (lib/numeric/linalg), standard errors differ in the last digit.
+  version: 3,
   configSection: (config) => ({ churn: config.churn, seed: config.seed }),
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
@@ -164,7 +166,8 @@ export const churnStage: StageDefinition<ChurnMetrics> = {
     try {
       await duck.run(
         `CREATE TABLE transactions AS
-         SELECT customer_id, order_id, ts, product_id, category, quantity, amount
+         -- line_kind (when clean wrote it) keeps postage and fees out of the training basket features, as in scoring
+         SELECT COLUMNS(c -> c IN ('customer_id', 'order_id', 'ts', 'product_id', 'category', 'quantity', 'amount', 'line_kind'))
          FROM read_parquet(${sqlString(transactionsPath)})`,
       );
       await duck.run(

@@ -9,7 +9,7 @@
  * Steps are halved while they would increase f, so every accepted iterate decreases the objective.
  */
 import type { FeatureMatrix } from './data';
-import { cholesky, choleskyInverse, choleskySolve, congruence } from './linalg';
+import { cholesky, choleskyInverse, choleskySolve, congruence } from '../../lib/numeric/linalg';
 import type { Standardizer } from './standardize';
 import { standardizeRow } from './standardize';
 

@@ -6,7 +6,7 @@
  * require values in [0, 1]. NaN scores are an error: a model that emits them is broken, and silently dropping
  * rows would flatter it.
  */
-import { chiSquareCdf } from '../../lib/distributions';
+import { chiSquareUpperTail } from '../../lib/numeric/distributions';
 
 function checkInputs(
   where: string,
@@ -241,7 +241,7 @@ export function hosmerLemeshow(table: readonly CalibrationBin[]): HosmerLemeshow
     if (variance > 0) statistic += ((observed - expected) * (observed - expected)) / variance;
   }
   const degreesOfFreedom = Math.max(1, table.length - 2);
-  return { statistic, degreesOfFreedom, pValue: 1 - chiSquareCdf(statistic, degreesOfFreedom) };
+  return { statistic, degreesOfFreedom, pValue: chiSquareUpperTail(statistic, degreesOfFreedom) };
 }
 
 /** All held-out metrics of one classifier at once. */

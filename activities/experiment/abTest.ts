@@ -8,7 +8,7 @@
  * Undefined quantities (a relative lift over a zero control, a segment too small to test) are NaN, which
  * JSON.stringify writes as null.
  */
-import { normalCdf } from '../../lib/distributions';
+import { normalCdf } from '../../lib/numeric/distributions';
 import { betaPosterior, probabilityToBeatControl, UNIFORM_PRIOR } from './betaBinomial';
 import type { BetaParams } from './betaBinomial';
 import { cupedAdjust } from './cuped';

@@ -5,8 +5,7 @@
  * over the region where f_T carries mass (exact to ~1e-12 for any real parameters >= 1). Evan Miller's
  * closed form (Miller 2015, "Formulas for Bayesian A/B testing") is provided for integer a_T as a check.
  */
-import { logGamma } from '../../lib/numeric/special';
-import { regularizedIncompleteBeta } from './tails';
+import { logGamma, regularizedIncompleteBeta } from '../../lib/numeric/special';
 
 /** Parameters of a Beta(alpha, beta) distribution. */
 export interface BetaParams {

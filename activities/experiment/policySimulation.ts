@@ -31,7 +31,7 @@ import { Rng } from '../../lib/random';
 import { sampleBinomial } from './binomialSampler';
 import { affineSummary, summarize } from './distributionSummary';
 import type { DistributionSummary } from './distributionSummary';
-import { binomialUpperTail } from './tails';
+import { binomialUpperTail } from '../../lib/numeric/distributions';
 import { selectTargets, validateCustomerScores } from './targeting';
 import type { CustomerScores, TargetRule } from './targeting';
 import { upliftSampler } from './upliftDistribution';

@@ -4,8 +4,12 @@
  * strict = FALSE, the power counts only rejections in the direction of the effect (the other tail adds less
  * than alpha / 2 and nothing at realistic effects).
  */
-import { normalCdf, normalQuantile, studentTQuantile } from '../../lib/distributions';
-import { studentTUpperTail } from './tails';
+import {
+  normalCdf,
+  normalQuantile,
+  studentTQuantile,
+  studentTUpperTail,
+} from '../../lib/numeric/distributions';
 
 /** An effect size on the absolute scale and relative to the control (baseline) value. */
 export interface MinimumDetectableEffect {

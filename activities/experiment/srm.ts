@@ -4,7 +4,7 @@
  * KDD). A tiny p-value means assignment or logging is broken and the experiment's lift is
  * untrustworthy, whatever its own p-value says.
  */
-import { chiSquareUpperTail } from './tails';
+import { chiSquareUpperTail } from '../../lib/numeric/distributions';
 
 /** Result of the SRM check. */
 export interface SampleRatioMismatch {

@@ -4,9 +4,13 @@
  * absolute lift with its Wald interval and the relative lift with its Fieller interval
  * (see relativeLiftInterval.ts).
  */
-import { normalQuantile, studentTQuantile } from '../../lib/distributions';
+import {
+  normalQuantile,
+  normalTwoSidedPValue,
+  studentTQuantile,
+  studentTTwoSidedPValue,
+} from '../../lib/numeric/distributions';
 import { fiellerRelativeLiftInterval } from './relativeLiftInterval';
-import { normalTwoSidedPValue, studentTTwoSidedPValue } from './tails';
 
 /** n, mean and unbiased variance of one group. */
 export interface SampleSummary {

@@ -3,7 +3,7 @@
  * multiplies a probability or a spend by 1 + u), drawn once per simulation so that every simulated campaign
  * shares one true effect. Supports never go below -1, since a rate cannot fall below zero.
  */
-import { normalCdf, normalQuantile } from '../../lib/distributions';
+import { normalCdf, normalQuantile } from '../../lib/numeric/distributions';
 import type { Rng } from '../../lib/random';
 
 /**

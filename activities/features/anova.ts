@@ -10,7 +10,7 @@
  *   variation is orthogonal to every factorial model, so RSS(model) = SS_within + sum_cells n (mean - fit)^2,
  *   which equals the fit on the raw rows exactly.
  */
-import { chiSquareCdf, regularizedIncompleteBeta } from '../../lib/distributions';
+import { chiSquareUpperTail, fUpperTail } from '../../lib/numeric/distributions';
 
 /** Size, mean and within-group sum of squared deviations of one group. */
 export interface GroupSummary {
@@ -35,19 +35,6 @@ export interface OneWayAnovaResult {
   etaSquared: number;
   /** (SS_between - df_between MS_within) / (SS_total + MS_within), floored at 0. */
   omegaSquared: number;
-}
-
-/** Upper tail P(F > f) of the F distribution, via the incomplete beta for precision at small p. */
-export function fUpperTail(f: number, df1: number, df2: number): number {
-  if (!(f > 0)) return 1;
-  if (!Number.isFinite(f)) return 0;
-  return regularizedIncompleteBeta(df2 / (df2 + df1 * f), df2 / 2, df1 / 2);
-}
-
-/** Upper tail P(X > x) of the chi-square distribution. */
-export function chiSquareUpperTail(x: number, df: number): number {
-  if (!(x > 0)) return 1;
-  return Math.max(0, 1 - chiSquareCdf(x, df));
 }
 
 function checkGroups(groups: readonly GroupSummary[], caller: string): void {

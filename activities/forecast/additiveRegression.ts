@@ -8,6 +8,8 @@
  * time scaled to [0, 1]. Intervals: residual noise, plus by default Prophet's simulated future trend changes
  * (Taylor and Letham 2018 §3.1.4) with a seeded generator.
  */
+import { solvePositiveDefinite } from '../../lib/numeric/linalg';
+import { quantileSorted } from '../../lib/numeric/statistics';
 import { Rng } from '../../lib/random';
 import {
   calendarForecast,
@@ -415,12 +417,8 @@ function intervals(mean: Float64Array, futureT: Float64Array, s: IntervalSetting
   return out;
 }
 
-function quantileSorted(sorted: Float64Array, p: number): number {
-  const position = p * (sorted.length - 1);
-  const lo = Math.floor(position);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (position - lo) * (sorted[hi] - sorted[lo]);
-}
+/** A Cholesky pivot at or below 1e-14 max(1, |A_jj|) means the penalized Gram matrix is singular. */
+const PIVOT_TOLERANCE = { relative: 1e-14, absolute: 1e-14 };
 
 /**
  * Minimize b' A b - 2 c' b + sum_j lasso_j |b_j| with A = G + diag(ridge). Without lasso terms: one Cholesky
@@ -439,7 +437,7 @@ function penalizedLeastSquares(
   const A = Float64Array.from(gram);
   for (let j = 0; j < p; j++) A[j * p + j] += ridge[j];
   if (lasso.every((v) => v === 0)) {
-    const beta = solvePositiveDefinite(A, xty, p);
+    const beta = solvePositiveDefinite(A, xty, p, PIVOT_TOLERANCE);
     if (beta) return { beta, sweeps: 0, converged: true };
   }
   const beta = Float64Array.from(start);
@@ -506,7 +504,7 @@ function featureSignSteps(
       rhs[a] = c[j] - (lasso[j] / 2) * Math.sign(beta[j]);
       for (let b = 0; b < k; b++) As[a * k + b] = A[j * p + support[b]];
     }
-    const solved = solvePositiveDefinite(As, rhs, k);
+    const solved = solvePositiveDefinite(As, rhs, k, PIVOT_TOLERANCE);
     if (!solved) return false;
     // First zero crossing on the segment from beta to the solution.
     let step = 1;
@@ -535,31 +533,4 @@ function featureSignSteps(
     return true;
   }
   return false;
-}
-
-/** Solve A x = b for symmetric positive definite A (k x k, row-major) by Cholesky; null if not positive definite. */
-function solvePositiveDefinite(A: Float64Array, b: Float64Array, k: number): Float64Array | null {
-  const L = new Float64Array(k * k);
-  for (let j = 0; j < k; j++) {
-    let diagonal = A[j * k + j];
-    for (let m = 0; m < j; m++) diagonal -= L[j * k + m] * L[j * k + m];
-    if (!(diagonal > 1e-14 * Math.max(1, Math.abs(A[j * k + j])))) return null;
-    const ljj = Math.sqrt(diagonal);
-    L[j * k + j] = ljj;
-    for (let i = j + 1; i < k; i++) {
-      let sum = A[i * k + j];
-      for (let m = 0; m < j; m++) sum -= L[i * k + m] * L[j * k + m];
-      L[i * k + j] = sum / ljj;
-    }
-  }
-  const x = Float64Array.from(b);
-  for (let i = 0; i < k; i++) {
-    for (let m = 0; m < i; m++) x[i] -= L[i * k + m] * x[m];
-    x[i] /= L[i * k + i];
-  }
-  for (let i = k - 1; i >= 0; i--) {
-    for (let m = i + 1; m < k; m++) x[i] -= L[m * k + i] * x[m];
-    x[i] /= L[i * k + i];
-  }
-  return x;
 }

@@ -10,6 +10,7 @@
  * fitted model with a seeded generator (Hyndman et al. 2008 §6.1).
  */
 import { minimize } from '../../lib/numeric/optimize';
+import { quantileSorted } from '../../lib/numeric/statistics';
 import { Rng } from '../../lib/random';
 import {
   calendarForecast,
@@ -391,12 +392,4 @@ function simulate(
     out.upper95[i] = quantileSorted(sorted, 0.975);
   }
   return out;
-}
-
-/** Linear-interpolation quantile of sorted values (Hyndman and Fan 1996, type 7). */
-function quantileSorted(sorted: Float64Array, p: number): number {
-  const position = p * (sorted.length - 1);
-  const lo = Math.floor(position);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (position - lo) * (sorted[hi] - sorted[lo]);
 }

@@ -6,6 +6,7 @@
  * Objective values that are NaN or +/-Infinity are treated as +Infinity: the line search shrinks its step
  * away from them, so a likelihood may simply return NaN outside its domain.
  */
+import { cholesky, choleskyInverse } from './linalg';
 
 /** What `minimize` found. `converged` is false whenever a stopping rule other than a tolerance ended the run. */
 export interface MinimizeResult {
@@ -563,43 +564,19 @@ export function invertSymmetric(matrix: readonly ArrayLike<number>[]): Float64Ar
     }
   }
   if (n === 0 || scale === 0) return null;
-  return choleskyInverse(matrix, n) ?? gaussJordanInverse(matrix, n, scale);
+  return choleskyInverseOfRows(matrix, n) ?? gaussJordanInverse(matrix, n, scale);
 }
 
-function choleskyInverse(matrix: readonly ArrayLike<number>[], n: number): Float64Array[] | null {
-  // A = L L^T.
-  const L = Array.from({ length: n }, () => new Float64Array(n));
-  for (let j = 0; j < n; j++) {
-    let diagonal = 0.5 * (matrix[j][j] + matrix[j][j]);
-    for (let k = 0; k < j; k++) diagonal -= L[j][k] * L[j][k];
-    if (!(diagonal > 1e-13 * Math.abs(matrix[j][j]))) return null;
-    L[j][j] = Math.sqrt(diagonal);
-    for (let i = j + 1; i < n; i++) {
-      let sum = 0.5 * (matrix[i][j] + matrix[j][i]);
-      for (let k = 0; k < j; k++) sum -= L[i][k] * L[j][k];
-      L[i][j] = sum / L[j][j];
-    }
-  }
-  // Invert L (lower triangular), then A^-1 = L^-T L^-1.
-  const Linv = Array.from({ length: n }, () => new Float64Array(n));
+/** The inverse through Cholesky (linalg.ts) of the symmetric part of the rows; null unless positive definite. */
+function choleskyInverseOfRows(matrix: readonly ArrayLike<number>[], n: number): Float64Array[] | null {
+  const symmetric = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    Linv[i][i] = 1 / L[i][i];
-    for (let j = 0; j < i; j++) {
-      let sum = 0;
-      for (let k = j; k < i; k++) sum -= L[i][k] * Linv[k][j];
-      Linv[i][j] = sum / L[i][i];
-    }
+    for (let j = 0; j < n; j++) symmetric[i * n + j] = 0.5 * (matrix[i][j] + matrix[j][i]);
   }
-  const inverse = Array.from({ length: n }, () => new Float64Array(n));
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let sum = 0;
-      for (let k = i; k < n; k++) sum += Linv[k][i] * Linv[k][j];
-      inverse[i][j] = sum;
-      inverse[j][i] = sum;
-    }
-  }
-  return inverse;
+  const L = cholesky(symmetric, n, { relative: 1e-13 });
+  if (L === null) return null;
+  const inverse = choleskyInverse(L, n);
+  return Array.from({ length: n }, (_, i) => inverse.slice(i * n, (i + 1) * n));
 }
 
 function gaussJordanInverse(

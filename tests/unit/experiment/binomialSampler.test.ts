@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleBinomial } from '../../../activities/experiment/binomialSampler';
-import { chiSquareUpperTail } from '../../../activities/experiment/tails';
+import { chiSquareUpperTail } from '../../../lib/numeric/distributions';
 import { logGamma } from '../../../lib/numeric/special';
 import { Rng } from '../../../lib/random';
 

@@ -3,8 +3,10 @@ import { Rng } from '../../../lib/random';
 import type { FeatureMatrix } from '../../../activities/churn/data';
 import { sigmoid } from '../../../activities/churn/data';
 import { fitHighValueModels, scoreHighValue } from '../../../activities/churn/highValue';
-import { rocAuc } from '../../../activities/churn/metrics';
-import { selectChurnModel } from '../../../activities/churn/selectModel';
+import { fitGradientBoosting } from '../../../activities/churn/gradientBoosting';
+import { chooseChurnModel } from '../../../activities/churn/index';
+import { fitLogistic } from '../../../activities/churn/logistic';
+import { calibrationTable, evaluateBinary, rocAuc } from '../../../activities/churn/metrics';
 
 const FEATURE_NAMES = ['recency_days', 'frequency_orders', 'monetary_mean_order', 'noise_a', 'noise_b'];
 
@@ -39,64 +41,63 @@ function world(seed: number, n: number, interaction: boolean): World {
   return { X: { rows: n, cols, data }, churned, highValue };
 }
 
-describe('selectChurnModel', () => {
-  it('picks gradient boosting on a planted interaction and reports consistent holdout metrics', () => {
+/**
+ * What computeChurn does with two windows: fit both candidates on the training window, judge them on the
+ * later holdout window, choose by held-out AUC with chooseChurnModel (the stage's own rule).
+ */
+function judge(train: World, holdout: World, trees: number) {
+  const logistic = fitLogistic(train.X, train.churned, { featureNames: FEATURE_NAMES });
+  const gbm = fitGradientBoosting(train.X, train.churned, {
+    featureNames: FEATURE_NAMES,
+    trees,
+    maxDepth: 3,
+  });
+  const logisticProbabilities = logistic.predictProbability(holdout.X);
+  const gbmProbabilities = gbm.predictProbability(holdout.X);
+  const held = {
+    logistic: evaluateBinary(logisticProbabilities, holdout.churned),
+    gbm: evaluateBinary(gbmProbabilities, holdout.churned),
+  };
+  const { chosen } = chooseChurnModel(
+    'auto',
+    { auc: held.logistic.auc, converged: logistic.converged },
+    { auc: held.gbm.auc },
+  );
+  const model = chosen === 'logistic' ? logistic : gbm;
+  const probabilities = chosen === 'logistic' ? logisticProbabilities : gbmProbabilities;
+  return { chosen, held, logistic, model, probabilities };
+}
+
+describe('churn model choice (fitted on one window, judged on the next)', () => {
+  it('picks gradient boosting on a planted interaction, beats the recency baseline, and is calibrated', () => {
     const train = world(1, 20_000, true);
     const holdout = world(2, 20_000, true);
-    const result = selectChurnModel({
-      featureNames: FEATURE_NAMES,
-      train: { X: train.X, y: train.churned },
-      holdout: { X: holdout.X, y: holdout.churned },
-      gradientBoosting: { trees: 80, maxDepth: 3 },
-    });
-    expect(result.chosen).toBe('gradientBoosting');
-    const [logistic, boosting] = result.candidates;
-    expect(boosting.auc).toBeGreaterThan(logistic.auc);
-    expect(result.metrics.auc).toBe(boosting.auc);
-    expect(result.metrics.prAuc).toBe(boosting.prAuc);
-    expect(result.metrics.brier).toBe(boosting.brier);
-    // Contract: positive rate of the holdout, recency-only AUC on the same rows.
-    const positives = holdout.churned.reduce((a, b) => a + b, 0);
-    expect(result.metrics.positiveRate).toBe(positives / holdout.churned.length);
+    const result = judge(train, holdout, 80);
+    expect(result.chosen).toBe('gbm');
+    expect(result.held.gbm.auc).toBeGreaterThan(result.held.logistic.auc);
     const recency = Float64Array.from({ length: holdout.X.rows }, (_, i) => holdout.X.data[i * 5]);
-    expect(result.metrics.baselineAuc).toBe(rocAuc(recency, holdout.churned));
-    expect(result.metrics.baselineAuc).toBeGreaterThan(0.6);
-    expect(result.metrics.auc).toBeGreaterThan(result.metrics.baselineAuc + 0.02);
-    expect(result.calibration.reduce((s, b) => s + b.count, 0)).toBe(holdout.X.rows);
+    const baselineAuc = rocAuc(recency, holdout.churned);
+    expect(baselineAuc).toBeGreaterThan(0.6);
+    expect(result.held.gbm.auc).toBeGreaterThan(baselineAuc + 0.02);
+    const calibration = calibrationTable(result.probabilities, holdout.churned, { bins: 10 });
+    expect(calibration.reduce((s, b) => s + b.count, 0)).toBe(holdout.X.rows);
     // Calibrated on a fresh window drawn from the same world: every decile within 0.05 of its observed rate.
-    for (const bin of result.calibration)
-      expect(Math.abs(bin.meanPredicted - bin.observedRate)).toBeLessThan(0.05);
-    expect(new Set(result.importance.slice(0, 2).map((f) => f.feature))).toEqual(
-      new Set(['recency_days', 'frequency_orders']),
-    );
-    expect(result.warnings).toEqual([]);
+    for (const bin of calibration) expect(Math.abs(bin.meanPredicted - bin.observedRate)).toBeLessThan(0.05);
+    expect(
+      new Set(
+        result.model
+          .featureImportance()
+          .slice(0, 2)
+          .map((f) => f.feature),
+      ),
+    ).toEqual(new Set(['recency_days', 'frequency_orders']));
   });
 
   it('on a linear world the logistic model is as good, and the choice follows the higher holdout AUC', () => {
-    const train = world(3, 10_000, false);
-    const holdout = world(4, 10_000, false);
-    const result = selectChurnModel({
-      featureNames: FEATURE_NAMES,
-      train: { X: train.X, y: train.churned },
-      holdout: { X: holdout.X, y: holdout.churned },
-      gradientBoosting: { trees: 50, maxDepth: 3 },
-    });
-    const [logistic, boosting] = result.candidates;
-    expect(logistic.auc).toBeGreaterThan(boosting.auc - 0.005);
-    expect(result.chosen).toBe(logistic.auc >= boosting.auc ? 'logistic' : 'gradientBoosting');
-    expect(logistic.converged).toBe(true);
-  });
-
-  it('names the missing baseline feature', () => {
-    const w = world(5, 200, false);
-    expect(() =>
-      selectChurnModel({
-        featureNames: FEATURE_NAMES,
-        train: { X: w.X, y: w.churned },
-        holdout: { X: w.X, y: w.churned },
-        baselineFeature: 'days_since_last',
-      }),
-    ).toThrow(/baselineFeature "days_since_last" is not among the feature names/);
+    const result = judge(world(3, 10_000, false), world(4, 10_000, false), 50);
+    expect(result.held.logistic.auc).toBeGreaterThan(result.held.gbm.auc - 0.005);
+    expect(result.chosen).toBe(result.held.logistic.auc >= result.held.gbm.auc ? 'logistic' : 'gbm');
+    expect(result.logistic.converged).toBe(true);
   });
 });
 

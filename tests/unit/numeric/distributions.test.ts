@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   binomialUpperTail,
   chiSquareUpperTail,
-  erfc,
+  fUpperTail,
   normalTwoSidedPValue,
   normalUpperTail,
-  regularizedIncompleteBeta,
   studentTTwoSidedPValue,
   studentTUpperTail,
-} from '../../../activities/experiment/tails';
+} from '../../../lib/numeric/distributions';
+import { erfc, regularizedIncompleteBeta } from '../../../lib/numeric/special';
 
 const relativeError = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 
@@ -83,5 +83,17 @@ describe('regularized incomplete beta and binomial tail', () => {
       pmf *= ((20 - k) / (k + 1)) * (0.1 / 0.9);
     }
     expect(binomialUpperTail(20, 0.1, 5)).toBeCloseTo(direct, 14);
+  });
+});
+
+describe('F upper tail', () => {
+  it('matches the published 5 % and 1 % points and the closed form for 2 numerator df', () => {
+    // Critical values F_0.05(3, 10) = 3.708265 and F_0.01(2, 20) = 5.848932 (R qf; Fisher-Yates tables).
+    expect(fUpperTail(3.708265, 3, 10)).toBeCloseTo(0.05, 7);
+    expect(fUpperTail(5.848932, 2, 20)).toBeCloseTo(0.01, 7);
+    // F(2, n): P(F > f) = (1 + 2 f / n)^(-n/2), exact; far in the tail the relative error stays small.
+    expect(relativeError(fUpperTail(1000, 2, 10), 201 ** -5)).toBeLessThan(1e-12);
+    expect(fUpperTail(0, 2, 10)).toBe(1);
+    expect(fUpperTail(Infinity, 2, 10)).toBe(0);
   });
 });
