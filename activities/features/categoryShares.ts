@@ -2,10 +2,12 @@
  * Share of each customer's spend per product category, for the dataset's largest categories: what a
  * customer buys says as much about who they are as how often they buy. Added as columns
  * `category_share_<slug>` to the customer feature table (none when the data has no categories, like
- * Online Retail). Shares of gross purchase value (returns excluded), 0 for customers with none.
+ * Online Retail). Shares of gross purchase value of merchandise lines (returns, postage and fees excluded:
+ * a category mix describes goods), 0 for customers with none.
  */
 import { sqlIdent, sqlString, type Duck } from '../../lib/duck';
 import type { FeatureDefinition } from './dictionary';
+import { merchandiseConditionSql } from './sql';
 
 export interface CategoryShareResult {
   /** Added feature columns, largest category first. */
@@ -31,8 +33,9 @@ export async function addCategoryShares(
   const featuresTable = options.featuresTable ?? 'customer_features';
   const table = options.table ?? 'transactions';
   const cutoff = `TIMESTAMP ${sqlString(options.cutoff.replace('T', ' ').replace('Z', ''))}`;
+  const merchandise = await merchandiseConditionSql(duck, table);
   const top = await duck.all<{ category: string }>(
-    `SELECT category FROM ${table} WHERE category IS NOT NULL AND amount > 0 AND ts <= ${cutoff}
+    `SELECT category FROM ${table} WHERE category IS NOT NULL AND amount > 0 AND ts <= ${cutoff} AND ${merchandise}
      GROUP BY category ORDER BY sum(amount) DESC, category LIMIT ${options.maxCategories ?? 10}`,
   );
   if (top.length < 2) return { featureNames: [], definitions: [] };
@@ -50,7 +53,7 @@ export async function addCategoryShares(
     )
     .join(', ');
   await duck.run(`CREATE OR REPLACE TABLE category_shares AS
-    SELECT customer_id, ${shares} FROM ${table} WHERE amount > 0 AND ts <= ${cutoff} GROUP BY customer_id`);
+    SELECT customer_id, ${shares} FROM ${table} WHERE amount > 0 AND ts <= ${cutoff} AND ${merchandise} GROUP BY customer_id`);
   const columns = [...slugs.values()];
   await duck.run(`CREATE OR REPLACE TABLE ${featuresTable} AS
     SELECT f.*, ${columns.map((c) => `COALESCE(s.${sqlIdent(c)}, 0) AS ${sqlIdent(c)}`).join(', ')}

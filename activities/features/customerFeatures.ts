@@ -15,6 +15,7 @@ import {
   DAYS_PER_MONTH,
   EVENT_COLUMNS,
   linesSql,
+  merchandiseConditionSql,
   ordersSql,
   scratchTableName,
   tableExists,
@@ -101,6 +102,8 @@ export async function buildCustomerFeatures(
        CASE WHEN coalesce(e.sessions, 0) > 0 THEN e.browse_only_sessions / e.sessions ELSE 0 END AS browse_only_share`
     : '';
   const featureNames = featureDefinitions(options.hasEvents).map((f) => f.name);
+  // Basket and product features describe goods: postage, fees and adjustments are left out of them.
+  const merchandise = await merchandiseConditionSql(duck, table);
 
   const step = async (name: string, sql: string): Promise<void> => {
     const start = performance.now();
@@ -113,7 +116,7 @@ export async function buildCustomerFeatures(
   const events = scratchTableName('events');
   try {
     await withRelaxedOrder(duck, async () => {
-      await step('orders', `CREATE TEMP TABLE ${orders} AS ${ordersSql(table, cutoff)}`);
+      await step('orders', `CREATE TEMP TABLE ${orders} AS ${ordersSql(table, cutoff, merchandise)}`);
       // One pass over the orders. The window partitions on (value > 0) so that gaps and month changes are taken
       // between consecutive purchase orders only. Ties on time give a zero gap whichever comes first, so the
       // result does not depend on tie order. Gap sums are exact integers (ms), hence the HUGEINT squares.
@@ -127,8 +130,9 @@ export async function buildCustomerFeatures(
                sum(value) FILTER (WHERE purchase) AS purchase_value,
                max(value) FILTER (WHERE purchase) AS max_value,
                count(*) FILTER (WHERE purchase AND new_month) AS active_months,
-               sum(units) FILTER (WHERE purchase) AS purchase_units,
-               sum(lines) FILTER (WHERE purchase) AS purchase_lines,
+               -- 0, not NULL, for a customer whose purchase orders hold only postage or fees
+               coalesce(sum(merch_units) FILTER (WHERE purchase), 0) AS purchase_units,
+               coalesce(sum(merch_lines) FILTER (WHERE purchase), 0) AS purchase_lines,
                count(gap_ms) FILTER (WHERE purchase) AS gaps,
                sum(gap_ms::HUGEINT) FILTER (WHERE purchase) AS gap_sum,
                sum(gap_ms::HUGEINT * gap_ms) FILTER (WHERE purchase) AS gap_square_sum,
@@ -136,7 +140,8 @@ export async function buildCustomerFeatures(
                sum(gross) AS gross_spend,
                sum(returned) AS returned_value,
                count(returned) AS returned_orders,
-               sum(units_bought) AS units_bought,
+               sum(merch_units_bought) AS units_bought,
+               sum(merch_gross) AS merch_gross_spend,
                ${weekdaySums.join(',\n               ')},
                ${seasonSums.join(',\n               ')},
                sum(gross) FILTER (WHERE ts > ${cutoff} - INTERVAL 90 DAY) AS spend_last,
@@ -148,7 +153,8 @@ export async function buildCustomerFeatures(
                  isodow(ts) AS dow,
                  (month(ts) % 12) // 3 AS season -- 0 winter (Dec-Feb), 1 spring, 2 summer, 3 autumn
           FROM (
-            SELECT customer_id, ts, value, gross, returned, units, units_bought, lines, value > 0 AS purchase
+            SELECT customer_id, ts, value, gross, returned, merch_units, merch_units_bought, merch_lines, merch_gross,
+                   value > 0 AS purchase
             FROM ${orders}
           )
           WINDOW w AS (PARTITION BY customer_id, purchase ORDER BY ts)
@@ -159,7 +165,10 @@ export async function buildCustomerFeatures(
       await step(
         'distinct products and categories',
         `CREATE TEMP TABLE ${breadth} AS
-        WITH purchase_lines AS (SELECT customer_id, product_id, category FROM (${linesSql(table, cutoff)}) WHERE amount > 0),
+        WITH purchase_lines AS (
+          SELECT customer_id, product_id, category FROM (${linesSql(table, cutoff, merchandise)})
+          WHERE amount > 0 AND is_merchandise
+        ),
         products AS (
           SELECT customer_id, count(*) AS distinct_products
           FROM (SELECT customer_id, product_id FROM purchase_lines GROUP BY customer_id, product_id) GROUP BY customer_id
@@ -209,7 +218,7 @@ export async function buildCustomerFeatures(
                a.frequency::DOUBLE / (greatest(${tenureDays}, ${DAYS_PER_MONTH}) / ${DAYS_PER_MONTH}) AS orders_per_month,
                a.purchase_units::DOUBLE / a.frequency AS items_per_order,
                a.purchase_lines::DOUBLE / a.frequency AS lines_per_order,
-               CASE WHEN a.units_bought > 0 THEN a.gross_spend::DOUBLE / a.units_bought ELSE 0 END AS avg_unit_price,
+               CASE WHEN a.units_bought > 0 THEN coalesce(a.merch_gross_spend, 0)::DOUBLE / a.units_bought ELSE 0 END AS avg_unit_price,
                coalesce(b.distinct_products, 0)::DOUBLE AS distinct_products,
                coalesce(b.distinct_categories, 0)::DOUBLE AS distinct_categories,
                least(coalesce(a.returned_value, 0)::DOUBLE / a.gross_spend::DOUBLE, 1) AS return_rate,

@@ -123,32 +123,33 @@ export const FEATURE_DICTIONARY: readonly FeatureDefinition[] = [
   {
     name: 'items_per_order',
     definition:
-      'Mean number of units per purchase order: sum of line quantities of the purchase orders / frequency_orders.',
+      'Mean number of units per purchase order: sum of merchandise line quantities of the purchase orders / frequency_orders.',
     unit: 'units per order',
     skewed: true,
   },
   {
     name: 'lines_per_order',
-    definition: 'Mean number of lines (basket breadth) per purchase order.',
+    definition: 'Mean number of merchandise lines (basket breadth) per purchase order.',
     unit: 'lines per order',
     skewed: true,
   },
   {
     name: 'avg_unit_price',
-    definition: 'Gross spend / units bought over purchase lines (unit-weighted mean price paid).',
+    definition:
+      'Gross merchandise spend / units bought over merchandise purchase lines (unit-weighted mean price paid).',
     unit: 'currency per unit',
     skewed: true,
   },
   {
     name: 'distinct_products',
-    definition: 'Number of distinct product ids on purchase lines.',
+    definition: 'Number of distinct product ids on merchandise purchase lines.',
     unit: 'products',
     skewed: true,
   },
   {
     name: 'distinct_categories',
     definition:
-      'Number of distinct non-null categories on purchase lines (0 when the data has no categories).',
+      'Number of distinct non-null categories on merchandise purchase lines (0 when the data has no categories).',
     unit: 'categories',
     skewed: true,
   },
@@ -282,6 +283,14 @@ Terms: a purchase line has amount > 0, a return line amount < 0. An order is one
 missing order id makes one order per timestamp); its value is the net sum of its lines, its time its first
 line's. A purchase order has value > 0. Gross spend is the sum of purchase-line amounts; net spend adds the
 return lines. Days are UTC calendar days; seasons are meteorological, northern hemisphere.
+
+Non-merchandise lines (clean's \`line_kind = 'non_merchandise'\`: postage, carriage, fees, discounts, manual
+adjustments, vouchers; the codes come from the format and \`clean.nonMerchandiseCodes\`) are money the customer
+paid but not goods. They count in every money feature (order values and counts, \`monetary_*\`, spend shares,
+\`spend_*_90d\`, returns, recency and frequency) and in the daily revenue, KPIs and cohorts. They are left out of
+what describes the goods: \`items_per_order\`, \`lines_per_order\`, \`avg_unit_price\`, \`distinct_products\`,
+\`distinct_categories\`, the \`category_share_*\` columns, the category insight tests, and the report's product
+rankings.
 
 ${featureDictionaryMarkdown(true)}
 `;

@@ -29,7 +29,9 @@ export interface FeaturesMetrics extends Record<string, unknown> {
 
 export const features = defineStageActivity<FeaturesMetrics>({
   stage: 'features',
-  version: 1,
+  // 2: ANOVA F and Kruskal-Wallis p-values from lib/numeric's tails (jstat's stopped at 3e-7 tolerance).
+  // 3: basket, product and category features leave out non-merchandise lines (clean's line_kind).
+  version: 3,
   configSection: (config) => config.features,
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');

@@ -23,6 +23,7 @@ import {
   assertColumns,
   cutoffTimestampSql,
   linesSql,
+  merchandiseConditionSql,
   seasonSql,
   TRANSACTION_COLUMNS,
   withSingleThread,
@@ -107,12 +108,14 @@ export async function computeInsights(duck: Duck, options: InsightOptions): Prom
   await assertColumns(duck, featuresTable, options.featureNames, CALLER);
 
   const observations = '_insight_category_spend';
+  // category tests compare product categories: postage and fee lines are not a category's spend
+  const merchandise = await merchandiseConditionSql(duck, table);
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${observations} AS
     SELECT category, ${seasonSql('ts')} AS season, spend::DECIMAL(18,4) AS spend
     FROM (
       SELECT customer_id, order_key, category, min(ts) AS ts, sum(amount) AS spend
-      FROM (${linesSql(table, cutoff)})
-      WHERE amount > 0 AND category IS NOT NULL
+      FROM (${linesSql(table, cutoff, merchandise)})
+      WHERE amount > 0 AND category IS NOT NULL AND is_merchandise
       GROUP BY customer_id, order_key, category
     )`);
   try {

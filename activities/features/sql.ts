@@ -8,6 +8,9 @@
  * - an order is one (customer_id, order_id); a NULL order_id counts as one order per timestamp;
  * - an order's timestamp is its first line's, its value the net sum of its lines' amounts;
  * - a purchase order is an order with positive value. Customers are those with at least one purchase order.
+ * - a merchandise line is one clean did not flag line_kind = 'non_merchandise' (postage, fees, adjustments).
+ *   Money (order values, revenue, spend) counts every line: it is what the customer paid. What describes
+ *   the goods (basket size and breadth, unit prices, products, categories) counts merchandise lines only.
  */
 import type { Duck } from '../../lib/duck';
 import { sqlIdent, sqlString } from '../../lib/duck';
@@ -77,13 +80,27 @@ export const TRANSACTION_COLUMNS = [
 export const EVENT_COLUMNS = ['customer_id', 'session_id', 'ts', 'event_type'] as const;
 
 /**
- * Transaction lines up to the cutoff: customer_id, order_key (order_id, or one order per timestamp when NULL),
- * ts, product_id, category, quantity, and amount as MONEY_TYPE.
+ * The SQL condition "this line is merchandise" for a table: clean's line_kind when the table has it (tables
+ * built before clean flagged lines, and test tables, count every line as merchandise).
  */
-export function linesSql(table: string, cutoffSql: string): string {
+export async function merchandiseConditionSql(duck: Duck, table: string): Promise<string> {
+  const row = await duck.one<{ n: number }>(
+    `SELECT count(*)::INTEGER AS n FROM information_schema.columns
+     WHERE table_name = ${sqlString(table)} AND lower(column_name) = 'line_kind'`,
+  );
+  return row.n > 0 ? `(line_kind IS DISTINCT FROM 'non_merchandise')` : 'TRUE';
+}
+
+/**
+ * Transaction lines up to the cutoff: customer_id, order_key (order_id, or one order per timestamp when NULL),
+ * ts, product_id, category, quantity, amount as MONEY_TYPE, and is_merchandise (from `merchandise`, a
+ * condition from merchandiseConditionSql; default every line).
+ */
+export function linesSql(table: string, cutoffSql: string, merchandise = 'TRUE'): string {
   return `SELECT customer_id,
             coalesce(order_id, '@' || strftime(ts, '%Y-%m-%dT%H:%M:%S.%f')) AS order_key,
-            ts, product_id, category, quantity, amount::${MONEY_TYPE} AS amount
+            ts, product_id, category, quantity, amount::${MONEY_TYPE} AS amount,
+            ${merchandise} AS is_merchandise
      FROM ${sqlIdent(table)}
      WHERE ts <= ${cutoffSql} AND customer_id IS NOT NULL`;
 }
@@ -91,16 +108,21 @@ export function linesSql(table: string, cutoffSql: string): string {
 /**
  * One row per order: customer_id, order_key, ts (first line), value (net sum of amounts), gross (purchase
  * lines, NULL when none), returned (minus the return lines' sum, NULL when none), units (net quantity),
- * units_bought (purchase lines' quantity), lines (line count).
+ * units_bought (purchase lines' quantity), lines (line count); and over merchandise lines only: merch_units,
+ * merch_lines, merch_gross (purchase lines' value) and merch_units_bought.
  */
-export function ordersSql(table: string, cutoffSql: string): string {
+export function ordersSql(table: string, cutoffSql: string, merchandise = 'TRUE'): string {
   // Order totals go back to MONEY_TYPE (8 bytes instead of the 16 of a DECIMAL(38,4) sum): cheaper to sort
   // and sum downstream, and no order comes near 10^14.
   return `SELECT customer_id, order_key, min(ts) AS ts, sum(amount)::${MONEY_TYPE} AS value,
             (sum(amount) FILTER (WHERE amount > 0))::${MONEY_TYPE} AS gross,
             (-sum(amount) FILTER (WHERE amount < 0))::${MONEY_TYPE} AS returned,
-            sum(quantity) AS units, sum(quantity) FILTER (WHERE amount > 0) AS units_bought, count(*) AS lines
-     FROM (${linesSql(table, cutoffSql)})
+            sum(quantity) AS units, sum(quantity) FILTER (WHERE amount > 0) AS units_bought, count(*) AS lines,
+            sum(quantity) FILTER (WHERE is_merchandise) AS merch_units,
+            count(*) FILTER (WHERE is_merchandise) AS merch_lines,
+            (sum(amount) FILTER (WHERE amount > 0 AND is_merchandise))::${MONEY_TYPE} AS merch_gross,
+            sum(quantity) FILTER (WHERE amount > 0 AND is_merchandise) AS merch_units_bought
+     FROM (${linesSql(table, cutoffSql, merchandise)})
      GROUP BY customer_id, order_key`;
 }
 
