@@ -3,10 +3,11 @@
  * errors, log-likelihood, P(alive), expected and conditional expected purchases, discounted purchases; and the
  * rule that picks the model the stage scores with.
  *
- * The rule, for the configured BG/NBD: when its maximum-likelihood estimate is interior (no parameter at a
- * boundary, finite standard errors), BG/NBD is used as fitted (CDNOW: r 0.2426, alpha 4.4136, a 0.7929,
- * b 2.4259, FHL 2005). When it is not (a parameter ran off to 0 or infinity, or the Hessian is singular), the
- * likelihood's supremum lies on the edge of the BG/NBD parameter space, and the homogeneous-dropout limit
+ * The rule, for the configured BG/NBD: when its maximum-likelihood estimate is interior and identified (no
+ * parameter at a boundary, finite standard errors, a and b each larger than their standard error), BG/NBD is
+ * used as fitted (CDNOW: r 0.2426, alpha 4.4136, a 0.7929,
+ * b 2.4259, FHL 2005). When it is not (a parameter ran off to 0 or infinity, the Hessian is singular, or the
+ * Beta's concentration a + b is not pinned down), the likelihood's supremum lies on the edge of the BG/NBD parameter space, and the homogeneous-dropout limit
  * (a, b -> infinity, a/(a+b) = p; bgNbdHomogeneousDropout.ts) is fitted as its own 3-parameter model. The two are
  * nested with the limit on the boundary, so their likelihood-ratio statistic 2 (LL_bgnbd - LL_limit) is
  * referred to the boundary mixture 0.5 chi2(0) + 0.5 chi2(1) (Self and Liang 1987), 5% critical value 2.71:
@@ -49,6 +50,9 @@ export const PURCHASE_MODEL_NAMES: Readonly<Record<PurchaseModelKind, string>> =
   'bgnbd-homogeneous-dropout': 'BG/NBD homogeneous-dropout limit (a, b -> infinity, a/(a+b) = p)',
   paretonbd: 'Pareto/NBD (Schmittlein, Morrison and Colombo 1987)',
 };
+
+/** Standard error above this multiple of a (or b) means the Beta dropout's concentration is not identified. */
+export const BETA_RELATIVE_SE_LIMIT = 1;
 
 /** 5% critical value of 0.5 chi2(0) + 0.5 chi2(1), the LR statistic of a parameter on its boundary. */
 export const BOUNDARY_LR_CRITICAL = 2.705543;
@@ -129,7 +133,12 @@ export function fitPurchaseModel(
   }
   const bg = bgNbdModel(fitBgNbd(summary));
   const seFinite = standardErrorsFinite(bg);
-  if (bg.boundary.length === 0 && seFinite) {
+  const bgParams = bg.params as BgNbdParams;
+  // Relative standard error of the Beta's a or b above 1: its concentration is not pinned down by the data.
+  const unidentifiedBeta = (['a', 'b'] as const).filter(
+    (key) => bg.standardErrors[key] > BETA_RELATIVE_SE_LIMIT * bgParams[key],
+  );
+  if (bg.boundary.length === 0 && seFinite && unidentifiedBeta.length === 0) {
     return {
       identifiable: true,
       model: bg,
@@ -149,7 +158,11 @@ export function fitPurchaseModel(
   const why =
     bg.boundary.length > 0
       ? `BG/NBD maximum at the boundary (${bg.boundary.join(', ')})`
-      : 'BG/NBD Hessian singular or not positive definite (no finite standard errors)';
+      : !seFinite
+        ? 'BG/NBD Hessian singular or not positive definite (no finite standard errors)'
+        : `BG/NBD dropout concentration not identified (${unidentifiedBeta
+            .map((key) => `${key} ${fmt(bgParams[key])} with standard error ${fmt(bg.standardErrors[key])}`)
+            .join(', ')})`;
   const limitUsable = Number.isFinite(limit.logLikelihood) && !(lr >= BOUNDARY_LR_CRITICAL);
   const reasons = [
     why,
