@@ -21,7 +21,7 @@ export function assertDatasetName(dataset: string): void {
 
 export const rawPrefix = (dataset: string): string => `raw/${dataset}/`;
 
-export function runPrefix(dataset: string, month: string, runId: string): string {
+function runPrefix(dataset: string, month: string, runId: string): string {
   parseMonth(month);
   return `runs/${dataset}/${month}/${runId}/`;
 }
@@ -47,5 +47,3 @@ export const runConfigKey = (dataset: string, month: string, runId: string): str
 /** The latest completed run of a dataset and month (what backfill skips). */
 export const latestCompletedKey = (dataset: string, month: string): string =>
   `runs/${dataset}/${month}/_latest_completed.json`;
-
-export const monthsPrefix = (dataset: string): string => `runs/${dataset}/`;

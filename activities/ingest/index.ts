@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { Duck } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
+import { rawPrefix } from '../../lib/layout';
 import { monthCutoffMs } from '../../lib/month';
 import { mapConcurrent } from '../../lib/objectStore';
 import { defineStageActivity, type StageContext, type StageOutputFile } from '../../lib/stage';
@@ -32,7 +33,7 @@ function listScope(ctx: StageContext): Promise<RawScope> {
   let scope = scopes.get(ctx);
   if (!scope) {
     scope = ctx.store
-      .list(`raw/${ctx.run.dataset}/`)
+      .list(rawPrefix(ctx.run.dataset))
       .then((objects) => selectRawScope(ctx.run.dataset, objects, monthCutoffMs(ctx.run.month)));
     scopes.set(ctx, scope);
   }
@@ -52,7 +53,7 @@ export const ingest = defineStageActivity<IngestMetrics>({
     const { inScope, afterCutoff } = await listScope(ctx);
     if (!inScope.some((f) => f.table === 'transactions')) {
       throw new DataValidationError({
-        file: `raw/${ctx.run.dataset}/`,
+        file: rawPrefix(ctx.run.dataset),
         rule: `no transaction files on or before the cutoff ${ctx.run.cutoff}; load some with \`custflow data load --dataset ${ctx.run.dataset} ...\``,
       });
     }

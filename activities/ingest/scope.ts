@@ -5,6 +5,7 @@
  * by timestamp in clean).
  */
 import { DataValidationError } from '../../lib/errors';
+import { rawPrefix } from '../../lib/layout';
 import type { StoredObject } from '../../lib/objectStore';
 import { FORMAT_TABLES, isInputFormat, TABLES, type InputFormat, type TableName } from './formats';
 
@@ -38,7 +39,7 @@ export function selectRawScope(
   objects: readonly StoredObject[],
   cutoffMs: number,
 ): RawScope {
-  const prefix = `raw/${dataset}/`;
+  const prefix = rawPrefix(dataset);
   const scope: RawScope = { inScope: [], afterCutoff: [] };
   for (const object of objects) {
     if (!object.key.startsWith(prefix) || object.key.endsWith('/')) continue;

@@ -5,7 +5,7 @@
  */
 import { stableHash, type RunConfig } from '../../lib/config';
 import { Duck, sqlString } from '../../lib/duck';
-import { latestCompletedKey, runConfigKey, runIndexKey, runSummaryKey } from '../../lib/layout';
+import { latestCompletedKey, rawPrefix, runConfigKey, runIndexKey, runSummaryKey } from '../../lib/layout';
 import { monthOf } from '../../lib/month';
 import { ObjectStore, mapConcurrent } from '../../lib/objectStore';
 import type { RunSummary } from '../../lib/runTypes';
@@ -90,7 +90,9 @@ export interface DatasetExtent {
  */
 export async function datasetExtent(dataset: string): Promise<DatasetExtent> {
   const store = ObjectStore.fromEnv();
-  const objects = (await store.list(`raw/${dataset}/`)).filter((o) => o.key.split('/')[3] === 'transactions');
+  const objects = (await store.list(rawPrefix(dataset))).filter(
+    (o) => o.key.split('/')[3] === 'transactions',
+  );
   let first = Infinity;
   let last = -Infinity;
   const undated = [];

@@ -14,7 +14,7 @@ import {
 } from '../../activities/ingest/formats';
 import { readRunConfigFile } from '../../lib/config';
 import { checkDatasetConfig, recordLoad, type DatasetRecord } from '../../lib/datasets';
-import { assertDatasetName } from '../../lib/layout';
+import { assertDatasetName, rawPrefix } from '../../lib/layout';
 import { mapConcurrent, ObjectStore } from '../../lib/objectStore';
 
 export interface LoadOptions {
@@ -56,7 +56,7 @@ export async function loadData(options: LoadOptions, store = ObjectStore.fromEnv
   }
   const files = await listFiles(options.from);
   if (files.length === 0) throw new Error(`${options.from}: no .csv, .csv.gz, .txt or .parquet files found`);
-  const prefix = `raw/${options.dataset}/${options.format}/${options.table}/`;
+  const prefix = `${rawPrefix(options.dataset)}${options.format}/${options.table}/`;
   await store.ensureBucket();
   const sizes = await mapConcurrent(files, 16, async (file) => {
     const put = await store.putFile(prefix + file.relative, file.path, 'application/octet-stream');
