@@ -9,11 +9,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duck, sqlIdent, sqlString } from '../../lib/duck';
-import { DataValidationError } from '../../lib/errors';
+import { DataValidationError, OutputCheckError } from '../../lib/errors';
+import { checkParquetColumns } from '../../lib/outputChecks';
+import type { StageWarning } from '../../lib/runTypes';
 import { latestCompletedKey, manifestKey } from '../../lib/layout';
 import type { StageManifest } from '../../lib/manifest';
 import { addMonths } from '../../lib/month';
 import { sha256File } from '../../lib/objectStore';
+import { Rng } from '../../lib/random';
 import {
   defineStageActivity,
   upstreamFingerprints,
@@ -29,11 +32,14 @@ import {
   scaleColumns,
   summarizeSegments,
 } from './clusterFeatures';
+import { blockStructure } from './blockStructure';
 import type { SegmentConfig } from './config';
-import { fromColumns } from './matrix';
+import { deriveSeed, fromColumns, sampleIndices } from './matrix';
 import { migrationBetween, type MigrationKey } from './migration';
 import { describePersonas, profileSegments, type Persona, type PersonaColumns } from './personas';
 import { rfmScores } from './rfm';
+import { fitRuleTree, ruleOf, ruleText, type Rule } from './rules';
+import { bootstrapStability } from './stability';
 import { selectK, type Segmentation } from './selectK';
 import { fitTransform } from './transform';
 
@@ -84,6 +90,10 @@ export interface SegmentMetrics extends Record<string, unknown> {
   /** Number of clustering features. */
   features: number;
   metricsByK: KMetrics[];
+  /** Mean pairwise ARI of k-means refits on 80% subsamples (stability.ts); >= 0.7 is a stable k. */
+  stability: number;
+  /** Share of customers whose decision rule (rules.ts) names their own segment. */
+  ruleFidelity: number;
   /** Null when there is no previous month's segmentation; `migrationReason` says why. */
   migration: MigrationSummary | null;
   migrationReason?: string;
@@ -145,7 +155,9 @@ async function lookupPrevious(ctx: StageContext): Promise<PreviousLookup> {
 export const segment = defineStageActivity<SegmentMetrics>({
   stage: 'segment',
   // 3: segments.parquet gained persona_base; the migration matches on it.
-  version: 3,
+  // 4: stability, decision rules (segment_rules.json; rule_id and rule per customer), distinguishing features,
+  //    output checks and warnings.
+  version: 4,
   configSection: (config) => ({ ...config.segment, seed: config.segment.seed ?? config.seed }),
   // Last month's segments are an input too: the migration output changes when they do.
   async fingerprintInputs(ctx) {
@@ -185,9 +197,10 @@ export const segment = defineStageActivity<SegmentMetrics>({
         segments: { path: result.paths.segments, rows: result.metrics.customers },
         personas: { path: result.paths.personas },
         selection: { path: result.paths.selection },
+        rules: { path: result.paths.rules },
       };
       if (result.paths.migration) outputs.migration = { path: result.paths.migration };
-      return { outputs, metrics: result.metrics };
+      return { outputs, metrics: result.metrics, warnings: result.warnings };
     } finally {
       duck.close();
     }
@@ -216,8 +229,17 @@ export interface ComputeSegmentsResult {
   personas: Persona[];
   /** Clustering features, in table order. */
   features: string[];
-  paths: { segments: string; personas: string; selection: string; migration?: string };
+  paths: { segments: string; personas: string; selection: string; rules: string; migration?: string };
+  /** A k at the edge of kRange, an unstable k (stability < STABILITY_THRESHOLD), low rule fidelity. */
+  warnings: StageWarning[];
 }
+
+/** Bootstrap stability (mean pairwise ARI) below this is reported as a warning (Lange et al. 2004 use 0.7-0.8). */
+export const STABILITY_THRESHOLD = 0.7;
+/** Rule fidelity below this is reported as a warning: the rules then misdescribe many customers. */
+export const RULE_FIDELITY_THRESHOLD = 0.9;
+/** Customers the decision tree is fitted on (a seeded sample; fidelity is measured on everyone). */
+const RULE_FIT_SAMPLE = 20_000;
 
 /**
  * The whole stage on a DuckDB connection and local files (testable without Temporal or S3): reads the
@@ -290,6 +312,8 @@ export async function computeSegments(
     standardize: true,
     inPlace: true,
   });
+  // Diagnostic: how much cluster structure each block carries (blockStructure.ts), before weighting.
+  const structure = blockStructure(matrix, features.map(dimensionOf), { seed: options.seed });
   const weights = dimensionWeights(features);
   scaleColumns(matrix, weights);
   const kMax = Math.min(kMaxConfigured, rowCount - 1);
@@ -305,6 +329,40 @@ export async function computeSegments(
   const { k, labels } = segmentation;
   const distances = distanceToCentroid(matrix, labels, segmentation.centroids);
   options.heartbeat?.('clustered');
+  const stability = bootstrapStability(matrix, { k, seed: options.seed });
+  options.heartbeat?.('stability');
+  const distinguishing = distinguishingFeatures(matrix, weights, features, labels, k);
+  const ruleFeatures = loaded;
+  const ruleFitIdx =
+    rowCount > RULE_FIT_SAMPLE
+      ? sampleIndices(rowCount, RULE_FIT_SAMPLE, new Rng(deriveSeed(options.seed, 0x7e11)))
+      : null;
+  const ruleColumns: Record<string, Float64Array> = {};
+  for (const f of ruleFeatures) {
+    ruleColumns[f] = ruleFitIdx
+      ? Float64Array.from(ruleFitIdx, (i) => columns[f][i])
+      : Float64Array.from(columns[f]);
+  }
+  const tree = fitRuleTree(
+    ruleColumns,
+    ruleFeatures,
+    ruleFitIdx ? Int32Array.from(ruleFitIdx, (i) => labels[i]) : labels,
+    k,
+    {
+      maxDepth: 4,
+    },
+  );
+  const ruleIdOf = new Int32Array(rowCount);
+  let ruleAgrees = 0;
+  for (let i = 0; i < rowCount; i++) {
+    const rule = ruleOf(tree.rules, (f) => columns[f][i]);
+    if (!rule)
+      throw new Error(`segment: customer ${i + 1} matches no decision rule (the leaves must cover everyone)`);
+    ruleIdOf[i] = rule.id;
+    if (rule.segment === labels[i]) ruleAgrees++;
+  }
+  const ruleFidelity = ruleAgrees / rowCount;
+  options.heartbeat?.('rules');
 
   const personaInput: PersonaColumns = {
     recencyDays: columns.recency_days,
@@ -315,7 +373,15 @@ export async function computeSegments(
     if (available.includes(feature)) personaInput[key] = columns[feature];
   }
   const { segments, population } = profileSegments(personaInput, labels, k);
-  const personas = describePersonas(segments, population);
+  const personas = describePersonas(segments, population).map((p) => ({
+    ...p,
+    description: `${p.description} Set apart by ${distinguishing[p.segment]
+      .map(
+        (d) =>
+          `${d.feature} ${d.standardizedDifference > 0 ? 'higher' : 'lower'} (${d.standardizedDifference > 0 ? '+' : ''}${d.standardizedDifference.toFixed(1)} sd)`,
+      )
+      .join(', ')}.`,
+  }));
   const personaName = personas.map((p) => p.name);
   const personaBase = personas.map((p) => p.baseName);
   const summary = summarizeSegments(columns, loaded, labels, k);
@@ -329,7 +395,9 @@ export async function computeSegments(
     segments: join(options.outDir, 'segments.parquet'),
     personas: join(options.outDir, 'personas.json'),
     selection: join(options.outDir, 'segment_selection.json'),
+    rules: join(options.outDir, 'segment_rules.json'),
   };
+  const ruleLabel = (r: Rule): string => `${ruleText(r.conditions)} -> ${personaName[r.segment]}`;
   await writeSegmentsParquet(duck, {
     source,
     path: paths.segments,
@@ -338,8 +406,38 @@ export async function computeSegments(
     distances,
     personaName,
     personaBase,
+    ruleIdOf,
+    ruleLabels: tree.rules.map(ruleLabel),
   });
   options.heartbeat?.('segments written');
+  await checkSegmentOutputs(duck, paths.segments, { k, rows: rowCount, rules: tree.rules.length });
+  if (segmentation.sizes.reduce((a, b) => a + b, 0) !== rowCount || segmentation.sizes.some((s) => s === 0)) {
+    throw new OutputCheckError(
+      `segments.parquet: segment sizes ${segmentation.sizes.join('/')} must be non-empty and sum to ${rowCount} customers`,
+    );
+  }
+  if (!Number.isFinite(segmentation.final.silhouette)) {
+    throw new OutputCheckError(`segment: silhouette must be finite (got ${segmentation.final.silhouette})`);
+  }
+  await writeJson(paths.rules, {
+    depth: tree.depth,
+    fidelity: ruleFidelity,
+    fitSampleSize: ruleFitIdx ? ruleFitIdx.length : rowCount,
+    customers: rowCount,
+    notes: [
+      'CART (Gini) of depth <= 4 fitted to the segment labels on readable features in their own units; each leaf is one rule',
+      'fidelity: share of all customers whose rule names their own segment',
+    ],
+    rules: tree.rules.map((r) => ({
+      id: r.id,
+      text: ruleLabel(r),
+      conditions: r.conditions,
+      segment: r.segment,
+      persona: personaName[r.segment],
+      customers: ruleFitIdx ? ruleIdOf.reduce((n, id) => n + (id === r.id ? 1 : 0), 0) : r.customers,
+      purity: r.purity,
+    })),
+  });
 
   const pick = (values: Record<string, number>, names: readonly string[]): Record<string, number> =>
     Object.fromEntries(names.map((name) => [name, values[name]]));
@@ -355,6 +453,7 @@ export async function computeSegments(
       revenueShare: p.revenueShare,
       actions: p.actions,
       traits: p.traits,
+      distinguishing: distinguishing[p.segment],
       typical: segments[p.segment].typical,
       centroid: pick(summary.mean[p.segment], features),
       median: pick(summary.median[p.segment], loaded),
@@ -404,6 +503,14 @@ export async function computeSegments(
       constant: params.constant[j],
     })),
     metricsByK,
+    stability,
+    blockStructure: structure.map((b) => ({
+      dimension: b.dimension,
+      columns: b.columns.map((j) => features[j]),
+      gap: b.gap,
+      gapK: b.gapK,
+      gapByK: b.gapByK,
+    })),
     candidates: segmentation.candidates,
     final: segmentation.final,
     sizes: segmentation.sizes,
@@ -453,10 +560,31 @@ export async function computeSegments(
     customers: rowCount,
     features: features.length,
     metricsByK,
+    stability: stability.stability,
+    ruleFidelity,
     migration,
     ...(migrationReason !== undefined ? { migrationReason } : {}),
   };
-  return { metrics, segmentation, personas, features, paths };
+  const warnings: StageWarning[] = [];
+  if (k === kMin || k === kMax) {
+    warnings.push({
+      code: 'segment_k_at_edge',
+      message: `k = ${k} is at the edge of kRange [${kMin}, ${kMax}]: the best k may lie outside the range searched`,
+    });
+  }
+  if (stability.stability < STABILITY_THRESHOLD) {
+    warnings.push({
+      code: 'segment_unstable',
+      message: `bootstrap stability ${stability.stability.toFixed(3)} at k = ${k} is below ${STABILITY_THRESHOLD}: the segments change with the sample`,
+    });
+  }
+  if (ruleFidelity < RULE_FIDELITY_THRESHOLD) {
+    warnings.push({
+      code: 'segment_rules_low_fidelity',
+      message: `decision rules reproduce ${(100 * ruleFidelity).toFixed(1)}% of segment assignments (below ${100 * RULE_FIDELITY_THRESHOLD}%)`,
+    });
+  }
+  return { metrics, segmentation, personas, features, paths, warnings };
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {
@@ -477,9 +605,16 @@ async function writeSegmentsParquet(
     distances: Float64Array;
     personaName: string[];
     personaBase: string[];
+    /** Decision rule (leaf id) of every customer, and each rule's text. */
+    ruleIdOf: Int32Array;
+    ruleLabels: string[];
   },
 ): Promise<void> {
-  const { labels, rfm, distances } = options;
+  const { labels, rfm, distances, ruleIdOf } = options;
+  await duck.run(`CREATE OR REPLACE TABLE segment_rules (rule_id INTEGER, rule VARCHAR)`);
+  await duck.run(
+    `INSERT INTO segment_rules VALUES ${options.ruleLabels.map((text, id) => `(${id}, ${sqlString(text)})`).join(', ')}`,
+  );
   await duck.run(
     `CREATE OR REPLACE TABLE segment_personas (segment INTEGER, persona VARCHAR, persona_base VARCHAR)`,
   );
@@ -488,7 +623,8 @@ async function writeSegmentsParquet(
   );
   await duck.run(`INSERT INTO segment_personas VALUES ${personaRows.join(', ')}`);
   await duck.run(`CREATE OR REPLACE TABLE segment_labels (
-    idx INTEGER, segment INTEGER, r_score INTEGER, f_score INTEGER, m_score INTEGER, distance_to_centroid DOUBLE)`);
+    idx INTEGER, segment INTEGER, r_score INTEGER, f_score INTEGER, m_score INTEGER, distance_to_centroid DOUBLE,
+    rule_id INTEGER)`);
   const appender = await duck.connection.createAppender('segment_labels');
   try {
     for (let i = 0; i < labels.length; i++) {
@@ -498,6 +634,7 @@ async function writeSegmentsParquet(
       appender.appendInteger(rfm.frequency[i]);
       appender.appendInteger(rfm.monetary[i]);
       appender.appendDouble(distances[i]);
+      appender.appendInteger(ruleIdOf[i]);
       appender.endRow();
     }
     appender.flushSync();
@@ -508,9 +645,79 @@ async function writeSegmentsParquet(
     SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS idx FROM ${options.source}`);
   await duck.toParquet(
     `SELECT i.customer_id, l.segment, p.persona, p.persona_base, l.r_score, l.f_score, l.m_score,
-            l.r_score::VARCHAR || l.f_score::VARCHAR || l.m_score::VARCHAR AS rfm_cell, l.distance_to_centroid
+            l.r_score::VARCHAR || l.f_score::VARCHAR || l.m_score::VARCHAR AS rfm_cell, l.distance_to_centroid,
+            l.rule_id, r.rule
      FROM segment_ids i JOIN segment_labels l USING (idx) JOIN segment_personas p USING (segment)
+       JOIN segment_rules r USING (rule_id)
      ORDER BY i.customer_id`,
     options.path,
+  );
+}
+
+/** A feature that sets a segment apart: its standardised difference from the population (log1p scale where skewed). */
+export interface DistinguishingFeature {
+  feature: string;
+  /** (segment mean - population mean) / population sd, on the clustering scale before block weights. */
+  standardizedDifference: number;
+}
+
+/**
+ * The three features whose segment mean differs most from the population's, in population standard
+ * deviations (Cohen's d against the whole population). `m` is standardised then scaled by `weights`, so
+ * dividing by the weight recovers the standardised value (population mean 0, sd 1).
+ */
+export function distinguishingFeatures(
+  m: { rows: number; cols: number; data: Float64Array },
+  weights: Float64Array,
+  features: readonly string[],
+  labels: Int32Array,
+  k: number,
+  top = 3,
+): DistinguishingFeature[][] {
+  const { rows, cols, data } = m;
+  const sums = new Float64Array(k * cols);
+  const counts = new Float64Array(k);
+  for (let i = 0; i < rows; i++) {
+    const c = labels[i];
+    counts[c]++;
+    for (let j = 0; j < cols; j++) sums[c * cols + j] += data[i * cols + j];
+  }
+  return Array.from({ length: k }, (_, c) => {
+    const diffs = features.map((feature, j) => ({
+      feature,
+      standardizedDifference:
+        weights[j] > 0 && counts[c] > 0 ? sums[c * cols + j] / counts[c] / weights[j] : 0,
+    }));
+    diffs.sort(
+      (a, b) =>
+        Math.abs(b.standardizedDifference) - Math.abs(a.standardizedDifference) ||
+        a.feature.localeCompare(b.feature),
+    );
+    return diffs.slice(0, top);
+  });
+}
+
+/** Every customer once, segment and rule ids in range (lib/outputChecks.ts). */
+async function checkSegmentOutputs(
+  duck: Duck,
+  path: string,
+  expected: { k: number; rows: number; rules: number },
+): Promise<void> {
+  await checkParquetColumns(
+    duck,
+    path,
+    'segments.parquet',
+    [
+      { column: 'customer_id', notNull: true },
+      { column: 'segment', notNull: true, min: 0, max: expected.k - 1 },
+      { column: 'persona', notNull: true },
+      { column: 'rule_id', notNull: true, min: 0, max: expected.rules - 1 },
+      { column: 'rule', notNull: true },
+      { column: 'distance_to_centroid', notNull: true, finite: true, min: 0 },
+      { column: 'r_score', notNull: true, min: 1, max: 5 },
+      { column: 'f_score', notNull: true, min: 1, max: 5 },
+      { column: 'm_score', notNull: true, min: 1, max: 5 },
+    ],
+    { expectRows: expected.rows, uniqueBy: ['customer_id'] },
   );
 }

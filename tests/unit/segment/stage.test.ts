@@ -136,7 +136,12 @@ describe('segment stage on four planted groups', () => {
       'm_score INTEGER',
       'rfm_cell VARCHAR',
       'distance_to_centroid DOUBLE',
+      'rule_id INTEGER',
+      'rule VARCHAR',
     ]);
+    // Every customer's rule names a persona, and the stage reports how often it names their own.
+    expect(result.metrics.ruleFidelity).toBeGreaterThan(0.8);
+    expect(result.metrics.stability).toBeGreaterThan(0.7);
     const sorted = await duck.one<{ ok: boolean; n: number }>(
       `SELECT bool_and(customer_id > prev) AS ok, count(*)::INTEGER AS n FROM (
          SELECT customer_id, lag(customer_id, 1, '') OVER () AS prev FROM read_parquet(${segments}))`,
