@@ -71,11 +71,20 @@ export function fmtSignedPct(share: number | null | undefined, digits = 1): stri
   return share > 0 ? `+${text}` : text;
 }
 
-/** Money in the run's currency; whole units from 1,000 up, cents below. Unknown codes fall back to USD. */
-export function fmtMoney(value: number | null | undefined, currency = 'USD'): string {
+/** An ISO 4217 code as given, or undefined when there is none (no currency is assumed). */
+function currencyCode(currency: string | null | undefined): string | undefined {
+  return currency && /^[A-Z]{3}$/.test(currency) ? currency : undefined;
+}
+
+/**
+ * Money in the dataset's currency; whole units from 1,000 up, cents below. Without a currency (a canonical
+ * dataset that configured none) the amount is a plain number: a guessed "$" would be wrong more often than not.
+ */
+export function fmtMoney(value: number | null | undefined, currency?: string | null): string {
   if (!isNum(value)) return MISSING;
   const digits = Math.abs(value) >= 1000 ? 0 : 2;
-  const code = /^[A-Z]{3}$/.test(currency) ? currency : 'USD';
+  const code = currencyCode(currency);
+  if (!code) return fmtNum(value, digits);
   const format = formatter(`money${code}${digits}`, {
     style: 'currency',
     currency: code,
@@ -98,16 +107,17 @@ export function fmtCompact(value: number | null | undefined): string {
   return `${sign}${Number(abs.toPrecision(2))}`;
 }
 
-/** Compact money for chart labels: '$1.2k'. */
-export function fmtMoneyCompact(value: number | null | undefined, currency = 'USD'): string {
+/** Compact money for chart labels: '$1.2k' ('1.2k' without a currency). */
+export function fmtMoneyCompact(value: number | null | undefined, currency?: string | null): string {
   if (!isNum(value)) return MISSING;
   const symbol = currencySymbol(currency);
   return value < 0 ? `−${symbol}${fmtCompact(-value)}` : `${symbol}${fmtCompact(value)}`;
 }
 
-/** The narrow symbol of a currency code ('$', '£', '€'), or the code and a space. */
-export function currencySymbol(currency = 'USD'): string {
-  const code = /^[A-Z]{3}$/.test(currency) ? currency : 'USD';
+/** The narrow symbol of a currency code ('$', '£', '€'), the code and a space, or '' without a currency. */
+export function currencySymbol(currency?: string | null): string {
+  const code = currencyCode(currency);
+  if (!code) return '';
   const parts = formatter(`sym${code}`, {
     style: 'currency',
     currency: code,

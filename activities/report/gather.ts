@@ -288,9 +288,15 @@ export async function topProducts(
   transactionsPath: string | undefined,
 ): Promise<ReportData['topProducts']> {
   if (!transactionsPath) return undefined;
+  // Postage, fees and adjustments (clean's line_kind) are not products: POSTAGE would rank fifth on Online Retail.
+  const source = `read_parquet(${sqlString(transactionsPath)})`;
+  const hasLineKind = (await duck.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${source}`)).some(
+    (c) => c.column_name === 'line_kind',
+  );
   return duck.all<{ productName: string; revenue: number; orders: number }>(
     `SELECT COALESCE(product_name, product_id) AS "productName", sum(amount) AS revenue, count(DISTINCT order_id)::INTEGER AS orders
-     FROM read_parquet(${sqlString(transactionsPath)}) GROUP BY ALL ORDER BY revenue DESC, "productName" LIMIT 10`,
+     FROM ${source} ${hasLineKind ? `WHERE line_kind IS DISTINCT FROM 'non_merchandise'` : ''}
+     GROUP BY ALL ORDER BY revenue DESC, "productName" LIMIT 10`,
   );
 }
 

@@ -101,6 +101,7 @@ h1{font-size:26px;line-height:1.25;margin:4px 0 10px;font-weight:650;overflow-wr
 .kpi{background:var(--card);border:1px solid var(--border);border-radius:8px;padding:12px 14px}
 .kpi .label{font-size:11px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em;font-weight:600;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .kpi .value{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums;line-height:1.3;margin-top:2px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.kpi .value.word{font-size:18px;line-height:1.6;text-overflow:clip;overflow:visible;letter-spacing:-.01em}
 .kpi .sub{font-size:12px;color:var(--muted)}
 .card{background:var(--card);border:1px solid var(--border);border-radius:10px;padding:18px 20px;margin:16px 0;break-inside:avoid}
 .card h3{margin:0 0 2px;font-size:16px;font-weight:650}
@@ -154,7 +155,8 @@ footer{color:var(--muted);font-size:12px;padding:18px 0 36px;border-top:1px soli
 
 /** Render the report document. Pure: no clock, no I/O. */
 export function renderReport(data: ReportData): string {
-  const currency = data.run.currency ?? 'USD';
+  // the dataset's currency (format default or config); none: amounts are plain numbers
+  const currency = data.run.currency;
   const ctx: Ctx = {
     data,
     currency,
@@ -190,7 +192,7 @@ export function renderReport(data: ReportData): string {
 
 interface Ctx {
   data: ReportData;
-  currency: string;
+  currency: string | undefined;
   money: (value: number | null | undefined) => string;
   moneyShort: (value: number) => string;
 }
@@ -245,9 +247,10 @@ function card(title: string, lede: string | null, body: string, id?: string): st
   );
 }
 
-function kpi(label: string, value: string, sub?: string): string {
+/** A headline card. `word`: the value is one word that must be read whole (a status), never cut to "COMPLE…". */
+function kpi(label: string, value: string, sub?: string, options: { word?: boolean } = {}): string {
   return (
-    `<div class="kpi"><div class="label">${esc(label)}</div><div class="value" title="${esc(value)}">${esc(value)}</div>` +
+    `<div class="kpi"><div class="label">${esc(label)}</div><div class="value${options.word ? ' word' : ''}" title="${esc(value)}">${esc(value)}</div>` +
     (sub ? `<div class="sub">${esc(sub)}</div>` : '') +
     '</div>'
   );
@@ -362,7 +365,9 @@ function operationalPage(ctx: Ctx): string {
   const { data } = ctx;
   const dq = data.dataQuality;
   const cards: string[] = [];
-  const kpis: string[] = [kpi('Run status', data.run.status, `${data.run.stages.length} stages`)];
+  const kpis: string[] = [
+    kpi('Run status', data.run.status, `${data.run.stages.length} stages`, { word: true }),
+  ];
   if (dq) {
     const quarantined = sum(Object.values(dq.quarantinedByReason));
     kpis.push(kpi('Rows in', fmtInt(dq.inputRows)));

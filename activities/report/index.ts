@@ -62,9 +62,10 @@ async function fetchOutputs(ctx: StageContext): Promise<LocalOutputs> {
 
 export const report = defineStageActivity<ReportMetrics>({
   stage: 'report',
-  // 2: the CRM export gained rfm_cell.
-  version: 2,
-  configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold }),
+  // 2: the CRM export gained rfm_cell. 3: amounts in the dataset currency; status shown whole; top
+  // products leave out non-merchandise lines.
+  version: 3,
+  configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold, currency: config.currency }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
     const inputs = upstreamFingerprints(ctx);
@@ -82,7 +83,7 @@ export const report = defineStageActivity<ReportMetrics>({
       const metricsOf = (stage: StageName) => ctx.upstream[stage]?.metrics;
       const segments: ReportSegments | undefined = await segmentsSection(files.segment);
       const data: ReportData = {
-        run: runSection(ctx.run, ctx.runSummary, CODE_VERSION),
+        run: { ...runSection(ctx.run, ctx.runSummary, CODE_VERSION), currency: ctx.run.config.currency },
         dataQuality: dataQualitySection(metricsOf('clean')),
         features: await featuresSection(duck, files.features),
         segments,

@@ -137,4 +137,26 @@ describe.skipIf(!hasChromium)('report in headless Chromium', () => {
     if (keep) console.log(`report screenshot: ${png}`);
     await context.close();
   });
+
+  it('shows the run status whole in its card, on a wide and a narrow screen', async () => {
+    for (const status of ['COMPLETED', 'TERMINATED']) {
+      const data = sampleReportData();
+      data.run.status = status;
+      const file = join(dir, `status-${status}.html`);
+      writeFileSync(file, renderReport(data));
+      for (const width of [1200, 380]) {
+        const context = await browser.newContext({ viewport: { width, height: 900 }, offline: true });
+        const page = await context.newPage();
+        await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+        const box = await page.evaluate<{ text: string; scroll: number; client: number; overflow: string }>(
+          `(() => { const v = [...document.querySelectorAll('.kpi')].find((k) => k.querySelector('.label').textContent === 'Run status').querySelector('.value');
+             return { text: v.textContent, scroll: v.scrollWidth, client: v.clientWidth, overflow: getComputedStyle(v).textOverflow }; })()`,
+        );
+        expect(box.text).toBe(status);
+        expect(box.overflow, `${status} at ${width}px`).toBe('clip');
+        expect(box.scroll, `${status} at ${width}px`).toBeLessThanOrEqual(box.client);
+        await context.close();
+      }
+    }
+  });
 });

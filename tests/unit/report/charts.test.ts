@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  currencySymbol,
   fmtCompact,
   fmtDuration,
   fmtInt,
   fmtMoney,
+  fmtMoneyCompact,
   fmtNum,
   fmtP,
   fmtPct,
@@ -44,7 +46,15 @@ describe('number formatting', () => {
     expect(fmtMoney(1_234.5, 'GBP')).toBe('£1,235');
     expect(fmtMoney(12.5, 'USD')).toBe('$12.50');
     expect(fmtMoney(-310, 'GBP')).toBe('−£310.00');
-    expect(fmtMoney(5, 'not a code')).toBe('$5.00');
+    // no currency (or no valid code): a plain number, never a guessed '$'
+    expect(fmtMoney(5, 'not a code')).toBe('5.00');
+    expect(fmtMoney(12.5)).toBe('12.50');
+    expect(fmtMoney(-1_234.5)).toBe('−1,235');
+    expect(fmtMoneyCompact(1_234, 'GBP')).toBe('£1.2k');
+    expect(fmtMoneyCompact(1_234)).toBe('1.2k');
+    expect(fmtMoneyCompact(-2_500_000, 'EUR')).toBe('−€2.5M');
+    expect(currencySymbol('USD')).toBe('$');
+    expect(currencySymbol(undefined)).toBe('');
     expect(fmtCompact(1_234)).toBe('1.2k');
     expect(fmtCompact(2_500_000)).toBe('2.5M');
     expect(fmtCompact(0.25)).toBe('0.25');

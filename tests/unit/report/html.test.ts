@@ -136,6 +136,38 @@ describe('renderReport structure', () => {
     expect(html).toContain('0.3 days');
   });
 
+  it('shows every amount in the dataset currency, and no symbol when the dataset has none', () => {
+    const gbp = renderReport(sampleReportData());
+    expect(gbp).toContain('£142,593');
+    expect(gbp).not.toMatch(/\$\d/);
+    const usd = sampleReportData();
+    usd.run.currency = 'USD';
+    const usdHtml = renderReport(usd);
+    expect(usdHtml).toContain('$142,593');
+    expect(usdHtml).toContain('−$310.00');
+    expect(usdHtml).not.toContain('£');
+    const none = sampleReportData();
+    delete none.run.currency;
+    const plain = renderReport(none);
+    expect(plain).toContain('>142,593<');
+    expect(plain).toContain('−310.00');
+    // no symbol anywhere in front of a figure: tables, cards and chart labels alike
+    expect(plain).not.toMatch(/[$£€]\d/);
+  });
+
+  it('shows the run status as a whole word, never cut with an ellipsis', () => {
+    for (const status of ['COMPLETED', 'TERMINATED', 'FAILED']) {
+      const data = sampleReportData();
+      data.run.status = status;
+      const html = renderReport(data);
+      expect(html).toContain(`<div class="value word" title="${status}">${status}</div>`);
+    }
+    // the word class lets the value show whole (no clipping, no ellipsis) at a size that fits the card
+    const css = /\.kpi \.value\.word\{([^}]*)\}/.exec(renderReport(sampleReportData()))?.[1] ?? '';
+    expect(css).toContain('text-overflow:clip');
+    expect(css).toContain('overflow:visible');
+  });
+
   it('is deterministic and does not read the clock', () => {
     vi.useFakeTimers();
     vi.setSystemTime(new Date('2001-01-01T00:00:00Z'));
