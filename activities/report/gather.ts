@@ -88,6 +88,12 @@ export function dataQualitySection(
     customers: Number(metrics.customers),
     firstTs: (metrics.firstTs as string | null) ?? null,
     lastTs: (metrics.lastTs as string | null) ?? null,
+    ...(typeof metrics.nonMerchandiseRows === 'number'
+      ? {
+          nonMerchandiseRows: metrics.nonMerchandiseRows,
+          nonMerchandiseByCode: (metrics.nonMerchandiseByCode as Record<string, number> | undefined) ?? {},
+        }
+      : {}),
     ...(events
       ? {
           events: {
@@ -200,6 +206,7 @@ export async function clvSection(
     horizon: summary.clv.horizon,
     // Pareto/NBD has (r, alpha, s, beta): shown under the BG/NBD names' slots only when they exist
     params: { r: p.r, alpha: p.alpha, a: p.a ?? p.s, b: p.b ?? p.beta },
+    ...(summary.modelName ? { purchaseModel: { name: summary.modelName, params: { ...p } } } : {}),
     spend: summary.spend.params
       ? { p: summary.spend.params.p, q: summary.spend.params.q, v: summary.spend.params.v }
       : { p: NaN, q: NaN, v: NaN },

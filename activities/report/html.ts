@@ -461,11 +461,25 @@ function dataQualityCard(ctx: Ctx, dq: ReportDataQuality): string {
     [
       ['Delivered (input)', fmtInt(dq.inputRows), share(dq.inputRows)],
       ['Kept (clean)', fmtInt(dq.outputRows), share(dq.outputRows)],
+      ...(dq.nonMerchandiseRows
+        ? [
+            [
+              'of which non-merchandise (postage, fees; flagged, kept)',
+              fmtInt(dq.nonMerchandiseRows),
+              share(dq.nonMerchandiseRows),
+            ],
+          ]
+        : []),
       ['Quarantined (broke a rule)', fmtInt(quarantined), share(quarantined)],
       ['Exact duplicates removed', fmtInt(dq.duplicateRows), share(dq.duplicateRows)],
       ['After the cutoff (set aside)', fmtInt(dq.afterCutoffRows), share(dq.afterCutoffRows)],
     ],
   );
+  const byCode = Object.entries(dq.nonMerchandiseByCode ?? {});
+  const nonMerchandise =
+    byCode.length > 0
+      ? `<p class="note">Non-merchandise lines by code: ${byCode.map(([c, n]) => `${esc(c)} ${esc(fmtInt(n))}`).join(', ')}. They count in revenue, not in product rankings or basket features.</p>`
+      : '';
   const reconciled =
     accounted === dq.inputRows
       ? `<p class="note">${badge('reconciled', 'ok').html} every input row is kept, quarantined, a duplicate or after the cutoff.</p>`
@@ -817,6 +831,24 @@ function migrationCard(segments: ReportSegments): string {
   );
 }
 
+/** The repeat-buying model's name and parameters, whichever model scored (the limit has r, α, p). */
+function purchaseModelStats(clv: ReportClv): [string, string][] {
+  if (!clv.purchaseModel) {
+    return [
+      ['BG/NBD r, α', `${fmtNum(clv.params.r, 3)}, ${fmtNum(clv.params.alpha, 3)}`],
+      ['a, b', `${fmtNum(clv.params.a, 3)}, ${fmtNum(clv.params.b, 3)}`],
+    ];
+  }
+  const symbol: Record<string, string> = { alpha: 'α', beta: 'β' };
+  const params = Object.entries(clv.purchaseModel.params)
+    .map(([name, value]) => `${symbol[name] ?? name} ${fmtNum(value, Math.abs(value) < 0.01 ? 5 : 3)}`)
+    .join(', ');
+  return [
+    ['Purchase model', clv.purchaseModel.name],
+    ['Parameters', params],
+  ];
+}
+
 function clvCard(ctx: Ctx, clv: ReportClv): string {
   const hist = histogram({
     label: 'Distribution of customer lifetime value',
@@ -878,8 +910,7 @@ function clvCard(ctx: Ctx, clv: ReportClv): string {
     ...(isNum(clv.horizon)
       ? ([['Horizon', `${fmtInt(clv.horizon)} ${clv.timeUnit}s`]] as [string, string][])
       : []),
-    ['BG/NBD r, α', `${fmtNum(clv.params.r, 3)}, ${fmtNum(clv.params.alpha, 3)}`],
-    ['a, b', `${fmtNum(clv.params.a, 3)}, ${fmtNum(clv.params.b, 3)}`],
+    ...purchaseModelStats(clv),
     [
       'Gamma-Gamma p, q, v',
       `${fmtNum(clv.spend.p, 2)}, ${fmtNum(clv.spend.q, 2)}, ${fmtNum(clv.spend.v, 2)}`,
@@ -887,7 +918,7 @@ function clvCard(ctx: Ctx, clv: ReportClv): string {
   ]);
   return card(
     'Customer lifetime value',
-    'Expected discounted revenue per customer: BG/NBD purchase counts times Gamma-Gamma spend per order.',
+    'Expected discounted revenue per customer: expected purchases from the repeat-buying model times Gamma-Gamma spend per order.',
     params +
       grid2('<h4>Distribution</h4>' + hist, '<h4>By segment</h4>' + bySegment) +
       grid2(

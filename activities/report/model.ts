@@ -78,6 +78,9 @@ export interface ReportDataQuality {
   /** First and last transaction timestamps kept, ISO UTC. */
   firstTs: string | null;
   lastTs: string | null;
+  /** Kept lines flagged non-merchandise (postage, fees), and per product code; absent before clean v2. */
+  nonMerchandiseRows?: number;
+  nonMerchandiseByCode?: Record<string, number>;
   events?: ReportEvents;
 }
 
@@ -193,6 +196,8 @@ export interface ReportClv {
   /** Horizon of the CLV figures, in time units. */
   horizon?: number;
   params: { r: number; alpha: number; a: number; b: number };
+  /** The repeat-buying model that scored (BG/NBD, its homogeneous-dropout limit, Pareto/NBD) and its parameters. */
+  purchaseModel?: { name: string; params: Record<string, number> };
   spend: { p: number; q: number; v: number };
   /** edges.length === counts.length + 1. */
   histogram: { edges: number[]; counts: number[] };

@@ -168,6 +168,35 @@ describe('renderReport structure', () => {
     expect(css).toContain('overflow:visible');
   });
 
+  it('puts every run warning in a banner under the masthead, escaped', () => {
+    const data = sampleReportData();
+    expect(renderReport(data)).not.toContain('class="warnings"');
+    data.run.warnings = [
+      { stage: 'clv', code: 'clv_boundary_limit_model', message: 'b -> infinity: scored with the limit' },
+      { stage: 'churn', code: 'stage_failed', message: '<b>bad</b>' },
+    ];
+    const html = renderReport(data);
+    const banner = /<section class="warnings"[^>]*>(.*?)<\/section>/.exec(html)?.[1] ?? '';
+    expect(banner).toContain('2 warnings: read before trusting the numbers');
+    expect(banner).toContain(
+      '<b>clv</b>: b -&gt; infinity: scored with the limit <code>clv_boundary_limit_model</code>',
+    );
+    expect(banner).toContain('&lt;b&gt;bad&lt;/b&gt;');
+    expect(html.indexOf('class="warnings"')).toBeLessThan(html.indexOf('id="operational"'));
+  });
+
+  it('names the purchase model that scored CLV, with its own parameters', () => {
+    const data = sampleReportData();
+    data.clv!.purchaseModel = {
+      name: 'BG/NBD homogeneous-dropout limit (a, b -> infinity, a/(a+b) = p)',
+      params: { r: 0.7973, alpha: 10.588, p: 0.00308 },
+    };
+    const html = renderReport(data);
+    expect(html).toContain('BG/NBD homogeneous-dropout limit (a, b -&gt; infinity, a/(a+b) = p)');
+    expect(html).toContain('r 0.797, α 10.588, p 0.00308');
+    expect(html).not.toContain('BG/NBD r, α');
+  });
+
   it('is deterministic and does not read the clock', () => {
     vi.useFakeTimers();
     vi.setSystemTime(new Date('2001-01-01T00:00:00Z'));
