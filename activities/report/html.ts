@@ -518,7 +518,7 @@ function dataQualityCard(ctx: Ctx, dq: ReportDataQuality): string {
   return card(
     'Data quality',
     'How the delivered rows were handled by the clean stage.',
-    grid2(flow + reconciled + events, '<h4>Quarantine by reason</h4>' + reasonBlock),
+    grid2(flow + reconciled + nonMerchandise + events, '<h4>Quarantine by reason</h4>' + reasonBlock),
   );
 }
 

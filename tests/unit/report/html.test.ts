@@ -155,6 +155,29 @@ describe('renderReport structure', () => {
     expect(plain).not.toMatch(/[$£€]\d/);
   });
 
+  it('counts the non-merchandise lines clean kept and flagged, by code', () => {
+    const data = sampleReportData();
+    data.dataQuality!.nonMerchandiseRows = 1_905;
+    data.dataQuality!.nonMerchandiseByCode = {
+      POST: 1_196,
+      M: 454,
+      C2: 134,
+      D: 77,
+      CRUK: 16,
+      DOT: 16,
+      'BANK CHARGES': 12,
+    };
+    const html = renderReport(data);
+    expect(html).toContain(
+      '<td>of which non-merchandise (postage, fees; flagged, kept)</td><td class="num">1,905</td>',
+    );
+    expect(html).toContain(
+      'Non-merchandise lines by code: POST 1,196, M 454, C2 134, D 77, CRUK 16, DOT 16, BANK CHARGES 12.',
+    );
+    // without the metric (a clean stage before line_kind) there is no such row
+    expect(renderReport(sampleReportData())).not.toContain('non-merchandise');
+  });
+
   it('shows the run status as a whole word, never cut with an ellipsis', () => {
     for (const status of ['COMPLETED', 'TERMINATED', 'FAILED']) {
       const data = sampleReportData();
