@@ -26,6 +26,8 @@ export interface DatasetListEntry {
   /** False for a dataset whose files were loaded before dataset records existed. */
   recorded: boolean;
   updatedAt: string | null;
+  /** Why the dataset's config no longer resolves (e.g. a key a newer schema dropped); absent when it does. */
+  configError?: string;
 }
 
 export interface DatasetDetails {
@@ -50,15 +52,23 @@ export async function listDatasets(store = ObjectStore.fromEnv()): Promise<Datas
   for (const dataset of await listDatasetNames(store)) {
     const record = await readDatasetRecord(store, dataset);
     const sources = record?.sources.length ? record.sources : await sourcesFromRaw(store, dataset);
-    const resolved = await resolveDatasetRunConfig(store, dataset);
+    // one dataset whose stored config no longer validates must not hide the others
+    let currency: string | null = null;
+    let configError: string | undefined;
+    try {
+      currency = (await resolveDatasetRunConfig(store, dataset)).config.currency ?? null;
+    } catch (error) {
+      configError = error instanceof Error ? error.message : String(error);
+    }
     out.push({
       dataset,
       sources,
       format: formatConventions(sources).format,
       hasConfig: Boolean(record?.config),
-      currency: resolved.config.currency ?? null,
+      currency,
       recorded: record !== undefined,
       updatedAt: record?.updatedAt ?? null,
+      ...(configError ? { configError } : {}),
     });
   }
   return out;
