@@ -33,6 +33,20 @@ const cleanSection = z
     nonMerchandiseCodes: z.array(z.string().min(1)).default([]),
     /** More non-merchandise product codes, added to nonMerchandiseCodes (the dataset's own fee codes). */
     extraNonMerchandiseCodes: z.array(z.string().min(1)).default([]),
+    /**
+     * Quarantine (`amount_out_of_range`) a line whose |unit_price| or |amount| exceeds this: a typo or a
+     * test value, not a sale, and beyond what the models' exact decimal sums hold.
+     */
+    maxAbsAmount: z.number().positive().default(1e9),
+    /**
+     * Quarantine (`implausible_timestamp`) a line dated before this day (YYYY-MM-DD, UTC): one row from 1900
+     * stretches every daily series and tenure across a century.
+     */
+    minTimestamp: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+      .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real date')
+      .default('1990-01-01'),
   })
   .strict();
 
@@ -40,6 +54,33 @@ const ingestSection = z
   .object({
     /** Download concurrency for raw objects. */
     downloadConcurrency: z.number().int().min(1).max(64).default(16),
+    /** Longest line a delivered text file may have, in bytes; a longer one fails ingest naming file and line. */
+    maxLineBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024 * 1024)
+      .default(1024 * 1024),
+    /** Most bytes one delivered file may hold once decompressed (a gzip bomb stops here). */
+    maxDecompressedBytesPerFile: z
+      .number()
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024 * 1024),
+    /** Most times a gzip file may inflate its size (checked past 64 MB inflated): a decompression bomb stops. */
+    maxCompressionRatio: z.number().min(2).default(200),
+    /** Most rows one delivered file may hold. */
+    maxRowsPerFile: z.number().int().min(1).default(50_000_000),
+  })
+  .strict();
+
+/** How stages retry transient infrastructure faults (workflows/options.ts). */
+const retrySection = z
+  .object({
+    /** Total time one stage may spend across its attempts (waits included) before the run fails. */
+    stageRetryHours: z.number().min(0.05).max(168).default(6),
+    /** Cap of the exponential backoff between attempts (it doubles from 2 s). */
+    maxRetryIntervalSeconds: z.number().int().min(1).max(3600).default(120),
   })
   .strict();
 
@@ -58,6 +99,7 @@ export const runConfigSchema = z
       .optional(),
     /** Seed for every random choice in the run (sampling, restarts, simulations). */
     seed: z.number().int().min(0).default(42),
+    retry: retrySection.default(() => retrySection.parse({})),
     ingest: ingestSection.default(() => ingestSection.parse({})),
     clean: cleanSection.default(() => cleanSection.parse({})),
     features: featuresSection.default(() => featuresSection.parse({})),

@@ -22,6 +22,8 @@ export interface S3Settings {
   region: string;
   bucket: string;
   forcePathStyle: boolean;
+  /** Attempts per S3 request inside the SDK (S3_MAX_ATTEMPTS); unset: lib/objectStore.ts's default. */
+  maxAttempts?: number;
   /** Only set for the local stack; elsewhere the standard AWS credential chain applies. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
@@ -91,5 +93,13 @@ export function s3Settings(env: NodeJS.ProcessEnv = process.env): S3Settings {
     bucket: env.S3_BUCKET ?? dev?.s3.bucket ?? 'custflow',
     forcePathStyle: env.S3_FORCE_PATH_STYLE ? env.S3_FORCE_PATH_STYLE === 'true' : endpoint !== undefined,
     credentials,
+    ...(env.S3_MAX_ATTEMPTS ? { maxAttempts: positiveInteger('S3_MAX_ATTEMPTS', env.S3_MAX_ATTEMPTS) } : {}),
   };
+}
+
+function positiveInteger(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${name} must be a whole number of at least 1, got "${value}"`);
+  return n;
 }

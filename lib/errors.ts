@@ -18,7 +18,8 @@ export class DataValidationError extends Error {
   readonly location: DataLocation;
 
   constructor(location: DataLocation, detail?: string) {
-    super(formatLocation(location) + (detail ? ` (${detail})` : ''));
+    // The detail often quotes the row: bounded, so a 10 MB field never reaches Temporal history or run.json.
+    super(formatLocation(location) + (detail ? ` (${quoteForMessage(detail)})` : ''));
     this.location = location;
   }
 }
@@ -26,6 +27,15 @@ export class DataValidationError extends Error {
 /** A configuration file or value that does not fit the schema. Also never retried. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+}
+
+/** The most characters of delivered data an error message quotes. */
+export const MAX_QUOTED_CHARACTERS = 200;
+
+/** `text` cut to MAX_QUOTED_CHARACTERS, saying how much was left out. */
+export function quoteForMessage(text: string, max = MAX_QUOTED_CHARACTERS): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
 
 export function formatLocation(location: DataLocation): string {

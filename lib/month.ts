@@ -4,10 +4,21 @@
  */
 const MONTH_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
+/**
+ * The earliest year a month may name. Below it a typo is far likelier than data (and Date.UTC maps years
+ * 0-99 to 1900-1999, so "0000-01" would silently become January 1900).
+ */
+export const MIN_MONTH_YEAR = 1000;
+
 export function parseMonth(month: string): { year: number; month: number } {
   const match = MONTH_PATTERN.exec(month);
   if (!match) throw new Error(`month "${month}" must look like YYYY-MM (e.g. 2011-12)`);
-  return { year: Number(match[1]), month: Number(match[2]) };
+  const year = Number(match[1]);
+  if (year < MIN_MONTH_YEAR)
+    throw new Error(
+      `month "${month}" is before the year ${MIN_MONTH_YEAR}; write the year in full (e.g. 2011-12)`,
+    );
+  return { year, month: Number(match[2]) };
 }
 
 /** First instant of the month, epoch ms. */

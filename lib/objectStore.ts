@@ -32,6 +32,9 @@ export interface PutResult extends StoredObject {
   sha256: string;
 }
 
+/** Attempts per S3 request, first included (S3_MAX_ATTEMPTS overrides). */
+export const S3_DEFAULT_MAX_ATTEMPTS = 5;
+
 /** Above this size, uploads go multipart (parallel parts, resumable by the SDK). */
 const MULTIPART_THRESHOLD = 32 * 1024 * 1024;
 
@@ -52,6 +55,19 @@ export class ObjectStore {
         // The SDK's default CRC32 on every PutObject is not understood by every S3-compatible server.
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
+        // Two layers of retries, on purpose. The SDK rides out a blip (a 503 SlowDown, a reset connection)
+        // within one request: a few attempts with jittered backoff ("standard" mode, whose retry quota stops
+        // it from hammering a server that is down). Anything longer (S3 down for minutes) fails the request
+        // and the stage attempt, and Temporal retries the stage with capped backoff for hours
+        // (workflows/options.ts), which does not hold a worker slot while it waits.
+        maxAttempts: settings.maxAttempts ?? S3_DEFAULT_MAX_ATTEMPTS,
+        retryMode: 'standard',
+        requestHandler: {
+          // A refused or unanswered connect fails fast; a server that stops sending mid-body is noticed
+          // before the activity's heartbeat timeout.
+          connectionTimeout: 5_000,
+          requestTimeout: 60_000,
+        },
       });
   }
 
@@ -223,6 +239,66 @@ export function isNotFound(error: unknown): boolean {
     return error.$metadata.httpStatusCode === 404 || error.name === 'NoSuchKey' || error.name === 'NotFound';
   }
   return false;
+}
+
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+const TRANSIENT_S3_CODES = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'ServiceUnavailable',
+  'InternalError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+]);
+const TRANSIENT_MESSAGES =
+  /socket hang up|premature close|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|other side closed|network socket disconnected/i;
+
+/**
+ * A failure of the infrastructure rather than of the data or the code: S3 or the network down or slow,
+ * S3 answering 5xx or throttling. Worth retrying for a long time; the same request will work later.
+ * Looks through `cause` chains (stream errors wrap the socket error).
+ */
+export function isTransientInfrastructureError(error: unknown, depth = 0): boolean {
+  if (depth > 5 || error === null || typeof error !== 'object') return false;
+  const e = error as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
+  };
+  const status = e.$metadata?.httpStatusCode;
+  if (status === 429 || (status !== undefined && status >= 500 && status <= 599)) return true;
+  if (e.$retryable) return true;
+  if (typeof e.code === 'string' && TRANSIENT_NETWORK_CODES.has(e.code)) return true;
+  if (typeof e.name === 'string' && (TRANSIENT_S3_CODES.has(e.name) || TRANSIENT_NETWORK_CODES.has(e.name)))
+    return true;
+  if (typeof e.message === 'string' && TRANSIENT_MESSAGES.test(e.message)) return true;
+  if (
+    error instanceof AggregateError &&
+    error.errors.some((x) => isTransientInfrastructureError(x, depth + 1))
+  )
+    return true;
+  return isTransientInfrastructureError(e.cause, depth + 1);
 }
 
 function stripQuotes(etag: string | undefined): string {

@@ -7,10 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { stableHash, type RunConfig } from './config';
 import type { StageName } from './dag';
-import { ConfigError, DataValidationError, OutputCheckError } from './errors';
+import { ConfigError, DataValidationError, OutputCheckError, quoteForMessage } from './errors';
 import { manifestKey, stagePrefix } from './layout';
 import {
   computeCacheKey,
@@ -19,7 +19,7 @@ import {
   type OutputEntry,
   type StageManifest,
 } from './manifest';
-import { mapConcurrent, ObjectStore } from './objectStore';
+import { isTransientInfrastructureError, mapConcurrent, ObjectStore } from './objectStore';
 import type { RunRef, StageInput, StageResult, StageWarning } from './runTypes';
 import { CODE_VERSION } from './version';
 
@@ -75,7 +75,7 @@ export function defineStageActivity<M extends Record<string, unknown>>(
     try {
       return await runStage(definition, input);
     } catch (error) {
-      throw toTemporalFailure(error);
+      throw toTemporalFailure(error, currentActivityContext()?.info.attempt);
     }
   };
   Object.defineProperty(activity, 'name', { value: definition.stage });
@@ -244,8 +244,20 @@ function contentTypeOf(path: string): string {
   return 'application/octet-stream';
 }
 
-/** Bad data and bad config fail for good; everything else is retried by Temporal's policy. */
-export function toTemporalFailure(error: unknown): unknown {
+/** Attempts an error that is neither bad input nor an infrastructure fault (most likely a bug) gets. */
+export const UNEXPECTED_ERROR_MAX_ATTEMPTS = 5;
+
+/** DuckDB's message for a value that does not fit its type: the data's fault, the same bytes fail again. */
+const DUCKDB_CONVERSION_ERROR = /^Conversion Error/;
+
+/**
+ * Retries by failure class. Bad data, bad config and failed output checks fail for good. Infrastructure
+ * faults (S3 or the network down, 5xx, throttling) are retried by Temporal's policy for the stage's whole
+ * retry window. Anything else gets UNEXPECTED_ERROR_MAX_ATTEMPTS attempts and then fails for good, so a
+ * bug does not loop for hours.
+ */
+export function toTemporalFailure(error: unknown, attempt = 1): unknown {
+  if (error instanceof CancelledFailure) return error;
   if (error instanceof DataValidationError) {
     return ApplicationFailure.create({
       message: error.message,
@@ -256,6 +268,23 @@ export function toTemporalFailure(error: unknown): unknown {
   }
   if (error instanceof ConfigError || error instanceof OutputCheckError) {
     return ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
+  }
+  if (error instanceof Error && DUCKDB_CONVERSION_ERROR.test(error.message)) {
+    return ApplicationFailure.create({
+      message: `a value in the data does not fit its type: ${quoteForMessage(error.message)}`,
+      type: 'DataValidationError',
+      nonRetryable: true,
+    });
+  }
+  if (isTransientInfrastructureError(error)) return error;
+  if (attempt >= UNEXPECTED_ERROR_MAX_ATTEMPTS) {
+    const message = error instanceof Error ? error.message : String(error);
+    return ApplicationFailure.create({
+      message: `${quoteForMessage(message)} (attempt ${attempt}; not an infrastructure fault, so not retried further)`,
+      type: 'UnexpectedError',
+      nonRetryable: true,
+      cause: error instanceof Error ? error : undefined,
+    });
   }
   return error;
 }

@@ -26,18 +26,24 @@ import {
   type StageError,
   type StageResult,
 } from '../lib/runTypes';
-import { BOOKKEEPING_OPTIONS, STAGE_ACTIVITY_OPTIONS } from './options';
+import { bookkeepingActivityOptions, stageActivityOptions, type RetrySettings } from './options';
 import { progressQuery } from './queries';
 
-const bookkeeping = proxyActivities<typeof activities>(BOOKKEEPING_OPTIONS);
-/** Each stage proxied with its own timeouts and retry policy. */
-const stageActivities = {} as StageActivities;
-for (const stage of STAGE_NAMES) {
-  stageActivities[stage] = proxyActivities<StageActivities>(STAGE_ACTIVITY_OPTIONS[stage])[stage];
+/** Each stage proxied with its own timeouts, and the run's retry window (config `retry`). */
+function stageProxies(retry: RetrySettings | undefined): StageActivities {
+  const proxies = {} as StageActivities;
+  for (const stage of STAGE_NAMES) {
+    proxies[stage] = proxyActivities<StageActivities>(stageActivityOptions(stage, retry))[stage];
+  }
+  return proxies;
 }
 
 export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   const info = workflowInfo();
+  // Runs started before the retry section existed carry no such key: the defaults apply.
+  const retry = (input.config as { retry?: RetrySettings }).retry;
+  const bookkeeping = proxyActivities<typeof activities>(bookkeepingActivityOptions(retry));
+  const stageActivities = stageProxies(retry);
   const runId = input.runId ?? makeRunId(info.startTime, info.firstExecutionRunId);
   const run: RunRef = {
     dataset: input.dataset,

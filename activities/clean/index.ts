@@ -49,7 +49,8 @@ export interface EventCleanMetrics {
 export const clean = defineStageActivity<CleanMetrics>({
   stage: 'clean',
   // 2: transactions gained line_kind (merchandise | non_merchandise); non-merchandise metrics.
-  version: 2,
+  // 3: quarantine reasons implausible_timestamp (before clean.minTimestamp) and amount_out_of_range.
+  version: 3,
   configSection: (config) => config.clean,
   async compute(ctx) {
     const inputPath = await ctx.fetchUpstream('ingest', 'transactions');
@@ -60,6 +61,8 @@ export const clean = defineStageActivity<CleanMetrics>({
         cutoffIso: ctx.run.cutoff,
         outlierIqrMultiplier: ctx.run.config.clean.outlierIqrMultiplier,
         quarantineZeroPrice: ctx.run.config.clean.quarantineZeroPrice,
+        minTimestampIso: `${ctx.run.config.clean.minTimestamp}T00:00:00Z`,
+        maxAbsAmount: ctx.run.config.clean.maxAbsAmount,
         nonMerchandiseCodes: [
           ...ctx.run.config.clean.nonMerchandiseCodes,
           ...ctx.run.config.clean.extraNonMerchandiseCodes,
@@ -107,6 +110,10 @@ export interface CleanOptions {
   outlierIqrMultiplier: number;
   /** Default true; false keeps $0 lines as purchases (CDNOW). */
   quarantineZeroPrice?: boolean;
+  /** Lines dated before this instant are quarantined as implausible_timestamp (default 1990-01-01). */
+  minTimestampIso?: string;
+  /** Lines with |unit_price| or |amount| above this are quarantined as amount_out_of_range (default 1e9). */
+  maxAbsAmount?: number;
   /** Product codes of lines that are not merchandise (postage, fees): flagged, kept, counted. */
   nonMerchandiseCodes?: readonly string[];
   outDir: string;
@@ -143,7 +150,11 @@ export async function cleanTransactions(
         WHEN f.ordinal IS NULL THEN 'duplicate'
         -- files without a date in their name carry all history: later rows belong to later runs
         WHEN ts IS NOT NULL AND source_period_end IS NULL AND ts > ${cutoff} THEN 'after_cutoff'
-        ELSE ${quarantineReasonSql({ quarantineZeroPrice: options.quarantineZeroPrice ?? true })}
+        ELSE ${quarantineReasonSql({
+          quarantineZeroPrice: options.quarantineZeroPrice ?? true,
+          minTimestampIso: options.minTimestampIso,
+          maxAbsAmount: options.maxAbsAmount,
+        })}
       END AS disposition
     FROM input i LEFT JOIN first_copies f ON i.ordinal = f.ordinal`);
   const bounds = await duck.one<{ q1: number | null; q3: number | null }>(

@@ -8,25 +8,46 @@
  */
 export const QUARANTINE_REASONS = [
   'unparsable_timestamp',
+  'implausible_timestamp',
   'missing_customer_id',
   'future_timestamp',
   'zero_quantity',
   'non_positive_price',
+  'amount_out_of_range',
 ] as const;
 
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
+export interface QuarantineRuleOptions {
+  /** Default true; false keeps $0 lines as purchases (CDNOW). */
+  quarantineZeroPrice: boolean;
+  /** Lines dated before this instant (ISO, UTC) are `implausible_timestamp`. Default 1990-01-01. */
+  minTimestampIso?: string;
+  /** Lines with |unit_price| or |amount| above this (or not finite) are `amount_out_of_range`. Default 1e9. */
+  maxAbsAmount?: number;
+}
+
+export const DEFAULT_MIN_TIMESTAMP = '1990-01-01';
+export const DEFAULT_MAX_ABS_AMOUNT = 1e9;
+
 /** The quarantine reason of a row (NULL when it passes every rule), over the ingest columns. */
-export function quarantineReasonSql(
-  options: { quarantineZeroPrice: boolean } = { quarantineZeroPrice: true },
-): string {
+export function quarantineReasonSql(options: QuarantineRuleOptions = { quarantineZeroPrice: true }): string {
+  const floor = (options.minTimestampIso ?? DEFAULT_MIN_TIMESTAMP).replace('T', ' ').replace('Z', '');
+  const maxAbs = options.maxAbsAmount ?? DEFAULT_MAX_ABS_AMOUNT;
+  if (!/^\d{4}-\d{2}-\d{2}( [\d:.]+)?$/.test(floor)) throw new Error(`not a timestamp: ${floor}`);
+  if (!(maxAbs > 0) || !Number.isFinite(maxAbs)) throw new Error(`maxAbsAmount must be positive: ${maxAbs}`);
   return `CASE
     WHEN ts IS NULL THEN 'unparsable_timestamp'
+    -- a 1900 date is a placeholder or a typo: kept, it stretches every daily series and tenure by a century
+    WHEN ts < TIMESTAMP '${floor}' THEN 'implausible_timestamp'
     WHEN customer_id IS NULL OR trim(customer_id) = '' THEN 'missing_customer_id'
     -- a row later than the period its file says it covers (e.g. a 2099 date in a daily file)
     WHEN source_period_end IS NOT NULL AND ts > source_period_end THEN 'future_timestamp'
     WHEN quantity = 0 THEN 'zero_quantity'
     WHEN unit_price ${options.quarantineZeroPrice ? '<=' : '<'} 0 THEN 'non_positive_price'
+    -- 1e15 is a typo, not a sale, and overflows the exact DECIMAL(18,4) sums downstream
+    WHEN NOT isfinite(unit_price) OR NOT isfinite(amount) OR abs(unit_price) > ${maxAbs} OR abs(amount) > ${maxAbs}
+      THEN 'amount_out_of_range'
     ELSE NULL
   END`;
 }

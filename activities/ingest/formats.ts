@@ -95,6 +95,8 @@ export interface LocalRawFile {
   periodEndIso?: string;
   /** Position of the file in the run's sorted list of files: with the line, the output row order. */
   index: number;
+  /** Non-blank records the byte scan counted (rawFileCheck.ts), header included: what the parse must match. */
+  checkedRecords?: number;
 }
 
 /*

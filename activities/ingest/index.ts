@@ -5,6 +5,7 @@
  * through untouched so that clean can account for every row.
  */
 import { join } from 'node:path';
+import type { RunConfig } from '../../lib/config';
 import { Duck } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
 import { rawPrefix } from '../../lib/layout';
@@ -13,6 +14,7 @@ import { mapConcurrent } from '../../lib/objectStore';
 import { defineStageActivity, type StageContext, type StageOutputFile } from '../../lib/stage';
 import type { LocalRawFile, TableName } from './formats';
 import { parseTransactionFiles } from './parse';
+import { checkRawFile, type RawFileLimits } from './rawFileCheck';
 import { parseAssignmentFiles, parseEventFiles } from './sideTables';
 import { selectRawScope, type RawScope, type ScopedRawFile } from './scope';
 
@@ -42,8 +44,10 @@ function listScope(ctx: StageContext): Promise<RawScope> {
 
 export const ingest = defineStageActivity<IngestMetrics>({
   stage: 'ingest',
-  version: 1,
-  configSection: () => ({}), // download concurrency does not change what ingest writes
+  // 2: every text file is checked to its end (gzip end marker, line length, size limits, record counts).
+  version: 2,
+  // The limits decide whether a file is accepted; download concurrency changes nothing ingest writes.
+  configSection: ({ ingest: { downloadConcurrency: _, ...limits } }) => limits,
   async fingerprintInputs(ctx) {
     const { inScope } = await listScope(ctx);
     return Object.fromEntries(inScope.map((f) => [f.key, `${f.etag}:${f.size}`]));
@@ -57,11 +61,16 @@ export const ingest = defineStageActivity<IngestMetrics>({
         rule: `no transaction files on or before the cutoff ${ctx.run.cutoff}; load some with \`custflow data load --dataset ${ctx.run.dataset} ...\``,
       });
     }
+    const limits = rawFileLimits(ctx.run.config.ingest);
     const local = await mapConcurrent(inScope, ctx.run.config.ingest.downloadConcurrency, async (file, i) => {
-      const path = join(ctx.scratchDir, 'raw', file.key);
-      await ctx.store.getToFile(file.key, path);
+      const downloaded = join(ctx.scratchDir, 'raw', file.key);
+      await ctx.store.getToFile(file.key, downloaded);
+      // Parquet carries its own footer and row counts; every text file is read to its end here first.
+      const checked = downloaded.endsWith('.parquet')
+        ? undefined
+        : await checkRawFile(file.key, downloaded, limits, file.format !== 'cdnow');
       if (i % 50 === 0) ctx.heartbeat({ downloaded: i });
-      return { file, local: toLocal(file, path, i) };
+      return { file, local: toLocal(file, checked?.path ?? downloaded, i, checked?.records) };
     });
     const ofTable = (table: TableName) => local.filter((f) => f.file.table === table);
     const downloadedAt = performance.now();
@@ -110,11 +119,21 @@ export const ingest = defineStageActivity<IngestMetrics>({
   },
 });
 
-function toLocal(file: ScopedRawFile, path: string, index: number): LocalRawFile {
+function toLocal(file: ScopedRawFile, path: string, index: number, records?: number): LocalRawFile {
   return {
     key: file.key,
     path,
     index,
     periodEndIso: file.periodEndMs !== undefined ? new Date(file.periodEndMs).toISOString() : undefined,
+    ...(records !== undefined ? { checkedRecords: records } : {}),
+  };
+}
+
+export function rawFileLimits(config: RunConfig['ingest']): RawFileLimits {
+  return {
+    maxLineBytes: config.maxLineBytes,
+    maxDecompressedBytes: config.maxDecompressedBytesPerFile,
+    maxRecords: config.maxRowsPerFile,
+    maxCompressionRatio: config.maxCompressionRatio,
   };
 }

@@ -14,6 +14,7 @@ import {
   type LocalRawFile,
 } from './formats';
 import { readFirstLine, splitCsvHeader } from './headers';
+import { reconcileRecordCounts } from './rawFileCheck';
 import { checkHeader } from './sideTables';
 
 export interface RawFileToParse {
@@ -39,6 +40,9 @@ export async function parseTransactionFiles(
     } catch (error) {
       throw duckErrorToValidation(error, group.files);
     }
+    if (group.format === 'cdnow') await reconcileScan(duck, `raw_${name}_lines`, group.files, false, 'text');
+    else if (group.format !== 'canonical' || !group.files[0].path.endsWith('.parquet'))
+      await reconcileScan(duck, `raw_${name}`, group.files, true);
     await validateStaged(duck, `staged_${name}`, group);
     const { n } = await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM staged_${name}`);
     rowsByFormat[group.format] = (rowsByFormat[group.format] ?? 0) + n;
@@ -211,11 +215,57 @@ async function validateStaged(duck: Duck, table: string, group: FileGroup): Prom
   }
 }
 
-/** DuckDB's CSV errors name the scratch path; rewrite them to name the object key. */
-function duckErrorToValidation(error: unknown, files: readonly LocalRawFile[]): unknown {
+/**
+ * Rows DuckDB scanned per file against the records the byte scan counted (rawFileCheck.ts): a difference
+ * is a row lost or invented by the parse, and fails the stage naming the file. `nonBlankColumn`: a
+ * one-column scan, where DuckDB returns blank lines as rows and the byte scan does not count them.
+ */
+export async function reconcileScan(
+  duck: Duck,
+  scanTable: string,
+  files: readonly LocalRawFile[],
+  header: boolean,
+  nonBlankColumn?: string,
+): Promise<void> {
+  const checked = files.filter((f) => f.checkedRecords !== undefined);
+  if (checked.length === 0) return;
+  const counted = await duck.all<{ path: string; n: number }>(
+    `SELECT filename AS path, count(*)${nonBlankColumn ? ` FILTER (WHERE trim(${nonBlankColumn}) <> '')` : ''}::BIGINT AS n
+     FROM ${scanTable} GROUP BY filename`,
+  );
+  reconcileRecordCounts(
+    checked.map((f) => ({
+      key: f.key,
+      path: f.path,
+      expectedRows: Math.max(0, (f.checkedRecords ?? 0) - (header ? 1 : 0)),
+    })),
+    new Map(counted.map((c) => [c.path, Number(c.n)])),
+  );
+}
+
+/**
+ * DuckDB's CSV errors name the scratch path (or, for one file, no path at all); rewrite them to name the
+ * object key. Errors of the data (a malformed row, a value that does not convert) become non-retryable
+ * DataValidationErrors; anything else passes through.
+ */
+export function duckErrorToValidation(error: unknown, files: readonly LocalRawFile[]): unknown {
   if (!(error instanceof Error)) return error;
-  const file = files.find((f) => error.message.includes(f.path));
-  if (!file) return error;
+  const file =
+    files.find((f) => error.message.includes(f.path)) ??
+    (files.length === 1 && /^(Invalid Input|Conversion) Error/.test(error.message) ? files[0] : undefined);
+  if (!file) {
+    if (!/^(Invalid Input|Conversion) Error/.test(error.message)) return error;
+    return new DataValidationError(
+      {
+        file: `one of ${files.length} files (${files
+          .slice(0, 3)
+          .map((f) => f.key)
+          .join(', ')}${files.length > 3 ? ', ...' : ''})`,
+        rule: 'the file is not well-formed for its format',
+      },
+      error.message.split('\n').slice(0, 3).join(' '),
+    );
+  }
   const message = error.message.replaceAll(file.path, file.key);
   const line = /line[: ]+(\d+)/i.exec(message);
   return new DataValidationError(

@@ -15,7 +15,7 @@ import {
   type LocalRawFile,
 } from './formats';
 import { readFirstLine, splitCsvHeader } from './headers';
-import type { RawFileToParse } from './parse';
+import { duckErrorToValidation, reconcileScan, type RawFileToParse } from './parse';
 
 export const CANONICAL_EVENT_COLUMNS = {
   required: ['customer_id', 'session_id', 'ts', 'event_type'],
@@ -96,7 +96,12 @@ export async function parseEventFiles(
     const raw = `raw_events_${i}`;
     const target = `staged_events_${i}`;
     const col = (c: string): string => (group.columns.includes(c) ? `r.${c}` : 'NULL::VARCHAR');
-    await duck.run(scanCsvSql(raw, group.files, group.columns, true, CSV));
+    try {
+      await duck.run(scanCsvSql(raw, group.files, group.columns, true, CSV));
+    } catch (error) {
+      throw duckErrorToValidation(error, group.files);
+    }
+    await reconcileScan(duck, raw, group.files, true);
     if (group.format === 'retailrocket') {
       await duck.run(`CREATE TABLE ${target} AS
         WITH parsed AS (
@@ -162,7 +167,12 @@ export async function parseAssignmentFiles(
   for (const [i, group] of groups.entries()) {
     const raw = `raw_assignments_${i}`;
     const target = `staged_assignments_${i}`;
-    await duck.run(scanCsvSql(raw, group.files, group.columns, true, CSV));
+    try {
+      await duck.run(scanCsvSql(raw, group.files, group.columns, true, CSV));
+    } catch (error) {
+      throw duckErrorToValidation(error, group.files);
+    }
+    await reconcileScan(duck, raw, group.files, true);
     await duck.run(`CREATE TABLE ${target} AS SELECT
         m.file_index, m.key AS source_file, ${lineSql(true)} AS source_line,
         trim(r.customer_id) AS customer_id, trim(r.experiment_id) AS experiment_id, trim(r.variant) AS variant,
