@@ -1,0 +1,131 @@
+/**
+ * Each model stage refuses its own degenerate output (a probability outside [0, 1], intervals that are not
+ * nested, a customer scored twice) and turns a documented fallback (no model, no forecast, a model that
+ * loses to its baseline) into a warning instead of a quiet success.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkChurnOutputs, type ChurnMetrics, type ComputeChurnResult } from '../../../activities/churn';
+import { checkForecastOutputs, type ForecastStageMetrics } from '../../../activities/forecast';
+import { withDuck } from '../../../lib/duck';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'custflow-stage-checks-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function parquet(name: string, select: string): Promise<string> {
+  const path = join(dir, name);
+  await withDuck((duck) => duck.toParquet(select, path));
+  return path;
+}
+
+function churnResult(scores: string, overrides: Partial<ChurnMetrics>): ComputeChurnResult {
+  const metrics = {
+    auc: 0.74,
+    prAuc: 0.6,
+    brier: 0.18,
+    baselineAuc: 0.68,
+    positiveRate: 0.4,
+    model: 'logistic',
+    scoredCustomers: 2,
+    warnings: [],
+    ...overrides,
+  } as unknown as ChurnMetrics;
+  return { metrics, paths: { scores, model: join(dir, 'model.json') }, document: {} };
+}
+
+const SCORES = (a: string, b: string): string =>
+  `SELECT * FROM (VALUES ('c1', ${a}::DOUBLE, 'logistic', NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE),
+                         ('c2', ${b}::DOUBLE, 'logistic', 0.3, 0.1, 0.6))
+   AS t(customer_id, churn_probability, churn_model, high_value_probability, high_value_lower95, high_value_upper95)`;
+
+describe('churn output checks', () => {
+  it('passes sound scores, and warns when the model loses to the recency baseline', async () => {
+    const path = await parquet('churn_ok.parquet', SCORES('0.2', '0.9'));
+    expect(await withDuck((duck) => checkChurnOutputs(duck, churnResult(path, {})))).toEqual([]);
+    const worse = await withDuck((duck) => checkChurnOutputs(duck, churnResult(path, { auc: 0.6 })));
+    expect(worse.map((w) => w.code)).toEqual(['churn_below_baseline']);
+  });
+
+  it('fails on a probability outside [0, 1] or a customer left unscored', async () => {
+    const path = await parquet('churn_bad.parquet', SCORES('1.2', "'NaN'"));
+    await expect(withDuck((duck) => checkChurnOutputs(duck, churnResult(path, {})))).rejects.toThrow(
+      /churn_scores.parquet: column churn_probability must be finite: 1 of 2 rows.*must be <= 1: 1 of 2 rows/,
+    );
+    const ok = await parquet('churn_short.parquet', SCORES('0.2', '0.9'));
+    await expect(
+      withDuck((duck) => checkChurnOutputs(duck, churnResult(ok, { scoredCustomers: 3 }))),
+    ).rejects.toThrow('expected 3 rows, found 2');
+  });
+
+  it('turns a run without a model into a warning that says why', async () => {
+    const path = await parquet('churn_none.parquet', `${SCORES('0.2', '0.9')} LIMIT 0`);
+    const warnings = await withDuck((duck) =>
+      checkChurnOutputs(
+        duck,
+        churnResult(path, { model: null, auc: null, scoredCustomers: 0, reason: 'no closed window' }),
+      ),
+    );
+    expect(warnings).toEqual([
+      { code: 'churn_no_model', message: 'no churn model: no closed window; no customer has a churn score' },
+    ]);
+  });
+});
+
+const FORECAST = (rows: string): string =>
+  `SELECT * FROM (VALUES ${rows}) AS t(date, mean, lower80, upper80, lower95, upper95)`;
+
+describe('forecast output checks', () => {
+  const metrics = (overrides: Partial<ForecastStageMetrics>): ForecastStageMetrics =>
+    ({
+      model: 'holt-winters',
+      horizon: 2,
+      mase: 0.9,
+      baselineMase: 1.2,
+      ...overrides,
+    }) as ForecastStageMetrics;
+
+  it('passes nested intervals and warns when the chosen model loses to the baseline', async () => {
+    const path = await parquet(
+      'fc_ok.parquet',
+      FORECAST(
+        `(DATE '2024-01-01', 10.0, 8.0, 12.0, 7.0, 13.0), (DATE '2024-01-02', 11.0, 9.0, 13.0, 8.0, 14.0)`,
+      ),
+    );
+    expect(await withDuck((duck) => checkForecastOutputs(duck, path, metrics({})))).toEqual([]);
+    const worse = await withDuck((duck) => checkForecastOutputs(duck, path, metrics({ mase: 1.5 })));
+    expect(worse.map((w) => w.code)).toEqual(['forecast_below_baseline']);
+  });
+
+  it('fails on intervals that are not nested or a missing period', async () => {
+    const crossed = await parquet(
+      'fc_crossed.parquet',
+      FORECAST(
+        `(DATE '2024-01-01', 10.0, 8.0, 12.0, 9.0, 13.0), (DATE '2024-01-02', 11.0, 9.0, 13.0, 8.0, 14.0)`,
+      ),
+    );
+    await expect(withDuck((duck) => checkForecastOutputs(duck, crossed, metrics({})))).rejects.toThrow(
+      '1 periods have intervals that are not nested',
+    );
+    await expect(
+      withDuck((duck) => checkForecastOutputs(duck, crossed, metrics({ horizon: 3 }))),
+    ).rejects.toThrow('expected 3 rows, found 2');
+  });
+
+  it('turns no forecast into a warning', async () => {
+    const empty = await parquet(
+      'fc_none.parquet',
+      `${FORECAST(`(DATE '2024-01-01', 1.0, 1.0, 1.0, 1.0, 1.0)`)} LIMIT 0`,
+    );
+    const warnings = await withDuck((duck) =>
+      checkForecastOutputs(duck, empty, metrics({ model: null, reason: 'only 20 days of history' })),
+    );
+    expect(warnings).toEqual([{ code: 'forecast_none', message: 'no forecast: only 20 days of history' }]);
+  });
+});
