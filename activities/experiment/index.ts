@@ -25,6 +25,8 @@ import { join } from 'node:path';
 import { DAYS_PER_UNIT } from '../clv/common';
 import { Duck, sqlIdent, sqlString } from '../../lib/duck';
 import { ConfigError } from '../../lib/errors';
+import { checkFiniteMetrics } from '../../lib/outputChecks';
+import type { StageWarning } from '../../lib/runTypes';
 import { defineStageActivity, type StageDefinition, type StageOutputFile } from '../../lib/stage';
 import { analyzeExperiment, controlIndex, experimentMetricRows } from './abTest';
 import type { ExperimentAnalysis, ExperimentMetric } from './abTest';
@@ -878,12 +880,61 @@ export const experimentStage: StageDefinition<ExperimentMetrics> = {
         notes: metricNotes,
       };
       const outputs: Record<string, StageOutputFile> = { results: { path: resultsPath } };
-      return { outputs, metrics };
+      const warnings = checkExperimentResults(
+        metrics,
+        policies,
+        policyCustomers.purchaseProbabilitySource.churnProxy,
+      );
+      return { outputs, metrics, warnings };
     } finally {
       duck.close();
     }
   },
 };
+
+/**
+ * The stage's own check of its results. Policy outcomes must be finite (a NaN incremental revenue is a
+ * broken simulation, not a result). What a reader must know before acting becomes a warning: a sample
+ * ratio mismatch (the split itself is suspect), an undefined lift (a control group with no conversions),
+ * a policy naming segments that do not exist, customers whose baseline came from the churn proxy.
+ */
+export function checkExperimentResults(
+  metrics: Pick<ExperimentMetrics, 'experiments' | 'policies'>,
+  policies: readonly { name: string; warnings: readonly string[] }[],
+  churnProxyCustomers: number,
+): StageWarning[] {
+  for (const policy of metrics.policies) {
+    const { mean, p5, p95 } = policy.incrementalRevenue;
+    checkFiniteMetrics(`experiment policy ${policy.name}`, { mean, p5, p95, roi: policy.roi });
+  }
+  const warnings: StageWarning[] = [];
+  for (const row of metrics.experiments) {
+    const where = `${row.id} (${row.treatment}, ${row.metric})`;
+    if (row.srmFlagged) {
+      warnings.push({
+        code: 'experiment_sample_ratio_mismatch',
+        message: `${where}: the split differs from the planned one (SRM p = ${row.srmPValue.toExponential(2)}); its lift is not trustworthy`,
+      });
+    }
+    if (![row.lift, row.ci[0], row.ci[1], row.pValue].every(Number.isFinite)) {
+      warnings.push({
+        code: 'experiment_lift_undefined',
+        message: `${where}: the relative lift is undefined (control value ${row.controlValue})`,
+      });
+    }
+  }
+  for (const policy of policies) {
+    for (const message of policy.warnings)
+      warnings.push({ code: 'experiment_policy', message: `${policy.name}: ${message}` });
+  }
+  if (churnProxyCustomers > 0) {
+    warnings.push({
+      code: 'experiment_churn_proxy',
+      message: `${churnProxyCustomers} customers' baseline purchase probability comes from the churn proxy (no CLV purchase model)`,
+    });
+  }
+  return warnings;
+}
 
 /** The experiment stage activity. */
 export const experiment = defineStageActivity(experimentStage);

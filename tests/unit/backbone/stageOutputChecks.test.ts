@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkChurnOutputs, type ChurnMetrics, type ComputeChurnResult } from '../../../activities/churn';
+import { checkExperimentResults } from '../../../activities/experiment';
 import { checkForecastOutputs, type ForecastStageMetrics } from '../../../activities/forecast';
 import { withDuck } from '../../../lib/duck';
 
@@ -127,5 +128,65 @@ describe('forecast output checks', () => {
       checkForecastOutputs(duck, empty, metrics({ model: null, reason: 'only 20 days of history' })),
     );
     expect(warnings).toEqual([{ code: 'forecast_none', message: 'no forecast: only 20 days of history' }]);
+  });
+});
+
+describe('experiment result checks', () => {
+  const row = {
+    id: 'exp1',
+    treatment: 'B',
+    metric: 'conversion' as const,
+    lift: 0.1,
+    ci: [0.02, 0.18] as [number, number],
+    pValue: 0.01,
+    srmPValue: 0.4,
+    srmFlagged: false,
+    probabilityToBeatControl: 0.99,
+    controlValue: 0.2,
+    treatmentValue: 0.22,
+    customersControl: 1000,
+    customersTreatment: 1000,
+  };
+  const policy = {
+    name: 'winback',
+    rank: 1,
+    incrementalRevenue: { mean: 100, p5: 50, p95: 150 },
+    roi: 1.5,
+    probabilityOfTarget: 0.7,
+    exactProbabilityOfTarget: null,
+    expectedIncrementalProfit: 40,
+    customersTargeted: 10,
+    cost: 60,
+  };
+
+  it('passes a clean analysis and lists what a reader must know', () => {
+    expect(checkExperimentResults({ experiments: [row], policies: [policy] }, [], 0)).toEqual([]);
+    const warnings = checkExperimentResults(
+      {
+        experiments: [
+          { ...row, srmFlagged: true, srmPValue: 1.6e-4 },
+          { ...row, id: 'exp2', lift: Number.POSITIVE_INFINITY, controlValue: 0 },
+        ],
+        policies: [policy],
+      },
+      [{ name: 'winback', warnings: ['segment "Ghosts" does not exist'] }],
+      12,
+    );
+    expect(warnings.map((w) => w.code)).toEqual([
+      'experiment_sample_ratio_mismatch',
+      'experiment_lift_undefined',
+      'experiment_policy',
+      'experiment_churn_proxy',
+    ]);
+    expect(warnings[0].message).toContain(
+      'exp1 (B, conversion): the split differs from the planned one (SRM p = 1.60e-4)',
+    );
+  });
+
+  it('fails on a policy whose simulated revenue is not a number', () => {
+    const broken = { ...policy, incrementalRevenue: { mean: Number.NaN, p5: 0, p95: 1 } };
+    expect(() => checkExperimentResults({ experiments: [], policies: [broken] }, [], 0)).toThrow(
+      'output check failed for experiment policy winback: must be finite numbers: mean = NaN',
+    );
   });
 });
