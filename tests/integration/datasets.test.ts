@@ -48,7 +48,7 @@ describe.skipIf(!HAS_CDNOW)('dataset conventions through the CLI', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('loads CDNOW as --format cdnow, then shows, validates and sets its config', async () => {
+  it('loads CDNOW as --format cdnow and shows the format defaults', async () => {
     const load = await custflow([
       'data',
       'load',
@@ -75,7 +75,29 @@ describe.skipIf(!HAS_CDNOW)('dataset conventions through the CLI', () => {
     expect(details.effective.currency).toBe('USD');
     expect(details.effective.clean.quarantineZeroPrice).toBe(false);
     expect(details.precedence).toBe('format defaults < dataset config < command --config');
+  });
 
+  it('a run with no config at all keeps the $0 orders and gives the published BG/NBD fit', async () => {
+    const started = await startRun(harness.client, { dataset: 'cdnow', month: '1997-09' }, harness.store);
+    const summary = await waitForRun(harness.client, started, { quiet: true });
+    const config = await harness.store.getJson<RunConfig>(runConfigKey('cdnow', '1997-09', started.runId));
+    expect(config.currency).toBe('USD');
+    expect(config.clean.quarantineZeroPrice).toBe(false);
+    const clean = summary.stages.clean;
+    expect(clean.status).toBe('completed');
+    expect(clean.metrics).toMatchObject({ quarantinedRows: 0, nonMerchandiseRows: 0 });
+    // Fader, Hardie and Lee (2005), calibration through 1997-09-30
+    const clv = summary.stages.clv;
+    console.log(`cdnow 1997-09 clv: ${clv.status} ${JSON.stringify(clv.metrics.params)}`);
+    expect(clv.status).toBe('completed');
+    const params = clv.metrics.params as { r: number; alpha: number; a: number; b: number };
+    expect(params.r).toBeCloseTo(0.2426, 3);
+    expect(params.alpha).toBeCloseTo(4.4136, 3);
+    expect(params.a).toBeCloseTo(0.7929, 3);
+    expect(params.b).toBeCloseTo(2.4259, 3);
+  });
+
+  it('set-config refuses an unknown key by name and stores a valid config over the format defaults', async () => {
     const typo = join(dir, 'typo.yaml');
     await writeFile(typo, 'clean:\n  quarantineZeroPrise: true\n');
     const refused = await custflow([
@@ -106,21 +128,15 @@ describe.skipIf(!HAS_CDNOW)('dataset conventions through the CLI', () => {
     expect(entries.find((e) => e.dataset === 'cdnow')).toMatchObject({ format: 'cdnow', hasConfig: true });
   });
 
-  it('a run with no --config gets format defaults < dataset config; its clean keeps the $0 orders', async () => {
-    const started = await startRun(harness.client, { dataset: 'cdnow', month: '1997-09' }, harness.store);
+  it('a run with no --config then gets format defaults < dataset config', async () => {
+    const started = await startRun(harness.client, { dataset: 'cdnow', month: '1997-08' }, harness.store);
     const summary = await waitForRun(harness.client, started, { quiet: true });
-    const config = await harness.store.getJson<RunConfig>(runConfigKey('cdnow', '1997-09', started.runId));
+    const config = await harness.store.getJson<RunConfig>(runConfigKey('cdnow', '1997-08', started.runId));
     expect(config.currency).toBe('USD');
     expect(config.clean.quarantineZeroPrice).toBe(false);
     expect(config.clv.holdoutMonths).toBe(0);
-    const clean = summary.stages.clean;
-    expect(clean.status).toBe('completed');
-    expect(
-      (clean.metrics as { quarantinedByReason: Record<string, number> }).quarantinedByReason
-        .non_positive_price,
-    ).toBe(0);
-    // CDNOW_sample.txt: 6,919 lines, 4,201 of them up to 1997-09-30 (8 at $0), none quarantined
-    expect(clean.metrics).toMatchObject({ quarantinedRows: 0, nonMerchandiseRows: 0 });
+    expect(config.segment.kRange).toEqual([2, 3]);
+    expect(summary.stages.clean.status).toBe('completed');
   });
 
   it('a command --config goes on top of the dataset config', async () => {
