@@ -10,10 +10,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunConfig } from '../../lib/config';
+import { parseRunConfig, type RunConfig } from '../../lib/config';
 import { datasetRecordKey, type DatasetRecord } from '../../lib/datasets';
 import { runConfigKey } from '../../lib/layout';
+import { startReplay } from '../../scripts/commands/replay';
 import { startRun, waitForRun } from '../../scripts/commands/run';
+import { createSchedule, scheduleAction } from '../../scripts/commands/schedule';
 import { CDNOW_DIR, HAS_CDNOW } from '../sharedData';
 import { openHarness, type Harness } from './harness';
 
@@ -37,6 +39,8 @@ function custflow(args: string[]): Promise<{ code: number; stdout: string; stder
 describe.skipIf(!HAS_CDNOW)('dataset conventions through the CLI', () => {
   let harness: Harness;
   let dir: string;
+  /** The 1997-09 run made before any dataset config was set. */
+  let firstRunId = '';
 
   beforeAll(async () => {
     harness = await openHarness();
@@ -79,6 +83,7 @@ describe.skipIf(!HAS_CDNOW)('dataset conventions through the CLI', () => {
 
   it('a run with no config at all keeps the $0 orders and gives the published BG/NBD fit', async () => {
     const started = await startRun(harness.client, { dataset: 'cdnow', month: '1997-09' }, harness.store);
+    firstRunId = started.runId;
     const summary = await waitForRun(harness.client, started, { quiet: true });
     const config = await harness.store.getJson<RunConfig>(runConfigKey('cdnow', '1997-09', started.runId));
     expect(config.currency).toBe('USD');
@@ -152,5 +157,37 @@ describe.skipIf(!HAS_CDNOW)('dataset conventions through the CLI', () => {
     expect(config.currency).toBe('EUR');
     expect(config.clean.quarantineZeroPrice).toBe(true);
     expect(config.clv.holdoutMonths).toBe(0); // from the dataset layer
+  });
+
+  it('a schedule gets the dataset config when created; a replay keeps its run config unless asked', async () => {
+    const created = await createSchedule(harness.client, { dataset: 'cdnow' }, harness.store);
+    try {
+      const description = await harness.client.schedule.getHandle(created.scheduleId).describe();
+      const action = description.action as { args?: { config: RunConfig }[] };
+      const scheduled = action.args?.[0]?.config;
+      expect(scheduled?.currency).toBe('USD');
+      expect(scheduled?.clean.quarantineZeroPrice).toBe(false);
+      expect(scheduled?.clv.holdoutMonths).toBe(0);
+    } finally {
+      await scheduleAction(harness.client, 'delete', 'cdnow');
+    }
+
+    // the first run predates set-config: a plain replay reproduces it, --dataset-config takes the new one
+    const defaultHoldout = parseRunConfig({}).clv.holdoutMonths;
+    const same = await startReplay(harness.client, { runId: firstRunId }, harness.store);
+    await waitForRun(harness.client, same, { quiet: true });
+    const sameConfig = await harness.store.getJson<RunConfig>(runConfigKey('cdnow', '1997-09', same.runId));
+    expect(sameConfig.clv.holdoutMonths).toBe(defaultHoldout);
+    const refreshed = await startReplay(
+      harness.client,
+      { runId: firstRunId, datasetConfig: true },
+      harness.store,
+    );
+    await waitForRun(harness.client, refreshed, { quiet: true });
+    const refreshedConfig = await harness.store.getJson<RunConfig>(
+      runConfigKey('cdnow', '1997-09', refreshed.runId),
+    );
+    expect(refreshedConfig.clv.holdoutMonths).toBe(0);
+    expect(refreshedConfig.clean.quarantineZeroPrice).toBe(false);
   });
 });
