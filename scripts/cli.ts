@@ -167,6 +167,7 @@ const datasets = program
   );
 datasets
   .command('list')
+  .description('every dataset with a record or raw files: formats, currency, whether it has a config')
   .option('--json')
   .action(async (options: { json?: boolean }) => {
     const list = await listDatasets();
@@ -185,6 +186,7 @@ datasets
   });
 datasets
   .command('show')
+  .description("a dataset's formats, format defaults, dataset config and the effective run config")
   .requiredOption('--dataset <name>')
   .option('--json', 'print the formats, the layers and the effective run config as JSON')
   .action(async (options: { dataset: string; json?: boolean }) => {
@@ -356,7 +358,7 @@ schedule
     async (options: { dataset: string; cron: string; timezone: string; config?: string; json?: boolean }) => {
       const result = await createSchedule(await connectClient(), { ...options, configPath: options.config });
       if (options.json) printJson(result);
-      else info(`schedule ${result.scheduleId}: next run ${result.nextRunAt ?? 'none'}`);
+      else info(`schedule ${result.scheduleId} ${result.applied}: next run ${result.nextRunAt ?? 'none'}`);
     },
   );
 schedule
