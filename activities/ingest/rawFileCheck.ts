@@ -54,8 +54,7 @@ const SPACE = 0x20;
 const TAB = 0x09;
 
 /**
- * Counts lines and records and enforces the limits while the bytes stream through. The byte loop is the
- * whole cost (about 1 s per GB); it never holds more than one chunk.
+ * Counts lines and records and enforces the limits while the bytes stream through, one chunk at a time.
  */
 class RecordCounter extends Transform {
   bytes = 0;
@@ -105,27 +104,19 @@ class RecordCounter extends Transform {
       return;
     }
     const { maxLineBytes } = this.limits;
-    const quoted = this.quoted;
     let lineBytes = this.lineBytes;
     let inQuotes = this.inQuotes;
     let hasContent = this.recordHasContent;
     let lineHasBytes = this.lineHasBytes;
     let lines = this.lines;
     let records = this.records;
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i];
-      if (byte === NEWLINE) {
-        lines++;
-        lineBytes = 0;
-        lineHasBytes = false;
-        if (!inQuotes) {
-          if (hasContent) records++;
-          hasContent = false;
-        }
-        continue;
-      }
-      lineBytes++;
-      lineHasBytes = true;
+    // Line by line with indexOf (native speed): quotes and newlines are found, not stepped over byte by byte.
+    let nextQuote = this.quoted ? chunk.indexOf(QUOTE) : -1;
+    let pos = 0;
+    while (pos < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, pos);
+      const end = newline < 0 ? chunk.length : newline;
+      lineBytes += end - pos;
       if (lineBytes > maxLineBytes) {
         callback(
           new DataValidationError({
@@ -136,8 +127,24 @@ class RecordCounter extends Transform {
         );
         return;
       }
-      if (quoted && byte === QUOTE) inQuotes = !inQuotes;
-      if (byte !== CR && byte !== SPACE && byte !== TAB) hasContent = true;
+      if (end > pos) lineHasBytes = true;
+      while (nextQuote >= 0 && nextQuote < end) {
+        inQuotes = !inQuotes;
+        nextQuote = chunk.indexOf(QUOTE, nextQuote + 1);
+      }
+      for (let i = pos; !hasContent && i < end; i++) {
+        const byte = chunk[i];
+        if (byte !== CR && byte !== SPACE && byte !== TAB) hasContent = true;
+      }
+      if (newline < 0) break;
+      lines++;
+      lineBytes = 0;
+      lineHasBytes = false;
+      if (!inQuotes) {
+        if (hasContent) records++;
+        hasContent = false;
+      }
+      pos = newline + 1;
     }
     Object.assign(this, { lineBytes, inQuotes, recordHasContent: hasContent, lineHasBytes, lines, records });
     if (records > this.limits.maxRecords) {
