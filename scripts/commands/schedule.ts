@@ -7,11 +7,13 @@
  *   that, `custflow backfill` is the tool.
  */
 import {
+  ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   type Client,
   type ScheduleDescription,
 } from '@temporalio/client';
+import { stableStringify } from '../../lib/config';
 import { resolveDatasetRunConfig } from '../../lib/datasets';
 import { temporalSettings } from '../../lib/env';
 import { assertDatasetName } from '../../lib/layout';
@@ -32,14 +34,20 @@ export interface ScheduleInfo {
   recentRuns?: { scheduledAt: string; workflowId: string }[];
 }
 
+/**
+ * Create the dataset's schedule, or bring an existing one to this spec: repeatable, as deploy pipelines
+ * need. The same spec again is a no-op (`applied: 'unchanged'`); a changed cron, time zone, config, task
+ * queue or policy updates the schedule in place (`applied: 'updated'`), keeping its paused state and its
+ * history of recent runs.
+ */
 export async function createSchedule(
   client: Client,
   options: { dataset: string; cron?: string; timezone?: string; configPath?: string },
   store?: ObjectStore,
-): Promise<ScheduleInfo> {
+): Promise<ScheduleInfo & { applied: 'created' | 'updated' | 'unchanged' }> {
   assertDatasetName(options.dataset);
   // Resolved now (format defaults < dataset config < --config) and fixed in the schedule's action: a later
-  // `datasets set-config` reaches the schedule only when it is deleted and created again.
+  // `datasets set-config` reaches the schedule at the next `schedule create`, which then updates it.
   const { config } = await resolveDatasetRunConfig(
     store ?? ObjectStore.fromEnv(),
     options.dataset,
@@ -49,24 +57,83 @@ export async function createSchedule(
   if (!isValidTimeZone(timezone))
     throw new Error(`--timezone ${timezone} is not an IANA time zone (e.g. Europe/London)`);
   const cron = options.cron ?? DEFAULT_CRON;
-  const handle = await client.schedule.create<typeof scheduledMonthlyRun>({
-    scheduleId: scheduleIdFor(options.dataset),
+  const scheduleId = scheduleIdFor(options.dataset);
+  const desired = {
     spec: { cronExpressions: [cron], timezone },
     action: {
-      type: 'startWorkflow',
+      type: 'startWorkflow' as const,
       workflowType: 'scheduledMonthlyRun',
       workflowId: `custflow-scheduled-${options.dataset}`,
       taskQueue: temporalSettings().taskQueue,
-      args: [{ dataset: options.dataset, config, timezone }],
+      args: [{ dataset: options.dataset, config, timezone }] as Parameters<typeof scheduledMonthlyRun>,
     },
-    policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '7 days', pauseOnFailure: false },
-    // Temporal turns cron strings into calendar specs; the memo keeps the expression as the user wrote it.
-    memo: { cron, timezone, dataset: options.dataset },
-    state: {
-      note: `monthly custflow run of ${options.dataset}: the previous month, every "${cron}" (${timezone})`,
+    policies: {
+      overlap: ScheduleOverlapPolicy.BUFFER_ONE,
+      catchupWindow: CATCHUP_WINDOW,
+      pauseOnFailure: false,
     },
-  });
-  return describeSchedule(client, options.dataset, handle.scheduleId);
+    // The note is the record of the spec as written (Temporal compiles cron into calendars, and a memo
+    // cannot be updated): toInfo reads the cron back from it.
+    note: scheduleNote(options.dataset, cron, timezone),
+  };
+  try {
+    await client.schedule.create<typeof scheduledMonthlyRun>({
+      scheduleId,
+      spec: desired.spec,
+      action: desired.action,
+      policies: desired.policies,
+      memo: { cron, timezone, dataset: options.dataset },
+      state: { note: desired.note },
+    });
+    return { ...(await describeSchedule(client, options.dataset, scheduleId)), applied: 'created' };
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+  }
+  const handle = client.schedule.getHandle(scheduleId);
+  const existing = await handle.describe();
+  if (sameSchedule(existing, desired)) {
+    return { ...toInfo(options.dataset, existing), applied: 'unchanged' };
+  }
+  await handle.update<typeof scheduledMonthlyRun>((previous) => ({
+    ...previous,
+    spec: desired.spec,
+    action: desired.action,
+    policies: desired.policies,
+    state: { ...previous.state, note: desired.note },
+  }));
+  return { ...(await describeSchedule(client, options.dataset, scheduleId)), applied: 'updated' };
+}
+
+const CATCHUP_WINDOW = '7 days';
+const CATCHUP_WINDOW_MS = 7 * 24 * 3600 * 1000;
+
+function scheduleNote(dataset: string, cron: string, timezone: string): string {
+  return `monthly custflow run of ${dataset}: the previous month, every "${cron}" (${timezone})`;
+}
+
+/** The cron and time zone a schedule note records (see scheduleNote). */
+const NOTE_SPEC = /every "(.*)" \(([^()]*)\)$/;
+
+/** Does the existing schedule already do what `desired` says? (Every field `createSchedule` sets.) */
+function sameSchedule(
+  existing: ScheduleDescription,
+  desired: {
+    action: { workflowType: string; workflowId: string; taskQueue: string; args: unknown[] };
+    note: string;
+  },
+): boolean {
+  const action = existing.action;
+  return (
+    existing.state.note === desired.note &&
+    action.type === 'startWorkflow' &&
+    action.workflowType === desired.action.workflowType &&
+    action.workflowId === desired.action.workflowId &&
+    action.taskQueue === desired.action.taskQueue &&
+    stableStringify(action.args) === stableStringify(desired.action.args) &&
+    existing.policies.overlap === ScheduleOverlapPolicy.BUFFER_ONE &&
+    existing.policies.catchupWindow === CATCHUP_WINDOW_MS &&
+    !existing.policies.pauseOnFailure
+  );
 }
 
 export async function describeSchedule(
@@ -122,11 +189,16 @@ export async function scheduleAction(
 
 function toInfo(dataset: string, description: ScheduleDescription): ScheduleInfo {
   const next = description.info.nextActionTimes[0];
+  const noteSpec = NOTE_SPEC.exec(description.state.note ?? '');
   return {
     scheduleId: description.scheduleId,
     dataset,
     spec: {
-      cron: typeof description.memo?.cron === 'string' ? [description.memo.cron] : [],
+      cron: noteSpec
+        ? [noteSpec[1]]
+        : typeof description.memo?.cron === 'string'
+          ? [description.memo.cron]
+          : [],
       timezone: description.spec.timezone ?? 'UTC',
     },
     paused: description.state.paused,

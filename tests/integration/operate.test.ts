@@ -86,6 +86,30 @@ describe('operating custflow on Temporal', () => {
       spec: { cron: ['0 6 1 * *'], timezone: 'Europe/London' },
     });
     expect(Date.parse(created.nextRunAt ?? '')).toBeGreaterThan(Date.now());
+    expect(created.applied).toBe('created');
+    // Repeatable, as deploy pipelines run it: the same spec is a no-op, a changed one updates in place.
+    const again = await createSchedule(harness.client, {
+      dataset: 'ops',
+      cron: '0 6 1 * *',
+      timezone: 'Europe/London',
+    });
+    expect(again).toMatchObject({ applied: 'unchanged', spec: created.spec, nextRunAt: created.nextRunAt });
+    await scheduleAction(harness.client, 'pause', 'ops');
+    const changed = await createSchedule(harness.client, {
+      dataset: 'ops',
+      cron: '30 7 2 * *',
+      timezone: 'UTC',
+    });
+    expect(changed).toMatchObject({
+      applied: 'updated',
+      paused: true,
+      spec: { cron: ['30 7 2 * *'], timezone: 'UTC' },
+    });
+    expect(changed.nextRunAt).toMatch(/-02T07:30:00\.000Z$/);
+    await scheduleAction(harness.client, 'unpause', 'ops');
+    expect(
+      await createSchedule(harness.client, { dataset: 'ops', cron: '0 6 1 * *', timezone: 'Europe/London' }),
+    ).toMatchObject({ applied: 'updated', spec: created.spec, paused: false });
     expect((await listSchedules(harness.client)).map((s) => s.scheduleId)).toContain('custflow-monthly-ops');
 
     expect(await scheduleAction(harness.client, 'pause', 'ops')).toMatchObject({ paused: true });
