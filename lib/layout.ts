@@ -1,5 +1,5 @@
 /**
- * Where everything lives in the bucket (DESIGN.md, storage layout). Pure string functions.
+ * Where everything lives in the bucket (docs/DESIGN.md, storage layout). Pure string functions.
  *
  *   raw/<dataset>/<format>/<table>/...                  files as delivered
  *   runs/<dataset>/<YYYY-MM>/<runId>/<stage>/...        stage outputs, _manifest.json last

@@ -1,5 +1,5 @@
 /**
- * Checks a stage runs on its own primary outputs before it commits them (DESIGN: "a stage checks its own
+ * Checks a stage runs on its own primary outputs before it commits them (docs/DESIGN.md: "a stage checks its own
  * primary outputs ... before its manifest is written"). One DuckDB scan per output counts, per column and
  * rule, the rows that break it; any count above zero is an OutputCheckError that names the output, the
  * column, the rule and the count, with one offending value as an example. Nothing here repairs data: a

@@ -108,7 +108,7 @@ export interface HighValueSummary {
   bayesianBrier: number;
 }
 
-/** churn stage metrics: the DESIGN.md contract (auc, prAuc, brier, baselineAuc, positiveRate) and context. */
+/** churn stage metrics: the docs/DESIGN.md contract (auc, prAuc, brier, baselineAuc, positiveRate) and context. */
 export interface ChurnMetrics extends Record<string, unknown> {
   /** Held-out AUC of the chosen model (evaluation window); null when no model could be fitted. */
   auc: number | null;

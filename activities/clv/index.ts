@@ -50,7 +50,7 @@ export interface ClvHoldoutMetric {
   mae: number | null;
 }
 
-/** clv stage metrics: the DESIGN.md contract (params, spend, customers, holdout) plus fit diagnostics. */
+/** clv stage metrics: the docs/DESIGN.md contract (params, spend, customers, holdout) plus fit diagnostics. */
 export interface ClvMetrics extends Record<string, unknown> {
   /** The model that scored: the configured one, or the BG/NBD homogeneous-dropout limit (see modelChoice). */
   model: PurchaseModelKind;

@@ -129,7 +129,7 @@ export interface ExperimentAnalysis {
   segments: SegmentResult[];
 }
 
-/** The run-summary row per treatment and metric (DESIGN.md stage metrics), plus context fields. */
+/** The run-summary row per treatment and metric (docs/DESIGN.md stage metrics), plus context fields. */
 export interface ExperimentMetricRow {
   id: string;
   treatment: string;

@@ -665,7 +665,7 @@ export function purchaseRateParamsFromMetrics(
 // Metrics and the stage
 // ---------------------------------------------------------------------------------------------------------
 
-/** One contract row per analysed experiment, treatment and metric (DESIGN.md), plus context. */
+/** One contract row per analysed experiment, treatment and metric (docs/DESIGN.md), plus context. */
 export interface ExperimentMetricSummary {
   id: string;
   treatment: string;
@@ -691,7 +691,7 @@ export interface ExperimentStatusSummary {
   reason: string | null;
 }
 
-/** Stage metrics: the DESIGN.md contract fields `experiments` and `policies`, plus context. */
+/** Stage metrics: the docs/DESIGN.md contract fields `experiments` and `policies`, plus context. */
 export interface ExperimentMetrics extends Record<string, unknown> {
   experiments: ExperimentMetricSummary[];
   policies: PolicyMetricRow[];

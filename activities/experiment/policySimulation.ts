@@ -115,7 +115,7 @@ export interface PolicyResult {
   seed: number;
 }
 
-/** The summary the run report carries per policy (DESIGN.md stage metrics), plus context fields. */
+/** The summary the run report carries per policy (docs/DESIGN.md stage metrics), plus context fields. */
 export interface PolicyMetricRow {
   name: string;
   rank: number;

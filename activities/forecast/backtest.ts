@@ -244,7 +244,7 @@ export function selectModel(
   throw new Error(`selectModel: no candidate could be fitted; ${notes.join('; ')}`);
 }
 
-/** The forecast stage's metrics (DESIGN.md: model, mape, mase, baselineMase, coverage80, coverage95, horizon). */
+/** The forecast stage's metrics (docs/DESIGN.md: model, mape, mase, baselineMase, coverage80, coverage95, horizon). */
 export interface ForecastMetrics {
   model: string;
   mape: number;

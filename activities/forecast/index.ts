@@ -56,7 +56,7 @@ export interface CompactScore {
   scored: boolean;
 }
 
-/** Metrics of the forecast stage: DESIGN.md's contract (model … horizon) and what explains them. */
+/** Metrics of the forecast stage: docs/DESIGN.md's contract (model … horizon) and what explains them. */
 export interface ForecastStageMetrics extends Record<string, unknown> {
   /** Chosen model, or null when the history is too short to forecast (see `reason`). */
   model: string | null;

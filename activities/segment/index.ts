@@ -71,7 +71,7 @@ export interface MigrationSummary {
   goneCustomers: number;
 }
 
-/** The stage's metrics: DESIGN.md's contract (k, silhouette, sizes, personas) and more. */
+/** The stage's metrics: docs/DESIGN.md's contract (k, silhouette, sizes, personas) and more. */
 export interface SegmentMetrics extends Record<string, unknown> {
   k: number;
   /** Mean silhouette of the final labels on the silhouette sample. */

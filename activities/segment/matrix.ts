@@ -1,7 +1,7 @@
 /**
  * Dense row-major matrices of doubles: the one data layout every segmentation routine works on.
  * Rows are customers, columns are features; element (i, j) is `data[i * cols + j]`. Loops over one flat
- * Float64Array are an order of magnitude faster than arrays of arrays at a million rows (see DESIGN.md).
+ * Float64Array are an order of magnitude faster than arrays of arrays at a million rows (see docs/DESIGN.md).
  */
 import type { Rng } from '../../lib/random';
 
