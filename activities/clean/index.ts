@@ -6,6 +6,8 @@
  */
 import { join } from 'node:path';
 import { Duck, sqlString } from '../../lib/duck';
+import { OutputCheckError } from '../../lib/errors';
+import { checkParquetColumns } from '../../lib/outputChecks';
 import { defineStageActivity, type StageOutputFile } from '../../lib/stage';
 import { DEDUPE_COLUMNS, QUARANTINE_REASONS, quarantineReasonSql, type QuarantineReason } from './rules';
 
@@ -69,6 +71,7 @@ export const clean = defineStageActivity<CleanMetrics>({
         ],
         outDir: ctx.scratchDir,
       });
+      await checkCleanTransactions(duck, result.paths.transactions, result.metrics);
       const outputs: Record<string, StageOutputFile> = {
         transactions: { path: result.paths.transactions, rows: result.metrics.outputRows },
         quarantine: { path: result.paths.quarantine, rows: result.metrics.quarantinedRows },
@@ -103,6 +106,46 @@ export const clean = defineStageActivity<CleanMetrics>({
     }
   },
 });
+
+/**
+ * The stage's own check before it commits: every delivered row is accounted for (kept, quarantined, a
+ * duplicate, or set aside for a later month), at least one row is kept, and every kept row has what the
+ * models need (a customer, a timestamp, a finite amount, a line kind).
+ */
+export async function checkCleanTransactions(
+  duck: Duck,
+  path: string,
+  metrics: Pick<
+    CleanMetrics,
+    'inputRows' | 'outputRows' | 'quarantinedRows' | 'duplicateRows' | 'afterCutoffRows'
+  >,
+): Promise<void> {
+  const accounted =
+    metrics.outputRows + metrics.quarantinedRows + metrics.duplicateRows + metrics.afterCutoffRows;
+  if (accounted !== metrics.inputRows) {
+    throw new OutputCheckError(
+      `output check failed for clean: ${metrics.inputRows} rows in but ${accounted} accounted for (kept ${metrics.outputRows}, quarantined ${metrics.quarantinedRows}, duplicates ${metrics.duplicateRows}, after the cutoff ${metrics.afterCutoffRows})`,
+    );
+  }
+  if (metrics.outputRows === 0) {
+    throw new OutputCheckError(
+      `output check failed for clean: no transaction row survived cleaning (${metrics.quarantinedRows} quarantined, ${metrics.duplicateRows} duplicates, ${metrics.afterCutoffRows} after the cutoff); see quarantine.parquet for the reasons`,
+    );
+  }
+  await checkParquetColumns(
+    duck,
+    path,
+    'transactions.parquet',
+    [
+      { column: 'customer_id', notNull: true },
+      { column: 'ts', notNull: true },
+      { column: 'amount', notNull: true, finite: true },
+      { column: 'unit_price', notNull: true, finite: true },
+      { column: 'line_kind', notNull: true },
+    ],
+    { expectRows: metrics.outputRows },
+  );
+}
 
 export interface CleanOptions {
   inputPath: string;

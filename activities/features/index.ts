@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duck, sqlString } from '../../lib/duck';
+import { checkParquetColumns } from '../../lib/outputChecks';
 import { defineStageActivity, type StageOutputFile } from '../../lib/stage';
 import { addCategoryShares } from './categoryShares';
 import { buildCohorts } from './cohorts';
@@ -91,6 +92,25 @@ export const features = defineStageActivity<FeaturesMetrics>({
       ];
       await writeFile(out('feature_dictionary.json'), JSON.stringify(dictionary, null, 2) + '\n');
 
+      // The stage's own check: one row per customer, every feature finite (a NaN here would poison every
+      // distance in segment and every fit in churn without failing either), one finite revenue per day.
+      await checkParquetColumns(
+        duck,
+        out('customer_features.parquet'),
+        'customer_features.parquet',
+        [
+          { column: 'customer_id', notNull: true },
+          ...featureNames.map((column) => ({ column, finite: true })),
+        ],
+        { expectRows: customer.customers, minRows: 1, uniqueBy: ['customer_id'] },
+      );
+      await checkParquetColumns(
+        duck,
+        out('daily_revenue.parquet'),
+        'daily_revenue.parquet',
+        [{ column: 'revenue', notNull: true, finite: true }],
+        { expectRows: daily.days, uniqueBy: ['date'] },
+      );
       const outputs: Record<string, StageOutputFile> = {
         customerFeatures: { path: out('customer_features.parquet'), rows: customer.customers },
         dailyRevenue: { path: out('daily_revenue.parquet'), rows: daily.days },

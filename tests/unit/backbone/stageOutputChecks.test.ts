@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkChurnOutputs, type ChurnMetrics, type ComputeChurnResult } from '../../../activities/churn';
+import { checkCleanTransactions } from '../../../activities/clean';
 import { checkExperimentResults } from '../../../activities/experiment';
 import { checkForecastOutputs, type ForecastStageMetrics } from '../../../activities/forecast';
 import { withDuck } from '../../../lib/duck';
@@ -188,5 +189,31 @@ describe('experiment result checks', () => {
     expect(() => checkExperimentResults({ experiments: [], policies: [broken] }, [], 0)).toThrow(
       'output check failed for experiment policy winback: must be finite numbers: mean = NaN',
     );
+  });
+});
+
+describe('clean output checks', () => {
+  const lines = `SELECT * FROM (VALUES ('c1', TIMESTAMP '2024-01-05 10:00:00', 10.0::DOUBLE, 5.0::DOUBLE, 'merchandise'),
+                                  ('c2', TIMESTAMP '2024-01-06 10:00:00', 4.0, 4.0, 'non_merchandise'))
+                 AS t(customer_id, ts, amount, unit_price, line_kind)`;
+  const counts = { inputRows: 5, outputRows: 2, quarantinedRows: 2, duplicateRows: 1, afterCutoffRows: 0 };
+
+  it('passes when every row is accounted for and every kept row is usable', async () => {
+    const path = await parquet('clean_ok.parquet', lines);
+    await expect(withDuck((duck) => checkCleanTransactions(duck, path, counts))).resolves.toBeUndefined();
+  });
+
+  it('fails when rows go missing or nothing is kept', async () => {
+    const path = await parquet('clean_lost.parquet', lines);
+    await expect(
+      withDuck((duck) => checkCleanTransactions(duck, path, { ...counts, inputRows: 6 })),
+    ).rejects.toThrow(
+      '6 rows in but 5 accounted for (kept 2, quarantined 2, duplicates 1, after the cutoff 0)',
+    );
+    await expect(
+      withDuck((duck) =>
+        checkCleanTransactions(duck, path, { ...counts, outputRows: 0, quarantinedRows: 4 }),
+      ),
+    ).rejects.toThrow('no transaction row survived cleaning');
   });
 });
