@@ -9,10 +9,12 @@ import { mkdir, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { readDevStackState, stateDir, type DevStackState } from '../lib/env';
 import { ObjectStore } from '../lib/objectStore';
 import { ensureTools, findTool, TOOL_SPECS, type Log } from './tools';
 import {
+  freePort,
   processAlive,
   s3Healthy,
   startS3Server,
@@ -22,11 +24,21 @@ import {
   waitFor,
 } from './servers';
 
+/** A port from the environment (an empty variable counts as unset), else the default. */
+function portSetting(variable: string, fallback: number): number {
+  const value = process.env[variable];
+  if (!value) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new Error(`${variable} must be a port number from 1 to 65535, got "${value}"`);
+  return port;
+}
+
 export const DEV_PORTS = {
-  temporal: Number(process.env.CUSTFLOW_TEMPORAL_PORT ?? 7233),
-  temporalUi: Number(process.env.CUSTFLOW_TEMPORAL_UI_PORT ?? 8233),
-  temporalHttp: Number(process.env.CUSTFLOW_TEMPORAL_HTTP_PORT ?? 7243),
-  s3: Number(process.env.CUSTFLOW_S3_PORT ?? 7070),
+  temporal: portSetting('CUSTFLOW_TEMPORAL_PORT', 7233),
+  temporalUi: portSetting('CUSTFLOW_TEMPORAL_UI_PORT', 8233),
+  temporalHttp: portSetting('CUSTFLOW_TEMPORAL_HTTP_PORT', 7243),
+  s3: portSetting('CUSTFLOW_S3_PORT', 7070),
 };
 
 const CLI_PATH = fileURLToPath(new URL('../bin/custflow.mjs', import.meta.url));
@@ -57,7 +69,9 @@ export async function devUp(
   options: { worker?: boolean } = {},
 ): Promise<StackStatus> {
   const dir = stateDir();
-  await mkdir(join(dir, 'logs'), { recursive: true });
+  // Customer data lives under the state directory: readable by its owner only.
+  await mkdir(join(dir, 'logs'), { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
   const tools = await ensureTools(log);
   const previous = readDevStackState(dir);
   const state: DevStackState = previous ?? {
@@ -75,8 +89,25 @@ export async function devUp(
       secretAccessKey: randomBytes(24).toString('base64url'),
     },
   };
+  await claimPorts(state, { fresh: previous === undefined, log });
 
-  if (!processAlive(state.temporal.pid) || !(await temporalHealthy(tools.temporal, state.temporal.address))) {
+  // Servers inherit the umask: the objects versitygw writes (customer data) become owner-only.
+  const previousUmask = process.umask(0o077);
+  try {
+    return await startComponents(dir, state, tools, log, options);
+  } finally {
+    process.umask(previousUmask);
+  }
+}
+
+async function startComponents(
+  dir: string,
+  state: DevStackState,
+  tools: { temporal: string; versitygw: string },
+  log: Log,
+  options: { worker?: boolean },
+): Promise<StackStatus> {
+  if (!ours(state.temporal.pid) || !(await temporalHealthy(tools.temporal, state.temporal.address))) {
     const logFile = join(dir, 'logs', 'temporal.log');
     const port = Number(state.temporal.address.split(':').pop());
     const uiPort = Number(new URL(state.temporal.uiUrl).port);
@@ -85,7 +116,7 @@ export async function devUp(
       dbFile: join(dir, 'temporal.sqlite'),
       port,
       uiPort,
-      httpPort: DEV_PORTS.temporalHttp,
+      httpPort: state.temporal.httpPort ?? DEV_PORTS.temporalHttp,
       logFile,
       detached: true,
     });
@@ -100,7 +131,7 @@ export async function devUp(
     );
   }
 
-  if (!processAlive(state.s3.pid) || !(await s3Healthy(state.s3.endpoint).catch(() => false))) {
+  if (!ours(state.s3.pid) || !(await s3Healthy(state.s3.endpoint).catch(() => false))) {
     const logFile = join(dir, 'logs', 's3.log');
     const child = await startS3Server({
       binary: tools.versitygw,
@@ -120,13 +151,14 @@ export async function devUp(
   const store = ObjectStore.fromEnv({ ...process.env, ...stackEnv(state) });
   await store.ensureBucket();
 
-  if ((options.worker ?? true) && !processAlive(state.worker?.pid)) {
+  if ((options.worker ?? true) && !ours(state.worker?.pid)) {
     const logFile = join(dir, 'logs', 'worker.log');
     const fd = openSync(logFile, 'a');
     const child = spawn(process.execPath, [CLI_PATH, 'worker'], {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, ...stackEnv(state) },
+      // CUSTFLOW_STATE_DIR marks the worker as this stack's (dev down checks it in /proc/<pid>/environ)
+      env: { ...process.env, ...stackEnv(state), CUSTFLOW_STATE_DIR: dir },
     });
     closeSync(fd);
     child.unref();
@@ -176,14 +208,89 @@ export async function devDown(log: Log = (m) => console.error(m)): Promise<Stack
   return devStatus();
 }
 
-/** A pid from stack.json may have been reused by an unrelated process after a reboot. */
-function isOurProcess(pid: number): boolean {
+/**
+ * Whether a pid from stack.json is still a process this state directory started: the servers carry the
+ * directory in their arguments (database file, S3 data folder), the worker in its environment. A pid reused
+ * after a reboot, or another checkout's stack, does not match, so `dev down` never stops what it did not start.
+ */
+export function isOurProcess(pid: number, dir: string = stateDir()): boolean {
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return /temporal|versitygw|custflow/.test(cmdline);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (cmdline.some((arg) => arg === dir || arg.startsWith(dir + '/'))) return true;
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    return environ.includes(`CUSTFLOW_STATE_DIR=${dir}`);
   } catch {
-    return true; // no /proc: trust the pid file
+    return !existsSync('/proc/self'); // no /proc (not Linux): trust the pid file; a gone process is not ours
   }
+}
+
+/** A live process this state directory started. */
+function ours(pid: number | undefined): boolean {
+  return pid !== undefined && processAlive(pid) && isOurProcess(pid);
+}
+
+/** Whether something already listens on 127.0.0.1:port. */
+export async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+  });
+}
+
+const PORT_VARIABLES = {
+  temporal: 'CUSTFLOW_TEMPORAL_PORT',
+  temporalUi: 'CUSTFLOW_TEMPORAL_UI_PORT',
+  temporalHttp: 'CUSTFLOW_TEMPORAL_HTTP_PORT',
+  s3: 'CUSTFLOW_S3_PORT',
+} as const;
+
+/**
+ * Decide the stack's ports before anything starts. A port variable set in the environment wins over
+ * stack.json (so changing one takes effect). A port held by a process this stack did not start is never
+ * attached to: a new stack moves to free ports and says so; an existing stack (its ports are in its
+ * clients' settings) stops with the variable to change.
+ */
+async function claimPorts(state: DevStackState, options: { fresh: boolean; log: Log }): Promise<void> {
+  const ports = {
+    temporal: Number(state.temporal.address.split(':').pop()),
+    temporalUi: Number(new URL(state.temporal.uiUrl).port),
+    temporalHttp: state.temporal.httpPort ?? DEV_PORTS.temporalHttp,
+    s3: Number(new URL(state.s3.endpoint).port),
+  };
+  for (const name of Object.keys(PORT_VARIABLES) as (keyof typeof PORT_VARIABLES)[]) {
+    if (process.env[PORT_VARIABLES[name]]) ports[name] = DEV_PORTS[name];
+  }
+  const running = {
+    temporal: ours(state.temporal.pid),
+    s3: ours(state.s3.pid),
+  };
+  const owner: Record<keyof typeof ports, keyof typeof running> = {
+    temporal: 'temporal',
+    temporalUi: 'temporal',
+    temporalHttp: 'temporal',
+    s3: 's3',
+  };
+  for (const name of Object.keys(ports) as (keyof typeof ports)[]) {
+    if (running[owner[name]] || !(await portInUse(ports[name]))) continue;
+    const variable = PORT_VARIABLES[name];
+    if (options.fresh && !process.env[variable]) {
+      const free = await freePort();
+      options.log(
+        `${name}: port ${ports[name]} is held by a process this stack did not start; using ${free}`,
+      );
+      ports[name] = free;
+      continue;
+    }
+    throw new Error(
+      `port ${ports[name]} (${name}) is held by a process this stack (${stateDir()}) did not start, ` +
+        `perhaps another checkout's stack; stop it, or set ${variable} to a free port and run \`custflow dev up\` again`,
+    );
+  }
+  state.temporal.address = `127.0.0.1:${ports.temporal}`;
+  state.temporal.uiUrl = `http://127.0.0.1:${ports.temporalUi}`;
+  state.temporal.httpPort = ports.temporalHttp;
+  state.s3.endpoint = `http://127.0.0.1:${ports.s3}`;
 }
 
 export async function devStatus(): Promise<StackStatus> {
@@ -192,25 +299,29 @@ export async function devStatus(): Promise<StackStatus> {
   if (!state) return { stateDir: dir, components: [] };
   const temporalBinary = findTool(TOOL_SPECS.temporal)?.path;
   const components: ComponentStatus[] = [
+    // healthy only when the server answering is this stack's own (another checkout's may hold the port)
     {
       name: 'temporal',
       pid: state.temporal.pid,
-      running: processAlive(state.temporal.pid),
-      healthy: temporalBinary ? await temporalHealthy(temporalBinary, state.temporal.address) : false,
+      running: ours(state.temporal.pid),
+      healthy:
+        ours(state.temporal.pid) && temporalBinary
+          ? await temporalHealthy(temporalBinary, state.temporal.address)
+          : false,
       address: state.temporal.address,
     },
     {
       name: 's3',
       pid: state.s3.pid,
-      running: processAlive(state.s3.pid),
-      healthy: await s3Healthy(state.s3.endpoint).catch(() => false),
+      running: ours(state.s3.pid),
+      healthy: ours(state.s3.pid) ? await s3Healthy(state.s3.endpoint).catch(() => false) : false,
       address: state.s3.endpoint,
     },
     {
       name: 'worker',
       pid: state.worker?.pid,
-      running: processAlive(state.worker?.pid),
-      healthy: processAlive(state.worker?.pid),
+      running: ours(state.worker?.pid),
+      healthy: ours(state.worker?.pid),
     },
   ];
   return { stateDir: dir, components, temporalUi: state.temporal.uiUrl, bucket: state.s3.bucket };

@@ -4,7 +4,8 @@
  * is used only when the environment does not say otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface TemporalSettings {
   address: string;
@@ -29,7 +30,7 @@ export interface S3Settings {
 }
 
 export interface DevStackState {
-  temporal: { address: string; uiUrl: string; namespace: string; pid?: number };
+  temporal: { address: string; uiUrl: string; namespace: string; httpPort?: number; pid?: number };
   s3: {
     endpoint: string;
     bucket: string;
@@ -41,8 +42,31 @@ export interface DevStackState {
   worker?: { pid?: number };
 }
 
+/**
+ * The dev stack's state directory: $CUSTFLOW_STATE_DIR, else `.custflow` in the project root. Not the
+ * current directory: a command run from a subfolder (or another checkout's shell) must talk to its own
+ * stack, never to whatever happens to listen on the default ports.
+ */
 export function stateDir(): string {
-  return resolve(process.env.CUSTFLOW_STATE_DIR ?? join(process.cwd(), '.custflow'));
+  return resolve(process.env.CUSTFLOW_STATE_DIR ?? join(projectRoot(), '.custflow'));
+}
+
+/** The nearest folder above this module whose package.json is custflow's (works from sources and bundles). */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'custflow') return dir;
+      } catch {
+        // an unreadable package.json is not ours: keep looking
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
 }
 
 export function readDevStackState(dir = stateDir()): DevStackState | undefined {
