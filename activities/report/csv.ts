@@ -2,11 +2,12 @@
  * CSV exports of the report (RFC 4180: comma separated, CRLF line ends, fields with a comma, quote, CR or
  * LF enclosed in double quotes with inner quotes doubled; UTF-8 without a byte-order mark).
  *
- * Formula injection: a spreadsheet opening the file runs any cell that starts with = + - @ (or a tab or
- * carriage return, which some programs skip before looking) as a formula. Text cells that start with one of
- * these characters get a leading single quote, which spreadsheets show as text and drop from the value
- * (OWASP "CSV Injection"). Numbers written by this module are never prefixed, so -3.5 stays a number; a
- * customer id such as "-17" is text and is written as '-17.
+ * Formula injection: a spreadsheet opening the file runs any cell that starts with = + - @ as a formula,
+ * and some trim leading white space first (tab, CR, LF, space, no-break and ideographic spaces, zero-width
+ * characters) or fold the full-width forms ＝ ＋ － ＠ to their ASCII twins. Text cells whose first
+ * character after such white space is one of these get a leading single quote, which spreadsheets show as
+ * text and drop from the value (OWASP "CSV Injection"). Numbers written by this module are never prefixed,
+ * so -3.5 stays a number; a customer id such as "-17" is text and is written as '-17.
  */
 
 /** One customer of the CRM export. */
@@ -40,7 +41,8 @@ export const CRM_COLUMNS = [
   'suggested_action',
 ] as const;
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+/** Optional leading white space (incl. U+00A0, U+2000-U+200B, U+3000, U+FEFF), then a formula lead-in. */
+const FORMULA_START = /^[\s\u00a0\u2000-\u200b\u3000\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20]|^[\t\r\n]/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
 /** One CSV field: numbers as shortest round-trip text (empty if not finite), text neutralized and quoted. */

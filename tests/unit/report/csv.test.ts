@@ -64,6 +64,17 @@ describe('csvCell', () => {
     expect(csvCell('a=b')).toBe('a=b');
   });
 
+  it('neutralizes lead-ins hidden behind white space or written full-width', () => {
+    for (const lead of [' ', '  ', '\u00a0', '\u3000', '\u200b', '\ufeff', '\n']) {
+      expect(csvCell(`${lead}=1+1`)).toBe(lead === '\n' ? `"'${lead}=1+1"` : `'${lead}=1+1`);
+    }
+    for (const fullWidth of ['\uff1d', '\uff0b', '\uff0d', '\uff20']) {
+      expect(csvCell(`${fullWidth}cmd`)).toBe(`'${fullWidth}cmd`);
+    }
+    expect(csvCell(' plain')).toBe(' plain');
+    expect(csvCell('\u00a0Ж')).toBe('\u00a0Ж');
+  });
+
   it('writes numbers plainly and missing values as empty', () => {
     expect(csvCell(-3.5)).toBe('-3.5');
     expect(csvCell(0.1 + 0.2)).toBe('0.30000000000000004');
