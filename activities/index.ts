@@ -8,4 +8,5 @@ export { churn } from './churn';
 export { report } from './report';
 export { forecast } from './forecast';
 export { experiment } from './experiment';
+export { recommend } from './recommend';
 export { recordRunStart, recordRunEnd, completedRuns, datasetExtent } from './run';

@@ -13,6 +13,7 @@ import { clvSection } from '../activities/clv/config';
 import { experimentSection } from '../activities/experiment/config';
 import { featuresSection } from '../activities/features/config';
 import { forecastSection } from '../activities/forecast/config';
+import { recommendSection } from '../activities/recommend/config';
 import { segmentSection } from '../activities/segment/config';
 
 const cleanSection = z
@@ -108,6 +109,7 @@ export const runConfigSchema = z
     churn: churnSection.default(() => churnSection.parse({})),
     forecast: forecastSection.default(() => forecastSection.parse({})),
     experiment: experimentSection.default(() => experimentSection.parse({})),
+    recommend: recommendSection.default(() => recommendSection.parse({})),
   })
   .strict();
 

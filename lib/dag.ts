@@ -11,7 +11,8 @@ export const STAGE_GRAPH = {
   churn: ['clean', 'features'],
   forecast: ['features'],
   experiment: ['clean', 'segment', 'clv', 'churn'],
-  report: ['ingest', 'clean', 'features', 'segment', 'clv', 'churn', 'forecast', 'experiment'],
+  recommend: ['clean', 'features', 'segment'],
+  report: ['ingest', 'clean', 'features', 'segment', 'clv', 'churn', 'forecast', 'experiment', 'recommend'],
 } as const satisfies Record<string, readonly string[]>;
 
 /**

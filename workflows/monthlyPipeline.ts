@@ -6,6 +6,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -40,6 +41,8 @@ function stageProxies(retry: RetrySettings | undefined): StageActivities {
 
 export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   const info = workflowInfo();
+  // The recommend stage joined the DAG later: runs recorded before it replay without it.
+  const stageNames = patched('recommend-stage') ? STAGE_NAMES : STAGE_NAMES.filter((s) => s !== 'recommend');
   // Runs started before the retry section existed carry no such key: the defaults apply.
   const retry = (input.config as { retry?: RetrySettings }).retry;
   const bookkeeping = proxyActivities<typeof activities>(bookkeepingActivityOptions(retry));
@@ -64,7 +67,7 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
     startedAt: info.startTime.toISOString(),
     ...(input.replayOf ? { replayOf: input.replayOf, attempts: input.attempts ?? [] } : {}),
     stages: Object.fromEntries(
-      STAGE_NAMES.map((s) => [s, { status: 'pending', durationMs: 0, outputs: {}, metrics: {} }]),
+      stageNames.map((s) => [s, { status: 'pending', durationMs: 0, outputs: {}, metrics: {} }]),
     ),
     warnings: [],
     summaryUri: '',
@@ -80,7 +83,11 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
     let promise = started.get(stage);
     if (!promise) {
       promise = (async () => {
-        const depsOk = await Promise.all(dependenciesOf(stage).map(runStage));
+        const depsOk = await Promise.all(
+          dependenciesOf(stage)
+            .filter((d) => stageNames.includes(d))
+            .map(runStage),
+        );
         const entry = summary.stages[stage];
         if (!depsOk.every(Boolean) && !RUNS_AFTER_FAILURES.has(stage)) {
           entry.status = 'skipped';
@@ -136,11 +143,11 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
     return promise;
   };
 
-  await Promise.all(STAGE_NAMES.map(runStage));
+  await Promise.all(stageNames.map(runStage));
   summary.warnings = collectRunWarnings(STAGE_NAMES, summary.stages);
   const reportUri = results.report?.outputs.html;
   if (reportUri) summary.reportUri = reportUri;
-  const failed = STAGE_NAMES.filter((s) => summary.stages[s].status === 'failed');
+  const failed = stageNames.filter((s) => summary.stages[s].status === 'failed');
   summary.status = finishedRunStatus(summary.stages);
   if (failed.length > 0) {
     const first = summary.stages[failed[0]].error;

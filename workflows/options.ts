@@ -36,6 +36,7 @@ const STAGE_START_TO_CLOSE_MINUTES: Record<StageName, number> = {
   churn: 60,
   forecast: 30,
   experiment: 30,
+  recommend: 30,
   report: 15,
 };
 

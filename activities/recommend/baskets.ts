@@ -1,0 +1,94 @@
+/**
+ * The relations every part of the recommend stage starts from, built once in DuckDB:
+ *
+ * - rec_items (item, product_id, product_name, category): every merchandise product bought up to the cutoff,
+ *   numbered 0.. in product_id order, so numeric loops can index typed arrays by product;
+ * - rec_customers (cust, customer_id), numbered the same way;
+ * - rec_orders (ord, cust, ts, day): one row per purchase order (customer_id, order_id; a line without an
+ *   order id is an order of its own timestamp, as in the features stage), ts its first line's, day the
+ *   fractional days since the epoch;
+ * - rec_basket (ord, item): the distinct products of each order (a basket);
+ * - rec_category_basket (ord, category): the distinct categories of each order (NULL categories left out).
+ *
+ * A basket holds purchase lines of merchandise only: returns (quantity or amount <= 0) are not purchases,
+ * and postage, fees and manual adjustments (clean's line_kind = 'non_merchandise') are not products anyone
+ * should be offered, nor evidence that two products go together (POSTAGE is in a third of the orders).
+ */
+import type { Duck } from '../../lib/duck';
+import { sqlIdent } from '../../lib/duck';
+import { cutoffTimestampSql, merchandiseConditionSql } from '../features/sql';
+
+/** Row counts of the basket relations. */
+export interface BasketCounts {
+  items: number;
+  customers: number;
+  orders: number;
+  basketLines: number;
+  categories: number;
+}
+
+/**
+ * Build rec_items, rec_customers, rec_orders, rec_basket and rec_category_basket from a transactions table
+ * (clean's columns; line_kind when present) with lines up to `cutoff`.
+ */
+export async function buildBaskets(
+  duck: Duck,
+  transactionsTable: string,
+  cutoff: string,
+): Promise<BasketCounts> {
+  const cutoffSql = cutoffTimestampSql(cutoff, 'recommend');
+  const merchandise = await merchandiseConditionSql(duck, transactionsTable);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE rec_lines AS
+    SELECT customer_id, coalesce(order_id, '@' || strftime(ts, '%Y-%m-%dT%H:%M:%S.%f')) AS order_key, ts,
+           product_id, product_name, category
+    FROM ${sqlIdent(transactionsTable)}
+    WHERE ts <= ${cutoffSql} AND customer_id IS NOT NULL AND product_id IS NOT NULL
+      AND quantity > 0 AND amount > 0 AND ${merchandise}`);
+  // A product's name and category as its latest line has them (names drift: a typo fixed, a colour added).
+  await duck.run(`CREATE OR REPLACE TABLE rec_items AS
+    SELECT (row_number() OVER (ORDER BY product_id) - 1)::INTEGER AS item, product_id, product_name, category
+    FROM (SELECT product_id,
+                 first(product_name ORDER BY ts DESC, product_name NULLS LAST) AS product_name,
+                 first(category ORDER BY ts DESC, category NULLS LAST) AS category
+          FROM rec_lines GROUP BY product_id)
+    ORDER BY item`);
+  await duck.run(`CREATE OR REPLACE TABLE rec_customers AS
+    SELECT (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS cust, customer_id
+    FROM (SELECT DISTINCT customer_id FROM rec_lines) ORDER BY cust`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE rec_order_keys AS
+    SELECT (row_number() OVER (ORDER BY customer_id, order_key) - 1)::INTEGER AS ord, customer_id, order_key, ts
+    FROM (SELECT customer_id, order_key, min(ts) AS ts FROM rec_lines GROUP BY customer_id, order_key)`);
+  await duck.run(`CREATE OR REPLACE TABLE rec_orders AS
+    SELECT k.ord, c.cust, k.ts, epoch(k.ts) / 86400.0 AS day
+    FROM rec_order_keys k JOIN rec_customers c USING (customer_id) ORDER BY k.ord`);
+  await duck.run(`CREATE OR REPLACE TABLE rec_basket AS
+    SELECT DISTINCT k.ord, i.item
+    FROM rec_lines l JOIN rec_order_keys k USING (customer_id, order_key) JOIN rec_items i USING (product_id)
+    ORDER BY k.ord, i.item`);
+  await duck.run(`CREATE OR REPLACE TABLE rec_categories AS
+    SELECT (row_number() OVER (ORDER BY category) - 1)::INTEGER AS item, category
+    FROM (SELECT DISTINCT category FROM rec_items WHERE category IS NOT NULL) ORDER BY item`);
+  await duck.run(`CREATE OR REPLACE TABLE rec_category_basket AS
+    SELECT DISTINCT b.ord, c.item
+    FROM rec_basket b JOIN rec_items i USING (item) JOIN rec_categories c USING (category)
+    ORDER BY b.ord, c.item`);
+  await duck.run('DROP TABLE rec_lines; DROP TABLE rec_order_keys');
+  const counts = await duck.one<{
+    items: number;
+    customers: number;
+    orders: number;
+    lines: number;
+    categories: number;
+  }>(`SELECT (SELECT count(*) FROM rec_items)::INTEGER AS items,
+             (SELECT count(*) FROM rec_customers)::INTEGER AS customers,
+             (SELECT count(*) FROM rec_orders)::INTEGER AS orders,
+             (SELECT count(*) FROM rec_basket)::BIGINT AS lines,
+             (SELECT count(*) FROM rec_categories)::INTEGER AS categories`);
+  return {
+    items: counts.items,
+    customers: counts.customers,
+    orders: counts.orders,
+    basketLines: Number(counts.lines),
+    categories: counts.categories,
+  };
+}
