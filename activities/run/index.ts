@@ -8,12 +8,34 @@ import { Duck, sqlString } from '../../lib/duck';
 import { latestCompletedKey, rawPrefix, runConfigKey, runIndexKey, runSummaryKey } from '../../lib/layout';
 import { monthOf } from '../../lib/month';
 import { ObjectStore, mapConcurrent } from '../../lib/objectStore';
+import { notifyRunEnd, webhookSettings } from '../../lib/notify';
 import type { RunSummary } from '../../lib/runTypes';
+import { log } from '@temporalio/activity';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTransactionFiles } from '../ingest/parse';
 import { filePeriod } from '../ingest/scope';
+
+/** The run's outcome to the configured webhook, if any; a webhook that stays down is logged, not fatal. */
+async function notifyOutcome(summary: RunSummary): Promise<void> {
+  const settings = await webhookSettings();
+  if (!settings) return;
+  const result = await notifyRunEnd(summary, settings);
+  if (result && !result.delivered) {
+    const fields = {
+      runId: summary.runId,
+      event: result.event,
+      error: result.error,
+      attempts: result.attempts,
+    };
+    try {
+      log.warn('run notification not delivered', fields);
+    } catch {
+      console.warn('run notification not delivered', fields); // outside a worker (tools, tests)
+    }
+  }
+}
 
 export interface RunIndexEntry {
   runId: string;
@@ -61,6 +83,7 @@ export async function recordRunEnd(summary: RunSummary): Promise<RunSummary> {
       finishedAt: final.finishedAt,
     });
   }
+  await notifyOutcome(final); // last: the summary it points to is written
   return final;
 }
 
