@@ -1,39 +1,51 @@
 /**
  * The `custflow` command line. Commands that report take --json and then print exactly one JSON object
  * on stdout; progress and messages go to stderr.
+ *
+ * Start-up time: only commander and a few small modules load before a command runs. Everything heavy
+ * (DuckDB, the AWS SDK, the Temporal client and worker, the stages) is imported inside the command that
+ * needs it, so `--help`, `--version` and `runs list` do not pay for the rest.
  */
 import { Command, Option } from 'commander';
-import { devDown, devStatus, devUp } from '../infra/stack';
-import { ensureChromium, ensureTools, toolVersion } from '../infra/tools';
-import { ObjectStore } from '../lib/objectStore';
-import { connectClient } from '../lib/temporal';
-import { runWorker } from '../workers/worker';
-import { loadData } from './commands/data';
-import { describeDataset, listDatasets, setDatasetConfigCommand, showDataset } from './commands/datasets';
-import { runDemo } from './commands/demo';
+import { STAGE_NAMES } from '../lib/dag';
+import { CODE_VERSION } from '../lib/version';
+import { explainConnectionError, requireStack, type StackPart } from './commands/connections';
 import { info, printJson, table, formatDuration } from './commands/output';
 import type { Client } from '@temporalio/client';
-import { startBackfill, waitForBackfill } from './commands/backfill';
-import { startReplay } from './commands/replay';
-import {
-  describeSummary,
-  listRuns,
-  readRunSummary,
-  startRun,
-  waitForRun,
-  type StartedRun,
-} from './commands/run';
-import {
-  createSchedule,
-  DEFAULT_CRON,
-  describeSchedule,
-  listSchedules,
-  scheduleAction,
-} from './commands/schedule';
+import type { StartedRun } from './commands/run';
+
+const STAGES = STAGE_NAMES.join(', ');
+
+/** Marks a required option in help (commander does not say so itself). */
+const required = (description: string): string => `${description} (required)`;
+
+/** An "Examples:" block after a command's help. */
+const examples = (...lines: string[]): string =>
+  `\nExamples:\n${lines.map((line) => `  $ npx custflow ${line}`).join('\n')}\n`;
+
+/** Checks the parts of the stack a command needs (a clear error, fast), then connects to Temporal. */
+async function temporalClient(parts: readonly StackPart[] = ['temporal', 's3']): Promise<Client> {
+  await requireStack(parts);
+  const { connectClient } = await import('../lib/temporal');
+  return connectClient();
+}
 
 const program = new Command('custflow')
   .description('Customer analytics as a monthly batch pipeline on Temporal and S3')
-  .showHelpAfterError();
+  .version(CODE_VERSION, '-V, --version', 'print the custflow version')
+  .helpOption('-h, --help', 'show help for a command')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `\nStages of a monthly run: ${STAGES}.\n` +
+      'Connections come from the environment (TEMPORAL_ADDRESS, S3_ENDPOINT, S3_BUCKET, ...) or the local stack.' +
+      examples(
+        'dev up',
+        'data load --dataset online-retail --format online-retail --from ../shared/data/online-retail/by-day',
+        'run --dataset online-retail --month 2011-11 --wait',
+        'runs list',
+      ),
+  );
 
 const dev = program.command('dev').description('the local stack: Temporal dev server, S3 server, one worker');
 dev
@@ -42,6 +54,7 @@ dev
   .option('--no-worker', 'do not start a worker')
   .option('--json', 'print the stack status as JSON')
   .action(async (options: { worker: boolean; json?: boolean }) => {
+    const { devUp } = await import('../infra/stack');
     const status = await devUp(info, { worker: options.worker });
     if (options.json) printJson(status);
     else
@@ -52,19 +65,22 @@ dev
 dev
   .command('down')
   .description('stop what `dev up` started (data is kept)')
-  .option('--json')
+  .option('--json', 'print the stack status as JSON')
   .action(async (options: { json?: boolean }) => {
+    const { devDown } = await import('../infra/stack');
     const status = await devDown(info);
     if (options.json) printJson(status);
   });
 dev
   .command('status')
-  .option('--json')
+  .description('what the local stack runs: servers, worker, their addresses and health')
+  .option('--json', 'print the stack status as JSON')
   .action(async (options: { json?: boolean }) => {
+    const { devStatus } = await import('../infra/stack');
     const status = await devStatus();
     if (options.json) printJson(status);
     else if (status.components.length === 0)
-      info(`no dev stack in ${status.stateDir}; run \`custflow dev up\``);
+      info(`no dev stack in ${status.stateDir}; run \`npx custflow dev up\``);
     else
       console.log(
         table(status.components as unknown as Record<string, unknown>[], [
@@ -80,8 +96,9 @@ dev
   .command('tools')
   .description('find or build the Temporal CLI and versitygw into the cache (what tests need)')
   .option('--with-browser', "also install Debian's chromium for the report's browser test when missing")
-  .option('--json')
+  .option('--json', 'print the tool paths and versions as JSON')
   .action(async (options: { json?: boolean; withBrowser?: boolean }) => {
+    const { ensureChromium, ensureTools, toolVersion } = await import('../infra/tools');
     const tools = await ensureTools(info);
     if (options.withBrowser) ensureChromium(info);
     const result = {
@@ -96,6 +113,8 @@ program
   .command('worker')
   .description('run a worker (production: run N of these against one Temporal cluster and bucket)')
   .action(async () => {
+    await requireStack(['temporal', 's3']);
+    const { runWorker } = await import('../workers/worker');
     await runWorker();
   });
 
@@ -103,12 +122,13 @@ const data = program.command('data').description('synthetic data and raw data de
 data
   .command('generate')
   .description('write a synthetic dataset with planted structure and its truth.json')
-  .requiredOption('--out <dir>', 'output directory')
+  .requiredOption('--out <dir>', required('output directory'))
   .option('--customers <n>', 'customers', (v) => Number(v), 5000)
   .option('--months <m>', 'months of history', (v) => Number(v), 24)
   .option('--seed <s>', 'random seed', (v) => Number(v), 42)
   .option('--start <YYYY-MM>', 'first month', '2023-01')
-  .option('--json')
+  .option('--json', 'print what was written as JSON')
+  .addHelpText('after', examples('data generate --out /tmp/synth --customers 2000 --months 12'))
   .action(
     async (options: {
       out: string;
@@ -132,19 +152,30 @@ data
   );
 data
   .command('load')
-  .description('upload raw files to raw/<dataset>/<format>/<table>/ in the bucket')
-  .requiredOption('--dataset <name>')
+  .description(
+    'check raw files (header, encoding, gzip integrity, values) and upload the good ones to raw/<dataset>/<format>/<table>/',
+  )
+  .requiredOption('--dataset <name>', required('dataset name (lower-case letters, digits, . _ -)'))
   .addOption(
-    new Option('--format <format>')
+    new Option('--format <format>', required("the files' format"))
       .choices(['canonical', 'online-retail', 'cdnow', 'retailrocket'])
       .makeOptionMandatory(),
   )
   .addOption(
-    new Option('--table <table>').choices(['transactions', 'events', 'assignments']).default('transactions'),
+    new Option('--table <table>', 'which table the files hold')
+      .choices(['transactions', 'events', 'assignments'])
+      .default('transactions'),
   )
-  .requiredOption('--from <path>', 'a file or a directory (read recursively)')
+  .requiredOption('--from <path>', required('a file or a directory (read recursively)'))
   .option('--config <file>', 'a dataset config (YAML or JSON) that runs of this dataset use')
-  .option('--json')
+  .option('--json', 'print what was loaded and rejected as JSON')
+  .addHelpText(
+    'after',
+    examples(
+      'data load --dataset cdnow --format cdnow --from ../shared/data/cdnow/CDNOW_sample.txt',
+      'data load --dataset shop --format canonical --table events --from ./events',
+    ),
+  )
   .action(
     async (options: {
       dataset: string;
@@ -154,11 +185,56 @@ data
       config?: string;
       json?: boolean;
     }) => {
-      const result = await loadData(options);
+      await requireStack(['s3']);
+      const { describeLoad, loadData } = await import('./commands/data');
+      const result = await loadData(options, undefined, options.json ? undefined : info);
       if (options.json) printJson(result);
-      else info(`loaded ${result.files} file(s), ${result.bytes} bytes -> ${result.prefix}`);
+      else info(describeLoad(result));
+      if (result.rejected.length > 0) process.exitCode = 1;
     },
   );
+data
+  .command('list')
+  .description("a dataset's delivered files: table, format, size, load time, first and last dates")
+  .requiredOption('--dataset <name>', required('dataset name'))
+  .option('--json', 'print the files as JSON')
+  .addHelpText('after', examples('data list --dataset online-retail'))
+  .action(async (options: { dataset: string; json?: boolean }) => {
+    await requireStack(['s3']);
+    const { listDataFiles } = await import('./commands/data');
+    const files = await listDataFiles(options.dataset);
+    if (options.json) printJson(files);
+    else
+      console.log(
+        table(
+          files.map((f) => ({ ...f, size: formatBytes(f.size) })),
+          ['file', 'table', 'format', 'size', 'rows', 'loadedAt', 'firstDate', 'lastDate'],
+        ),
+      );
+  });
+data
+  .command('delete')
+  .description('delete one delivered file; lists the completed runs that read it (replay them)')
+  .requiredOption('--dataset <name>', required('dataset name'))
+  .requiredOption('--file <key>', required('the file: its key (raw/...) or its name as `data list` shows it'))
+  .option('--dry-run', 'say what would be deleted and which runs read it, delete nothing')
+  .option('--json', 'print the deleted file and the runs that read it as JSON')
+  .addHelpText('after', examples('data delete --dataset shop --file canonical/transactions/2023-07.csv'))
+  .action(async (options: { dataset: string; file: string; dryRun?: boolean; json?: boolean }) => {
+    await requireStack(['s3']);
+    const { deleteDataFile } = await import('./commands/data');
+    const result = await deleteDataFile(options);
+    if (options.json) printJson(result);
+    else {
+      info(`${result.deleted ? 'deleted' : 'would delete (--dry-run)'} ${result.key}`);
+      if (result.runs.length === 0) info('no completed run read it');
+      else {
+        info(`completed runs that read it (replay them to recompute without it):`);
+        for (const run of result.runs)
+          info(`  ${run.month}  ${run.runId}   npx custflow replay ${run.runId} --wait`);
+      }
+    }
+  });
 
 const datasets = program
   .command('datasets')
@@ -168,8 +244,10 @@ const datasets = program
 datasets
   .command('list')
   .description('every dataset with a record or raw files: formats, currency, whether it has a config')
-  .option('--json')
+  .option('--json', 'print the datasets as JSON')
   .action(async (options: { json?: boolean }) => {
+    await requireStack(['s3']);
+    const { listDatasets } = await import('./commands/datasets');
     const list = await listDatasets();
     if (options.json) printJson(list);
     else
@@ -187,9 +265,11 @@ datasets
 datasets
   .command('show')
   .description("a dataset's formats, format defaults, dataset config and the effective run config")
-  .requiredOption('--dataset <name>')
+  .requiredOption('--dataset <name>', required('dataset name'))
   .option('--json', 'print the formats, the layers and the effective run config as JSON')
   .action(async (options: { dataset: string; json?: boolean }) => {
+    await requireStack(['s3']);
+    const { describeDataset, showDataset } = await import('./commands/datasets');
     const details = await showDataset(options.dataset);
     if (options.json) printJson(details);
     else console.log(describeDataset(details));
@@ -197,11 +277,12 @@ datasets
 datasets
   .command('set-config')
   .description('validate and store the dataset config (runs started later use it; schedules keep theirs)')
-  .requiredOption('--dataset <name>')
+  .requiredOption('--dataset <name>', required('dataset name'))
   .option('--config <file>', 'YAML or JSON dataset config')
   .option('--clear', 'remove the dataset config (format defaults only)')
   .option('--dry-run', 'validate and show the effective config without storing it')
-  .option('--json')
+  .option('--json', 'print the dataset details as JSON')
+  .addHelpText('after', examples('datasets set-config --dataset online-retail --config examples/demo.yaml'))
   .action(
     async (options: {
       dataset: string;
@@ -210,6 +291,8 @@ datasets
       dryRun?: boolean;
       json?: boolean;
     }) => {
+      await requireStack(['s3']);
+      const { describeDataset, setDatasetConfigCommand } = await import('./commands/datasets');
       const details = await setDatasetConfigCommand(options);
       if (options.json) printJson(details);
       else {
@@ -224,12 +307,29 @@ datasets
 program
   .command('run')
   .description('run the monthly pipeline for a dataset as of the end of a month')
-  .requiredOption('--dataset <name>')
-  .requiredOption('--month <YYYY-MM>')
+  .requiredOption('--dataset <name>', required('the dataset, as loaded by `data load`'))
+  .requiredOption(
+    '--month <YYYY-MM>',
+    required('the month to run as of its end; it must have ended and not precede the data'),
+  )
   .option('--config <file>', 'YAML or JSON run config, layered over the dataset config')
-  .option('--force <stages...>', 'recompute these stages even on a cache hit ("all" for every stage)')
-  .option('--wait', 'wait for the run to finish')
+  .option(
+    '--force <stages...>',
+    `recompute these stages even on a cache hit ("all" for every stage): ${STAGES}`,
+  )
+  .option('--wait', 'follow the run and print its summary (exit code 1 when it fails)')
+  .option(
+    '--report <file>',
+    'with --wait: where to save the HTML report (default: under the stack state directory)',
+  )
   .option('--json', 'print the run summary (with --wait) or the started run as JSON')
+  .addHelpText(
+    'after',
+    examples(
+      'run --dataset online-retail --month 2011-11 --wait',
+      'run --dataset demo --month 2024-12 --force segment clv --wait --json',
+    ),
+  )
   .action(
     async (options: {
       dataset: string;
@@ -237,39 +337,41 @@ program
       config?: string;
       force?: string[];
       wait?: boolean;
+      report?: string;
       json?: boolean;
     }) => {
-      const client = await connectClient();
+      const client = await temporalClient();
+      const { startRun } = await import('./commands/run');
       const started = await startRun(client, {
         dataset: options.dataset,
         month: options.month,
         configPath: options.config,
         force: options.force,
       });
-      if (!options.json || options.wait)
-        info(
-          `run ${started.runId} started (workflow ${started.workflowId})${started.uiLink ? `\n  ${started.uiLink}` : ''}`,
-        );
-      if (!options.wait) {
-        if (options.json) printJson(started);
-        return;
-      }
-      const summary = await waitForRun(client, started);
-      if (options.json) printJson(summary);
-      else console.log(describeSummary(summary));
-      process.exitCode = summary.status === 'COMPLETED' ? 0 : 1;
+      await finishRunCommand(client, started, options);
     },
   );
 
 program
   .command('replay <runId>')
   .description('run a month again: from a stage (upstream outputs of the run reused), or all of it')
-  .option('--from-stage <stage>', 're-run this stage and everything downstream of it')
+  .option('--from-stage <stage>', `re-run this stage and everything downstream of it: ${STAGES}`)
   .option('--force', 'recompute even on a cache hit')
   .option('--config <file>', 'a config layered over the dataset config (default: the config the run used)')
   .option('--dataset-config', "use the dataset's current config (after datasets set-config), not the run's")
-  .option('--wait', 'wait for the run to finish')
-  .option('--json')
+  .option('--wait', 'follow the run and print its summary (exit code 1 when it fails)')
+  .option(
+    '--report <file>',
+    'with --wait: where to save the HTML report (default: under the stack state directory)',
+  )
+  .option('--json', 'print the run summary (with --wait) or the started run as JSON')
+  .addHelpText(
+    'after',
+    examples(
+      'replay 20240105T060000Z-1a2b3c4d5e6f --from-stage segment --wait',
+      'replay RUN_ID --force --wait',
+    ),
+  )
   .action(
     async (
       runId: string,
@@ -279,10 +381,12 @@ program
         config?: string;
         datasetConfig?: boolean;
         wait?: boolean;
+        report?: string;
         json?: boolean;
       },
     ) => {
-      const client = await connectClient();
+      const client = await temporalClient();
+      const { startReplay } = await import('./commands/replay');
       const started = await startReplay(client, {
         runId,
         fromStage: options.fromStage,
@@ -297,14 +401,18 @@ program
 program
   .command('backfill')
   .description('run a range of months, at most --concurrency at once; months already completed are skipped')
-  .requiredOption('--dataset <name>')
-  .requiredOption('--from <YYYY-MM>')
-  .requiredOption('--to <YYYY-MM>')
+  .requiredOption('--dataset <name>', required('the dataset, as loaded by `data load`'))
+  .requiredOption('--from <YYYY-MM>', required('first month'))
+  .requiredOption('--to <YYYY-MM>', required('last month (it must have ended)'))
   .option('--concurrency <n>', 'months at once', (v) => Number(v), 2)
-  .option('--config <file>')
-  .option('--force [stages...]', 're-run completed months too (optionally forcing these stages)')
-  .option('--wait')
-  .option('--json')
+  .option('--config <file>', 'YAML or JSON run config, layered over the dataset config')
+  .option(
+    '--force [stages...]',
+    `re-run completed months too (optionally forcing these stages, "all" for every one): ${STAGES}`,
+  )
+  .option('--wait', 'follow the backfill and print each month (exit code 1 when any fails)')
+  .option('--json', 'print the backfill result (with --wait) or the started workflow as JSON')
+  .addHelpText('after', examples('backfill --dataset online-retail --from 2011-01 --to 2011-11 --wait'))
   .action(
     async (options: {
       dataset: string;
@@ -316,7 +424,8 @@ program
       wait?: boolean;
       json?: boolean;
     }) => {
-      const client = await connectClient();
+      const client = await temporalClient();
+      const { startBackfill, waitForBackfill } = await import('./commands/backfill');
       const started = await startBackfill(client, { ...options, configPath: options.config });
       if (!options.json || options.wait)
         info(`backfill ${started.workflowId} started${started.uiLink ? `\n  ${started.uiLink}` : ''}`);
@@ -349,23 +458,39 @@ program
 const schedule = program.command('schedule').description('monthly Temporal Schedules, one per dataset');
 schedule
   .command('create')
-  .requiredOption('--dataset <name>')
-  .option('--cron <expr>', 'when to run (the previous month is computed)', DEFAULT_CRON)
+  .description("create the dataset's monthly schedule, or update it to this spec (same spec: no change)")
+  .requiredOption('--dataset <name>', required('the dataset'))
+  .option(
+    '--cron <expr>',
+    'when to run; each firing runs the month before (default: 0 6 1 * *, 06:00 on the 1st)',
+  )
   .option('--timezone <tz>', 'IANA time zone of the calendar', 'UTC')
-  .option('--config <file>')
-  .option('--json')
+  .option('--config <file>', 'YAML or JSON run config, layered over the dataset config')
+  .option('--json', 'print the schedule as JSON')
+  .addHelpText('after', examples('schedule create --dataset online-retail --timezone Europe/London'))
   .action(
-    async (options: { dataset: string; cron: string; timezone: string; config?: string; json?: boolean }) => {
-      const result = await createSchedule(await connectClient(), { ...options, configPath: options.config });
+    async (options: {
+      dataset: string;
+      cron?: string;
+      timezone: string;
+      config?: string;
+      json?: boolean;
+    }) => {
+      const client = await temporalClient();
+      const { createSchedule } = await import('./commands/schedule');
+      const result = await createSchedule(client, { ...options, configPath: options.config });
       if (options.json) printJson(result);
       else info(`schedule ${result.scheduleId} ${result.applied}: next run ${result.nextRunAt ?? 'none'}`);
     },
   );
 schedule
   .command('list')
-  .option('--json')
+  .description('every custflow schedule: dataset, spec, paused, next run')
+  .option('--json', 'print the schedules as JSON')
   .action(async (options: { json?: boolean }) => {
-    const list = await listSchedules(await connectClient());
+    const client = await temporalClient(['temporal']);
+    const { listSchedules } = await import('./commands/schedule');
+    const list = await listSchedules(client);
     if (options.json)
       printJson(
         list.map(({ scheduleId, dataset, spec, paused, nextRunAt }) => ({
@@ -384,13 +509,25 @@ schedule
         ),
       );
   });
-for (const action of ['describe', 'pause', 'unpause', 'trigger', 'delete'] as const) {
+const SCHEDULE_ACTIONS = {
+  describe: "the dataset's schedule, with its recent runs",
+  pause: 'stop firing until unpaused',
+  unpause: 'fire again',
+  trigger: 'run now (the month before now)',
+  delete: 'remove the schedule (runs are kept)',
+} as const;
+for (const [action, description] of Object.entries(SCHEDULE_ACTIONS) as [
+  keyof typeof SCHEDULE_ACTIONS,
+  string,
+][]) {
   schedule
     .command(action)
-    .requiredOption('--dataset <name>')
-    .option('--json')
+    .description(description)
+    .requiredOption('--dataset <name>', required('the dataset'))
+    .option('--json', 'print the result as JSON')
     .action(async (options: { dataset: string; json?: boolean }) => {
-      const client = await connectClient();
+      const client = await temporalClient(['temporal']);
+      const { describeSchedule, scheduleAction } = await import('./commands/schedule');
       const result =
         action === 'describe'
           ? await describeSchedule(client, options.dataset)
@@ -403,9 +540,12 @@ for (const action of ['describe', 'pause', 'unpause', 'trigger', 'delete'] as co
 const runs = program.command('runs').description('runs and their summaries');
 runs
   .command('list')
-  .option('--dataset <name>')
-  .option('--json')
+  .description('every run (newest first): dataset, month, status, warnings, duration')
+  .option('--dataset <name>', 'only this dataset')
+  .option('--json', 'print the runs as JSON')
   .action(async (options: { dataset?: string; json?: boolean }) => {
+    await requireStack(['s3']);
+    const { listRuns } = await import('./commands/runs');
     const summaries = await listRuns(options.dataset);
     if (options.json) {
       printJson(
@@ -430,8 +570,11 @@ runs
   });
 runs
   .command('show <runId>')
-  .option('--json')
+  .description("a run's summary: stages, headline figures, warnings, where its report is")
+  .option('--json', 'print the run summary as JSON')
   .action(async (runId: string, options: { json?: boolean }) => {
+    await requireStack(['s3']);
+    const { describeSummary, readRunSummary } = await import('./commands/runs');
     const summary = await readRunSummary(runId);
     if (options.json) printJson(summary);
     else console.log(describeSummary(summary));
@@ -441,32 +584,37 @@ program
   .command('report <runId>')
   .description("download a run's HTML report (and say where its CRM export is)")
   .option('--out <file>', 'where to write it', 'report.html')
-  .option('--json')
+  .option('--json', 'print the report and CRM export locations as JSON')
+  .addHelpText('after', examples('report 20240105T060000Z-1a2b3c4d5e6f --out december.html'))
   .action(async (runId: string, options: { out: string; json?: boolean }) => {
-    const store = ObjectStore.fromEnv();
-    const summary = await readRunSummary(runId, store);
-    const html = summary.stages.report?.outputs.html;
-    if (!html)
-      throw new Error(
-        `run ${runId} has no report (report stage: ${summary.stages.report?.status ?? 'missing'})`,
-      );
-    await store.getToFile(store.keyFromUri(html), options.out);
-    const result = {
-      runId,
-      report: html,
-      file: options.out,
-      crm: summary.stages.report?.outputs.crm ?? null,
-    };
-    if (options.json) printJson(result);
-    else info(`wrote ${options.out} (from ${html})${result.crm ? `\nCRM export: ${result.crm}` : ''}`);
+    await requireStack(['s3']);
+    const { downloadRunOutput } = await import('./commands/export');
+    const result = await downloadRunOutput(runId, 'html', options.out);
+    if (options.json) printJson({ runId, report: result.uri, file: result.file, crm: result.crm });
+    else info(`wrote ${result.file} (from ${result.uri})${result.crm ? `\nCRM export: ${result.crm}` : ''}`);
+  });
+
+program
+  .command('export <runId>')
+  .description("download a run's exports: --crm FILE writes the per-customer CRM export (CSV)")
+  .requiredOption('--crm <file>', required('where to write the CRM export'))
+  .option('--json', 'print what was written as JSON')
+  .addHelpText('after', examples('export 20240105T060000Z-1a2b3c4d5e6f --crm customers.csv'))
+  .action(async (runId: string, options: { crm: string; json?: boolean }) => {
+    await requireStack(['s3']);
+    const { downloadRunOutput } = await import('./commands/export');
+    const result = await downloadRunOutput(runId, 'crm', options.crm);
+    if (options.json) printJson({ runId, crm: result.uri, file: result.file, bytes: result.bytes });
+    else info(`wrote ${result.file} (${formatBytes(result.bytes)}, from ${result.uri})`);
   });
 
 program
   .command('demo')
   .description('dev up, generate synthetic data, load it, run the latest month, say where the results are')
   .option('--customers <n>', 'customers', (v) => Number(v), 5000)
-  .option('--json')
+  .option('--json', 'print the run summary as JSON')
   .action(async (options: { customers: number; json?: boolean }) => {
+    const { runDemo } = await import('./commands/demo');
     const summary = await runDemo({ customers: options.customers });
     if (options.json) printJson(summary);
     process.exitCode = summary.status === 'COMPLETED' ? 0 : 1;
@@ -476,7 +624,7 @@ program
 async function finishRunCommand(
   client: Client,
   started: StartedRun,
-  options: { wait?: boolean; json?: boolean },
+  options: { wait?: boolean; json?: boolean; report?: string },
 ): Promise<void> {
   if (!options.json || options.wait)
     info(
@@ -486,13 +634,27 @@ async function finishRunCommand(
     if (options.json) printJson(started);
     return;
   }
+  const { describeSummary, downloadReport, waitForRun } = await import('./commands/run');
   const summary = await waitForRun(client, started);
-  if (options.json) printJson(summary);
-  else console.log(describeSummary(summary));
+  const reportFile = await downloadReport(summary, options.report).catch((error: unknown) => {
+    info(`could not download the report: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  });
+  if (options.json) printJson(reportFile ? { ...summary, reportFile } : summary);
+  else console.log(describeSummary(summary, { reportFile }));
   process.exitCode = summary.status === 'COMPLETED' ? 0 : 1;
 }
 
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
 program.parseAsync(process.argv).catch((error: unknown) => {
-  info(`custflow: ${error instanceof Error ? error.message : String(error)}`);
+  // A transport error ("connect ECONNREFUSED", "Failed to connect before the deadline") becomes which part
+  // of the stack is unreachable and what to do about it.
+  const explained = explainConnectionError(error);
+  info(`custflow: ${explained ? explained.message : error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 });

@@ -18,6 +18,7 @@ import type { StageName } from '../lib/dag';
 import { monthlyWorkflowId } from '../lib/ids';
 import { monthRange, monthOf } from '../lib/month';
 import type { RunStatus, RunSummary } from '../lib/runTypes';
+import { monthsBeforeDataRefusal, unendedMonthsRefusal } from '../lib/runnableMonths';
 import { monthlyPipeline } from './monthlyPipeline';
 import { backfillProgressQuery } from './queries';
 
@@ -94,28 +95,13 @@ async function checkMonths(input: BackfillInput, months: string[]): Promise<void
       'BackfillRefused',
     );
   }
+  // The same checks and words as `run` and `replay` (lib/runnableMonths.ts), which make them before starting.
   const currentMonth = monthOf(workflowInfo().startTime.getTime());
-  const future = months.filter((m) => m > currentMonth);
-  if (future.length > 0) {
-    throw ApplicationFailure.nonRetryable(
-      `cannot backfill ${future.join(', ')}: the month has not ended yet (it is ${currentMonth} now)`,
-      'BackfillRefused',
-    );
-  }
+  const unended = unendedMonthsRefusal('backfill', months, currentMonth);
+  if (unended) throw ApplicationFailure.nonRetryable(unended, 'BackfillRefused');
   const extent = await datasetExtent(input.dataset);
-  if (!extent.firstMonth) {
-    throw ApplicationFailure.nonRetryable(
-      `dataset ${input.dataset} has no transactions loaded`,
-      'BackfillRefused',
-    );
-  }
-  const before = months.filter((m) => m < extent.firstMonth!);
-  if (before.length > 0) {
-    throw ApplicationFailure.nonRetryable(
-      `cannot backfill ${before.join(', ')}: the data of ${input.dataset} starts in ${extent.firstMonth}`,
-      'BackfillRefused',
-    );
-  }
+  const beforeData = monthsBeforeDataRefusal('backfill', input.dataset, months, extent.firstMonth);
+  if (beforeData) throw ApplicationFailure.nonRetryable(beforeData, 'BackfillRefused');
 }
 
 function describe(error: unknown): string {

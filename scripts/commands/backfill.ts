@@ -4,12 +4,14 @@ import { resolveDatasetRunConfig } from '../../lib/datasets';
 import { STAGE_NAMES, isStageName, type StageName } from '../../lib/dag';
 import { temporalSettings } from '../../lib/env';
 import { assertDatasetName } from '../../lib/layout';
-import { monthOf, parseMonth } from '../../lib/month';
+import { monthOf, monthRange, parseMonth } from '../../lib/month';
 import { ObjectStore } from '../../lib/objectStore';
 import { workflowUiLink } from '../../lib/temporal';
 import type { backfill, BackfillResult } from '../../workflows/backfill';
 import { backfillProgressQuery } from '../../workflows/queries';
+import { unendedMonthsRefusal } from '../../lib/runnableMonths';
 import { info } from './output';
+import { MonthRefusedError } from './runnableMonths';
 
 export interface BackfillOptions {
   dataset: string;
@@ -30,9 +32,8 @@ export async function startBackfill(
   parseMonth(options.from);
   parseMonth(options.to);
   if (options.from > options.to) throw new Error(`--from ${options.from} is after --to ${options.to}`);
-  const now = monthOf(Date.now());
-  if (options.to > now)
-    throw new Error(`cannot backfill ${options.to}: the month has not ended yet (it is ${now} now)`);
+  const unended = unendedMonthsRefusal('backfill', monthRange(options.from, options.to), monthOf(Date.now()));
+  if (unended) throw new MonthRefusedError(unended);
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
     throw new Error('--concurrency must be a whole number >= 1');
   // format defaults < dataset config < --config, resolved once: every month of the backfill runs with it

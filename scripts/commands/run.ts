@@ -6,16 +6,17 @@ import { resolveDatasetRunConfig } from '../../lib/datasets';
 import { STAGE_NAMES, isStageName, type StageName } from '../../lib/dag';
 import { temporalSettings } from '../../lib/env';
 import { makeRunId, monthlyWorkflowId } from '../../lib/ids';
-import { assertDatasetName, runIndexKey } from '../../lib/layout';
+import { assertDatasetName } from '../../lib/layout';
 import { parseMonth } from '../../lib/month';
 import { ObjectStore } from '../../lib/objectStore';
-import { collectRunWarnings, type RunInput, type RunSummary } from '../../lib/runTypes';
+import type { RunInput, RunSummary } from '../../lib/runTypes';
 import { workflowUiLink } from '../../lib/temporal';
-import type { RunIndexEntry } from '../../activities/run';
 import type { monthlyPipeline } from '../../workflows/monthlyPipeline';
 import { progressQuery } from '../../workflows/queries';
-import { formatDuration } from './output';
+import { info } from './output';
 import { ProgressDisplay } from './progress';
+import { readRunSummary } from './runs';
+import { checkRunnableMonth } from './runnableMonths';
 
 export interface StartRunOptions {
   dataset: string;
@@ -44,11 +45,13 @@ export async function startRun(
 ): Promise<StartedRun> {
   assertDatasetName(options.dataset);
   parseMonth(options.month);
+  const objectStore = store ?? ObjectStore.fromEnv();
+  // Before any workflow starts: a refused month leaves no run behind (backfill's checks and words).
+  await checkRunnableMonth(objectStore, options.replayOf ? 'replay' : 'run', options.dataset, options.month);
   // Resolved here, on the CLI side, and carried in the workflow input: the run records exactly what it used.
   const config =
     options.config ??
-    (await resolveDatasetRunConfig(store ?? ObjectStore.fromEnv(), options.dataset, options.configPath))
-      .config;
+    (await resolveDatasetRunConfig(objectStore, options.dataset, options.configPath)).config;
   if (config.dataset && config.dataset !== options.dataset) {
     throw new Error(`config is for dataset "${config.dataset}", not "${options.dataset}"`);
   }
@@ -93,19 +96,24 @@ export async function startRun(
   }
 }
 
+/** How long `run --wait` waits for a worker to pick the run up before it says none has. */
+const NO_WORKER_NOTICE_MS = 5_000;
+
 /** Follow a run until it ends, printing stage transitions to stderr; returns its final summary. */
 export async function waitForRun(
   client: Client,
   started: StartedRun,
-  options: { quiet?: boolean } = {},
+  options: { quiet?: boolean; noWorkerNoticeMs?: number } = {},
 ): Promise<RunSummary> {
   const handle = client.workflow.getHandle<typeof monthlyPipeline>(started.workflowId, started.temporalRunId);
   const display = options.quiet ? undefined : new ProgressDisplay();
-  let done = false;
+  // done: the run ended; pickedUp: a worker answered a progress query (so it runs the workflow).
+  const state = { done: false, pickedUp: false };
   const poll = async (): Promise<void> => {
-    while (!done) {
+    while (!state.done) {
       try {
         display?.update(await handle.query(progressQuery));
+        state.pickedUp = true;
       } catch {
         // the workflow may not have run its first task yet, or has just finished
       }
@@ -113,6 +121,9 @@ export async function waitForRun(
     }
   };
   const polling = poll();
+  const watching = options.quiet
+    ? Promise.resolve()
+    : watchForWorker(client, started, state, options.noWorkerNoticeMs ?? NO_WORKER_NOTICE_MS);
   let summary: RunSummary;
   try {
     summary = await handle.result();
@@ -124,56 +135,74 @@ export async function waitForRun(
     if (!stored) throw error;
     summary = stored;
   } finally {
-    done = true;
+    state.done = true;
     await polling;
+    await watching;
   }
   display?.update(summary); // the final state (the last poll may predate the end)
   return summary;
 }
 
-export async function readRunSummary(runId: string, store = ObjectStore.fromEnv()): Promise<RunSummary> {
-  const entry = await store.tryGetJson<RunIndexEntry>(runIndexKey(runId));
-  if (!entry) throw new Error(`no run with id ${runId} (looked for ${store.uri(runIndexKey(runId))})`);
-  return withWarnings(await store.getJson<RunSummary>(entry.summaryKey));
+/**
+ * A run nobody works on waits silently forever: after `afterMs` without its first workflow task started,
+ * say whether any worker polls the task queue (Temporal's DescribeTaskQueue) and what to do; say so again
+ * when one picks the run up.
+ */
+async function watchForWorker(
+  client: Client,
+  started: StartedRun,
+  state: { readonly done: boolean; readonly pickedUp: boolean },
+  afterMs: number,
+): Promise<void> {
+  const settled = (): boolean => state.done || state.pickedUp;
+  const sleepUnlessSettled = async (ms: number): Promise<void> => {
+    const until = Date.now() + ms;
+    while (!settled() && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  };
+  await sleepUnlessSettled(afterMs);
+  if (settled() || (await firstTaskStarted(client, started))) return;
+  const settings = temporalSettings();
+  const pollers = await workflowPollers(client, settings.namespace, settings.taskQueue);
+  const waiting = `no worker has picked run ${started.runId} up after ${Math.round(afterMs / 1000)} s`;
+  info(
+    pollers === 0
+      ? `${waiting}: no worker polls task queue "${settings.taskQueue}" on Temporal at ${settings.address}, and the run waits until one does. ` +
+          'Start one with `npx custflow dev up` (the local stack starts a worker) or `npx custflow worker` ' +
+          '(with the same TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CUSTFLOW_TASK_QUEUE and S3 settings as this command).'
+      : pollers > 0
+        ? `${waiting}, although ${pollers} worker(s) poll task queue "${settings.taskQueue}"; they may be busy with other runs.`
+        : `${waiting}; is a worker running on task queue "${settings.taskQueue}" (\`npx custflow dev status\`)?`,
+  );
+  for (;;) {
+    await sleepUnlessSettled(2_000);
+    if (state.done) return;
+    if (state.pickedUp || (await firstTaskStarted(client, started))) break;
+  }
+  info(`a worker picked run ${started.runId} up`);
 }
 
-/** Summaries written before the run-level `warnings` list existed get it from their stages. */
-function withWarnings(summary: RunSummary): RunSummary {
-  if (Array.isArray(summary.warnings)) return summary;
-  return { ...summary, warnings: collectRunWarnings(Object.keys(summary.stages), summary.stages) };
+/** Whether the workflow's history has any event past its start (a worker has run its first task). */
+async function firstTaskStarted(client: Client, started: StartedRun): Promise<boolean> {
+  try {
+    const description = await client.workflow.getHandle(started.workflowId, started.temporalRunId).describe();
+    return description.historyLength > 2 || description.status.name !== 'RUNNING';
+  } catch {
+    return false;
+  }
 }
 
-export async function listRuns(
-  dataset: string | undefined,
-  store = ObjectStore.fromEnv(),
-): Promise<RunSummary[]> {
-  const entries = await store.list('runs/_index/');
-  const summaries: RunSummary[] = [];
-  for (const object of entries) {
-    const entry = await store.getJson<RunIndexEntry>(object.key);
-    if (dataset && entry.dataset !== dataset) continue;
-    const summary = await store.tryGetJson<RunSummary>(entry.summaryKey);
-    if (summary) summaries.push(withWarnings(summary));
+/** Workers polling the workflow task queue, as Temporal last saw them (-1 when it cannot say). */
+async function workflowPollers(client: Client, namespace: string, taskQueue: string): Promise<number> {
+  try {
+    const response = await client.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue, kind: 1 /* TASK_QUEUE_KIND_NORMAL */ },
+      taskQueueType: 1 /* TASK_QUEUE_TYPE_WORKFLOW */,
+    });
+    return response.pollers?.length ?? 0;
+  } catch {
+    return -1;
   }
-  return summaries.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
 }
 
-/** Human-readable summary for the terminal. */
-export function describeSummary(summary: RunSummary): string {
-  const lines = [
-    `run ${summary.runId}  ${summary.dataset} ${summary.month}  ${summary.status}  ${formatDuration(summary.durationMs)}`,
-  ];
-  for (const [stage, s] of Object.entries(summary.stages)) {
-    lines.push(
-      `  ${stage.padEnd(10)} ${s.status.padEnd(9)} ${formatDuration(s.durationMs).padStart(9)}${s.error ? `  ${s.error.message}` : ''}`,
-    );
-  }
-  const warnings = summary.warnings ?? [];
-  if (warnings.length > 0) {
-    lines.push(`WARNINGS (${warnings.length}): read these before trusting the numbers`);
-    for (const w of warnings) lines.push(`  ! ${w.stage} [${w.code}] ${w.message}`);
-  }
-  lines.push(`summary: ${summary.summaryUri}`);
-  if (summary.reportUri) lines.push(`report:  ${summary.reportUri}`);
-  return lines.join('\n');
-}
+export { describeSummary, downloadReport, headlineFigures, listRuns, readRunSummary } from './runs';

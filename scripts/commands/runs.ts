@@ -1,0 +1,138 @@
+/**
+ * `custflow runs list | show` and the run summary for people: reading summaries from the bucket needs S3
+ * only, so this module imports nothing of Temporal (`runs list` starts fast).
+ */
+import { join, resolve } from 'node:path';
+import type { RunIndexEntry } from '../../activities/run';
+import { stateDir } from '../../lib/env';
+import { runIndexKey } from '../../lib/layout';
+import { mapConcurrent, ObjectStore } from '../../lib/objectStore';
+import { collectRunWarnings, type RunSummary } from '../../lib/runTypes';
+import { formatDuration } from './output';
+
+export async function readRunSummary(runId: string, store = ObjectStore.fromEnv()): Promise<RunSummary> {
+  const entry = await store.tryGetJson<RunIndexEntry>(runIndexKey(runId));
+  if (!entry) throw new Error(`no run with id ${runId} (looked for ${store.uri(runIndexKey(runId))})`);
+  return withWarnings(await store.getJson<RunSummary>(entry.summaryKey));
+}
+
+/** Summaries written before the run-level `warnings` list existed get it from their stages. */
+function withWarnings(summary: RunSummary): RunSummary {
+  if (Array.isArray(summary.warnings)) return summary;
+  return { ...summary, warnings: collectRunWarnings(Object.keys(summary.stages), summary.stages) };
+}
+
+export async function listRuns(
+  dataset: string | undefined,
+  store = ObjectStore.fromEnv(),
+): Promise<RunSummary[]> {
+  const entries = await store.list('runs/_index/');
+  const found = await mapConcurrent(entries, 16, async (object) => {
+    const entry = await store.getJson<RunIndexEntry>(object.key);
+    if (dataset && entry.dataset !== dataset) return undefined;
+    const summary = await store.tryGetJson<RunSummary>(entry.summaryKey);
+    return summary ? withWarnings(summary) : undefined;
+  });
+  const summaries = found.filter((s): s is RunSummary => s !== undefined);
+  return summaries.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
+}
+
+/**
+ * Where `run --wait` saves a run's HTML report: `file` when given, else reports/<dataset>-<month>-<runId>.html
+ * under the stack's state directory. Undefined when the run has no report.
+ */
+export async function downloadReport(
+  summary: RunSummary,
+  file?: string,
+  store = ObjectStore.fromEnv(),
+): Promise<string | undefined> {
+  const html = summary.stages.report?.outputs.html;
+  if (!html) return undefined;
+  const local = resolve(
+    file ?? join(stateDir(), 'reports', `${summary.dataset}-${summary.month}-${summary.runId}.html`),
+  );
+  await store.getToFile(store.keyFromUri(html), local);
+  return local;
+}
+
+const count = (n: unknown): string | undefined =>
+  typeof n === 'number' && Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : undefined;
+const decimal = (n: unknown, digits: number): string | undefined =>
+  typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : undefined;
+
+/**
+ * The figures a stakeholder looks for first, one line each, from the stages' metrics (a stage that did not
+ * finish contributes nothing): rows in, kept and quarantined; segments; churn AUC; total CLV; the forecast.
+ */
+export function headlineFigures(summary: RunSummary): string[] {
+  const metrics = (stage: string): Record<string, unknown> | undefined => {
+    const s = summary.stages[stage];
+    return s && (s.status === 'completed' || s.status === 'cached') ? s.metrics : undefined;
+  };
+  const lines: string[] = [];
+  const clean = metrics('clean');
+  if (clean && count(clean.inputRows)) {
+    const input = Number(clean.inputRows);
+    const quarantined = Number(clean.quarantinedRows);
+    const share =
+      input > 0 && Number.isFinite(quarantined) ? ` (${((100 * quarantined) / input).toFixed(1)}%)` : '';
+    lines.push(
+      `rows       ${count(clean.inputRows)} in, ${count(clean.outputRows) ?? '?'} kept, ${count(clean.quarantinedRows) ?? '?'} quarantined${share}`,
+    );
+  }
+  const segment = metrics('segment');
+  if (segment && typeof segment.k === 'number') {
+    const silhouette = decimal(segment.silhouette, 3);
+    lines.push(`segments   k = ${segment.k}${silhouette ? ` (silhouette ${silhouette})` : ''}`);
+  }
+  const churn = metrics('churn');
+  if (churn && decimal(churn.auc, 3)) {
+    const baseline = decimal(churn.baselineAuc, 3);
+    lines.push(`churn      AUC ${decimal(churn.auc, 3)}${baseline ? ` (baseline ${baseline})` : ''}`);
+  }
+  const clv = metrics('clv');
+  if (clv && count(clv.totalClv)) {
+    const horizon = typeof clv.horizonMonths === 'number' ? ` over ${clv.horizonMonths} months` : '';
+    const customers = count(clv.customers);
+    lines.push(
+      `CLV        total ${count(clv.totalClv)}${horizon}${customers ? `, ${customers} customers` : ''}`,
+    );
+  }
+  const forecast = metrics('forecast');
+  if (forecast && typeof forecast.model === 'string') {
+    const mase = decimal(forecast.mase, 3);
+    const baseline = decimal(forecast.baselineMase, 3);
+    lines.push(
+      `forecast   ${forecast.model}${mase ? `, MASE ${mase}` : ''}${baseline ? ` (baseline ${baseline})` : ''}`,
+    );
+  }
+  return lines;
+}
+
+/** Human-readable summary for the terminal; `reportFile`: where the report was saved locally. */
+export function describeSummary(summary: RunSummary, options: { reportFile?: string } = {}): string {
+  const lines = [
+    `run ${summary.runId}  ${summary.dataset} ${summary.month}  ${summary.status}  ${formatDuration(summary.durationMs)}`,
+  ];
+  for (const [stage, s] of Object.entries(summary.stages)) {
+    lines.push(
+      `  ${stage.padEnd(10)} ${s.status.padEnd(9)} ${formatDuration(s.durationMs).padStart(9)}${s.error ? `  ${s.error.message}` : ''}`,
+    );
+  }
+  const headlines = headlineFigures(summary);
+  if (headlines.length > 0) {
+    lines.push('HEADLINES');
+    for (const line of headlines) lines.push(`  ${line}`);
+  }
+  const warnings = summary.warnings ?? [];
+  if (warnings.length > 0) {
+    lines.push(`WARNINGS (${warnings.length}): read these before trusting the numbers`);
+    for (const w of warnings) lines.push(`  ! ${w.stage} [${w.code}] ${w.message}`);
+  }
+  lines.push(`summary: ${summary.summaryUri}`);
+  if (summary.reportUri) lines.push(`report:  ${summary.reportUri}`);
+  if (options.reportFile) lines.push(`         saved as ${options.reportFile}`);
+  const crm = summary.stages.report?.outputs.crm;
+  if (crm) lines.push(`CRM export: ${crm} (npx custflow export ${summary.runId} --crm customers.csv)`);
+  return lines.join('\n');
+}
