@@ -16,14 +16,14 @@ import {
   type RuleThresholds,
 } from '../../../activities/recommend/rules';
 
-interface Rule {
+type Rule = {
   antecedent: number[];
   consequent: number;
   orders: number;
   support: number;
   confidence: number;
   lift: number;
-}
+};
 
 /** Seeded baskets over `items` items with planted pairs (0,1) and (2,3,4) so that some rules are strong. */
 function makeBaskets(seed: number, orders: number, items: number): number[][] {
