@@ -4,7 +4,20 @@
  * Each activity opens its own in-memory database: nothing is shared between activities but object-store
  * keys. Numeric columns leave DuckDB as Float64Arrays so that model loops never touch row objects.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import {
+  BOOLEAN,
+  DOUBLE,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  INTEGER,
+  timestampValue,
+  UTINYINT,
+  VARCHAR,
+  type DuckDBConnection,
+  type DuckDBTimestampValue,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 
 export interface DuckOptions {
   /** Worker threads for DuckDB; defaults to the machine's cores. */
@@ -15,6 +28,9 @@ export interface DuckOptions {
 }
 
 export type SqlRow = Record<string, unknown>;
+
+/** Values bound to `$name` (record) or `?` (array) placeholders of one statement. */
+export type SqlParams = Record<string, DuckDBValue> | DuckDBValue[];
 
 export class Duck {
   private constructor(
@@ -38,23 +54,17 @@ export class Duck {
     return new Duck(instance, connection);
   }
 
-  async run(sql: string, params?: Record<string, DuckDBValue> | DuckDBValue[]): Promise<void> {
+  async run(sql: string, params?: SqlParams): Promise<void> {
     await this.connection.run(sql, params);
   }
 
   /** Rows as plain JS objects (BIGINT as bigint is converted to number when safe). For small results only. */
-  async all<T extends SqlRow = SqlRow>(
-    sql: string,
-    params?: Record<string, DuckDBValue> | DuckDBValue[],
-  ): Promise<T[]> {
+  async all<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<T[]> {
     const reader = await this.connection.runAndReadAll(sql, params);
     return reader.getRowObjectsJS().map((row) => normalizeRow(row) as T);
   }
 
-  async one<T extends SqlRow = SqlRow>(
-    sql: string,
-    params?: Record<string, DuckDBValue> | DuckDBValue[],
-  ): Promise<T> {
+  async one<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<T> {
     const rows = await this.all<T>(sql, params);
     if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}: ${sql.slice(0, 200)}`);
     return rows[0];
@@ -67,8 +77,9 @@ export class Duck {
   async columns<K extends string>(
     sql: string,
     names: readonly K[],
+    params?: SqlParams,
   ): Promise<{ rowCount: number; columns: Record<K, Float64Array> }> {
-    const result = await this.connection.run(sql);
+    const result = await this.connection.run(sql, params);
     const resultNames = result.columnNames();
     const indexes = names.map((name) => {
       const index = resultNames.indexOf(name);
@@ -127,6 +138,95 @@ export async function withDuck<T>(fn: (duck: Duck) => Promise<T>, options: DuckO
   } finally {
     duck.close();
   }
+}
+
+/** The DuckDB vector size: appends go in chunks of this many rows. */
+const APPEND_CHUNK_ROWS = 2048;
+
+const APPEND_TYPES = { INTEGER, DOUBLE, VARCHAR, BOOLEAN, UTINYINT } as const;
+
+/** One column of a table written from JavaScript: its values by row, or one value for every row. */
+export interface AppendColumn {
+  name: string;
+  type: keyof typeof APPEND_TYPES;
+  /** One value per row (null or NaN where missing), or a single value repeated on every row (null: all NULL). */
+  values: ArrayLike<number | string | boolean | null> | number | string | boolean | null;
+}
+
+/**
+ * Create (or replace) `table` with the given columns and append `rowCount` rows to it, a data chunk at a
+ * time: typed arrays go in column by column, never row by row. Row i of the table is element i of every
+ * column, so a following `ORDER BY` or join on a row index sees the arrays' order.
+ */
+export async function writeColumns(
+  duck: Duck,
+  table: string,
+  rowCount: number,
+  columns: readonly AppendColumn[],
+): Promise<void> {
+  await duck.run(
+    `CREATE OR REPLACE TABLE ${table} (${columns.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')})`,
+  );
+  if (rowCount === 0) return;
+  const types: DuckDBType[] = columns.map((c) => APPEND_TYPES[c.type]);
+  const appender = await duck.connection.createAppender(table);
+  try {
+    for (let start = 0; start < rowCount; start += APPEND_CHUNK_ROWS) {
+      const size = Math.min(APPEND_CHUNK_ROWS, rowCount - start);
+      const chunk = DuckDBDataChunk.create(types, size);
+      columns.forEach((column, c) => chunk.setColumnValues(c, columnSlice(column.values, start, size)));
+      appender.appendDataChunk(chunk);
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+/** 0, 1, ..., n - 1: the row index column of a table written from arrays. */
+export function rowIndexes(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
+}
+
+function columnSlice(values: AppendColumn['values'], start: number, size: number): DuckDBValue[] {
+  if (values === null || typeof values !== 'object') return new Array<DuckDBValue>(size).fill(values);
+  const out = new Array<DuckDBValue>(size);
+  for (let i = 0; i < size; i++) out[i] = values[start + i];
+  return out;
+}
+
+/**
+ * An instant as epoch ms: an ISO 8601 string (a zone-less one, date-only or not, is read as UTC) or epoch ms.
+ * Throws, naming `caller`, on anything else.
+ */
+export function instantMs(instant: string | number, caller = 'timestamp'): number {
+  if (typeof instant === 'number') {
+    if (!Number.isFinite(instant)) throw new Error(`${caller}: ${instant} is not a valid instant`);
+    return instant;
+  }
+  if (typeof instant !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(instant)) {
+    throw new Error(
+      `${caller}: cutoff must be an ISO timestamp like 2011-12-31T23:59:59.999Z (got ${String(instant)})`,
+    );
+  }
+  const zoned = /[zZ]|[+-]\d{2}:?\d{2}$/.test(instant) || instant.length <= 10;
+  const ms = Date.parse(zoned ? instant : `${instant}Z`);
+  if (!Number.isFinite(ms)) throw new Error(`${caller}: cutoff "${instant}" is not a valid ISO timestamp`);
+  return ms;
+}
+
+/**
+ * A UTC `TIMESTAMP` literal (e.g. TIMESTAMP '2011-12-31 23:59:59.999') for an ISO instant or epoch ms. Only
+ * where SQL text must carry the value (views, generated SQL, COPY); elsewhere bind `timestampParam`.
+ */
+export function sqlTimestamp(instant: string | number, caller?: string): string {
+  const iso = new Date(instantMs(instant, caller)).toISOString();
+  return `TIMESTAMP ${sqlString(iso.replace('T', ' ').replace('Z', ''))}`;
+}
+
+/** An ISO instant or epoch ms as a TIMESTAMP value to bind to a `$name` placeholder. */
+export function timestampParam(instant: string | number, caller?: string): DuckDBTimestampValue {
+  return timestampValue(BigInt(instantMs(instant, caller)) * 1000n);
 }
 
 /** A SQL string literal. */

@@ -36,11 +36,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Duck, sqlIdent, sqlString } from '../../lib/duck';
+import type { Duck } from '../../lib/duck';
+import { rowIndexes, sqlIdent, sqlString, withDuck, writeColumns } from '../../lib/duck';
 import { Rng } from '../../lib/random';
 import { checkFiniteMetrics, checkParquetColumns } from '../../lib/outputChecks';
 import type { StageWarning } from '../../lib/runTypes';
 import { defineStageActivity, type StageDefinition } from '../../lib/stage';
+import { stepTimer } from '../../lib/stepTimer';
 import { buildCustomerFeatures } from '../features/customerFeatures';
 import { featureDefinitions } from '../features/dictionary';
 import { cutoffTimestampSql } from '../features/sql';
@@ -164,45 +166,45 @@ export const churnStage: StageDefinition<ChurnMetrics> = {
     const eventsPath = ctx.upstream.clean?.outputs.events
       ? await ctx.fetchUpstream('clean', 'events')
       : undefined;
-    const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
-    try {
-      await duck.run(
-        `CREATE TABLE transactions AS
+    return withDuck(
+      async (duck) => {
+        await duck.run(
+          `CREATE TABLE transactions AS
          -- line_kind (when clean wrote it) keeps postage and fees out of the training basket features, as in scoring
          SELECT COLUMNS(c -> c IN ('customer_id', 'order_id', 'ts', 'product_id', 'category', 'quantity', 'amount', 'line_kind'))
          FROM read_parquet(${sqlString(transactionsPath)})`,
-      );
-      await duck.run(
-        `CREATE TABLE scoring_features AS SELECT * FROM read_parquet(${sqlString(featuresPath)})`,
-      );
-      if (eventsPath) {
-        await duck.run(
-          `CREATE TABLE events AS SELECT customer_id, session_id, ts, event_type
-           FROM read_parquet(${sqlString(eventsPath)})`,
         );
-      }
-      const result = await computeChurn(duck, {
-        transactionsTable: 'transactions',
-        eventsTable: eventsPath ? 'events' : undefined,
-        scoringFeaturesTable: 'scoring_features',
-        cutoff: ctx.run.cutoff,
-        config: ctx.run.config.churn,
-        seed: ctx.run.config.seed,
-        outDir: ctx.scratchDir,
-        heartbeat: (detail) => ctx.heartbeat(detail),
-      });
-      const warnings = await checkChurnOutputs(duck, result);
-      return {
-        outputs: {
-          scores: { path: result.paths.scores, rows: result.metrics.scoredCustomers },
-          model: { path: result.paths.model },
-        },
-        metrics: result.metrics,
-        warnings,
-      };
-    } finally {
-      duck.close();
-    }
+        await duck.run(
+          `CREATE TABLE scoring_features AS SELECT * FROM read_parquet(${sqlString(featuresPath)})`,
+        );
+        if (eventsPath) {
+          await duck.run(
+            `CREATE TABLE events AS SELECT customer_id, session_id, ts, event_type
+           FROM read_parquet(${sqlString(eventsPath)})`,
+          );
+        }
+        const result = await computeChurn(duck, {
+          transactionsTable: 'transactions',
+          eventsTable: eventsPath ? 'events' : undefined,
+          scoringFeaturesTable: 'scoring_features',
+          cutoff: ctx.run.cutoff,
+          config: ctx.run.config.churn,
+          seed: ctx.run.config.seed,
+          outDir: ctx.scratchDir,
+          heartbeat: (detail) => ctx.heartbeat(detail),
+        });
+        const warnings = await checkChurnOutputs(duck, result);
+        return {
+          outputs: {
+            scores: { path: result.paths.scores, rows: result.metrics.scoredCustomers },
+            model: { path: result.paths.model },
+          },
+          metrics: result.metrics,
+          warnings,
+        };
+      },
+      { tempDirectory: join(ctx.scratchDir, 'duck') },
+    );
   },
 };
 
@@ -436,14 +438,7 @@ export async function computeChurn(duck: Duck, options: ComputeChurnOptions): Pr
     scores: join(options.outDir, 'churn_scores.parquet'),
     model: join(options.outDir, 'churn_model.json'),
   };
-  const stepMs: Record<string, number> = {};
-  const timed = async <T>(step: string, fn: () => Promise<T> | T): Promise<T> => {
-    const start = performance.now();
-    const result = await fn();
-    stepMs[step] = Math.round(performance.now() - start);
-    options.heartbeat?.({ stage: 'churn', step });
-    return result;
-  };
+  const { timed, stepMs } = stepTimer((step) => options.heartbeat?.({ stage: 'churn', step }));
   const windowDays = config.window;
   const hasEvents = options.eventsTable !== undefined;
   const featureNames = featureDefinitions(hasEvents).map((f) => f.name);
@@ -876,26 +871,13 @@ async function writeScores(
 ): Promise<{ customerId: string; churnProbability: number }[]> {
   const n = options.churnProbability.length;
   const hv = options.highValue;
-  await duck.run(
-    `CREATE OR REPLACE TABLE churn_score_values (idx INTEGER, churn_probability DOUBLE,
-       high_value_probability DOUBLE, high_value_lower95 DOUBLE, high_value_upper95 DOUBLE)`,
-  );
-  const appender = await duck.connection.createAppender('churn_score_values');
-  for (let i = 0; i < n; i++) {
-    appender.appendInteger(i);
-    appender.appendDouble(options.churnProbability[i]);
-    if (hv) {
-      appender.appendDouble(hv.probability[i]);
-      appender.appendDouble(hv.lower[i]);
-      appender.appendDouble(hv.upper[i]);
-    } else {
-      appender.appendNull();
-      appender.appendNull();
-      appender.appendNull();
-    }
-    appender.endRow();
-  }
-  appender.closeSync();
+  await writeColumns(duck, 'churn_score_values', n, [
+    { name: 'idx', type: 'INTEGER', values: rowIndexes(n) },
+    { name: 'churn_probability', type: 'DOUBLE', values: options.churnProbability },
+    { name: 'high_value_probability', type: 'DOUBLE', values: hv ? hv.probability : null },
+    { name: 'high_value_lower95', type: 'DOUBLE', values: hv ? hv.lower : null },
+    { name: 'high_value_upper95', type: 'DOUBLE', values: hv ? hv.upper : null },
+  ]);
   await duck.run(
     `CREATE OR REPLACE TABLE churn_scores AS
      SELECT s.customer_id, v.churn_probability, ${sqlString(options.model)} AS churn_model,

@@ -5,7 +5,8 @@
  * place, and the metrics prove it.
  */
 import { join } from 'node:path';
-import { Duck, sqlString } from '../../lib/duck';
+import type { Duck } from '../../lib/duck';
+import { sqlString, withDuck } from '../../lib/duck';
 import { OutputCheckError } from '../../lib/errors';
 import { checkParquetColumns } from '../../lib/outputChecks';
 import { defineStageActivity, type StageOutputFile } from '../../lib/stage';
@@ -56,54 +57,54 @@ export const clean = defineStageActivity<CleanMetrics>({
   configSection: (config) => config.clean,
   async compute(ctx) {
     const inputPath = await ctx.fetchUpstream('ingest', 'transactions');
-    const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
-    try {
-      const result = await cleanTransactions(duck, {
-        inputPath,
-        cutoffIso: ctx.run.cutoff,
-        outlierIqrMultiplier: ctx.run.config.clean.outlierIqrMultiplier,
-        quarantineZeroPrice: ctx.run.config.clean.quarantineZeroPrice,
-        minTimestampIso: `${ctx.run.config.clean.minTimestamp}T00:00:00Z`,
-        maxAbsAmount: ctx.run.config.clean.maxAbsAmount,
-        nonMerchandiseCodes: [
-          ...ctx.run.config.clean.nonMerchandiseCodes,
-          ...ctx.run.config.clean.extraNonMerchandiseCodes,
-        ],
-        outDir: ctx.scratchDir,
-      });
-      await checkCleanTransactions(duck, result.paths.transactions, result.metrics);
-      const outputs: Record<string, StageOutputFile> = {
-        transactions: { path: result.paths.transactions, rows: result.metrics.outputRows },
-        quarantine: { path: result.paths.quarantine, rows: result.metrics.quarantinedRows },
-        duplicates: { path: result.paths.duplicates, rows: result.metrics.duplicateRows },
-      };
-      const metrics: CleanMetrics = { ...result.metrics };
-      if (ctx.upstream.ingest?.outputs.events) {
-        const events = await cleanEvents(duck, {
-          inputPath: await ctx.fetchUpstream('ingest', 'events'),
+    return withDuck(
+      async (duck) => {
+        const result = await cleanTransactions(duck, {
+          inputPath,
           cutoffIso: ctx.run.cutoff,
+          outlierIqrMultiplier: ctx.run.config.clean.outlierIqrMultiplier,
+          quarantineZeroPrice: ctx.run.config.clean.quarantineZeroPrice,
+          minTimestampIso: `${ctx.run.config.clean.minTimestamp}T00:00:00Z`,
+          maxAbsAmount: ctx.run.config.clean.maxAbsAmount,
+          nonMerchandiseCodes: [
+            ...ctx.run.config.clean.nonMerchandiseCodes,
+            ...ctx.run.config.clean.extraNonMerchandiseCodes,
+          ],
           outDir: ctx.scratchDir,
         });
-        outputs.events = { path: events.paths.events, rows: events.metrics.outputRows };
-        outputs.eventsQuarantine = {
-          path: events.paths.quarantine,
-          rows: events.metrics.quarantinedRows + events.metrics.duplicateRows,
+        await checkCleanTransactions(duck, result.paths.transactions, result.metrics);
+        const outputs: Record<string, StageOutputFile> = {
+          transactions: { path: result.paths.transactions, rows: result.metrics.outputRows },
+          quarantine: { path: result.paths.quarantine, rows: result.metrics.quarantinedRows },
+          duplicates: { path: result.paths.duplicates, rows: result.metrics.duplicateRows },
         };
-        metrics.events = events.metrics;
-      }
-      if (ctx.upstream.ingest?.outputs.assignments) {
-        const assignments = await cleanAssignments(duck, {
-          inputPath: await ctx.fetchUpstream('ingest', 'assignments'),
-          cutoffIso: ctx.run.cutoff,
-          outDir: ctx.scratchDir,
-        });
-        outputs.assignments = { path: assignments.path, rows: assignments.metrics.outputRows };
-        metrics.assignments = assignments.metrics;
-      }
-      return { outputs, metrics };
-    } finally {
-      duck.close();
-    }
+        const metrics: CleanMetrics = { ...result.metrics };
+        if (ctx.upstream.ingest?.outputs.events) {
+          const events = await cleanEvents(duck, {
+            inputPath: await ctx.fetchUpstream('ingest', 'events'),
+            cutoffIso: ctx.run.cutoff,
+            outDir: ctx.scratchDir,
+          });
+          outputs.events = { path: events.paths.events, rows: events.metrics.outputRows };
+          outputs.eventsQuarantine = {
+            path: events.paths.quarantine,
+            rows: events.metrics.quarantinedRows + events.metrics.duplicateRows,
+          };
+          metrics.events = events.metrics;
+        }
+        if (ctx.upstream.ingest?.outputs.assignments) {
+          const assignments = await cleanAssignments(duck, {
+            inputPath: await ctx.fetchUpstream('ingest', 'assignments'),
+            cutoffIso: ctx.run.cutoff,
+            outDir: ctx.scratchDir,
+          });
+          outputs.assignments = { path: assignments.path, rows: assignments.metrics.outputRows };
+          metrics.assignments = assignments.metrics;
+        }
+        return { outputs, metrics };
+      },
+      { tempDirectory: join(ctx.scratchDir, 'duck') },
+    );
   },
 });
 

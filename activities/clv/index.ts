@@ -12,11 +12,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Duck, sqlIdent, sqlString } from '../../lib/duck';
+import type { Duck } from '../../lib/duck';
+import { rowIndexes, sqlIdent, sqlString, withDuck, writeColumns } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
 import { checkFiniteMetrics, checkParquetColumns } from '../../lib/outputChecks';
 import type { StageWarning } from '../../lib/runTypes';
 import { defineStageActivity, type StageDefinition } from '../../lib/stage';
+import { stepTimer } from '../../lib/stepTimer';
 import { unitsPerMonth } from './clvDcf';
 import type { ClvOptions } from './clvDcf';
 import { DAYS_PER_UNIT, uniqueTriples } from './common';
@@ -101,30 +103,30 @@ export const clvStage: StageDefinition<ClvMetrics> = {
   configSection: (config) => config.clv,
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
-    const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
-    try {
-      await duck.run(
-        `CREATE TABLE transactions AS SELECT customer_id, ts, amount FROM read_parquet(${sqlString(transactionsPath)})`,
-      );
-      const result = await computeClv(duck, {
-        transactionsTable: 'transactions',
-        cutoffIso: ctx.run.cutoff,
-        config: ctx.run.config.clv,
-        outDir: ctx.scratchDir,
-        source: 'clean/transactions.parquet',
-        heartbeat: (detail) => ctx.heartbeat(detail),
-      });
-      return {
-        outputs: {
-          clv: { path: result.paths.clv, rows: result.rows },
-          summary: { path: result.paths.summary },
-        },
-        metrics: result.metrics,
-        warnings: result.warnings,
-      };
-    } finally {
-      duck.close();
-    }
+    return withDuck(
+      async (duck) => {
+        await duck.run(
+          `CREATE TABLE transactions AS SELECT customer_id, ts, amount FROM read_parquet(${sqlString(transactionsPath)})`,
+        );
+        const result = await computeClv(duck, {
+          transactionsTable: 'transactions',
+          cutoffIso: ctx.run.cutoff,
+          config: ctx.run.config.clv,
+          outDir: ctx.scratchDir,
+          source: 'clean/transactions.parquet',
+          heartbeat: (detail) => ctx.heartbeat(detail),
+        });
+        return {
+          outputs: {
+            clv: { path: result.paths.clv, rows: result.rows },
+            summary: { path: result.paths.summary },
+          },
+          metrics: result.metrics,
+          warnings: result.warnings,
+        };
+      },
+      { tempDirectory: join(ctx.scratchDir, 'duck') },
+    );
   },
 };
 
@@ -179,14 +181,7 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
   const unit = config.timeUnit;
   const source = options.source ?? options.transactionsTable;
   const heartbeat = options.heartbeat ?? (() => {});
-  const stepMs: Record<string, number> = {};
-  const timed = async <T>(step: string, fn: () => Promise<T> | T): Promise<T> => {
-    const t0 = performance.now();
-    const result = await fn();
-    stepMs[step] = Math.round(performance.now() - t0);
-    heartbeat({ stage: 'clv', step });
-    return result;
-  };
+  const { timed, stepMs } = stepTimer((step) => heartbeat({ stage: 'clv', step }));
   if (!Number.isFinite(Date.parse(cutoffIso)))
     throw new Error(`clv: cutoff is not a valid date (${cutoffIso})`);
   const warnings: StageWarning[] = [];
@@ -852,19 +847,12 @@ async function runHoldout(
 
 /** Write per-customer Float64Arrays (customer idx order) into a new table (idx INTEGER, one DOUBLE per column). */
 async function appendScores(duck: Duck, table: string, columns: Record<string, Float64Array>): Promise<void> {
-  const names = Object.keys(columns);
-  const values = names.map((name) => columns[name]);
-  await duck.run(
-    `CREATE OR REPLACE TABLE ${table} (idx INTEGER, ${names.map((name) => `${sqlIdent(name)} DOUBLE`).join(', ')})`,
-  );
-  const appender = await duck.connection.createAppender(table);
-  const n = values[0]?.length ?? 0;
-  for (let i = 0; i < n; i++) {
-    appender.appendInteger(i);
-    for (const column of values) appender.appendDouble(column[i]);
-    appender.endRow();
-  }
-  appender.closeSync();
+  const values = Object.entries(columns);
+  const n = values[0]?.[1].length ?? 0;
+  await writeColumns(duck, table, n, [
+    { name: 'idx', type: 'INTEGER', values: rowIndexes(n) },
+    ...values.map(([name, column]) => ({ name, type: 'DOUBLE' as const, values: column })),
+  ]);
 }
 
 function nanToNull(expression: string): string {

@@ -23,7 +23,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DAYS_PER_UNIT } from '../clv/common';
-import { Duck, sqlIdent, sqlString } from '../../lib/duck';
+import type { Duck } from '../../lib/duck';
+import { sqlIdent, sqlString, withDuck } from '../../lib/duck';
 import { ConfigError } from '../../lib/errors';
 import { checkFiniteMetrics } from '../../lib/outputChecks';
 import type { StageWarning } from '../../lib/runTypes';
@@ -777,118 +778,121 @@ export const experimentStage: StageDefinition<ExperimentMetrics> = {
     const segmentsPath = await ctx.fetchUpstream('segment', 'segments');
     const clvPath = await ctx.fetchUpstream('clv', 'clv');
     const churnPath = await ctx.fetchUpstream('churn', 'scores');
-    const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
-    try {
-      const parquet = (path: string) => `read_parquet(${sqlString(path)})`;
-      await duck.run(`CREATE TABLE segments AS SELECT customer_id, persona FROM ${parquet(segmentsPath)}`);
+    return withDuck(
+      async (duck) => {
+        const parquet = (path: string) => `read_parquet(${sqlString(path)})`;
+        await duck.run(`CREATE TABLE segments AS SELECT customer_id, persona FROM ${parquet(segmentsPath)}`);
 
-      let assignmentAnalysis: AssignmentAnalysis | null = null;
-      if (assignmentsPath) {
-        ctx.heartbeat({ step: 'experiments' });
-        await duck.run(
-          `CREATE TABLE transactions AS SELECT customer_id, ts, amount FROM ${parquet(transactionsPath)}`,
-        );
-        await duck.run(`CREATE TABLE assignments AS SELECT * FROM ${parquet(assignmentsPath)}`);
-        assignmentAnalysis = await analyzeAssignments(duck, {
-          transactions: 'transactions',
-          assignments: 'assignments',
+        let assignmentAnalysis: AssignmentAnalysis | null = null;
+        if (assignmentsPath) {
+          ctx.heartbeat({ step: 'experiments' });
+          await duck.run(
+            `CREATE TABLE transactions AS SELECT customer_id, ts, amount FROM ${parquet(transactionsPath)}`,
+          );
+          await duck.run(`CREATE TABLE assignments AS SELECT * FROM ${parquet(assignmentsPath)}`);
+          assignmentAnalysis = await analyzeAssignments(duck, {
+            transactions: 'transactions',
+            assignments: 'assignments',
+            segments: 'segments',
+            cutoffIso: ctx.run.cutoff,
+            config,
+            progress: (detail) => ctx.heartbeat(detail),
+          });
+          if (assignmentAnalysis.experiments.length === 0)
+            notes.push('assignments hold no experiment up to the cutoff');
+        } else {
+          notes.push('no experiments: the dataset has no assignments table');
+        }
+        const reports = assignmentAnalysis?.experiments ?? [];
+
+        ctx.heartbeat({ step: 'policy customers' });
+        const policyCustomers = await loadPolicyCustomers(duck, {
+          clv: parquet(clvPath),
+          churn: parquet(churnPath),
           segments: 'segments',
-          cutoffIso: ctx.run.cutoff,
-          config,
-          progress: (detail) => ctx.heartbeat(detail),
+          horizonDays: DEFAULT_WINDOW_DAYS,
+          purchaseModel: purchaseRateParamsFromMetrics(
+            ctx.upstream.clv?.metrics,
+            ctx.run.config.clv.timeUnit,
+          ),
+          churnWindowDays: ctx.run.config.churn.window,
         });
-        if (assignmentAnalysis.experiments.length === 0)
-          notes.push('assignments hold no experiment up to the cutoff');
-      } else {
-        notes.push('no experiments: the dataset has no assignments table');
-      }
-      const reports = assignmentAnalysis?.experiments ?? [];
+        if (policyCustomers.purchaseProbabilitySource.churnProxy > 0) {
+          notes.push(
+            `${policyCustomers.purchaseProbabilitySource.churnProxy} customers' baseline purchase probability is the churn proxy ` +
+              `(CLV model parameters or x, T, p_alive unavailable)`,
+          );
+        }
 
-      ctx.heartbeat({ step: 'policy customers' });
-      const policyCustomers = await loadPolicyCustomers(duck, {
-        clv: parquet(clvPath),
-        churn: parquet(churnPath),
-        segments: 'segments',
-        horizonDays: DEFAULT_WINDOW_DAYS,
-        purchaseModel: purchaseRateParamsFromMetrics(ctx.upstream.clv?.metrics, ctx.run.config.clv.timeUnit),
-        churnWindowDays: ctx.run.config.churn.window,
-      });
-      if (policyCustomers.purchaseProbabilitySource.churnProxy > 0) {
-        notes.push(
-          `${policyCustomers.purchaseProbabilitySource.churnProxy} customers' baseline purchase probability is the churn proxy ` +
-            `(CLV model parameters or x, T, p_alive unavailable)`,
+        let policies: ExperimentResults['policies'] = [];
+        if (config.policies.length === 0) {
+          notes.push('no policies configured (experiment.policies)');
+        } else {
+          ctx.heartbeat({ step: 'policies' });
+          const prepared = preparePolicies(config.policies, policyCustomers.scores.segmentNames);
+          const results = simulatePolicies(policyCustomers.scores, prepared.policies, {
+            simulations: config.simulations,
+            seed: ctx.run.config.seed,
+            method: config.method,
+            bins: config.bins,
+          });
+          policies = results.map((r) => ({ ...r, warnings: prepared.warnings[r.name] ?? [] }));
+        }
+
+        const { scores, ...customerSummary } = policyCustomers;
+        const results: ExperimentResults = {
+          cutoff: ctx.run.cutoff,
+          confidence: 1 - config.alpha,
+          windowDays: DEFAULT_WINDOW_DAYS,
+          preWindowDays: DEFAULT_PRE_WINDOW_DAYS,
+          experiments: reports,
+          assignments: assignmentAnalysis
+            ? {
+                invalidRows: assignmentAnalysis.invalidRows,
+                afterCutoffRows: assignmentAnalysis.afterCutoffRows,
+              }
+            : null,
+          policyHorizonDays: DEFAULT_WINDOW_DAYS,
+          policyCustomers: { ...customerSummary, segmentNames: scores.segmentNames },
+          policies,
+          notes,
+        };
+        const resultsPath = join(ctx.scratchDir, 'experiment_results.json');
+        await writeFile(resultsPath, JSON.stringify(results, null, 2));
+
+        const summaries = experimentSummaries(reports);
+        const metricNotes = [...notes];
+        if (summaries.rows.length > MAX_METRIC_EXPERIMENT_ROWS) {
+          metricNotes.push(
+            `experiments: ${summaries.rows.length} rows, first ${MAX_METRIC_EXPERIMENT_ROWS} here (all in experiment_results.json)`,
+          );
+        }
+        if (policies.length > MAX_METRIC_POLICY_ROWS) {
+          metricNotes.push(
+            `policies: ${policies.length}, top ${MAX_METRIC_POLICY_ROWS} here (all in experiment_results.json)`,
+          );
+        }
+        const metrics: ExperimentMetrics = {
+          experiments: summaries.rows.slice(0, MAX_METRIC_EXPERIMENT_ROWS),
+          policies: policyMetricRows(policies.slice(0, MAX_METRIC_POLICY_ROWS)),
+          experimentStatus: summaries.status.slice(0, MAX_METRIC_EXPERIMENT_ROWS),
+          confidence: 1 - config.alpha,
+          windowDays: DEFAULT_WINDOW_DAYS,
+          preWindowDays: DEFAULT_PRE_WINDOW_DAYS,
+          policyHorizonDays: DEFAULT_WINDOW_DAYS,
+          policyCustomers: policyCustomers.customers,
+          notes: metricNotes,
+        };
+        const outputs: Record<string, StageOutputFile> = { results: { path: resultsPath } };
+        const warnings = checkExperimentResults(
+          metrics,
+          policies,
+          policyCustomers.purchaseProbabilitySource.churnProxy,
         );
-      }
-
-      let policies: ExperimentResults['policies'] = [];
-      if (config.policies.length === 0) {
-        notes.push('no policies configured (experiment.policies)');
-      } else {
-        ctx.heartbeat({ step: 'policies' });
-        const prepared = preparePolicies(config.policies, policyCustomers.scores.segmentNames);
-        const results = simulatePolicies(policyCustomers.scores, prepared.policies, {
-          simulations: config.simulations,
-          seed: ctx.run.config.seed,
-          method: config.method,
-          bins: config.bins,
-        });
-        policies = results.map((r) => ({ ...r, warnings: prepared.warnings[r.name] ?? [] }));
-      }
-
-      const { scores, ...customerSummary } = policyCustomers;
-      const results: ExperimentResults = {
-        cutoff: ctx.run.cutoff,
-        confidence: 1 - config.alpha,
-        windowDays: DEFAULT_WINDOW_DAYS,
-        preWindowDays: DEFAULT_PRE_WINDOW_DAYS,
-        experiments: reports,
-        assignments: assignmentAnalysis
-          ? {
-              invalidRows: assignmentAnalysis.invalidRows,
-              afterCutoffRows: assignmentAnalysis.afterCutoffRows,
-            }
-          : null,
-        policyHorizonDays: DEFAULT_WINDOW_DAYS,
-        policyCustomers: { ...customerSummary, segmentNames: scores.segmentNames },
-        policies,
-        notes,
-      };
-      const resultsPath = join(ctx.scratchDir, 'experiment_results.json');
-      await writeFile(resultsPath, JSON.stringify(results, null, 2));
-
-      const summaries = experimentSummaries(reports);
-      const metricNotes = [...notes];
-      if (summaries.rows.length > MAX_METRIC_EXPERIMENT_ROWS) {
-        metricNotes.push(
-          `experiments: ${summaries.rows.length} rows, first ${MAX_METRIC_EXPERIMENT_ROWS} here (all in experiment_results.json)`,
-        );
-      }
-      if (policies.length > MAX_METRIC_POLICY_ROWS) {
-        metricNotes.push(
-          `policies: ${policies.length}, top ${MAX_METRIC_POLICY_ROWS} here (all in experiment_results.json)`,
-        );
-      }
-      const metrics: ExperimentMetrics = {
-        experiments: summaries.rows.slice(0, MAX_METRIC_EXPERIMENT_ROWS),
-        policies: policyMetricRows(policies.slice(0, MAX_METRIC_POLICY_ROWS)),
-        experimentStatus: summaries.status.slice(0, MAX_METRIC_EXPERIMENT_ROWS),
-        confidence: 1 - config.alpha,
-        windowDays: DEFAULT_WINDOW_DAYS,
-        preWindowDays: DEFAULT_PRE_WINDOW_DAYS,
-        policyHorizonDays: DEFAULT_WINDOW_DAYS,
-        policyCustomers: policyCustomers.customers,
-        notes: metricNotes,
-      };
-      const outputs: Record<string, StageOutputFile> = { results: { path: resultsPath } };
-      const warnings = checkExperimentResults(
-        metrics,
-        policies,
-        policyCustomers.purchaseProbabilitySource.churnProxy,
-      );
-      return { outputs, metrics, warnings };
-    } finally {
-      duck.close();
-    }
+        return { outputs, metrics, warnings };
+      },
+      { tempDirectory: join(ctx.scratchDir, 'duck') },
+    );
   },
 };
 

@@ -14,7 +14,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Duck, sqlIdent, sqlString } from '../../lib/duck';
+import { sqlIdent, sqlString, withDuck, writeColumns, type Duck } from '../../lib/duck';
 import { ConfigError, DataValidationError, OutputCheckError } from '../../lib/errors';
 import { checkParquetColumns } from '../../lib/outputChecks';
 import type { StageWarning } from '../../lib/runTypes';
@@ -106,25 +106,25 @@ export const forecastDefinition: StageDefinition<ForecastStageMetrics> = {
   configSection: (config) => config.forecast,
   async compute(ctx) {
     const path = await ctx.fetchUpstream('features', 'dailyRevenue');
-    const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
-    try {
-      const result = await computeForecast(duck, {
-        source: { path },
-        config: ctx.run.config.forecast,
-        outDir: ctx.scratchDir,
-        heartbeat: (step) => ctx.heartbeat({ step }),
-      });
-      ctx.log('forecast done', { model: result.metrics.model, mase: result.metrics.mase });
-      const outputs: Record<string, StageOutputFile> = {
-        forecast: { path: result.paths.forecast, rows: result.rows.forecast },
-        history: { path: result.paths.history, rows: result.rows.history },
-        backtest: { path: result.paths.backtest },
-      };
-      const warnings = await checkForecastOutputs(duck, result.paths.forecast, result.metrics);
-      return { outputs, metrics: result.metrics, warnings };
-    } finally {
-      duck.close();
-    }
+    return withDuck(
+      async (duck) => {
+        const result = await computeForecast(duck, {
+          source: { path },
+          config: ctx.run.config.forecast,
+          outDir: ctx.scratchDir,
+          heartbeat: (step) => ctx.heartbeat({ step }),
+        });
+        ctx.log('forecast done', { model: result.metrics.model, mase: result.metrics.mase });
+        const outputs: Record<string, StageOutputFile> = {
+          forecast: { path: result.paths.forecast, rows: result.rows.forecast },
+          history: { path: result.paths.history, rows: result.rows.history },
+          backtest: { path: result.paths.backtest },
+        };
+        const warnings = await checkForecastOutputs(duck, result.paths.forecast, result.metrics);
+        return { outputs, metrics: result.metrics, warnings };
+      },
+      { tempDirectory: join(ctx.scratchDir, 'duck') },
+    );
   },
 };
 
@@ -794,24 +794,22 @@ async function writeForecast(
   grain: Grain,
   path: string,
 ): Promise<number> {
-  await duck.run(`CREATE OR REPLACE TABLE forecast_out (day INTEGER, grain VARCHAR, mean DOUBLE, lower80 DOUBLE,
-    upper80 DOUBLE, lower95 DOUBLE, upper95 DOUBLE, model VARCHAR)`);
   const rows = fc ? fc.mean.length : 0;
-  if (fc && model) {
-    const appender = await duck.connection.createAppender('forecast_out');
-    for (let i = 0; i < rows; i++) {
-      appender.appendInteger(periodDay(fc, i));
-      appender.appendVarchar(grain);
-      appender.appendDouble(fc.mean[i]);
-      appender.appendDouble(fc.lower80[i]);
-      appender.appendDouble(fc.upper80[i]);
-      appender.appendDouble(fc.lower95[i]);
-      appender.appendDouble(fc.upper95[i]);
-      appender.appendVarchar(model);
-      appender.endRow();
-    }
-    appender.closeSync();
-  }
+  const empty = new Float64Array(0);
+  await writeColumns(duck, 'forecast_out', fc && model ? rows : 0, [
+    {
+      name: 'day',
+      type: 'INTEGER',
+      values: fc ? Array.from({ length: rows }, (_, i) => periodDay(fc, i)) : [],
+    },
+    { name: 'grain', type: 'VARCHAR', values: grain },
+    { name: 'mean', type: 'DOUBLE', values: fc?.mean ?? empty },
+    { name: 'lower80', type: 'DOUBLE', values: fc?.lower80 ?? empty },
+    { name: 'upper80', type: 'DOUBLE', values: fc?.upper80 ?? empty },
+    { name: 'lower95', type: 'DOUBLE', values: fc?.lower95 ?? empty },
+    { name: 'upper95', type: 'DOUBLE', values: fc?.upper95 ?? empty },
+    { name: 'model', type: 'VARCHAR', values: model },
+  ]);
   await duck.toParquet(
     `SELECT (DATE '1970-01-01' + day) AS date, grain, mean, lower80, upper80, lower95, upper95, model
      FROM forecast_out ORDER BY date`,
@@ -822,17 +820,15 @@ async function writeForecast(
 
 /** forecast_history.parquet: (date, value) of the series the models saw; empty when there is none. */
 async function writeHistory(duck: Duck, series: RegularSeries | null, path: string): Promise<number> {
-  await duck.run('CREATE OR REPLACE TABLE forecast_history_out (day INTEGER, value DOUBLE)');
   const rows = series ? series.values.length : 0;
-  if (series) {
-    const appender = await duck.connection.createAppender('forecast_history_out');
-    for (let i = 0; i < rows; i++) {
-      appender.appendInteger(periodDay(series, i));
-      appender.appendDouble(series.values[i]);
-      appender.endRow();
-    }
-    appender.closeSync();
-  }
+  await writeColumns(duck, 'forecast_history_out', rows, [
+    {
+      name: 'day',
+      type: 'INTEGER',
+      values: series ? Array.from({ length: rows }, (_, i) => periodDay(series, i)) : [],
+    },
+    { name: 'value', type: 'DOUBLE', values: series?.values ?? [] },
+  ]);
   await duck.toParquet(
     `SELECT (DATE '1970-01-01' + day) AS date, value FROM forecast_history_out ORDER BY date`,
     path,

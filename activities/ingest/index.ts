@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { RunConfig } from '../../lib/config';
-import { Duck } from '../../lib/duck';
+import { withDuck } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
 import { rawPrefix } from '../../lib/layout';
 import { monthCutoffMs } from '../../lib/month';
@@ -75,47 +75,47 @@ export const ingest = defineStageActivity<IngestMetrics>({
     const ofTable = (table: TableName) => local.filter((f) => f.file.table === table);
     const downloadedAt = performance.now();
 
-    const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
-    try {
-      const outputs: Record<string, StageOutputFile> = {};
-      const transactionsPath = join(ctx.scratchDir, 'transactions.parquet');
-      const transactions = await parseTransactionFiles(
-        duck,
-        ofTable('transactions'),
-        transactionsPath,
-        (detail) => ctx.heartbeat(detail),
-      );
-      outputs.transactions = { path: transactionsPath, rows: transactions.rows };
-      let events: { rows: number; rowsByFormat: Record<string, number> } | undefined;
-      if (ofTable('events').length > 0) {
-        const path = join(ctx.scratchDir, 'events.parquet');
-        events = await parseEventFiles(duck, ofTable('events'), path);
-        outputs.events = { path, rows: events.rows };
-      }
-      let assignments: { rows: number } | undefined;
-      if (ofTable('assignments').length > 0) {
-        const path = join(ctx.scratchDir, 'assignments.parquet');
-        assignments = await parseAssignmentFiles(duck, ofTable('assignments'), path);
-        outputs.assignments = { path, rows: assignments.rows };
-      }
-      return {
-        outputs,
-        metrics: {
-          files: inScope.length,
-          filesAfterCutoff: afterCutoff.length,
-          bytes: inScope.reduce((a, f) => a + f.size, 0),
-          rawRows: transactions.rows,
-          rowsByFormat: transactions.rowsByFormat,
-          outputRows: transactions.rows, // ingest quarantines nothing: every parsed row goes on to clean
-          eventRows: events?.rows ?? 0,
-          assignmentRows: assignments?.rows ?? 0,
-          downloadMs: Math.round(downloadedAt - startedAt),
-          parseMs: Math.round(performance.now() - downloadedAt),
-        },
-      };
-    } finally {
-      duck.close();
-    }
+    return withDuck(
+      async (duck) => {
+        const outputs: Record<string, StageOutputFile> = {};
+        const transactionsPath = join(ctx.scratchDir, 'transactions.parquet');
+        const transactions = await parseTransactionFiles(
+          duck,
+          ofTable('transactions'),
+          transactionsPath,
+          (detail) => ctx.heartbeat(detail),
+        );
+        outputs.transactions = { path: transactionsPath, rows: transactions.rows };
+        let events: { rows: number; rowsByFormat: Record<string, number> } | undefined;
+        if (ofTable('events').length > 0) {
+          const path = join(ctx.scratchDir, 'events.parquet');
+          events = await parseEventFiles(duck, ofTable('events'), path);
+          outputs.events = { path, rows: events.rows };
+        }
+        let assignments: { rows: number } | undefined;
+        if (ofTable('assignments').length > 0) {
+          const path = join(ctx.scratchDir, 'assignments.parquet');
+          assignments = await parseAssignmentFiles(duck, ofTable('assignments'), path);
+          outputs.assignments = { path, rows: assignments.rows };
+        }
+        return {
+          outputs,
+          metrics: {
+            files: inScope.length,
+            filesAfterCutoff: afterCutoff.length,
+            bytes: inScope.reduce((a, f) => a + f.size, 0),
+            rawRows: transactions.rows,
+            rowsByFormat: transactions.rowsByFormat,
+            outputRows: transactions.rows, // ingest quarantines nothing: every parsed row goes on to clean
+            eventRows: events?.rows ?? 0,
+            assignmentRows: assignments?.rows ?? 0,
+            downloadMs: Math.round(downloadedAt - startedAt),
+            parseMs: Math.round(performance.now() - downloadedAt),
+          },
+        };
+      },
+      { tempDirectory: join(ctx.scratchDir, 'duck') },
+    );
   },
 });
 

@@ -3,7 +3,8 @@
  * that share a layout, value checks that name file, line and column, and the canonical Parquet output.
  * Works on local files only, so it is tested without S3 or Temporal.
  */
-import { Duck, sqlString } from '../../lib/duck';
+import type { Duck } from '../../lib/duck';
+import { withDuck } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
 import { mapConcurrent } from '../../lib/objectStore';
 import {
@@ -112,27 +113,27 @@ function checkCanonicalHeader(file: string, columns: readonly string[]): void {
 }
 
 async function parquetColumns(files: readonly LocalRawFile[]): Promise<string[]> {
-  const duck = await Duck.open({ threads: 1 });
-  try {
-    let first: string[] | undefined;
-    for (const file of files) {
-      const rows = await duck.all<{ column_name: string }>(
-        `DESCRIBE SELECT * FROM read_parquet(${sqlString(file.path)})`,
-      );
-      const columns = rows.map((r) => r.column_name);
-      checkCanonicalHeader(file.key, columns);
-      if (first && first.join(',') !== columns.join(',')) {
-        throw new DataValidationError({
-          file: file.key,
-          rule: `all canonical Parquet files must have the same columns (${first.join(', ')})`,
+  return withDuck(
+    async (duck) => {
+      let first: string[] | undefined;
+      for (const file of files) {
+        const rows = await duck.all<{ column_name: string }>('DESCRIBE SELECT * FROM read_parquet($path)', {
+          path: file.path,
         });
+        const columns = rows.map((r) => r.column_name);
+        checkCanonicalHeader(file.key, columns);
+        if (first && first.join(',') !== columns.join(',')) {
+          throw new DataValidationError({
+            file: file.key,
+            rule: `all canonical Parquet files must have the same columns (${first.join(', ')})`,
+          });
+        }
+        first = columns;
       }
-      first = columns;
-    }
-    return first ?? [];
-  } finally {
-    duck.close();
-  }
+      return first ?? [];
+    },
+    { threads: 1 },
+  );
 }
 
 /** Values that must parse, checked in SQL; the first offending row names file, line and column. */

@@ -5,7 +5,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Duck, sqlString } from '../../lib/duck';
+import type { Duck } from '../../lib/duck';
+import { sqlString, withDuck } from '../../lib/duck';
 import { STAGE_NAMES, type StageName } from '../../lib/dag';
 import {
   defineStageActivity,
@@ -78,72 +79,72 @@ export const report = defineStageActivity<ReportMetrics>({
   },
   async compute(ctx) {
     const files = await fetchOutputs(ctx);
-    const duck = await Duck.open({ tempDirectory: join(ctx.scratchDir, 'duck') });
-    try {
-      const metricsOf = (stage: StageName) => ctx.upstream[stage]?.metrics;
-      const segments: ReportSegments | undefined = await segmentsSection(files.segment);
-      const data: ReportData = {
-        run: { ...runSection(ctx.run, ctx.runSummary, CODE_VERSION), currency: ctx.run.config.currency },
-        dataQuality: dataQualitySection(metricsOf('clean')),
-        features: await featuresSection(duck, files.features),
-        segments,
-        cohorts: await cohortsSection(duck, files.features?.cohorts),
-        clv: await clvSection(duck, files.clv, files.segment?.segments),
-        churn: await churnSection(duck, files.churn, metricsOf('churn'), {
-          clvPath: files.clv?.clv,
-          segmentsPath: files.segment?.segments,
-        }),
-        forecast: await forecastSection(duck, files.forecast, metricsOf('forecast')),
-        experiments: experimentsSection(metricsOf('experiment'), ctx.run.config.experiment.srmThreshold),
-        topProducts: await topProducts(duck, files.clean?.transactions),
-        unavailable: unavailableReasons(ctx),
-      };
-      ctx.heartbeat({ step: 'gathered' });
+    return withDuck(
+      async (duck) => {
+        const metricsOf = (stage: StageName) => ctx.upstream[stage]?.metrics;
+        const segments: ReportSegments | undefined = await segmentsSection(files.segment);
+        const data: ReportData = {
+          run: { ...runSection(ctx.run, ctx.runSummary, CODE_VERSION), currency: ctx.run.config.currency },
+          dataQuality: dataQualitySection(metricsOf('clean')),
+          features: await featuresSection(duck, files.features),
+          segments,
+          cohorts: await cohortsSection(duck, files.features?.cohorts),
+          clv: await clvSection(duck, files.clv, files.segment?.segments),
+          churn: await churnSection(duck, files.churn, metricsOf('churn'), {
+            clvPath: files.clv?.clv,
+            segmentsPath: files.segment?.segments,
+          }),
+          forecast: await forecastSection(duck, files.forecast, metricsOf('forecast')),
+          experiments: experimentsSection(metricsOf('experiment'), ctx.run.config.experiment.srmThreshold),
+          topProducts: await topProducts(duck, files.clean?.transactions),
+          unavailable: unavailableReasons(ctx),
+        };
+        ctx.heartbeat({ step: 'gathered' });
 
-      const crm = await crmRows(duck, files, segments);
-      const csvPath = join(ctx.scratchDir, 'crm_export.csv');
-      await writeFile(csvPath, crmCsv(crm));
-      data.exports = [
-        {
-          name: 'CRM export',
-          uri: `${ctx.store.uri(`runs/${ctx.run.dataset}/${ctx.run.month}/${ctx.run.runId}/report/crm_export.csv`)}`,
-          rows: crm.length,
-          description:
-            'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action',
-        },
-      ];
-      const html = renderReport(data);
-      const htmlPath = join(ctx.scratchDir, 'report.html');
-      await writeFile(htmlPath, html);
-      const sections = (
-        [
-          'dataQuality',
-          'features',
-          'segments',
-          'cohorts',
-          'clv',
-          'churn',
-          'forecast',
-          'experiments',
-          'topProducts',
-        ] as const
-      ).filter((s) => data[s] !== undefined);
-      const outputs: Record<string, StageOutputFile> = {
-        html: { path: htmlPath },
-        crm: { path: csvPath, rows: crm.length },
-      };
-      return {
-        outputs,
-        metrics: {
-          sections: [...sections],
-          missing: Object.keys(data.unavailable ?? {}),
-          crmRows: crm.length,
-          htmlBytes: Buffer.byteLength(html),
-        },
-      };
-    } finally {
-      duck.close();
-    }
+        const crm = await crmRows(duck, files, segments);
+        const csvPath = join(ctx.scratchDir, 'crm_export.csv');
+        await writeFile(csvPath, crmCsv(crm));
+        data.exports = [
+          {
+            name: 'CRM export',
+            uri: `${ctx.store.uri(`runs/${ctx.run.dataset}/${ctx.run.month}/${ctx.run.runId}/report/crm_export.csv`)}`,
+            rows: crm.length,
+            description:
+              'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action',
+          },
+        ];
+        const html = renderReport(data);
+        const htmlPath = join(ctx.scratchDir, 'report.html');
+        await writeFile(htmlPath, html);
+        const sections = (
+          [
+            'dataQuality',
+            'features',
+            'segments',
+            'cohorts',
+            'clv',
+            'churn',
+            'forecast',
+            'experiments',
+            'topProducts',
+          ] as const
+        ).filter((s) => data[s] !== undefined);
+        const outputs: Record<string, StageOutputFile> = {
+          html: { path: htmlPath },
+          crm: { path: csvPath, rows: crm.length },
+        };
+        return {
+          outputs,
+          metrics: {
+            sections: [...sections],
+            missing: Object.keys(data.unavailable ?? {}),
+            crmRows: crm.length,
+            htmlBytes: Buffer.byteLength(html),
+          },
+        };
+      },
+      { tempDirectory: join(ctx.scratchDir, 'duck') },
+    );
   },
 });
 

@@ -4,7 +4,7 @@
  * (what backfill skips). Also the dataset facts backfill checks months against.
  */
 import { stableHash, type RunConfig } from '../../lib/config';
-import { Duck, sqlString } from '../../lib/duck';
+import { withDuck } from '../../lib/duck';
 import { latestCompletedKey, rawPrefix, runConfigKey, runIndexKey, runSummaryKey } from '../../lib/layout';
 import { monthOf } from '../../lib/month';
 import { ObjectStore, mapConcurrent } from '../../lib/objectStore';
@@ -128,7 +128,6 @@ export async function datasetExtent(dataset: string): Promise<DatasetExtent> {
   }
   if (undated.length > 0) {
     const dir = await mkdtemp(join(tmpdir(), 'custflow-extent-'));
-    const duck = await Duck.open();
     try {
       const files = await mapConcurrent(undated, 8, async (object, index) => {
         const path = join(dir, object.key);
@@ -137,14 +136,16 @@ export async function datasetExtent(dataset: string): Promise<DatasetExtent> {
         return { file: { key: object.key, format }, local: { key: object.key, path, index } };
       });
       const out = join(dir, 'extent.parquet');
-      await parseTransactionFiles(duck, files, out);
-      const range = await duck.one<{ lo: Date | null; hi: Date | null }>(
-        `SELECT min(ts) AS lo, max(ts) AS hi FROM read_parquet(${sqlString(out)})`,
-      );
+      const range = await withDuck(async (duck) => {
+        await parseTransactionFiles(duck, files, out);
+        return duck.one<{ lo: Date | null; hi: Date | null }>(
+          'SELECT min(ts) AS lo, max(ts) AS hi FROM read_parquet($path)',
+          { path: out },
+        );
+      });
       if (range.lo) first = Math.min(first, range.lo.getTime());
       if (range.hi) last = Math.max(last, range.hi.getTime());
     } finally {
-      duck.close();
       await rm(dir, { recursive: true, force: true });
     }
   }
