@@ -21,6 +21,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   generate: async () => (await import('./generate')).benchGenerate,
   report: async () => (await import('./report')).benchReport,
   orchestration: async () => (await import('./orchestration')).benchOrchestration,
+  cli: async () => (await import('./cli')).benchCli,
 };
 
 async function main(): Promise<void> {
