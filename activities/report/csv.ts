@@ -24,7 +24,12 @@ export interface CrmRow {
   /** Probability of no purchase in the churn window, or null. */
   churnProbability: number | null;
   suggestedAction: string;
+  /** The customer's first recommendations (recommend stage), best first; absent or short means empty cells. */
+  recommendations?: readonly { productId: string; name: string }[];
 }
+
+/** Recommendations per customer in the CRM export. */
+export const CRM_RECOMMENDATIONS = 3;
 
 /** A cell value: text (escaped and neutralized), a number (written plainly), or empty. */
 export type CsvValue = string | number | null | undefined;
@@ -39,6 +44,12 @@ export const CRM_COLUMNS = [
   'p_alive',
   'churn_probability',
   'suggested_action',
+  'recommendation_1_id',
+  'recommendation_1_name',
+  'recommendation_2_id',
+  'recommendation_2_name',
+  'recommendation_3_id',
+  'recommendation_3_name',
 ] as const;
 
 /** Optional leading white space (incl. U+00A0, U+2000-U+200B, U+3000, U+FEFF), then a formula lead-in. */
@@ -81,7 +92,8 @@ function checkProbability(value: number | null, field: string, index: number): v
 
 /**
  * The CRM export: one row per customer with segment, persona, CLV (2 decimals), P(alive) and churn
- * probability (4 decimals), and the suggested action. Missing scores are empty cells.
+ * probability (4 decimals), the suggested action, and the first three recommended products (id and name).
+ * Missing scores and recommendations are empty cells.
  */
 export function crmCsv(rows: readonly CrmRow[]): string {
   const records = rows.map((row, index) => {
@@ -99,6 +111,10 @@ export function crmCsv(rows: readonly CrmRow[]): string {
       rounded(row.pAlive, 4),
       rounded(row.churnProbability, 4),
       row.suggestedAction,
+      ...Array.from({ length: CRM_RECOMMENDATIONS }, (_, r) => {
+        const recommendation = row.recommendations?.[r];
+        return recommendation ? [recommendation.productId, recommendation.name] : ['', ''];
+      }).flat(),
     ];
   });
   return tableCsv(CRM_COLUMNS, records);

@@ -10,6 +10,7 @@ import type { StageName } from '../../lib/dag';
 import { collectRunWarnings, finishedRunStatus, type RunRef, type RunSummary } from '../../lib/runTypes';
 import type { ClvSummary } from '../clv';
 import type { Insights } from '../features/insights';
+import type { RecommendSummary } from '../recommend';
 import type {
   ReportChurn,
   ReportClv,
@@ -19,6 +20,7 @@ import type {
   ReportExperiments,
   ReportFeatures,
   ReportForecast,
+  ReportRecommend,
   ReportSegments,
   ReportStage,
 } from './model';
@@ -305,6 +307,48 @@ export async function topProducts(
      FROM ${source} ${hasLineKind ? `WHERE line_kind IS DISTINCT FROM 'non_merchandise'` : ''}
      GROUP BY ALL ORDER BY revenue DESC, "productName" LIMIT 10`,
   );
+}
+
+/** The recommend section from the stage's summary JSON (top rules, bundles, attachment, evaluation). */
+export async function recommendSection(
+  summaryPath: string | undefined,
+  metrics: Record<string, unknown> | undefined,
+): Promise<ReportRecommend | undefined> {
+  const summary = await readJson<RecommendSummary>(summaryPath);
+  if (!summary || !metrics) return undefined;
+  return {
+    rules: Number(metrics.rules),
+    topRules: summary.topRules.map((r) => ({
+      level: r.level,
+      antecedent: r.antecedentNames,
+      consequent: r.consequentName,
+      orders: r.orders,
+      support: r.support,
+      confidence: r.confidence,
+      lift: r.lift,
+    })),
+    bundles: summary.bundles.map((b) => ({
+      persona: b.persona,
+      productA: b.nameA,
+      productB: b.nameB,
+      orders: b.orders,
+      confidence: Math.max(b.confidenceAB, b.confidenceBA),
+      lift: b.lift,
+    })),
+    attachment: summary.attachment.map((a) => ({
+      persona: a.persona,
+      ordersWithAntecedent: a.ordersWithAntecedent,
+      ordersWithAddOn: a.ordersWithAddOn,
+      attachmentRate: a.attachmentRate,
+    })),
+    evaluation: summary.evaluation
+      ? { ...summary.evaluation, ...(summary.itemToItem ? { itemToItem: summary.itemToItem } : {}) }
+      : null,
+    evaluationWindow: summary.evaluationWindow,
+    blend: summary.blend,
+    blendChosenBy: summary.blendChosenBy,
+    notes: summary.notes,
+  };
 }
 
 export type { ReportChurn, ReportSegments };

@@ -54,6 +54,7 @@ export type ReportSection =
   | 'churn'
   | 'forecast'
   | 'experiments'
+  | 'recommend'
   | 'topProducts'
   | 'exports';
 
@@ -290,6 +291,59 @@ export interface ReportExperiments {
   srmThreshold?: number;
 }
 
+/** Top-K ranking figures of one recommender on the month after its fit (0..1; null when not measured). */
+export interface ReportRankingMetrics {
+  hitRate5: number | null;
+  hitRate10: number | null;
+  precision10: number | null;
+  recall10: number | null;
+  coverage: number | null;
+}
+
+/** Bundles and next-best-offer: association rules, per-persona bundles and attachment, the evaluation. */
+export interface ReportRecommend {
+  /** Rules kept (product and category levels). */
+  rules: number;
+  /** The strongest rules by lift (names come from data and may be hostile). */
+  topRules: {
+    level: string;
+    antecedent: string[];
+    consequent: string;
+    orders: number;
+    support: number;
+    confidence: number;
+    lift: number;
+  }[];
+  /** Each persona's top bundles (pairs), with the larger of the two confidences. */
+  bundles: {
+    persona: string;
+    productA: string;
+    productB: string;
+    orders: number;
+    confidence: number;
+    lift: number;
+  }[];
+  /** Per persona (and '(all)'): orders holding a rule's antecedent, and the share also holding its consequent. */
+  attachment: {
+    persona: string;
+    ordersWithAntecedent: number;
+    ordersWithAddOn: number;
+    attachmentRate: number | null;
+  }[];
+  evaluation: {
+    model: ReportRankingMetrics;
+    popularity: ReportRankingMetrics;
+    buyAgain: ReportRankingMetrics;
+    itemToItem?: ReportRankingMetrics;
+  } | null;
+  /** The fit date and the end of the month measured (ISO), and the customers measured. */
+  evaluationWindow: { from: string; to: string; customers: number } | null;
+  /** Weight of the customer's own history in the model's score, and how it was set. */
+  blend: number;
+  blendChosenBy: string;
+  notes: string[];
+}
+
 /** A file exported with the report (e.g. the CRM CSV). */
 export interface ReportExport {
   name: string;
@@ -312,6 +366,7 @@ export interface ReportData {
   churn?: ReportChurn;
   forecast?: ReportForecast;
   experiments?: ReportExperiments;
+  recommend?: ReportRecommend;
   /** Best-selling products (names come from data and may be hostile). */
   topProducts?: { productName: string; revenue: number; orders?: number }[];
   exports?: ReportExport[];

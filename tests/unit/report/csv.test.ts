@@ -102,6 +102,10 @@ describe('crmCsv', () => {
       pAlive: 0.987654,
       churnProbability: 0.0123456,
       suggestedAction: 'Enrol in a VIP tier, with early access',
+      recommendations: [
+        { productId: '85123A', name: 'WHITE HANGING HEART T-LIGHT HOLDER' },
+        { productId: '22423', name: '=HYPERLINK("x")' },
+      ],
     },
     {
       customerId: '=1+1',
@@ -119,7 +123,9 @@ describe('crmCsv', () => {
     const text = crmCsv(rows);
     expect(
       text.startsWith(
-        'customer_id,segment,persona,rfm_cell,clv,p_alive,churn_probability,suggested_action\r\n',
+        'customer_id,segment,persona,rfm_cell,clv,p_alive,churn_probability,suggested_action,' +
+          'recommendation_1_id,recommendation_1_name,recommendation_2_id,recommendation_2_name,' +
+          'recommendation_3_id,recommendation_3_name\r\n',
       ),
     ).toBe(true);
     const records = parseCsv(text);
@@ -134,6 +140,12 @@ describe('crmCsv', () => {
         '0.9877',
         '0.0123',
         'Enrol in a VIP tier, with early access',
+        '85123A',
+        'WHITE HANGING HEART T-LIGHT HOLDER',
+        '22423',
+        `'=HYPERLINK("x")`,
+        '',
+        '',
       ],
       [
         "'=1+1",
@@ -144,6 +156,7 @@ describe('crmCsv', () => {
         '',
         '0.5',
         "'@SUM(1)",
+        ...Array.from({ length: 6 }, () => ''),
       ],
     ]);
   });

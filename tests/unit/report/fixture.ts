@@ -9,6 +9,9 @@ import type { ReportData, ReportKpiMonth, ReportStage } from '../../../activitie
 /** A product name that would run script if it were not escaped. */
 export const HOSTILE_PRODUCT = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
 /** A persona name with every character escapeHtml must handle. */
+/** A hostile product name in the recommend section (HOSTILE_PRODUCT is counted once in the top products). */
+const RECOMMEND_HOSTILE_PRODUCT = 'Novelty Mug <script>window.__xss=2</script> & "quotes"';
+
 export const HOSTILE_PERSONA = '<script>alert(1)</script> & "quotes"';
 /** A segment name with the same characters plus a single quote. */
 export const HOSTILE_SEGMENT = `<script>alert(1)</script> & "quotes" 'single'`;
@@ -435,6 +438,74 @@ export function sampleReportData(): ReportData {
           exactProbabilityOfTarget: 0.0791,
         },
       ],
+    },
+    recommend: {
+      rules: 4_832,
+      topRules: [
+        {
+          level: 'product',
+          antecedent: ['SPACEBOY CHILDRENS BOWL', 'DOLLY GIRL CHILDRENS CUP'],
+          consequent: 'DOLLY GIRL CHILDRENS BOWL',
+          orders: 96,
+          support: 0.0052,
+          confidence: 0.97,
+          lift: 126.6,
+        },
+        {
+          level: 'product',
+          antecedent: [RECOMMEND_HOSTILE_PRODUCT],
+          consequent: 'JUMBO BAG RED RETROSPOT',
+          orders: 120,
+          support: 0.0065,
+          confidence: 0.41,
+          lift: 3.2,
+        },
+      ],
+      bundles: [
+        {
+          persona: HOSTILE_PERSONA,
+          productA: RECOMMEND_HOSTILE_PRODUCT,
+          productB: 'JUMBO BAG PINK POLKADOT',
+          orders: 210,
+          confidence: 0.52,
+          lift: 6.1,
+        },
+      ],
+      attachment: [
+        { persona: '(all)', ordersWithAntecedent: 17_000, ordersWithAddOn: 13_755, attachmentRate: 0.809 },
+        {
+          persona: HOSTILE_PERSONA,
+          ordersWithAntecedent: 9_100,
+          ordersWithAddOn: 7_500,
+          attachmentRate: 0.824,
+        },
+      ],
+      evaluation: {
+        model: { hitRate5: 0.694, hitRate10: 0.813, precision10: 0.285, recall10: 0.171, coverage: 0.463 },
+        itemToItem: {
+          hitRate5: 0.532,
+          hitRate10: 0.655,
+          precision10: 0.179,
+          recall10: 0.092,
+          coverage: 0.225,
+        },
+        popularity: {
+          hitRate5: 0.423,
+          hitRate10: 0.56,
+          precision10: 0.104,
+          recall10: 0.047,
+          coverage: 0.003,
+        },
+        buyAgain: { hitRate5: 0.682, hitRate10: 0.796, precision10: 0.267, recall10: 0.169, coverage: 0.55 },
+      },
+      evaluationWindow: {
+        from: '2011-10-30T23:59:59.999Z',
+        to: '2011-11-30T23:59:59.999Z',
+        customers: 1_375,
+      },
+      blend: 0.7,
+      blendChosenBy: 'validation',
+      notes: [],
     },
     topProducts: products.map(([productName, revenue], i) => ({
       productName,

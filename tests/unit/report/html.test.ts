@@ -234,7 +234,7 @@ describe('renderReport structure', () => {
 describe('renderReport with missing sections', () => {
   it('renders with only run info and says why each part is missing', () => {
     const html = renderReport(runOnlyReportData());
-    expect(count(html, '<div class="na">Not available: ')).toBe(11);
+    expect(count(html, '<div class="na">Not available: ')).toBe(12);
     expect(html).toContain(
       'Not available: the churn stage failed: logistic.fit: &lt;b&gt;IRLS&lt;/b&gt; did not converge after 50 iterations',
     );
