@@ -8,16 +8,23 @@
  * of its dimension: every dimension then contributes the same total variance (1) to the distance, however
  * many columns describe it.
  *
- * The default clusters on what kind of customer someone is (profile dimensions): purchase rhythm, value,
- * order value, basket, price level, breadth, browsing, funnel and category mix. Left out by default:
- *  - lifecycle position (recency, tenure, 90-day spend windows and trend): where a customer is in time,
- *    which the RFM scores beside the cluster label, the churn and the CLV stages already describe;
- *  - returns: zero for most customers, so k-means carves the few returners into a segment of their own;
- *  - weekday and season spend shares: one-hot for a one-order customer, so they split customers by the
- *    day of their only order rather than by habit.
- * The persona of each segment is still described with recency, tenure and returns (personas.ts).
- * On the generator's four planted groups this default gives silhouette-chosen k = 4 with adjusted Rand
- * index about 0.95 (tests/unit/segment/stage.test.ts); all 47 features unweighted give k = 2.
+ * Two axes, as practitioners keep them. Value tiers (recency, frequency, monetary totals, tenure: the RFM
+ * scores of rfm.ts, beside every persona) say how much a customer is worth; personas say what and how
+ * someone buys. The default clusters on the behavioural axis only: order value, price level, basket (items
+ * and lines per order), category mix, weekday habit, browsing and funnel. Left out of the distance:
+ *  - purchase rhythm and total value: the value axis. They still serve as witnesses when block weights are
+ *    set (corroboration.ts): a persona that buys big and rarely may show it in both;
+ *  - breadth (distinct products and categories): it grows with the number of orders, so it is rhythm
+ *    again; lines per order is breadth per order and sits in the basket;
+ *  - lifecycle position (recency, tenure, 90-day windows, trend) and season shares: where a customer is in
+ *    time, which the RFM scores, churn and CLV describe;
+ *  - returns: zero for most customers, so k-means carves the few returners into a segment of their own.
+ * Weekday shares are one-hot for a one-order customer, and funnel rates 0 or 1 for a one-session one, so
+ * they are shrunk towards the population by their number of orders or sessions before clustering
+ * (shrinkToPopulation). Every persona is still described by
+ * all of these (personas.ts, distinguishing features). Each block's weight is then scaled by how well its
+ * grouping is corroborated by another block (corroboration.ts), so blocks without structure do not drown
+ * those with it.
  */
 import { ConfigError } from '../../lib/errors';
 import type { Matrix } from './matrix';
@@ -84,18 +91,56 @@ export const FEATURE_DIMENSIONS: Readonly<Record<string, FeatureDimension>> = {
   browse_only_share: 'funnel',
 };
 
-/** Dimensions clustered on when `segment.features` is not configured (see the module comment). */
+/** Dimensions clustered on when `segment.features` is not configured: the behavioural axis. */
 export const DEFAULT_DIMENSIONS: readonly FeatureDimension[] = [
-  'rhythm',
-  'value',
   'order value',
-  'basket',
   'price',
-  'breadth',
+  'basket',
+  'category mix',
+  'weekday',
   'browsing',
   'funnel',
-  'category mix',
 ];
+
+/** The value axis: not clustered on by default, but witnesses of the block weights (corroboration.ts). */
+export const WITNESS_DIMENSIONS: readonly FeatureDimension[] = ['rhythm', 'value'];
+
+/**
+ * Pseudo-observations of the population mean added to a customer's share or rate measured on few orders
+ * or sessions (shrinkToPopulation).
+ */
+export const PRIOR_OBSERVATIONS = 1;
+
+/**
+ * Shares and rates measured on few observations, shrunk towards the population mean by their count:
+ * (count x value + m x mean) / (count + m), m = PRIOR_OBSERVATIONS: the posterior mean of a habit under a
+ * prior worth m observations. A one-order customer's one-hot weekday row (or a one-session customer's 0 or
+ * 1 cart completion) moves half way to the population; a 20-order customer's barely moves. Without it,
+ * such customers form lumps of identical values that k-means and the valley test take for groups.
+ */
+export function shrinkToPopulation(values: ArrayLike<number>, counts: ArrayLike<number>): Float64Array {
+  const n = values.length;
+  if (counts.length !== n) throw new Error(`shrinkToPopulation: ${counts.length} counts for ${n} values`);
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += values[i];
+  mean = n > 0 ? mean / n : 0;
+  const m = PRIOR_OBSERVATIONS;
+  return Float64Array.from(values, (v, i) => {
+    const count = Math.max(0, counts[i]);
+    return (count * v + m * mean) / (count + m);
+  });
+}
+
+/**
+ * The column that counts the observations behind a share or rate feature, for shrinkToPopulation: orders
+ * for weekday shares, sessions for funnel rates; null for features that are not shares of few events.
+ */
+export function observationCountOf(feature: string): string | null {
+  const dimension = dimensionOf(feature);
+  if (dimension === 'weekday') return 'frequency_orders';
+  if (dimension === 'funnel') return 'sessions';
+  return null;
+}
 
 /** Prefix of the features stage's category spend-share columns (categoryShares.ts). */
 const CATEGORY_SHARE_PREFIX = 'category_share_';

@@ -4,12 +4,19 @@ import { z } from 'zod';
 export const segmentSection = z
   .object({
     method: z.enum(['kmeans', 'gmm']).default('kmeans'),
-    /** How k is chosen: mean silhouette (either method) or BIC (method gmm only). */
-    criterion: z.enum(['silhouette', 'bic']).default('silhouette'),
-    /** Inclusive range of k searched. */
+    /**
+     * How k is chosen: 'separation' (k-means only; the largest k whose segments are separated by density
+     * valleys and stable under resampling, selectK.ts), mean 'silhouette' (either method) or 'bic' (gmm
+     * only). Default: 'separation' for k-means, 'silhouette' for gmm.
+     */
+    criterion: z.enum(['separation', 'silhouette', 'bic']).optional(),
+    /**
+     * Inclusive range of k searched. From 3 by default: two groups on the behavioural axis are a high/low
+     * split of its strongest block, which the RFM value tiers beside every persona already give.
+     */
     kRange: z
       .tuple([z.number().int().min(2), z.number().int().min(2)])
-      .default([2, 8])
+      .default([3, 8])
       .refine(([lo, hi]) => lo <= hi, { message: 'kRange must be [min, max] with min <= max' }),
     /** k-means++ restarts per k (lowest inertia kept). */
     restarts: z.number().int().min(1).max(100).default(4),
@@ -23,6 +30,10 @@ export const segmentSection = z
   .strict()
   .refine((s) => s.criterion !== 'bic' || s.method === 'gmm', {
     message: "criterion 'bic' needs method 'gmm' (k-means has no likelihood)",
+    path: ['criterion'],
+  })
+  .refine((s) => s.criterion !== 'separation' || s.method === 'kmeans', {
+    message: "criterion 'separation' needs method 'kmeans' (its stability refits are k-means)",
     path: ['criterion'],
   });
 

@@ -1,10 +1,13 @@
 /**
- * segment: who the customers are. The features stage's table, clustered on its profile dimensions
- * (clusterFeatures.ts: log1p on the dictionary's skewed columns, standardized, each dimension weighted
- * once) by k-means++ with restarts or a diagonal Gaussian mixture, k chosen by silhouette (sampled when
- * customers are many) with inertia, Calinski-Harabasz and Davies-Bouldin beside it. Each segment becomes a
- * persona (name, one-line description with its numbers, actions); every customer gets RFM quintile scores;
- * and when last month's completed run has segments, the persona migration matrix.
+ * segment: who the customers are. The features stage's table, clustered on its behavioural dimensions
+ * (clusterFeatures.ts: what and how people buy; log1p on the dictionary's skewed columns, standardized,
+ * each dimension weighted once, then by how well its grouping is corroborated by another block,
+ * corroboration.ts) by k-means++ with restarts or a diagonal Gaussian mixture. k is the largest k whose
+ * segments are separated by density valleys and stable under resampling (selectK.ts), with silhouette,
+ * inertia, Calinski-Harabasz and Davies-Bouldin beside it. Each segment becomes a persona (name, one-line
+ * description with its numbers, actions, the features that set it apart, decision rules); every customer
+ * gets RFM quintile scores (the value axis); and when last month's completed run has segments, the persona
+ * migration matrix.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,14 +28,17 @@ import {
 } from '../../lib/stage';
 import { FEATURE_DICTIONARY } from '../features/dictionary';
 import {
+  WITNESS_DIMENSIONS,
   dimensionOf,
   dimensionWeights,
   distanceToCentroid,
   resolveClusterFeatures,
   scaleColumns,
+  observationCountOf,
+  shrinkToPopulation,
   summarizeSegments,
 } from './clusterFeatures';
-import { blockStructure } from './blockStructure';
+import { corroborateBlocks } from './corroboration';
 import type { SegmentConfig } from './config';
 import { deriveSeed, fromColumns, sampleIndices } from './matrix';
 import { migrationBetween, type MigrationKey } from './migration';
@@ -52,6 +58,10 @@ export interface KMetrics {
   daviesBouldin: number;
   /** BIC of the mixture (method gmm); null for k-means. */
   bic: number | null;
+  /** Bootstrap stability at this k (criterion 'separation'; null otherwise). */
+  stability: number | null;
+  /** Worst density-valley ratio between two segments (criterion 'separation'; null otherwise). */
+  separation: number | null;
 }
 
 /** Customers moving between last month's personas (rows) and this month's (columns). */
@@ -157,7 +167,9 @@ export const segment = defineStageActivity<SegmentMetrics>({
   // 3: segments.parquet gained persona_base; the migration matches on it.
   // 4: stability, decision rules (segment_rules.json; rule_id and rule per customer), distinguishing features,
   //    output checks and warnings.
-  version: 4,
+  // 5: personas on the behavioural axis with corroboration block weights, k by separation and stability
+  //    (kRange [3, 8]), merged sibling rules, distinguishing features over every described column.
+  version: 5,
   configSection: (config) => ({ ...config.segment, seed: config.segment.seed ?? config.seed }),
   // Last month's segments are an input too: the migration output changes when they do.
   async fingerprintInputs(ctx) {
@@ -240,6 +252,8 @@ export const STABILITY_THRESHOLD = 0.7;
 export const RULE_FIDELITY_THRESHOLD = 0.9;
 /** Customers the decision tree is fitted on (a seeded sample; fidelity is measured on everyone). */
 const RULE_FIT_SAMPLE = 20_000;
+/** Blocks weighted below this (corroboration.ts) are not offered to the decision rules. */
+const RULE_MIN_BLOCK_WEIGHT = 0.1;
 
 /**
  * The whole stage on a DuckDB connection and local files (testable without Temporal or S3): reads the
@@ -256,6 +270,10 @@ export async function computeSegments(
     .map((r) => r.column_name)
     .filter((c) => c !== 'customer_id');
   const features = resolveClusterFeatures(available, config.features);
+  // The value axis witnesses the block weights without entering the distance (corroboration.ts).
+  const witnesses = available.filter(
+    (c) => (WITNESS_DIMENSIONS as readonly string[]).includes(dimensionOf(c)) && !features.includes(c),
+  );
   const required = [PERSONA_FEATURES.recencyDays, PERSONA_FEATURES.frequency, PERSONA_FEATURES.monetaryTotal];
   const missing = required.filter((f) => !available.includes(f));
   if (missing.length > 0) {
@@ -266,7 +284,10 @@ export async function computeSegments(
     });
   }
   const personaColumns = Object.values(PERSONA_FEATURES).filter((f) => available.includes(f));
-  const loaded = available.filter((c) => features.includes(c) || personaColumns.includes(c));
+  const counts = features.map(observationCountOf).filter((c): c is string => c !== null);
+  const loaded = available.filter(
+    (c) => features.includes(c) || witnesses.includes(c) || personaColumns.includes(c) || counts.includes(c),
+  );
   const { rowCount, columns } = await duck.columns(
     `SELECT ${loaded.map((c) => `CAST(${sqlIdent(c)} AS DOUBLE) AS ${sqlIdent(c)}`).join(', ')}
      FROM ${source} ORDER BY customer_id`,
@@ -305,34 +326,69 @@ export async function computeSegments(
 
   // Money and count columns are right-skewed: log1p before distances, as the dictionary marks them.
   const skewed = new Set(FEATURE_DICTIONARY.filter((f) => f.skewed).map((f) => f.name));
-  const log1p = features.filter((f) => skewed.has(f));
-  const { matrix, params } = fitTransform(fromColumns(features.map((f) => columns[f])), {
-    columnNames: features,
-    log1p,
-    standardize: true,
-    inPlace: true,
-  });
-  // Diagnostic: how much cluster structure each block carries (blockStructure.ts), before weighting.
-  const structure = blockStructure(matrix, features.map(dimensionOf), { seed: options.seed });
-  const weights = dimensionWeights(features);
+  const standardized = (names: readonly string[], values: (name: string) => ArrayLike<number>) =>
+    fitTransform(fromColumns(names.map(values)), {
+      columnNames: names,
+      log1p: names.filter((f) => skewed.has(f)),
+      standardize: true,
+      inPlace: true,
+    });
+  // Habits measured on one or two orders or sessions are shrunk towards the population (clusterFeatures.ts).
+  const clusterValues = (f: string): ArrayLike<number> => {
+    const count = observationCountOf(f);
+    return count !== null && columns[count] ? shrinkToPopulation(columns[f], columns[count]) : columns[f];
+  };
+  const { matrix, params } = standardized(features, clusterValues);
+  const blocks = corroborateBlocks(
+    matrix,
+    features.map(dimensionOf),
+    witnesses.length > 0
+      ? { matrix: standardized(witnesses, (f) => columns[f]).matrix, dimensions: witnesses.map(dimensionOf) }
+      : null,
+    { seed: options.seed },
+  );
+  const blockWeight = new Map(blocks.filter((b) => b.clustered).map((b) => [b.dimension, b.weight ?? 1]));
+  const perColumn = dimensionWeights(features);
+  const weights = Float64Array.from(
+    features,
+    (f, j) => perColumn[j] * (blockWeight.get(dimensionOf(f)) ?? 1),
+  );
   scaleColumns(matrix, weights);
+  options.heartbeat?.('weighted');
   const kMax = Math.min(kMaxConfigured, rowCount - 1);
+  const criterion = config.criterion ?? (config.method === 'kmeans' ? 'separation' : 'silhouette');
   const segmentation = selectK(matrix, {
     kMin,
     kMax,
     seed: options.seed,
     method: config.method,
-    criterion: config.criterion,
+    criterion,
     nInit: config.restarts,
     silhouetteSampleSize: config.silhouetteSampleSize,
   });
   const { k, labels } = segmentation;
   const distances = distanceToCentroid(matrix, labels, segmentation.centroids);
   options.heartbeat?.('clustered');
-  const stability = bootstrapStability(matrix, { k, seed: options.seed });
+  const chosenStability = segmentation.candidates.find((c) => c.k === k)?.stability ?? null;
+  const stability =
+    chosenStability !== null
+      ? { k, stability: chosenStability }
+      : { k, stability: bootstrapStability(matrix, { k, seed: options.seed }).stability };
   options.heartbeat?.('stability');
-  const distinguishing = distinguishingFeatures(matrix, weights, features, labels, k);
-  const ruleFeatures = loaded;
+  // Personas are described by every loaded column (value axis included), on the clustering scale.
+  const described = standardized(loaded, (f) => columns[f]).matrix;
+  const distinguishing = distinguishingFeatures(
+    described,
+    new Float64Array(loaded.length).fill(1),
+    loaded,
+    labels,
+    k,
+  );
+  // Rules read the blocks that define the personas, in their own units (a block weighted below
+  // RULE_MIN_BLOCK_WEIGHT barely moved the clustering, so a rule on it would misdescribe the personas).
+  const ruleFeatures = features.filter(
+    (f) => (blockWeight.get(dimensionOf(f)) ?? 1) >= RULE_MIN_BLOCK_WEIGHT,
+  );
   const ruleFitIdx =
     rowCount > RULE_FIT_SAMPLE
       ? sampleIndices(rowCount, RULE_FIT_SAMPLE, new Rng(deriveSeed(options.seed, 0x7e11)))
@@ -480,6 +536,8 @@ export async function computeSegments(
     calinskiHarabasz: c.calinskiHarabasz,
     daviesBouldin: c.daviesBouldin,
     bic: c.bic,
+    stability: c.stability,
+    separation: c.separation,
   }));
   await writeJson(paths.selection, {
     method: segmentation.method,
@@ -504,12 +562,16 @@ export async function computeSegments(
     })),
     metricsByK,
     stability,
-    blockStructure: structure.map((b) => ({
+    witnesses,
+    blocks: blocks.map((b) => ({
       dimension: b.dimension,
-      columns: b.columns.map((j) => features[j]),
-      gap: b.gap,
-      gapK: b.gapK,
-      gapByK: b.gapByK,
+      columns: b.columns.map((j) => (b.clustered ? features[j] : witnesses[j])),
+      clustered: b.clustered,
+      corroboration: b.corroboration,
+      corroboratedBy: b.witness,
+      k: b.k,
+      witnessK: b.witnessK,
+      blockWeight: b.weight,
     })),
     candidates: segmentation.candidates,
     final: segmentation.final,
@@ -566,10 +628,12 @@ export async function computeSegments(
     ...(migrationReason !== undefined ? { migrationReason } : {}),
   };
   const warnings: StageWarning[] = [];
-  if (k === kMin || k === kMax) {
+  // The top of the range may hide finer groups. Its floor is a choice (three personas at least, config.ts),
+  // and a continuum's k is reported in the selection notes instead.
+  if (k === kMax && kMax > kMin) {
     warnings.push({
       code: 'segment_k_at_edge',
-      message: `k = ${k} is at the edge of kRange [${kMin}, ${kMax}]: the best k may lie outside the range searched`,
+      message: `k = ${k} is at the top of kRange [${kMin}, ${kMax}]: finer segments may lie beyond the range searched`,
     });
   }
   if (stability.stability < STABILITY_THRESHOLD) {

@@ -6,7 +6,8 @@
  * whose rule names their own segment.
  *
  * Split search sorts each feature once per node on a typed index array; a split must leave at least
- * `minLeaf` rows on each side. Depth is capped (default 3, at most 4) so the rules stay short enough to
+ * `minLeaf` rows on each side. Sibling leaves of the same segment are merged, and each rule keeps one bound
+ * per feature and side, so the rules read cleanly. Depth is capped (default 3, at most 4) so the rules stay short enough to
  * type into a CRM. Deterministic: ties go to the earlier feature, then the lower threshold.
  */
 
@@ -44,13 +45,17 @@ export interface RuleTreeOptions {
   minLeaf?: number;
 }
 
-interface Node {
-  rows: Int32Array;
-  conditions: RuleCondition[];
-  depth: number;
-}
+/** A subtree while fitting: a leaf (rows and their majority segment) or a split into two subtrees. */
+type Built =
+  | { leaf: true; rows: Int32Array; conditions: RuleCondition[]; segment: number; correct: number }
+  | { leaf: false; left: Built; right: Built };
 
-/** Fits the tree to `labels` (0..k-1) from the named feature columns (same row order). */
+/**
+ * Fits the tree to `labels` (0..k-1) from the named feature columns (same row order). Sibling leaves that
+ * name the same segment are merged into their parent, bottom-up, so no two rules differ only in a
+ * condition that changes nothing; each rule's conditions are simplified (simplifyConditions). Fidelity
+ * is the same as the unmerged tree's.
+ */
 export function fitRuleTree(
   columns: Readonly<Record<string, ArrayLike<number>>>,
   features: readonly string[],
@@ -67,44 +72,78 @@ export function fitRuleTree(
   for (const f of features) {
     if (!columns[f] || columns[f].length !== n) throw new Error(`fitRuleTree: column ${f} needs ${n} values`);
   }
+  const leaf = (rows: Int32Array, conditions: RuleCondition[]): Built => {
+    const counts = new Float64Array(k);
+    for (const i of rows) counts[labels[i]]++;
+    let segment = 0;
+    for (let c = 1; c < k; c++) if (counts[c] > counts[segment]) segment = c;
+    return { leaf: true, rows, conditions, segment, correct: counts[segment] };
+  };
+  const build = (rows: Int32Array, conditions: RuleCondition[], depth: number): Built => {
+    const split = depth < maxDepth ? bestSplit(columns, features, labels, k, rows, minLeaf) : null;
+    if (!split) return leaf(rows, conditions);
+    const col = columns[split.feature];
+    const cond = (op: '<' | '>='): RuleCondition[] => [
+      ...conditions,
+      { feature: split.feature, op, threshold: split.threshold },
+    ];
+    const left = build(
+      rows.filter((i) => col[i] < split.threshold),
+      cond('<'),
+      depth + 1,
+    );
+    const right = build(
+      rows.filter((i) => col[i] >= split.threshold),
+      cond('>='),
+      depth + 1,
+    );
+    // Both sides name the same segment: the split changes no customer's rule outcome, so drop it.
+    if (left.leaf && right.leaf && left.segment === right.segment) return leaf(rows, conditions);
+    return { leaf: false, left, right };
+  };
+  const all = new Int32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
   const rules: Rule[] = [];
   const leafOf = new Int32Array(n);
   let correct = 0;
-  const all = new Int32Array(n);
-  for (let i = 0; i < n; i++) all[i] = i;
-  const stack: Node[] = [{ rows: all, conditions: [], depth: 0 }];
-  // Depth-first, left before right, so rule ids read left to right.
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    const split = node.depth < maxDepth ? bestSplit(columns, features, labels, k, node.rows, minLeaf) : null;
-    if (!split) {
-      const counts = new Float64Array(k);
-      for (const i of node.rows) counts[labels[i]]++;
-      let segment = 0;
-      for (let c = 1; c < k; c++) if (counts[c] > counts[segment]) segment = c;
-      const id = rules.length;
-      for (const i of node.rows) leafOf[i] = id;
-      correct += counts[segment];
-      rules.push({
-        id,
-        conditions: node.conditions,
-        segment,
-        customers: node.rows.length,
-        purity: node.rows.length > 0 ? counts[segment] / node.rows.length : 0,
-      });
+  // Left before right, so rule ids read left to right.
+  const collect = (node: Built): void => {
+    if (!node.leaf) {
+      collect(node.left);
+      collect(node.right);
+      return;
+    }
+    const id = rules.length;
+    for (const i of node.rows) leafOf[i] = id;
+    correct += node.correct;
+    rules.push({
+      id,
+      conditions: simplifyConditions(node.conditions),
+      segment: node.segment,
+      customers: node.rows.length,
+      purity: node.rows.length > 0 ? node.correct / node.rows.length : 0,
+    });
+  };
+  collect(build(all, [], 0));
+  return { rules, leafOf, fidelity: n > 0 ? correct / n : 0, depth: maxDepth };
+}
+
+/**
+ * The same rule with one bound per feature and side: "x < 460 and x < 179" is "x < 179", "x >= 5 and
+ * x >= 9" is "x >= 9". Order of first appearance is kept, so the rule still reads from the root down.
+ */
+export function simplifyConditions(conditions: readonly RuleCondition[]): RuleCondition[] {
+  const kept: RuleCondition[] = [];
+  for (const c of conditions) {
+    const same = kept.findIndex((d) => d.feature === c.feature && d.op === c.op);
+    if (same < 0) {
+      kept.push({ ...c });
       continue;
     }
-    const col = columns[split.feature];
-    const left = node.rows.filter((i) => col[i] < split.threshold);
-    const right = node.rows.filter((i) => col[i] >= split.threshold);
-    const cond = (op: '<' | '>='): RuleCondition[] => [
-      ...node.conditions,
-      { feature: split.feature, op, threshold: split.threshold },
-    ];
-    stack.push({ rows: right, conditions: cond('>='), depth: node.depth + 1 });
-    stack.push({ rows: left, conditions: cond('<'), depth: node.depth + 1 });
+    const tighter = c.op === '<' ? c.threshold < kept[same].threshold : c.threshold > kept[same].threshold;
+    if (tighter) kept[same] = { ...c };
   }
-  return { rules, leafOf, fidelity: n > 0 ? correct / n : 0, depth: maxDepth };
+  return kept;
 }
 
 /** The Gini-best split of `rows`, or null when none lowers impurity with minLeaf rows on each side. */

@@ -1,7 +1,16 @@
 /**
  * Choosing the number of segments: fit every k in [kMin, kMax], score each, keep the best, label all rows.
  *
- * k-means (default): k maximises the mean silhouette (Rousseeuw 1987); exact ties go to the smaller k.
+ * k-means, criterion 'separation' (the stage default): every k also gets its bootstrap stability
+ * (stability.ts: mean pairwise ARI of refits on subsamples; Ben-Hur et al. 2002, Lange et al. 2004) and its
+ * separation (separation.ts: the worst density-valley ratio between two of its segments). k is the largest
+ * k whose segments are all separated by a valley (ratio < SEPARATION_THRESHOLD) and reproducible (stability
+ * >= STABLE_THRESHOLD): the finest partition into real groups. Larger k that cut a group through its middle
+ * fail the valley test even when the cut is reproducible, which on one- or two-dimensional blocks it is.
+ * When no k qualifies, the customers form a continuum: k maximises the silhouette among the stable k (the
+ * most stable k when none is), and the notes say so.
+ *
+ * k-means, criterion 'silhouette': k maximises the mean silhouette (Rousseeuw 1987); exact ties go to the smaller k.
  * Near-ties: every other k whose silhouette is within 0.005 of the best (about the sampling error of a
  * 10,000-row silhouette) is named in `notes`, so a reader knows the choice was close. With
  * `nearTieTolerance` > 0 every k within that tolerance counts as tied and the smallest wins (parsimony).
@@ -26,6 +35,13 @@ import { fitKMeans } from './kmeans';
 import { assertFinite, deriveSeed, sampleIndices, takeRows } from './matrix';
 import type { Matrix } from './matrix';
 import { PairwiseDistances, clusterQuality } from './metrics';
+import { separationOf } from './separation';
+import { bootstrapStability } from './stability';
+
+/** A partition whose worst segment pair has a valley ratio below this counts as separated groups. */
+export const SEPARATION_THRESHOLD = 0.5;
+/** Bootstrap stability (mean pairwise ARI) a k needs to be chosen as separated (Lange et al. 2004: 0.7-0.8). */
+export const STABLE_THRESHOLD = 0.7;
 
 /** Options of `selectK`. */
 export interface SelectKOptions {
@@ -39,9 +55,12 @@ export interface SelectKOptions {
   /**
    * How k is chosen: 'silhouette' (default for k-means) or 'bic' (default for the mixture; mixture only).
    * On skewed or discrete features (counts, rates) a diagonal Gaussian is misspecified and BIC keeps
-   * rewarding extra components; 'silhouette' with the mixture is then the steadier choice.
+   * rewarding extra components; 'silhouette' with the mixture is then the steadier choice. 'separation'
+   * (k-means only): the largest separated and stable k (module comment).
    */
-  criterion?: 'silhouette' | 'bic';
+  criterion?: 'silhouette' | 'bic' | 'separation';
+  /** Bootstrap refits per k for 'separation' (stability.ts). Default 8. */
+  stabilityResamples?: number;
   /** Restarts per k. Default 3 for k-means, 1 for the mixture. */
   nInit?: number;
   /** Iterations per fit during the search. Default 300 (k-means) or 100 (GMM). */
@@ -71,6 +90,10 @@ export interface KCandidate {
   daviesBouldin: number;
   /** BIC of the mixture (method 'gmm'); null for k-means. */
   bic: number | null;
+  /** Bootstrap stability (mean pairwise ARI) at this k; null unless criterion 'separation'. */
+  stability: number | null;
+  /** Worst valley ratio between two segments (separation.ts); null unless criterion 'separation'. */
+  separation: number | null;
   /** Rows per cluster on the search rows, largest first. */
   sizes: number[];
   iterations: number;
@@ -81,7 +104,7 @@ export interface KCandidate {
 /** The chosen segmentation of all rows, with the evidence for k. */
 export interface Segmentation {
   method: 'kmeans' | 'gmm';
-  criterion: 'silhouette' | 'bic';
+  criterion: 'silhouette' | 'bic' | 'separation';
   /** Chosen number of segments. */
   k: number;
   /** Every k tried, in increasing k. */
@@ -128,10 +151,15 @@ export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
   const nInit = options.nInit ?? (method === 'kmeans' ? 3 : 1);
   const finalMaxIter = options.finalMaxIter ?? 100;
   const criterion = options.criterion ?? (method === 'kmeans' ? 'silhouette' : 'bic');
-  if (criterion !== 'silhouette' && criterion !== 'bic') {
-    throw new Error(`selectK: criterion must be 'silhouette' or 'bic' (got ${String(criterion)})`);
+  if (criterion !== 'silhouette' && criterion !== 'bic' && criterion !== 'separation') {
+    throw new Error(
+      `selectK: criterion must be 'silhouette', 'bic' or 'separation' (got ${String(criterion)})`,
+    );
   }
   if (criterion === 'bic' && method !== 'gmm') throw new Error("selectK: criterion 'bic' needs method 'gmm'");
+  if (criterion === 'separation' && method !== 'kmeans') {
+    throw new Error("selectK: criterion 'separation' needs method 'kmeans'");
+  }
   if (method !== 'kmeans' && method !== 'gmm')
     throw new Error(`selectK: method must be 'kmeans' or 'gmm' (got ${String(method)})`);
   if (!Number.isInteger(kMin) || kMin < 2)
@@ -160,9 +188,12 @@ export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
   const silCount = Math.min(silSampleSize, nFit);
   const silIdx = fitIdx || silCount === nFit ? null : sampleIndices(nFit, silCount, sampler);
   const silPos = (r: number): number => (silIdx ? silIdx[r] : r);
-  const distances = new PairwiseDistances(
-    silIdx ? takeRows(fitRows, silIdx) : silCount === nFit ? fitRows : prefixRows(fitRows, silCount),
-  );
+  const silRows = silIdx
+    ? takeRows(fitRows, silIdx)
+    : silCount === nFit
+      ? fitRows
+      : prefixRows(fitRows, silCount);
+  const distances = new PairwiseDistances(silRows);
   const silLabels = new Int32Array(silCount);
   const silhouetteOf = (labels: Int32Array, k: number): number => {
     for (let r = 0; r < silCount; r++) silLabels[r] = labels[silPos(r)];
@@ -211,6 +242,13 @@ export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
       run = model;
     }
     const quality = clusterQuality(fitRows, labels, k);
+    let stability: number | null = null;
+    let separation: number | null = null;
+    if (criterion === 'separation') {
+      stability = bootstrapStability(fitRows, { k, seed, resamples: options.stabilityResamples }).stability;
+      for (let r = 0; r < silCount; r++) silLabels[r] = labels[silPos(r)];
+      separation = separationOf(silRows, silLabels, centres[centres.length - 1], k);
+    }
     candidates.push({
       k,
       inertia: quality.inertia,
@@ -218,6 +256,8 @@ export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
       calinskiHarabasz: quality.calinskiHarabasz,
       daviesBouldin: quality.daviesBouldin,
       bic: bicValue,
+      stability,
+      separation,
       sizes: quality.sizes,
       iterations: run.iterations,
       converged: run.converged,
@@ -226,7 +266,11 @@ export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
   }
 
   const chosen =
-    criterion === 'silhouette' ? chooseBySilhouette(candidates, nearTie, notes) : chooseByBic(candidates);
+    criterion === 'separation'
+      ? chooseBySeparation(candidates, notes)
+      : criterion === 'silhouette'
+        ? chooseBySilhouette(candidates, nearTie, notes)
+        : chooseByBic(candidates);
   const ci = chosen - kMin;
   const centroidsOfChosen = centres[ci];
 
@@ -329,6 +373,34 @@ export function chooseBySilhouette(
     }
   }
   return chosen;
+}
+
+/**
+ * The largest k whose segments are separated (separation < SEPARATION_THRESHOLD) and stable (stability >=
+ * STABLE_THRESHOLD); failing that the highest silhouette among the stable k, failing that the most stable k.
+ */
+export function chooseBySeparation(candidates: readonly KCandidate[], notes?: string[]): number {
+  const stable = candidates.filter((c) => (c.stability ?? 0) >= STABLE_THRESHOLD);
+  const separated = stable.filter((c) => (c.separation ?? 1) < SEPARATION_THRESHOLD);
+  if (separated.length > 0) {
+    const chosen = separated[separated.length - 1];
+    notes?.push(
+      `k = ${chosen.k}: the largest k whose segments are separated by density valleys (worst ratio ${chosen.separation!.toFixed(2)} < ${SEPARATION_THRESHOLD}) and stable (${chosen.stability!.toFixed(2)} >= ${STABLE_THRESHOLD})`,
+    );
+    return chosen.k;
+  }
+  if (stable.length > 0) {
+    let best = stable[0];
+    for (const c of stable) if (c.silhouette > best.silhouette) best = c;
+    notes?.push(
+      `no k has segments separated by density valleys (a continuum): k = ${best.k} has the highest silhouette among the k with stability >= ${STABLE_THRESHOLD}`,
+    );
+    return best.k;
+  }
+  let best = candidates[0];
+  for (const c of candidates) if ((c.stability ?? 0) > (best.stability ?? 0)) best = c;
+  notes?.push(`no k reaches stability ${STABLE_THRESHOLD}: k = ${best.k} is the most stable`);
+  return best.k;
 }
 
 /** Lowest BIC; exact ties to the smaller k. */

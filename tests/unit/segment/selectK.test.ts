@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { adjustedRandIndex } from '../../../activities/segment/metrics';
-import { chooseBySilhouette, selectK } from '../../../activities/segment/selectK';
+import { chooseBySeparation, chooseBySilhouette, selectK } from '../../../activities/segment/selectK';
 import type { KCandidate } from '../../../activities/segment/selectK';
 import { fitTransform } from '../../../activities/segment/transform';
 import { PLANTED_FEATURES, PLANTED_SKEWED, plantedCustomers } from './planted';
@@ -85,6 +85,8 @@ describe('selectK on four planted customer types', () => {
       calinskiHarabasz: 0,
       daviesBouldin: 0,
       bic: null,
+      stability: null,
+      separation: null,
       sizes: [],
       iterations: 0,
       converged: true,
@@ -103,5 +105,36 @@ describe('selectK on four planted customer types', () => {
     expect(() => selectK(z, { kMin: 1, kMax: 4, seed: 1 })).toThrow(/kMin/);
     expect(() => selectK(z, { kMin: 4, kMax: 3, seed: 1 })).toThrow(/kMax/);
     expect(() => selectK(z, { seed: 1, criterion: 'bic' })).toThrow(/bic/);
+  });
+  it('separation: the largest separated and stable k; a continuum falls back to the silhouette', () => {
+    const cand = (k: number, silhouette: number, stability: number, separation: number): KCandidate => ({
+      k,
+      silhouette,
+      inertia: 0,
+      calinskiHarabasz: 0,
+      daviesBouldin: 0,
+      bic: null,
+      stability,
+      separation,
+      sizes: [],
+      iterations: 0,
+      converged: true,
+      message: '',
+    });
+    // k = 4 is separated and stable; k = 3 has the best silhouette; k = 5 is stable but cuts a crowd.
+    const notes: string[] = [];
+    const groups = [
+      cand(3, 0.5, 0.75, 0.02),
+      cand(4, 0.45, 0.95, 0.1),
+      cand(5, 0.4, 0.99, 0.9),
+      cand(6, 0.3, 0.5, 0.1),
+    ];
+    expect(chooseBySeparation(groups, notes)).toBe(4);
+    expect(notes[0]).toMatch(/k = 4: the largest k whose segments are separated/);
+    // No valley anywhere: the best silhouette among the stable k.
+    const continuum = [cand(3, 0.3, 0.9, 1), cand(4, 0.35, 0.6, 1), cand(5, 0.25, 0.8, 1)];
+    expect(chooseBySeparation(continuum)).toBe(3);
+    // Nothing stable: the most stable k.
+    expect(chooseBySeparation([cand(3, 0.3, 0.5, 0.1), cand(4, 0.3, 0.6, 0.1)])).toBe(4);
   });
 });

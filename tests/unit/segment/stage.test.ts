@@ -79,8 +79,8 @@ describe('segment stage on four planted groups', () => {
 
   const defaults = parseRunConfig({}).segment;
 
-  it('chooses k = 4 over the default range 2..8 by silhouette and recovers the groups (ARI >= 0.9)', async () => {
-    expect(defaults.kRange).toEqual([2, 8]);
+  it('chooses k = 4 over the default range 3..8 by separation and stability and recovers the groups (ARI >= 0.9)', async () => {
+    expect(defaults.kRange).toEqual([3, 8]);
     const result = await computeSegments(duck, {
       featuresPath,
       config: defaults,
@@ -90,9 +90,14 @@ describe('segment stage on four planted groups', () => {
     const m = result.metrics;
     expect(m.k).toBe(4);
     expect(await ari(result.paths.segments)).toBeGreaterThanOrEqual(0.9);
-    expect(m.metricsByK.map((x) => x.k)).toEqual([2, 3, 4, 5, 6, 7, 8]);
-    const best = m.metricsByK.reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
-    expect(best.k).toBe(4);
+    expect(m.metricsByK.map((x) => x.k)).toEqual([3, 4, 5, 6, 7, 8]);
+    // k = 4 is the largest k whose segments are all separated by density valleys and stable; k = 5
+    // cuts a group through a crowd. The silhouette alone prefers k = 3 here.
+    const at = (k: number) => m.metricsByK.find((x) => x.k === k)!;
+    expect(at(4).separation).toBeLessThan(0.5);
+    expect(at(4).stability).toBeGreaterThanOrEqual(0.7);
+    expect(at(5).separation).toBeGreaterThanOrEqual(0.5);
+    expect(m.stability).toBe(at(4).stability);
     for (const x of m.metricsByK) {
       expect(x.silhouette).toBeGreaterThan(-1);
       expect(x.silhouette).toBeLessThan(1);
@@ -213,15 +218,23 @@ describe('segment stage on four planted groups', () => {
       seed: number;
       silhouetteSampleSize: number;
       features: { name: string; dimension: string; weight: number }[];
+      blocks: { dimension: string; clustered: boolean; blockWeight: number | null; corroboration: number }[];
     };
     expect(selection).toMatchObject({ k: 4, method: 'kmeans', seed: 42, silhouetteSampleSize: CUSTOMERS });
-    // Each dimension weighs the same: the squared weights of its columns sum to 1.
+    // Each dimension counts once, scaled by its corroboration: the squared weights of its columns sum to
+    // the square of its block weight, 1 for the best-corroborated block.
     const byDimension = new Map<string, number>();
     for (const f of selection.features)
       byDimension.set(f.dimension, (byDimension.get(f.dimension) ?? 0) + f.weight ** 2);
-    for (const total of byDimension.values()) expect(total).toBeCloseTo(1, 12);
+    const clustered = selection.blocks.filter((b) => b.clustered);
+    expect(clustered.map((b) => b.dimension).sort()).toEqual([...byDimension.keys()].sort());
+    for (const b of clustered) expect(byDimension.get(b.dimension)).toBeCloseTo(b.blockWeight! ** 2, 12);
+    expect(Math.max(...clustered.map((b) => b.blockWeight!))).toBe(1);
     expect(byDimension.has('category mix')).toBe(true);
     expect(byDimension.has('recency')).toBe(false);
+    // The value axis witnesses the weights without entering the distance.
+    expect(selection.blocks.filter((b) => !b.clustered).map((b) => b.dimension)).toEqual(['rhythm', 'value']);
+    expect(byDimension.has('rhythm')).toBe(false);
   }, 60_000);
 
   it('is deterministic under a seed: same bytes out', async () => {

@@ -10,8 +10,10 @@ import {
   dimensionOf,
   dimensionWeights,
   distanceToCentroid,
+  observationCountOf,
   resolveClusterFeatures,
   scaleColumns,
+  shrinkToPopulation,
   summarizeSegments,
 } from '../../../activities/segment/clusterFeatures';
 import { fromColumns, fromRows } from '../../../activities/segment/matrix';
@@ -29,13 +31,29 @@ describe('feature dimensions', () => {
     expect(dimensionOf('shoe_size')).toBe('shoe_size');
   });
 
-  it('clusters by default on the profile dimensions, in table order, category shares included', () => {
+  it('clusters by default on the behavioural axis, in table order, category shares included', () => {
     const available = [...DICTIONARY, 'category_share_home', 'category_share_toys'];
     const chosen = resolveClusterFeatures(available);
     expect(chosen).toEqual(available.filter((f) => chosen.includes(f)));
-    for (const f of ['frequency_orders', 'monetary_total', 'avg_unit_price', 'view_to_cart_rate'])
+    for (const f of [
+      'monetary_mean_order',
+      'avg_unit_price',
+      'items_per_order',
+      'spend_share_sat',
+      'view_to_cart_rate',
+    ])
       expect(chosen).toContain(f);
-    for (const f of ['recency_days', 'tenure_days', 'return_rate', 'spend_share_sat', 'spend_trend'])
+    // The value axis (RFM, tenure), breadth that grows with orders, returns and lifecycle stay out.
+    for (const f of [
+      'frequency_orders',
+      'monetary_total',
+      'recency_days',
+      'tenure_days',
+      'distinct_products',
+      'return_rate',
+      'spend_share_winter',
+      'spend_trend',
+    ])
       expect(chosen).not.toContain(f);
     expect(chosen.slice(-2)).toEqual(['category_share_home', 'category_share_toys']);
     expect(new Set(chosen.map(dimensionOf))).toEqual(new Set(DEFAULT_DIMENSIONS));
@@ -131,5 +149,13 @@ describe('segment summaries', () => {
     // The input column is not reordered by the medians.
     expect(Array.from(x)).toEqual([1, 10, 2, 20, 6, 30, 40]);
     expect(() => summarizeSegments({ x }, ['x'], labels, 1)).toThrow(/label of row 1/);
+  });
+  it('shrinks shares measured on few orders or sessions towards the population', () => {
+    // Population mean 0.5; one order moves half way, nine orders a tenth of the way.
+    const shrunk = shrinkToPopulation([1, 0, 1, 0], [1, 1, 9, 9]);
+    expect(Array.from(shrunk)).toEqual([0.75, 0.25, 0.95, 0.05]);
+    expect(observationCountOf('spend_share_mon')).toBe('frequency_orders');
+    expect(observationCountOf('cart_completion_rate')).toBe('sessions');
+    expect(observationCountOf('items_per_order')).toBeNull();
   });
 });
