@@ -15,7 +15,7 @@ import {
   type StageOutputFile,
 } from '../../lib/stage';
 import { CODE_VERSION } from '../../lib/version';
-import { crmCsv, suggestAction, type CrmRow } from './csv';
+import { CRM_RECOMMENDATIONS, crmCsv, suggestAction, type CrmRow } from './csv';
 import {
   churnSection,
   clvSection,
@@ -24,6 +24,7 @@ import {
   experimentsSection,
   featuresSection,
   forecastSection,
+  recommendSection,
   runSection,
   topProducts,
   type LocalOutputs,
@@ -47,6 +48,7 @@ const READS: Partial<Record<StageName, string[]>> = {
   clv: ['clv', 'summary'],
   churn: ['scores', 'model'],
   forecast: ['forecast', 'history'],
+  recommend: ['summary', 'recommendations'],
 };
 
 async function fetchOutputs(ctx: StageContext): Promise<LocalOutputs> {
@@ -64,8 +66,8 @@ async function fetchOutputs(ctx: StageContext): Promise<LocalOutputs> {
 export const report = defineStageActivity<ReportMetrics>({
   stage: 'report',
   // 2: the CRM export gained rfm_cell. 3: amounts in the dataset currency; status shown whole; top
-  // products leave out non-merchandise lines.
-  version: 3,
+  // products leave out non-merchandise lines. 4: the recommend card; the CRM export gained 3 recommendations.
+  version: 4,
   configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold, currency: config.currency }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
@@ -96,6 +98,7 @@ export const report = defineStageActivity<ReportMetrics>({
           }),
           forecast: await forecastSection(duck, files.forecast, metricsOf('forecast')),
           experiments: experimentsSection(metricsOf('experiment'), ctx.run.config.experiment.srmThreshold),
+          recommend: await recommendSection(files.recommend?.summary, metricsOf('recommend')),
           topProducts: await topProducts(duck, files.clean?.transactions),
           unavailable: unavailableReasons(ctx),
         };
@@ -110,7 +113,7 @@ export const report = defineStageActivity<ReportMetrics>({
             uri: `${ctx.store.uri(`runs/${ctx.run.dataset}/${ctx.run.month}/${ctx.run.runId}/report/crm_export.csv`)}`,
             rows: crm.length,
             description:
-              'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action',
+              'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action, top 3 recommended products',
           },
         ];
         const html = renderReport(data);
@@ -126,6 +129,7 @@ export const report = defineStageActivity<ReportMetrics>({
             'churn',
             'forecast',
             'experiments',
+            'recommend',
             'topProducts',
           ] as const
         ).filter((s) => data[s] !== undefined);
@@ -185,15 +189,24 @@ async function crmRows(
     clv: number | null;
     p_alive: number | null;
     churn_probability: number | null;
+    recommendations: { id: string; name: string }[] | null;
   }>(
     `SELECT b.customer_id,
             ${files.segment?.segments ? 's.segment, s.persona, s.rfm_cell' : 'NULL::INTEGER AS segment, NULL::VARCHAR AS persona, NULL::VARCHAR AS rfm_cell'},
             ${files.clv?.clv ? 'c.clv, c.p_alive' : 'NULL::DOUBLE AS clv, NULL::DOUBLE AS p_alive'},
-            ${files.churn?.scores ? 'h.churn_probability' : 'NULL::DOUBLE AS churn_probability'}
+            ${files.churn?.scores ? 'h.churn_probability' : 'NULL::DOUBLE AS churn_probability'},
+            ${files.recommend?.recommendations ? 'r.recommendations' : 'NULL AS recommendations'}
      FROM read_parquet(${sqlString(base)}) b
      ${files.segment?.segments ? `LEFT JOIN read_parquet(${sqlString(files.segment.segments)}) s USING (customer_id)` : ''}
      ${files.clv?.clv ? `LEFT JOIN read_parquet(${sqlString(files.clv.clv)}) c USING (customer_id)` : ''}
      ${files.churn?.scores ? `LEFT JOIN read_parquet(${sqlString(files.churn.scores)}) h USING (customer_id)` : ''}
+     ${
+       files.recommend?.recommendations
+         ? `LEFT JOIN (SELECT customer_id, list({'id': product_id, 'name': coalesce(product_name, product_id)} ORDER BY rank)
+                         FILTER (WHERE rank <= ${CRM_RECOMMENDATIONS}) AS recommendations
+                       FROM read_parquet(${sqlString(files.recommend.recommendations)}) GROUP BY customer_id) r USING (customer_id)`
+         : ''
+     }
      ORDER BY b.customer_id`,
   );
   const actions = new Map((segments?.personas ?? []).map((p) => [p.name, p.actions]));
@@ -209,6 +222,7 @@ async function crmRows(
       personaActions: actions.get(r.persona ?? '') ?? [],
       churnProbability: r.churn_probability,
     }),
+    recommendations: (r.recommendations ?? []).map((x) => ({ productId: x.id, name: x.name })),
   }));
 }
 
