@@ -37,7 +37,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
-import { rowIndexes, sqlIdent, sqlString, withDuck, writeColumns } from '../../lib/duck';
+import { rowIndexes, sqlIdent, sqlString, sqlTimestamp, withDuck, writeColumns } from '../../lib/duck';
 import { Rng } from '../../lib/random';
 import { checkFiniteMetrics, checkParquetColumns } from '../../lib/outputChecks';
 import type { StageWarning } from '../../lib/runTypes';
@@ -45,7 +45,6 @@ import { defineStageActivity, type StageDefinition } from '../../lib/stage';
 import { stepTimer } from '../../lib/stepTimer';
 import { buildCustomerFeatures } from '../features/customerFeatures';
 import { featureDefinitions } from '../features/dictionary';
-import { cutoffTimestampSql } from '../features/sql';
 import { deriveSeed, sampleIndices } from '../segment/matrix';
 import { fitBayesianLogistic } from './bayesianLogistic';
 import type { BayesianLogisticModel } from './bayesianLogistic';
@@ -450,7 +449,7 @@ export async function computeChurn(duck: Duck, options: ComputeChurnOptions): Pr
 
   const span = await duck.one<{ first_ts: Date | null; last_ts: Date | null }>(
     `SELECT min(ts) AS first_ts, max(ts) AS last_ts FROM ${sqlIdent(transactionsTable)}
-     WHERE ts <= ${cutoffTimestampSql(runCutoff, 'computeChurn')} AND customer_id IS NOT NULL`,
+     WHERE ts <= ${sqlTimestamp(runCutoff, 'computeChurn')} AND customer_id IS NOT NULL`,
   );
   const planned = churnTimeline({
     runCutoff,

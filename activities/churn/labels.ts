@@ -11,7 +11,8 @@
  * features at C - 2W with labels from (C - 2W, C - W], is evaluated on features at C - W with labels from
  * (C - W, C], and scores every active customer with features at C (churnCutoffs).
  */
-import { cutoffTimestampSql, ordersSql } from '../features/sql';
+import { sqlTimestamp } from '../../lib/duck';
+import { ordersSql } from '../features/sql';
 
 const DAY_MS = 86_400_000;
 
@@ -80,7 +81,7 @@ export function churnLabelsSql(options: ChurnLabelOptions): string {
       `churnLabelsSql: churn.window must be an integer number of days >= 1 (got ${options.windowDays})`,
     );
   }
-  const cutoff = cutoffTimestampSql(options.cutoff, 'churnLabelsSql');
+  const cutoff = sqlTimestamp(options.cutoff, 'churnLabelsSql');
   const windowEnd = `(${cutoff} + INTERVAL ${options.windowDays} DAY)`;
   return `WITH active AS (
       SELECT DISTINCT customer_id FROM (${ordersSql(table, cutoff)}) WHERE value > 0

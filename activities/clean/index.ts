@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
-import { sqlString, withDuck } from '../../lib/duck';
+import { sqlString, sqlTimestamp, withDuck } from '../../lib/duck';
 import { OutputCheckError } from '../../lib/errors';
 import { checkParquetColumns } from '../../lib/outputChecks';
 import { defineStageActivity, type StageOutputFile } from '../../lib/stage';
@@ -171,7 +171,7 @@ export async function cleanTransactions(
   metrics: CleanMetrics;
   paths: { transactions: string; quarantine: string; duplicates: string };
 }> {
-  const cutoff = timestampLiteral(options.cutoffIso);
+  const cutoff = sqlTimestamp(options.cutoffIso, 'clean');
   const dedupeKey = DEDUPE_COLUMNS.join(', ');
   // Row order of the ingest output (file, line) is the tie-breaker everywhere: the first copy of a
   // duplicate is the one delivered first.
@@ -307,7 +307,7 @@ export async function cleanEvents(
   duck: Duck,
   options: { inputPath: string; cutoffIso: string; outDir: string },
 ): Promise<{ metrics: EventCleanMetrics; paths: { events: string; quarantine: string } }> {
-  const cutoff = timestampLiteral(options.cutoffIso);
+  const cutoff = sqlTimestamp(options.cutoffIso, 'clean');
   const key = 'customer_id, session_id, ts, ts_raw, event_type, product_id, category';
   await duck.run(`CREATE TABLE events_in AS SELECT * EXCLUDE (file_row_number), file_row_number AS ordinal
     FROM read_parquet(${sqlString(options.inputPath)}, file_row_number = true)`);
@@ -365,7 +365,7 @@ export async function cleanAssignments(
   duck: Duck,
   options: { inputPath: string; cutoffIso: string; outDir: string },
 ): Promise<{ metrics: NonNullable<CleanMetrics['assignments']>; path: string }> {
-  const cutoff = timestampLiteral(options.cutoffIso);
+  const cutoff = sqlTimestamp(options.cutoffIso, 'clean');
   const path = join(options.outDir, 'assignments.parquet');
   await duck.run(
     `CREATE TABLE assignments_in AS SELECT * FROM read_parquet(${sqlString(options.inputPath)})`,
@@ -386,8 +386,4 @@ export async function cleanAssignments(
      FROM assignments_in`,
   );
   return { metrics, path };
-}
-
-function timestampLiteral(iso: string): string {
-  return `TIMESTAMP ${sqlString(iso.replace('T', ' ').replace('Z', ''))}`;
 }

@@ -6,6 +6,7 @@
  *
  * Reconciliation, per reason: inputRows = outputRows + quarantinedRows + duplicateRows + afterCutoffRows.
  */
+import { sqlTimestamp } from '../../lib/duck';
 export const QUARANTINE_REASONS = [
   'unparsable_timestamp',
   'implausible_timestamp',
@@ -32,14 +33,13 @@ export const DEFAULT_MAX_ABS_AMOUNT = 1e9;
 
 /** The quarantine reason of a row (NULL when it passes every rule), over the ingest columns. */
 export function quarantineReasonSql(options: QuarantineRuleOptions = { quarantineZeroPrice: true }): string {
-  const floor = (options.minTimestampIso ?? DEFAULT_MIN_TIMESTAMP).replace('T', ' ').replace('Z', '');
+  const floor = sqlTimestamp(options.minTimestampIso ?? DEFAULT_MIN_TIMESTAMP, 'minTimestamp');
   const maxAbs = options.maxAbsAmount ?? DEFAULT_MAX_ABS_AMOUNT;
-  if (!/^\d{4}-\d{2}-\d{2}( [\d:.]+)?$/.test(floor)) throw new Error(`not a timestamp: ${floor}`);
   if (!(maxAbs > 0) || !Number.isFinite(maxAbs)) throw new Error(`maxAbsAmount must be positive: ${maxAbs}`);
   return `CASE
     WHEN ts IS NULL THEN 'unparsable_timestamp'
     -- a 1900 date is a placeholder or a typo: kept, it stretches every daily series and tenure by a century
-    WHEN ts < TIMESTAMP '${floor}' THEN 'implausible_timestamp'
+    WHEN ts < ${floor} THEN 'implausible_timestamp'
     WHEN customer_id IS NULL OR trim(customer_id) = '' THEN 'missing_customer_id'
     -- a row later than the period its file says it covers (e.g. a 2099 date in a daily file)
     WHEN source_period_end IS NOT NULL AND ts > source_period_end THEN 'future_timestamp'

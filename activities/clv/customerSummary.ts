@@ -19,7 +19,7 @@
  *   (monetaryCount, monetaryValue).
  * - Customers with no purchase day up to the cutoff are absent.
  */
-import { sqlString } from '../../lib/duck';
+import { sqlString, sqlTimestamp } from '../../lib/duck';
 import { DAYS_PER_UNIT } from './common';
 import type { RfmSummary, TimeUnit } from './common';
 
@@ -162,11 +162,6 @@ export function customerSummary(
   };
 }
 
-/** '1997-09-30 23:59:59.999' from epoch ms (UTC), a literal DuckDB reads as TIMESTAMP. */
-function timestampLiteral(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-}
-
 /**
  * DuckDB SQL computing the same summary as customerSummary from a canonical transactions table (columns
  * customer_id VARCHAR, ts TIMESTAMP in UTC, amount DOUBLE). Result columns: customer_id, x, t_x, T,
@@ -182,7 +177,7 @@ export function customerSummarySql(transactionsTable: string, cutoffIso: string,
 WITH customer_days AS (
   SELECT customer_id, CAST(ts AS DATE) AS day, SUM(amount) AS net, bool_or(amount >= 0) AS purchase
   FROM ${transactionsTable}
-  WHERE ts <= TIMESTAMP ${sqlString(timestampLiteral(cutoff))}
+  WHERE ts <= ${sqlTimestamp(cutoff)}
   GROUP BY customer_id, CAST(ts AS DATE)
 ),
 purchase_days AS (

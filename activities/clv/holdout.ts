@@ -3,7 +3,7 @@
  * customers the easy way", Figure 5): customers grouped by their calibration frequency x = 0, 1, ..., 6, 7+,
  * and per group the mean number of holdout purchases the model predicted against the mean observed.
  */
-import { sqlString } from '../../lib/duck';
+import { sqlString, sqlTimestamp } from '../../lib/duck';
 import { bgNbdConditionalExpectedPurchasesMany } from './bgNbd';
 import type { BgNbdParams } from './bgNbd';
 import type { RfmSummary } from './common';
@@ -140,8 +140,6 @@ export function holdoutPurchasesSql(
   if (!Number.isFinite(end))
     throw new Error(`${where}: holdoutEndIso is not a valid date (got ${holdoutEndIso})`);
   if (!(end > cutoff)) throw new Error(`${where}: holdoutEndIso must be after calibrationCutoffIso`);
-  const literal = (ms: number): string =>
-    sqlString(new Date(ms).toISOString().replace('T', ' ').replace('Z', ''));
   // Cutoffs are expected at the end of a UTC day (monthly runs use the month's last instant): the cutoff's
   // day belongs to calibration, the holdout starts the next day.
   const cutoffDate = sqlString(
@@ -152,7 +150,7 @@ SELECT customer_id, CAST(COUNT(*) AS DOUBLE) AS holdout_purchases
 FROM (
   SELECT customer_id, CAST(ts AS DATE) AS day
   FROM ${transactionsTable}
-  WHERE ts <= TIMESTAMP ${literal(end)}
+  WHERE ts <= ${sqlTimestamp(end)}
   GROUP BY customer_id, CAST(ts AS DATE)
   HAVING bool_or(amount >= 0)
 )

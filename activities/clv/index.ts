@@ -13,7 +13,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
-import { rowIndexes, sqlIdent, sqlString, withDuck, writeColumns } from '../../lib/duck';
+import { rowIndexes, sqlIdent, sqlString, timestampParam, withDuck, writeColumns } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
 import { checkFiniteMetrics, checkParquetColumns } from '../../lib/outputChecks';
 import type { StageWarning } from '../../lib/runTypes';
@@ -736,12 +736,12 @@ async function fitSpend(duck: Duck, summary: LoadedSummary, cutoffIso: string): 
       warnings,
     };
   }
-  const cutoff = sqlString(new Date(Date.parse(cutoffIso)).toISOString().replace('T', ' ').replace('Z', ''));
   const { mean } = await duck.one<{ mean: number | null }>(
     `SELECT avg(net) AS mean FROM (
        SELECT sum(amount) AS net, bool_or(amount >= 0) AS purchase FROM clv_tx
-       WHERE ts <= TIMESTAMP ${cutoff} GROUP BY customer_id, CAST(ts AS DATE))
+       WHERE ts <= $cutoff GROUP BY customer_id, CAST(ts AS DATE))
      WHERE purchase AND net > 0`,
+    { cutoff: timestampParam(cutoffIso, 'clv') },
   );
   const populationMean = mean ?? 0;
   const expectedSpend = new Float64Array(n);

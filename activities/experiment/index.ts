@@ -24,7 +24,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DAYS_PER_UNIT } from '../clv/common';
 import type { Duck } from '../../lib/duck';
-import { sqlIdent, sqlString, withDuck } from '../../lib/duck';
+import { sqlIdent, sqlString, sqlTimestamp, withDuck } from '../../lib/duck';
 import { ConfigError } from '../../lib/errors';
 import { checkFiniteMetrics } from '../../lib/outputChecks';
 import type { StageWarning } from '../../lib/runTypes';
@@ -126,13 +126,6 @@ export interface AssignmentAnalysis {
   afterCutoffRows: number;
 }
 
-/** A TIMESTAMP literal for an ISO 8601 UTC instant. */
-export function timestampLiteral(iso: string): string {
-  const ms = Date.parse(iso);
-  if (!Number.isFinite(ms)) throw new Error(`experiment: cutoff "${iso}" is not an ISO 8601 timestamp`);
-  return `TIMESTAMP ${sqlString(new Date(ms).toISOString().replace('T', ' ').replace('Z', ''))}`;
-}
-
 function checkDays(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1 || value > 3660) {
     throw new Error(`experiment: ${name} must be an integer number of days in [1, 3660] (got ${value})`);
@@ -188,7 +181,7 @@ export async function analyzeAssignments(
   const preWindowDays = options.preWindowDays ?? DEFAULT_PRE_WINDOW_DAYS;
   checkDays('windowDays', windowDays);
   checkDays('preWindowDays', preWindowDays);
-  const cutoff = timestampLiteral(options.cutoffIso);
+  const cutoff = sqlTimestamp(options.cutoffIso, 'experiment');
   const cutoffMs = Date.parse(options.cutoffIso);
   const config = options.config;
 

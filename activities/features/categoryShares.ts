@@ -5,7 +5,7 @@
  * Online Retail). Shares of gross purchase value of merchandise lines (returns, postage and fees excluded:
  * a category mix describes goods), 0 for customers with none.
  */
-import { sqlIdent, sqlString, type Duck } from '../../lib/duck';
+import { sqlIdent, sqlString, sqlTimestamp, type Duck } from '../../lib/duck';
 import type { FeatureDefinition } from './dictionary';
 import { merchandiseConditionSql } from './sql';
 
@@ -32,7 +32,7 @@ export async function addCategoryShares(
 ): Promise<CategoryShareResult> {
   const featuresTable = options.featuresTable ?? 'customer_features';
   const table = options.table ?? 'transactions';
-  const cutoff = `TIMESTAMP ${sqlString(options.cutoff.replace('T', ' ').replace('Z', ''))}`;
+  const cutoff = sqlTimestamp(options.cutoff, 'addCategoryShares');
   const merchandise = await merchandiseConditionSql(duck, table);
   const top = await duck.all<{ category: string }>(
     `SELECT category FROM ${table} WHERE category IS NOT NULL AND amount > 0 AND ts <= ${cutoff} AND ${merchandise}

@@ -4,8 +4,8 @@
  * the cutoff month, zero-filled), so the report can draw the retention heatmap without guessing at gaps.
  */
 import type { Duck } from '../../lib/duck';
-import { sqlIdent } from '../../lib/duck';
-import { assertColumns, cutoffTimestampSql, linesSql, ordersSql, TRANSACTION_COLUMNS } from './sql';
+import { sqlIdent, sqlTimestamp } from '../../lib/duck';
+import { assertColumns, linesSql, ordersSql, TRANSACTION_COLUMNS } from './sql';
 
 /** Options of buildCohorts. */
 export interface CohortOptions {
@@ -38,7 +38,7 @@ export async function buildCohorts(duck: Duck, options: CohortOptions): Promise<
   const caller = 'buildCohorts';
   const table = options.table ?? 'transactions';
   const outputTable = options.outputTable ?? 'cohorts';
-  const cutoff = cutoffTimestampSql(options.cutoff, caller);
+  const cutoff = sqlTimestamp(options.cutoff, caller);
   await assertColumns(duck, table, TRANSACTION_COLUMNS, caller);
 
   const monthIndex = (ts: string): string => `(year(${ts}) * 12 + month(${ts}) - 1)`;

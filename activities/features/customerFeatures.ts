@@ -7,11 +7,10 @@
  * runs whatever the thread scheduling.
  */
 import type { Duck } from '../../lib/duck';
-import { sqlIdent, sqlString } from '../../lib/duck';
+import { sqlIdent, sqlString, sqlTimestamp } from '../../lib/duck';
 import { featureDefinitions, SEASON_KEYS, WEEKDAY_KEYS } from './dictionary';
 import {
   assertColumns,
-  cutoffTimestampSql,
   DAYS_PER_MONTH,
   EVENT_COLUMNS,
   linesSql,
@@ -62,7 +61,7 @@ export async function buildCustomerFeatures(
   const table = options.table ?? 'transactions';
   const eventsTable = options.eventsTable ?? 'events';
   const outputTable = options.outputTable ?? 'customer_features';
-  const cutoff = cutoffTimestampSql(options.cutoff, CALLER);
+  const cutoff = sqlTimestamp(options.cutoff, CALLER);
   await assertColumns(duck, table, TRANSACTION_COLUMNS, CALLER);
   if (options.hasEvents) {
     if (!(await tableExists(duck, eventsTable))) {

@@ -9,7 +9,7 @@
  * aggregates; JavaScript only sees one row per category, per cell, or per feature pair.
  */
 import type { Duck } from '../../lib/duck';
-import { sqlIdent } from '../../lib/duck';
+import { sqlIdent, sqlTimestamp } from '../../lib/duck';
 import {
   kruskalWallis,
   oneWayAnova,
@@ -21,7 +21,6 @@ import {
 import { FEATURE_DICTIONARY } from './dictionary';
 import {
   assertColumns,
-  cutoffTimestampSql,
   linesSql,
   merchandiseConditionSql,
   seasonSql,
@@ -103,7 +102,7 @@ const SEASON_ORDER = ['winter', 'spring', 'summer', 'autumn'];
 export async function computeInsights(duck: Duck, options: InsightOptions): Promise<Insights> {
   const table = options.table ?? 'transactions';
   const featuresTable = options.featuresTable ?? 'customer_features';
-  const cutoff = cutoffTimestampSql(options.cutoff, CALLER);
+  const cutoff = sqlTimestamp(options.cutoff, CALLER);
   await assertColumns(duck, table, TRANSACTION_COLUMNS, CALLER);
   await assertColumns(duck, featuresTable, options.featureNames, CALLER);
 

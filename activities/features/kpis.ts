@@ -11,16 +11,8 @@
  * purchase order in an earlier month, new otherwise (including visitors who never bought).
  */
 import type { Duck } from '../../lib/duck';
-import { sqlIdent } from '../../lib/duck';
-import {
-  assertColumns,
-  cutoffTimestampSql,
-  EVENT_COLUMNS,
-  linesSql,
-  ordersSql,
-  tableExists,
-  TRANSACTION_COLUMNS,
-} from './sql';
+import { sqlIdent, sqlTimestamp } from '../../lib/duck';
+import { assertColumns, EVENT_COLUMNS, linesSql, ordersSql, tableExists, TRANSACTION_COLUMNS } from './sql';
 
 /** Options of buildMonthlyKpis. */
 export interface MonthlyKpiOptions {
@@ -76,7 +68,7 @@ export async function buildMonthlyKpis(duck: Duck, options: MonthlyKpiOptions): 
   const table = options.table ?? 'transactions';
   const eventsTable = options.eventsTable ?? 'events';
   const outputTable = options.outputTable ?? 'kpis_monthly';
-  const cutoff = cutoffTimestampSql(options.cutoff, caller);
+  const cutoff = sqlTimestamp(options.cutoff, caller);
   await assertColumns(duck, table, TRANSACTION_COLUMNS, caller);
   if (options.hasEvents) {
     if (!(await tableExists(duck, eventsTable))) {

@@ -6,8 +6,8 @@
  * that traded and took nothing.
  */
 import type { Duck } from '../../lib/duck';
-import { sqlIdent } from '../../lib/duck';
-import { assertColumns, cutoffTimestampSql, linesSql, ordersSql, TRANSACTION_COLUMNS } from './sql';
+import { sqlIdent, sqlTimestamp } from '../../lib/duck';
+import { assertColumns, linesSql, ordersSql, TRANSACTION_COLUMNS } from './sql';
 
 /** Options of buildDailyRevenue. */
 export interface DailyRevenueOptions {
@@ -46,7 +46,7 @@ export async function buildDailyRevenue(
   const caller = 'buildDailyRevenue';
   const table = options.table ?? 'transactions';
   const outputTable = options.outputTable ?? 'daily_revenue';
-  const cutoff = cutoffTimestampSql(options.cutoff, caller);
+  const cutoff = sqlTimestamp(options.cutoff, caller);
   await assertColumns(duck, table, TRANSACTION_COLUMNS, caller);
 
   await duck.run(`CREATE OR REPLACE TABLE ${sqlIdent(outputTable)} AS

@@ -13,7 +13,7 @@
  *   the goods (basket size and breadth, unit prices, products, categories) counts merchandise lines only.
  */
 import type { Duck } from '../../lib/duck';
-import { sqlIdent, sqlString } from '../../lib/duck';
+import { sqlIdent, sqlString, sqlTimestamp } from '../../lib/duck';
 
 /** Days in an average Gregorian month, to turn days into months. */
 export const DAYS_PER_MONTH = 30.4375;
@@ -26,18 +26,8 @@ export const DAYS_PER_MONTH = 30.4375;
  */
 export const MONEY_TYPE = 'DECIMAL(18,4)';
 
-/** The cutoff as a UTC `TIMESTAMP` literal, from any ISO instant (e.g. '2011-12-31T23:59:59.999Z'). */
-export function cutoffTimestampSql(cutoff: string, caller: string): string {
-  if (typeof cutoff !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(cutoff)) {
-    throw new Error(
-      `${caller}: cutoff must be an ISO timestamp like 2011-12-31T23:59:59.999Z (got ${String(cutoff)})`,
-    );
-  }
-  const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(cutoff) || cutoff.length <= 10 ? cutoff : `${cutoff}Z`);
-  if (!Number.isFinite(ms)) throw new Error(`${caller}: cutoff "${cutoff}" is not a valid ISO timestamp`);
-  const iso = new Date(ms).toISOString();
-  return `TIMESTAMP ${sqlString(iso.replace('T', ' ').replace('Z', ''))}`;
-}
+/** The cutoff as a UTC `TIMESTAMP` literal: `sqlTimestamp` of lib/duck (the name other stages still import). */
+export const cutoffTimestampSql: (cutoff: string, caller: string) => string = sqlTimestamp;
 
 /** Throw when `table` is missing or lacks one of `required` columns, naming the table and column. */
 export async function assertColumns(

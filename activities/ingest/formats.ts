@@ -7,7 +7,7 @@
  * reported with its file, line and column instead of being guessed into a type.
  */
 import type { RunConfigInput } from '../../lib/config';
-import { sqlString } from '../../lib/duck';
+import { sqlString, sqlTimestamp } from '../../lib/duck';
 
 export const INPUT_FORMATS = ['canonical', 'online-retail', 'cdnow', 'retailrocket'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -109,7 +109,7 @@ export interface LocalRawFile {
 export function fileMapSql(files: readonly LocalRawFile[], alias = 'm'): string {
   const rows = files.map(
     (f) =>
-      `(${sqlString(f.path)}, ${sqlString(f.key)}, ${f.periodEndIso ? `TIMESTAMP ${sqlString(f.periodEndIso.replace('Z', ''))}` : 'NULL::TIMESTAMP'}, ${f.index})`,
+      `(${sqlString(f.path)}, ${sqlString(f.key)}, ${f.periodEndIso ? sqlTimestamp(f.periodEndIso) : 'NULL::TIMESTAMP'}, ${f.index})`,
   );
   return `(VALUES ${rows.join(', ')}) AS ${alias}(path, key, period_end, file_index)`;
 }
