@@ -76,8 +76,10 @@ export function headlineFigures(summary: RunSummary): string[] {
     const quarantined = Number(clean.quarantinedRows);
     const share =
       input > 0 && Number.isFinite(quarantined) ? ` (${((100 * quarantined) / input).toFixed(1)}%)` : '';
+    const duplicates =
+      Number(clean.duplicateRows) > 0 ? `, ${count(clean.duplicateRows)} duplicates dropped` : '';
     lines.push(
-      `rows       ${count(clean.inputRows)} in, ${count(clean.outputRows) ?? '?'} kept, ${count(clean.quarantinedRows) ?? '?'} quarantined${share}`,
+      `rows       ${count(clean.inputRows)} in, ${count(clean.outputRows) ?? '?'} kept, ${count(clean.quarantinedRows) ?? '?'} quarantined${share}${duplicates}`,
     );
   }
   const segment = metrics('segment');
