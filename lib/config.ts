@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { qualityGatesSection } from '../activities/clean/qualityGates';
 import { churnSection } from '../activities/churn/config';
 import { clvSection } from '../activities/clv/config';
 import { experimentSection } from '../activities/experiment/config';
@@ -48,6 +49,8 @@ const cleanSection = z
       .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
       .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real date')
       .default('1990-01-01'),
+    /** Data-quality gates between clean and the models (activities/clean/qualityGates.ts). */
+    quality: qualityGatesSection.default(() => qualityGatesSection.parse({})),
   })
   .strict();
 

@@ -7,9 +7,14 @@
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
 import { sqlString, sqlTimestamp, withDuck } from '../../lib/duck';
-import { OutputCheckError } from '../../lib/errors';
+import { DataValidationError, OutputCheckError } from '../../lib/errors';
 import { checkParquetColumns } from '../../lib/outputChecks';
-import { defineStageActivity, type StageOutputFile } from '../../lib/stage';
+import { latestCompletedKey, runSummaryKey } from '../../lib/layout';
+import { addMonths } from '../../lib/month';
+import type { ObjectStore } from '../../lib/objectStore';
+import type { RunSummary, StageWarning } from '../../lib/runTypes';
+import { defineStageActivity, upstreamFingerprints, type StageOutputFile } from '../../lib/stage';
+import { evaluateQualityGates, qualityWarningCode, type QualityGateOutcome } from './qualityGates';
 import { DEDUPE_COLUMNS, QUARANTINE_REASONS, quarantineReasonSql, type QuarantineReason } from './rules';
 
 export interface CleanMetrics extends Record<string, unknown> {
@@ -33,6 +38,8 @@ export interface CleanMetrics extends Record<string, unknown> {
   nonMerchandiseAmount: number;
   firstTs: string | null;
   lastTs: string | null;
+  /** Outcome of each data-quality gate (clean.quality); a failed gate fails the stage instead. */
+  qualityGates?: QualityGateOutcome[];
   /** Present when the dataset has events: the same accounting for them. */
   events?: EventCleanMetrics;
   assignments?: { inputRows: number; outputRows: number; afterCutoffRows: number; experiments: number };
@@ -55,6 +62,15 @@ export const clean = defineStageActivity<CleanMetrics>({
   // 3: quarantine reasons implausible_timestamp (before clean.minTimestamp) and amount_out_of_range.
   version: 3,
   configSection: (config) => config.clean,
+  // The row-count gate reads last month's completed run: its identity is an input, so a rerun of that
+  // month (or its first completion) recomputes this month's gates instead of reusing a stale verdict.
+  async fingerprintInputs(ctx) {
+    const previous = await previousMonthClean(ctx.store, ctx.run.dataset, ctx.run.month);
+    return {
+      ...upstreamFingerprints(ctx),
+      'previousMonth/clean': previous ? `${previous.runId}:${previous.outputRows}` : 'none',
+    };
+  },
   async compute(ctx) {
     const inputPath = await ctx.fetchUpstream('ingest', 'transactions');
     return withDuck(
@@ -73,12 +89,30 @@ export const clean = defineStageActivity<CleanMetrics>({
           outDir: ctx.scratchDir,
         });
         await checkCleanTransactions(duck, result.paths.transactions, result.metrics);
+        const gates = evaluateQualityGates(
+          {
+            ...result.metrics,
+            cutoffIso: ctx.run.cutoff,
+            previous: await previousMonthClean(ctx.store, ctx.run.dataset, ctx.run.month),
+          },
+          ctx.run.config.clean.quality,
+        );
+        const failed = gates.filter((g) => g.level === 'fail');
+        if (failed.length > 0) {
+          throw new DataValidationError({
+            file: `raw/${ctx.run.dataset}/`,
+            rule: `data-quality gate failed (clean.quality): ${failed.map((g) => `${g.gate}: ${g.message}`).join('; ')}`,
+          });
+        }
+        const warnings: StageWarning[] = gates
+          .filter((g) => g.level === 'warn')
+          .map((g) => ({ code: qualityWarningCode(g.gate), message: g.message }));
         const outputs: Record<string, StageOutputFile> = {
           transactions: { path: result.paths.transactions, rows: result.metrics.outputRows },
           quarantine: { path: result.paths.quarantine, rows: result.metrics.quarantinedRows },
           duplicates: { path: result.paths.duplicates, rows: result.metrics.duplicateRows },
         };
-        const metrics: CleanMetrics = { ...result.metrics };
+        const metrics: CleanMetrics = { ...result.metrics, qualityGates: gates };
         if (ctx.upstream.ingest?.outputs.events) {
           const events = await cleanEvents(duck, {
             inputPath: await ctx.fetchUpstream('ingest', 'events'),
@@ -101,12 +135,28 @@ export const clean = defineStageActivity<CleanMetrics>({
           outputs.assignments = { path: assignments.path, rows: assignments.metrics.outputRows };
           metrics.assignments = assignments.metrics;
         }
-        return { outputs, metrics };
+        return { outputs, metrics, warnings };
       },
       { tempDirectory: join(ctx.scratchDir, 'duck') },
     );
   },
 });
+
+/** Kept rows of the latest completed run of the month before, read from its run summary. */
+export async function previousMonthClean(
+  store: ObjectStore,
+  dataset: string,
+  month: string,
+): Promise<{ month: string; runId: string; outputRows: number } | undefined> {
+  const previousMonth = addMonths(month, -1);
+  const latest = await store.tryGetJson<{ runId: string }>(latestCompletedKey(dataset, previousMonth));
+  if (!latest) return undefined;
+  const summary = await store.tryGetJson<RunSummary>(runSummaryKey(dataset, previousMonth, latest.runId));
+  const outputRows = summary?.stages.clean?.metrics.outputRows;
+  return typeof outputRows === 'number'
+    ? { month: previousMonth, runId: latest.runId, outputRows }
+    : undefined;
+}
 
 /**
  * The stage's own check before it commits: every delivered row is accounted for (kept, quarantined, a
