@@ -187,7 +187,7 @@ data
     }) => {
       await requireStack(['s3']);
       const { describeLoad, loadData } = await import('./commands/data');
-      const result = await loadData(options, undefined, options.json ? undefined : info);
+      const result = await loadData({ ...options, check: true }, undefined, options.json ? undefined : info);
       if (options.json) printJson(result);
       else info(describeLoad(result));
       if (result.rejected.length > 0) process.exitCode = 1;

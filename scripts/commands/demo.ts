@@ -21,7 +21,13 @@ export async function runDemo(options: { customers: number }): Promise<RunSummar
   await generateDataset({ outDir, customers: options.customers, months, seed: 42, startMonth });
   const dataset = 'demo';
   for (const table of ['transactions', 'events', 'assignments'] as const) {
-    const loaded = await loadData({ dataset, format: 'canonical', table, from: join(outDir, table) });
+    const loaded = await loadData({
+      dataset,
+      format: 'canonical',
+      table,
+      from: join(outDir, table),
+      check: true,
+    });
     info(`loaded ${loaded.files} ${table} file(s) -> ${loaded.prefix}`);
   }
   const month = addMonths(startMonth, months - 1);
