@@ -132,7 +132,8 @@ export function explainConnectionError(error: unknown): StackUnreachableError | 
   if (!(error instanceof Error)) return undefined;
   const code = (error as { code?: unknown }).code;
   const text = `${typeof code === 'string' ? code : ''} ${error.name} ${error.message}`;
-  if (/Failed to connect before the deadline|connection refused|UNAVAILABLE/i.test(error.message))
+  // gRPC's words (Temporal); an S3 503 says ServiceUnavailable, which must not match
+  if (/Failed to connect before the deadline|^14 UNAVAILABLE/.test(error.message))
     return unreachable('temporal', error.message);
   if (error.name === 'CredentialsProviderError' || /Could not load credentials/.test(error.message)) {
     if (origin('s3') === 'default' && !process.env.AWS_REGION && !process.env.AWS_PROFILE)

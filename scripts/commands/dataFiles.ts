@@ -15,7 +15,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { InputFormat, TableName } from '../../activities/ingest/formats';
@@ -116,7 +116,7 @@ export async function checkFiles(
         // link), never the user's file.
         const link = join(scratch, String(index), file.key.slice(file.key.lastIndexOf('/') + 1));
         await mkdir(dirname(link), { recursive: true });
-        await symlink(file.path, link);
+        await symlink(resolve(file.path), link); // a relative target would resolve from the link's folder
         if (link.endsWith('.parquet')) return { file, local: link, records: undefined };
         const checked = await checkRawFile(file.key, link, limits, format !== 'cdnow');
         if (checked.records === 0)

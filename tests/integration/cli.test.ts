@@ -10,7 +10,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monthlyWorkflowId } from '../../lib/ids';
@@ -132,7 +132,7 @@ describe('custflow CLI for a new user', () => {
     expect(stored.every((name) => /^2023-\d\d\.csv$/.test(name))).toBe(true);
     expect(load.stderr).toBe(''); // --json: the rejections are in the document, not repeated
 
-    // A human load says so per file; events and assignments need no flags beyond --table.
+    // A human load says what it stored; a relative --from works; events and assignments need only --table.
     for (const table of ['events', 'assignments'] as const) {
       const side = await custflow([
         'data',
@@ -144,7 +144,7 @@ describe('custflow CLI for a new user', () => {
         '--table',
         table,
         '--from',
-        join(dir, 'data', table),
+        relative(process.cwd(), join(dir, 'data', table)), // as a user types it
       ]);
       expect(side.code, side.stderr).toBe(0);
       expect(side.stderr).toMatch(
