@@ -15,8 +15,7 @@
  * should be offered, nor evidence that two products go together (POSTAGE is in a third of the orders).
  */
 import type { Duck } from '../../lib/duck';
-import { sqlIdent } from '../../lib/duck';
-import { cutoffTimestampSql, merchandiseConditionSql } from '../features/sql';
+import { sqlIdent, sqlString, sqlTimestamp } from '../../lib/duck';
 
 /** Row counts of the basket relations. */
 export interface BasketCounts {
@@ -36,8 +35,8 @@ export async function buildBaskets(
   transactionsTable: string,
   cutoff: string,
 ): Promise<BasketCounts> {
-  const cutoffSql = cutoffTimestampSql(cutoff, 'recommend');
-  const merchandise = await merchandiseConditionSql(duck, transactionsTable);
+  const cutoffSql = sqlTimestamp(cutoff, 'recommend');
+  const merchandise = await merchandiseCondition(duck, transactionsTable);
   await duck.run(`CREATE OR REPLACE TEMP TABLE rec_lines AS
     SELECT customer_id, coalesce(order_id, '@' || strftime(ts, '%Y-%m-%dT%H:%M:%S.%f')) AS order_key, ts,
            product_id, product_name, category
@@ -91,4 +90,16 @@ export async function buildBaskets(
     basketLines: Number(counts.lines),
     categories: counts.categories,
   };
+}
+
+/**
+ * "This line is merchandise" for a table: clean's line_kind when the table has it (a table from before clean
+ * flagged lines counts every line), as the features stage reads it.
+ */
+async function merchandiseCondition(duck: Duck, table: string): Promise<string> {
+  const { n } = await duck.one<{ n: number }>(
+    `SELECT count(*)::INTEGER AS n FROM information_schema.columns
+     WHERE table_name = ${sqlString(table)} AND lower(column_name) = 'line_kind'`,
+  );
+  return n > 0 ? `(line_kind IS DISTINCT FROM 'non_merchandise')` : 'TRUE';
 }

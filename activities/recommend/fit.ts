@@ -10,7 +10,7 @@
  * fewer than minPairOrders orders are noise and left out; each item keeps its `neighbors` best.
  */
 import type { Duck } from '../../lib/duck';
-import { sqlString } from '../../lib/duck';
+import { sqlTimestamp as timestampSql } from '../../lib/duck';
 import type { Histories, NeighborTable } from './model';
 import type { Targets } from './evaluation';
 
@@ -21,11 +21,6 @@ import type { Targets } from './evaluation';
  * customers buy next; the cosine over-rewards rare pairs (two colours of one cup).
  */
 export const SIMILARITY_POPULARITY = 0.25;
-
-/** A UTC timestamp literal from an ISO instant. */
-export function timestampSql(iso: string): string {
-  return `TIMESTAMP ${sqlString(iso.replace('T', ' ').replace('Z', ''))}`;
-}
 
 /** Orders up to `at`, as a basket table (ord, item) named rec_fit_basket. */
 async function fitBasket(duck: Duck, at: string): Promise<void> {

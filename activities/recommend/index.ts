@@ -18,16 +18,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Duck, sqlString } from '../../lib/duck';
+import { Duck, sqlString, sqlTimestamp as timestampSql, writeColumns } from '../../lib/duck';
 import { OutputCheckError } from '../../lib/errors';
 import { checkFiniteMetrics, checkParquetColumns } from '../../lib/outputChecks';
 import type { StageWarning } from '../../lib/runTypes';
 import { defineStageActivity, type StageDefinition } from '../../lib/stage';
-import { monthsBefore } from '../clv';
 import { buildBaskets, type BasketCounts } from './baskets';
 import type { RecommendConfig } from './config';
 import { rankingMetrics, type RankingMetrics } from './evaluation';
-import { evaluationSet, fitNeighbors, loadHistories, loadTargets, popularity, timestampSql } from './fit';
+import { evaluationSet, fitNeighbors, loadHistories, loadTargets, popularity } from './fit';
 import { constantLists, recommendLists, SOURCE_NAMES, type RecommendationLists } from './model';
 import {
   attachmentRates,
@@ -271,8 +270,8 @@ export async function computeRecommendations(
 
   // The blend: chosen on the validation month, then measured on the evaluation month.
   const evaluationEnd = effectiveEnd;
-  const evaluationStart = evaluationEnd ? monthsBefore(evaluationEnd, 1) : null;
-  const validationStart = evaluationStart ? monthsBefore(evaluationStart, 1) : null;
+  const evaluationStart = evaluationEnd ? monthBefore(evaluationEnd) : null;
+  const validationStart = evaluationStart ? monthBefore(evaluationStart) : null;
   let blend = typeof config.blend === 'number' ? config.blend : DEFAULT_BLEND;
   let blendChosenBy: RecommendMetrics['blendChosenBy'] =
     typeof config.blend === 'number' ? 'config' : 'default';
@@ -363,7 +362,9 @@ export async function computeRecommendations(
     bundles: join(options.outDir, 'bundles.parquet'),
     summary: join(options.outDir, 'recommend_summary.json'),
   };
+  heartbeat({ step: 'scored' });
   const recommendationRows = await writeRecommendations(duck, lists, config, paths.recommendations);
+  heartbeat({ step: 'recommendationsWritten' });
   const ruleRows = await writeRules(duck, paths.rules);
   const bundleRows = await writeBundles(duck, paths.bundles);
   heartbeat({ step: 'written' });
@@ -425,10 +426,29 @@ export async function computeRecommendations(
   };
 }
 
+/**
+ * The instant one calendar month before `iso`: a month-end instant (the last millisecond of a month, as run
+ * cutoffs are) maps to the last millisecond of the month before; any other keeps its day and time, clamped to
+ * the shorter month (2011-12-09T23:59:59.999Z -> 2011-11-09T23:59:59.999Z, 03-31 -> 02-28 or 02-29).
+ */
+export function monthBefore(iso: string): string {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) throw new Error(`recommend: not a valid instant (${iso})`);
+  const next = new Date(ms + 1);
+  if (next.getUTCDate() === 1 && next.getTime() % 86_400_000 === 0) {
+    return new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth() - 1, 1) - 1).toISOString();
+  }
+  const d = new Date(ms);
+  const lastDay = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 0)).getUTCDate();
+  return new Date(
+    Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, Math.min(d.getUTCDate(), lastDay)) + (ms % 86_400_000),
+  ).toISOString();
+}
+
 /** min(cutoff, end of the UTC day of the last order), ISO; null without orders. */
 async function effectiveEndOf(duck: Duck, cutoff: string): Promise<string | null> {
   const row = await duck.one<{ last: string | null }>(
-    `SELECT strftime(least(${timestampSql(new Date(Date.parse(cutoff)).toISOString())},
+    `SELECT strftime(least(${timestampSql(cutoff)},
                            date_trunc('day', max(ts)) + INTERVAL 1 DAY - INTERVAL 1 MILLISECOND),
                      '%Y-%m-%dT%H:%M:%S.%gZ') AS last
      FROM rec_orders`,
@@ -536,29 +556,28 @@ async function writeRecommendations(
   config: RecommendConfig,
   path: string,
 ): Promise<number> {
-  await duck.run(`CREATE OR REPLACE TABLE rec_lists (pos INTEGER, rank INTEGER, item INTEGER, score DOUBLE,
-    source UTINYINT, because INTEGER, confidence DOUBLE, orders DOUBLE, age_days DOUBLE)`);
-  if (lists) {
-    const appender = await duck.connection.createAppender('rec_lists');
-    for (let p = 0; p < lists.customers; p++) {
-      for (let r = 0; r < lists.topN; r++) {
-        const at = p * lists.topN + r;
-        if (lists.item[at] < 0) break;
-        appender.appendInteger(p);
-        appender.appendInteger(r + 1);
-        appender.appendInteger(lists.item[at]);
-        appender.appendDouble(lists.score[at]);
-        appender.appendUTinyInt(lists.source[at]);
-        if (lists.because[at] >= 0) appender.appendInteger(lists.because[at]);
-        else appender.appendNull();
-        appender.appendDouble(lists.confidence[at]);
-        appender.appendDouble(lists.orders[at]);
-        appender.appendDouble(lists.ageDays[at]);
-        appender.endRow();
-      }
-    }
-    appender.closeSync();
+  // Every slot goes in as typed arrays, a data chunk at a time; empty slots (item -1) are dropped in SQL.
+  const slots = lists ? lists.customers * lists.topN : 0;
+  const topN = lists?.topN ?? 1;
+  const position = new Int32Array(slots);
+  const rank = new Int32Array(slots);
+  for (let at = 0; at < slots; at++) {
+    position[at] = Math.floor(at / topN);
+    rank[at] = (at % topN) + 1;
   }
+  await writeColumns(duck, 'rec_slots', slots, [
+    { name: 'pos', type: 'INTEGER', values: position },
+    { name: 'rank', type: 'INTEGER', values: rank },
+    { name: 'item', type: 'INTEGER', values: lists?.item ?? null },
+    { name: 'score', type: 'DOUBLE', values: lists?.score ?? null },
+    { name: 'source', type: 'UTINYINT', values: lists?.source ?? null },
+    { name: 'because', type: 'INTEGER', values: lists?.because ?? null },
+    { name: 'confidence', type: 'DOUBLE', values: lists?.confidence ?? null },
+    { name: 'orders', type: 'DOUBLE', values: lists?.orders ?? null },
+    { name: 'age_days', type: 'DOUBLE', values: lists?.ageDays ?? null },
+  ]);
+  await duck.run('CREATE OR REPLACE TABLE rec_lists AS SELECT * FROM rec_slots WHERE item >= 0');
+  await duck.run('DROP TABLE rec_slots');
   const sourceName = `[${SOURCE_NAMES.map(sqlString).join(', ')}][l.source + 1]`;
   await duck.toParquet(
     `SELECT s.customer_id, l.rank, i.product_id, i.product_name, i.category, round(l.score, 6) AS score,

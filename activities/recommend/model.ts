@@ -112,12 +112,6 @@ export function recommendLists(
 
   for (let p = 0; p < histories.customers; p++) {
     let touchedCount = 0;
-    const touch = (j: number): void => {
-      if (seen[j] === 0) {
-        seen[j] = 1;
-        touched[touchedCount++] = j;
-      }
-    };
     for (let k = histories.start[p]; k < histories.start[p + 1]; k++) {
       const i = histories.item[k];
       const age = histories.ageDays[k];
@@ -126,7 +120,10 @@ export function recommendLists(
       historyOrders[i] = histories.orders[k];
       historyAge[i] = age;
       if (age < settings.recentDays) excluded[i] = 1;
-      touch(i);
+      if (seen[i] === 0) {
+        seen[i] = 1;
+        touched[touchedCount++] = i;
+      }
       if (!needCoPurchase) continue;
       for (let n = neighbors.start[i]; n < neighbors.start[i + 1]; n++) {
         const j = neighbors.item[n];
@@ -137,7 +134,10 @@ export function recommendLists(
           bestFrom[j] = i;
           bestConfidence[j] = neighbors.confidence[n];
         }
-        touch(j);
+        if (seen[j] === 0) {
+          seen[j] = 1;
+          touched[touchedCount++] = j;
+        }
       }
     }
     let maxBuy = 0;

@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   experiment: async () => (await import('./experiment')).benchExperiment,
   generate: async () => (await import('./generate')).benchGenerate,
   report: async () => (await import('./report')).benchReport,
+  recommend: async () => (await import('./recommend')).benchRecommend.bind(null, 1_000_000),
   orchestration: async () => (await import('./orchestration')).benchOrchestration,
   cli: async () => (await import('./cli')).benchCli,
 };

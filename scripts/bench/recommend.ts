@@ -1,0 +1,89 @@
+/**
+ * The recommend stage's computation at the issue's scale: the project's generator (4 groups, 500 products in
+ * 8 categories, 24 months) with 1,000,000 customers, loaded as clean would leave it (dirty rows off), then
+ * `computeRecommendations` (the stage without Temporal and S3): baskets, product and category rules with
+ * triples, per-persona bundles (personas from the generator's planted groups) and attachment, the
+ * validation grid, the evaluation against both baselines, and lists for every active customer, written to
+ * Parquet. Target (issue 12): under 60 s and 4 GB for the stage (`totalMs`, `peakRssMb`). Generation and
+ * loading are not timed; peak RSS covers the whole process.
+ *
+ * Run alone: `npx tsx scripts/bench/recommend.ts [customers]`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { computeRecommendations } from '../../activities/recommend/index';
+import { parseRunConfig } from '../../lib/config';
+import { Duck, sqlString } from '../../lib/duck';
+import { generateDataset } from '../generate/index';
+import { DEFAULT_DIRTY_RATES } from '../generate/options';
+
+export async function benchRecommend(customers = 1_000_000): Promise<Record<string, number>> {
+  const dir = await mkdtemp(join(tmpdir(), 'custflow-bench-recommend-'));
+  const duck = await Duck.open({ tempDirectory: join(dir, 'duck') });
+  try {
+    const noDirt = Object.fromEntries(Object.keys(DEFAULT_DIRTY_RATES).map((k) => [k, 0]));
+    const generated = await generateDataset({
+      outDir: join(dir, 'data'),
+      customers,
+      months: 24,
+      seed: 42,
+      startMonth: '2022-01',
+      events: false,
+      experiment: false,
+      dirty: noDirt,
+    });
+    await duck.run(`CREATE TABLE transactions AS
+      SELECT customer_id, order_id, ts::TIMESTAMP AS ts, product_id, product_name, category,
+             quantity::INTEGER AS quantity, amount::DOUBLE AS amount, 'merchandise' AS line_kind
+      FROM read_csv(${sqlString(join(dir, 'data', 'transactions', '*.csv'))}, header = true, all_varchar = true)`);
+    await duck.run(`CREATE TABLE segments AS
+      SELECT customer_id, group_name AS persona
+      FROM read_csv(${sqlString(join(dir, 'data', 'truth_customers.csv'))}, header = true, all_varchar = true)`);
+    const start = performance.now();
+    const cpu = process.cpuUsage();
+    const result = await computeRecommendations(duck, {
+      transactionsTable: 'transactions',
+      segmentsTable: 'segments',
+      cutoff: '2023-12-31T23:59:59.999Z',
+      config: parseRunConfig({}).recommend,
+      outDir: dir,
+      heartbeat: (detail) => {
+        if (process.env.CUSTFLOW_BENCH_VERBOSE)
+          console.error(JSON.stringify(detail), Math.round(performance.now() - start));
+      },
+    });
+    const totalMs = performance.now() - start;
+    const used = process.cpuUsage(cpu);
+    const m = result.metrics;
+    return {
+      customers,
+      transactionRows: generated.rows.transactions,
+      orders: m.orders,
+      items: m.items,
+      rules: m.rules,
+      recommendedCustomers: m.recommendedCustomers,
+      evaluatedCustomers: m.evaluationWindow?.customers ?? 0,
+      modelHitRate10: m.evaluation?.model.hitRate10 ?? Number.NaN,
+      popularityHitRate10: m.evaluation?.popularity.hitRate10 ?? Number.NaN,
+      buyAgainHitRate10: m.evaluation?.buyAgain.hitRate10 ?? Number.NaN,
+      totalMs: Math.round(totalMs),
+      cpuMs: Math.round((used.user + used.system) / 1000),
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      loadAverage1m: loadavg()[0],
+    };
+  } finally {
+    duck.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  benchRecommend(Number(process.argv[2] ?? 1_000_000)).then(
+    (figures) => console.log(JSON.stringify(figures, null, 2)),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}
