@@ -51,5 +51,24 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Stage boundaries: a stage reads another stage's outputs, not its code. activities/<a>/** imports from
+    // lib/** and, for the typed metrics and documents it reads, from activities/<b>/contract.ts only.
+    files: ['activities/*/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./[^./][^/]*(/(?!contract$)[^/]+)*$',
+              message:
+                'Import another stage through its contract.ts (typed metrics and documents), or move shared code to lib/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

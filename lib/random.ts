@@ -192,3 +192,28 @@ function logFactorial(n: number): number {
   // Stirling series.
   return n * Math.log(n) - n + 0.5 * Math.log(2 * Math.PI * n) + 1 / (12 * n) - 1 / (360 * n * n * n);
 }
+
+/**
+ * `size` distinct indices drawn uniformly from [0, n), in draw order (partial Fisher-Yates). Any prefix of
+ * the result is itself a uniform sample, which lets a smaller sample nest inside a larger one.
+ */
+export function sampleIndices(n: number, size: number, rng: Rng): Int32Array {
+  if (size > n) throw new Error(`sampleIndices: sample size ${size} exceeds population ${n}`);
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  for (let i = 0; i < size; i++) {
+    const j = i + rng.int(n - i);
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  return perm.slice(0, size);
+}
+
+/** A well-mixed 32-bit seed from a base seed and a salt (e.g. k), so each sub-task has its own stream. */
+export function deriveSeed(seed: number, salt: number): number {
+  let z = (seed ^ Math.imul(salt + 0x632be5ab, 0x9e3779b1)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}

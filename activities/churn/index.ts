@@ -43,9 +43,9 @@ import { checkFiniteMetrics, checkParquetColumns } from '../../lib/outputChecks'
 import type { StageWarning } from '../../lib/runTypes';
 import { defineStageActivity, type StageDefinition } from '../../lib/stage';
 import { stepTimer } from '../../lib/stepTimer';
-import { buildCustomerFeatures } from '../features/customerFeatures';
-import { featureDefinitions } from '../features/dictionary';
-import { deriveSeed, sampleIndices } from '../segment/matrix';
+import { buildCustomerFeatures } from '../../lib/customerFeatures/customerFeatures';
+import { featureDefinitions } from '../../lib/customerFeatures/dictionary';
+import { deriveSeed, sampleIndices } from '../../lib/random';
 import { fitBayesianLogistic } from './bayesianLogistic';
 import type { BayesianLogisticModel } from './bayesianLogistic';
 import type { ChurnConfig } from './config';

@@ -12,7 +12,7 @@
  * (C - W, C], and scores every active customer with features at C (churnCutoffs).
  */
 import { sqlTimestamp } from '../../lib/duck';
-import { ordersSql } from '../features/sql';
+import { ordersSql } from '../../lib/customerFeatures/sql';
 
 const DAY_MS = 86_400_000;
 

@@ -11,11 +11,9 @@ import {
 } from '../../lib/numeric/optimize';
 import type { MinimizeResult } from '../../lib/numeric/optimize';
 
-/** The unit in which x's recency t_x and age T are measured. */
-export type TimeUnit = 'day' | 'week' | 'month';
+import type { TimeUnit } from '../../lib/timeUnits';
 
-/** Length of one time unit in days; a month is the average Gregorian month, 365.25 / 12 days. */
-export const DAYS_PER_UNIT: Readonly<Record<TimeUnit, number>> = { day: 1, week: 7, month: 365.25 / 12 };
+export { DAYS_PER_UNIT, type TimeUnit } from '../../lib/timeUnits';
 
 /** Per-customer recency-frequency summary (one entry per customer, Float64Arrays of equal length). */
 export interface RfmSummary {

@@ -22,7 +22,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DAYS_PER_UNIT } from '../clv/common';
+import { DAYS_PER_UNIT } from '../../lib/timeUnits';
 import type { Duck } from '../../lib/duck';
 import { sqlIdent, sqlString, sqlTimestamp, withDuck } from '../../lib/duck';
 import { ConfigError } from '../../lib/errors';

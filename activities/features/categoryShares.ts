@@ -6,8 +6,8 @@
  * a category mix describes goods), 0 for customers with none.
  */
 import { sqlIdent, sqlString, sqlTimestamp, type Duck } from '../../lib/duck';
-import type { FeatureDefinition } from './dictionary';
-import { merchandiseConditionSql } from './sql';
+import type { FeatureDefinition } from '../../lib/customerFeatures/dictionary';
+import { merchandiseConditionSql } from '../../lib/customerFeatures/sql';
 
 export interface CategoryShareResult {
   /** Added feature columns, largest category first. */

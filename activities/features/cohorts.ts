@@ -5,7 +5,7 @@
  */
 import type { Duck } from '../../lib/duck';
 import { sqlIdent, sqlTimestamp } from '../../lib/duck';
-import { assertColumns, linesSql, ordersSql, TRANSACTION_COLUMNS } from './sql';
+import { assertColumns, linesSql, ordersSql, TRANSACTION_COLUMNS } from '../../lib/customerFeatures/sql';
 
 /** Options of buildCohorts. */
 export interface CohortOptions {

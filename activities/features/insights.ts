@@ -18,7 +18,7 @@ import {
   type OneWayAnovaResult,
   type TwoWayAnovaResult,
 } from './anova';
-import { FEATURE_DICTIONARY } from './dictionary';
+import { FEATURE_DICTIONARY } from '../../lib/customerFeatures/dictionary';
 import {
   assertColumns,
   linesSql,
@@ -26,7 +26,7 @@ import {
   seasonSql,
   TRANSACTION_COLUMNS,
   withSingleThread,
-} from './sql';
+} from '../../lib/customerFeatures/sql';
 
 /** Options of computeInsights. */
 export interface InsightOptions {

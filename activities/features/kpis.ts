@@ -12,7 +12,14 @@
  */
 import type { Duck } from '../../lib/duck';
 import { sqlIdent, sqlTimestamp } from '../../lib/duck';
-import { assertColumns, EVENT_COLUMNS, linesSql, ordersSql, tableExists, TRANSACTION_COLUMNS } from './sql';
+import {
+  assertColumns,
+  EVENT_COLUMNS,
+  linesSql,
+  ordersSql,
+  tableExists,
+  TRANSACTION_COLUMNS,
+} from '../../lib/customerFeatures/sql';
 
 /** Options of buildMonthlyKpis. */
 export interface MonthlyKpiOptions {

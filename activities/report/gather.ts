@@ -8,9 +8,9 @@ import type { Duck } from '../../lib/duck';
 import { sqlString } from '../../lib/duck';
 import type { StageName } from '../../lib/dag';
 import { collectRunWarnings, finishedRunStatus, type RunRef, type RunSummary } from '../../lib/runTypes';
-import type { ClvSummary } from '../clv';
-import type { Insights } from '../features/insights';
-import type { RecommendSummary } from '../recommend';
+import type { ClvSummary } from '../clv/contract';
+import type { Insights } from '../features/contract';
+import type { RecommendSummary } from '../recommend/contract';
 import type {
   ReportChurn,
   ReportClv,

@@ -14,8 +14,7 @@ import { log } from '@temporalio/activity';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTransactionFiles } from '../ingest/parse';
-import { filePeriod } from '../ingest/scope';
+import { filePeriod, parseTransactionFiles } from '../ingest/contract';
 
 /** The run's outcome to the configured webhook, if any; a webhook that stays down is logged, not fatal. */
 async function notifyOutcome(summary: RunSummary): Promise<void> {

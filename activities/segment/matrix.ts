@@ -3,7 +3,6 @@
  * Rows are customers, columns are features; element (i, j) is `data[i * cols + j]`. Loops over one flat
  * Float64Array are an order of magnitude faster than arrays of arrays at a million rows (see docs/DESIGN.md).
  */
-import type { Rng } from '../../lib/random';
 
 /** Row-major dense matrix: element (i, j) is `data[i * cols + j]`. */
 export interface Matrix {
@@ -74,22 +73,8 @@ export function takeRows(m: Matrix, indices: ArrayLike<number>): Matrix {
   return out;
 }
 
-/**
- * `size` distinct indices drawn uniformly from [0, n), in draw order (partial Fisher-Yates). Any prefix of
- * the result is itself a uniform sample, which lets a smaller sample nest inside a larger one.
- */
-export function sampleIndices(n: number, size: number, rng: Rng): Int32Array {
-  if (size > n) throw new Error(`matrix.sampleIndices: sample size ${size} exceeds population ${n}`);
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  for (let i = 0; i < size; i++) {
-    const j = i + rng.int(n - i);
-    const t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
-  return perm.slice(0, size);
-}
+// Moved to lib/random.ts (churn samples with them too).
+export { deriveSeed, sampleIndices } from '../../lib/random';
 
 /** Throws naming the first non-finite cell (row, column name) so bad features never reach a model. */
 export function assertFinite(m: Matrix, where: string, columnNames?: readonly string[]): void {
@@ -156,12 +141,4 @@ export function columnMeanVariance(m: Matrix): { mean: Float64Array; variance: F
   }
   for (let j = 0; j < cols; j++) variance[j] /= rows;
   return { mean, variance };
-}
-
-/** A well-mixed 32-bit seed from a base seed and a salt (e.g. k), so each sub-task has its own stream. */
-export function deriveSeed(seed: number, salt: number): number {
-  let z = (seed ^ Math.imul(salt + 0x632be5ab, 0x9e3779b1)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-  return (z ^ (z >>> 16)) >>> 0;
 }

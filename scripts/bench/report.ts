@@ -9,7 +9,7 @@ import { renderReport } from '../../activities/report/html';
 import type { ReportData } from '../../activities/report/model';
 import { histogramBins } from '../../activities/report/summaries';
 import { Rng } from '../../lib/random';
-import { sampleReportData } from '../../tests/unit/report/fixture';
+import { sampleReportData } from './reportSample';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

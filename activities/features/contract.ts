@@ -1,0 +1,6 @@
+/**
+ * What other stages and the report read of features: its metrics and insights.json. The customer feature
+ * SQL and the feature dictionary are shared code in lib/customerFeatures/.
+ */
+export type { FeaturesMetrics } from './index';
+export type { Insights } from './insights';

@@ -1,0 +1,7 @@
+/**
+ * What ingest offers the rest of custflow: its metrics, and the transaction parsing the run bookkeeping
+ * (datasetExtent) uses to date undated files. Other activities import ingest through this file only.
+ */
+export type { IngestMetrics } from './index';
+export { parseTransactionFiles } from './parse';
+export { filePeriod } from './scope';

@@ -1,0 +1,2 @@
+/** What the run summary shows of the report: its metrics. */
+export type { ReportMetrics } from './index';
