@@ -175,7 +175,9 @@ export function customerSummarySql(transactionsTable: string, cutoffIso: string,
   const cutoffDate = new Date(Math.floor(cutoff / MS_PER_DAY) * MS_PER_DAY).toISOString().slice(0, 10);
   return `
 WITH customer_days AS (
-  SELECT customer_id, CAST(ts AS DATE) AS day, SUM(amount) AS net, bool_or(amount >= 0) AS purchase
+  -- DECIMAL: an exact sum, the same bits whatever the thread split (a DOUBLE sum's last digits follow it)
+  SELECT customer_id, CAST(ts AS DATE) AS day, SUM(amount::DECIMAL(18,4))::DOUBLE AS net,
+         bool_or(amount >= 0) AS purchase
   FROM ${transactionsTable}
   WHERE ts <= ${sqlTimestamp(cutoff)}
   GROUP BY customer_id, CAST(ts AS DATE)

@@ -99,7 +99,9 @@ export interface ClvMetrics extends Record<string, unknown> {
 export const clvStage: StageDefinition<ClvMetrics> = {
   stage: 'clv',
   // 2: model choice at the BG/NBD boundary (homogeneous-dropout limit), output checks, new metrics.
-  version: 2,
+  // 3: daily spend summed exactly (DECIMAL): two runs of the same data gave Gamma-Gamma parameters that
+  //    differed in the last digits, because a parallel DOUBLE sum depends on the thread split.
+  version: 3,
   configSection: (config) => config.clv,
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
@@ -737,8 +739,8 @@ async function fitSpend(duck: Duck, summary: LoadedSummary, cutoffIso: string): 
     };
   }
   const { mean } = await duck.one<{ mean: number | null }>(
-    `SELECT avg(net) AS mean FROM (
-       SELECT sum(amount) AS net, bool_or(amount >= 0) AS purchase FROM clv_tx
+    `SELECT (sum(net) / count(*))::DOUBLE AS mean FROM (
+       SELECT sum(amount::DECIMAL(18,4)) AS net, bool_or(amount >= 0) AS purchase FROM clv_tx
        WHERE ts <= $cutoff GROUP BY customer_id, CAST(ts AS DATE))
      WHERE purchase AND net > 0`,
     { cutoff: timestampParam(cutoffIso, 'clv') },
