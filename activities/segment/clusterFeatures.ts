@@ -125,10 +125,12 @@ export function shrinkToPopulation(values: ArrayLike<number>, counts: ArrayLike<
   for (let i = 0; i < n; i++) mean += values[i];
   mean = n > 0 ? mean / n : 0;
   const m = PRIOR_OBSERVATIONS;
-  return Float64Array.from(values, (v, i) => {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
     const count = Math.max(0, counts[i]);
-    return (count * v + m * mean) / (count + m);
-  });
+    out[i] = (count * values[i] + m * mean) / (count + m);
+  }
+  return out;
 }
 
 /**

@@ -26,7 +26,7 @@ import {
   type StageContext,
   type StageOutputFile,
 } from '../../lib/stage';
-import { FEATURE_DICTIONARY } from '../features/dictionary';
+import { FEATURE_DICTIONARY } from '../../lib/customerFeatures/dictionary';
 import {
   WITNESS_DIMENSIONS,
   dimensionOf,
@@ -40,14 +40,14 @@ import {
 } from './clusterFeatures';
 import { corroborateBlocks } from './corroboration';
 import type { SegmentConfig } from './config';
-import { deriveSeed, fromColumns, sampleIndices } from './matrix';
+import { deriveSeed, fromColumns, sampleIndices, takeRows } from './matrix';
 import { migrationBetween, type MigrationKey } from './migration';
 import { describePersonas, profileSegments, type Persona, type PersonaColumns } from './personas';
 import { rfmScores } from './rfm';
 import { fitRuleTree, ruleOf, ruleText, type Rule } from './rules';
 import { bootstrapStability } from './stability';
 import { selectK, type Segmentation } from './selectK';
-import { fitTransform } from './transform';
+import { fitTransform, signedLog1p } from './transform';
 
 /** Quality of the segmentation at one k (compact, for metrics and the report). */
 export interface KMetrics {
@@ -252,6 +252,8 @@ export const STABILITY_THRESHOLD = 0.7;
 export const RULE_FIDELITY_THRESHOLD = 0.9;
 /** Customers the decision tree is fitted on (a seeded sample; fidelity is measured on everyone). */
 const RULE_FIT_SAMPLE = 20_000;
+/** Customers the block weights are scored on (corroboration.ts). */
+const CORROBORATION_SAMPLE = 3000;
 /** Blocks weighted below this (corroboration.ts) are not offered to the decision rules. */
 const RULE_MIN_BLOCK_WEIGHT = 0.1;
 
@@ -339,13 +341,23 @@ export async function computeSegments(
     return count !== null && columns[count] ? shrinkToPopulation(columns[f], columns[count]) : columns[f];
   };
   const { matrix, params } = standardized(features, clusterValues);
+  // Block weights from a seeded sample; the witnesses are standardised on that sample only.
+  const corroborationIdx = sampleIndices(
+    rowCount,
+    Math.min(CORROBORATION_SAMPLE, rowCount),
+    new Rng(deriveSeed(options.seed, 0xc0bc)),
+  );
   const blocks = corroborateBlocks(
-    matrix,
+    takeRows(matrix, corroborationIdx),
     features.map(dimensionOf),
     witnesses.length > 0
-      ? { matrix: standardized(witnesses, (f) => columns[f]).matrix, dimensions: witnesses.map(dimensionOf) }
+      ? {
+          matrix: standardized(witnesses, (f) => Float64Array.from(corroborationIdx, (i) => columns[f][i]))
+            .matrix,
+          dimensions: witnesses.map(dimensionOf),
+        }
       : null,
-    { seed: options.seed },
+    { seed: options.seed, sampleSize: CORROBORATION_SAMPLE },
   );
   const blockWeight = new Map(blocks.filter((b) => b.clustered).map((b) => [b.dimension, b.weight ?? 1]));
   const perColumn = dimensionWeights(features);
@@ -376,14 +388,7 @@ export async function computeSegments(
       : { k, stability: bootstrapStability(matrix, { k, seed: options.seed }).stability };
   options.heartbeat?.('stability');
   // Personas are described by every loaded column (value axis included), on the clustering scale.
-  const described = standardized(loaded, (f) => columns[f]).matrix;
-  const distinguishing = distinguishingFeatures(
-    described,
-    new Float64Array(loaded.length).fill(1),
-    loaded,
-    labels,
-    k,
-  );
+  const distinguishing = distinguishingFeatures(columns, loaded, skewed, labels, k);
   // Rules read the blocks that define the personas, in their own units (a block weighted below
   // RULE_MIN_BLOCK_WEIGHT barely moved the clustering, so a rule on it would misdescribe the personas).
   const ruleFeatures = features.filter(
@@ -721,37 +726,50 @@ async function writeSegmentsParquet(
 /** A feature that sets a segment apart: its standardised difference from the population (log1p scale where skewed). */
 export interface DistinguishingFeature {
   feature: string;
-  /** (segment mean - population mean) / population sd, on the clustering scale before block weights. */
+  /** (segment mean - population mean) / population sd, after log1p where the column is skewed. */
   standardizedDifference: number;
 }
 
 /**
  * The three features whose segment mean differs most from the population's, in population standard
- * deviations (Cohen's d against the whole population). `m` is standardised then scaled by `weights`, so
- * dividing by the weight recovers the standardised value (population mean 0, sd 1).
+ * deviations (Cohen's d against the whole population), on the clustering scale: log1p for `skewed`
+ * columns. One pass per column, no matrix: every described column counts, clustered or not.
  */
 export function distinguishingFeatures(
-  m: { rows: number; cols: number; data: Float64Array },
-  weights: Float64Array,
+  columns: Readonly<Record<string, ArrayLike<number>>>,
   features: readonly string[],
+  skewed: ReadonlySet<string>,
   labels: Int32Array,
   k: number,
   top = 3,
 ): DistinguishingFeature[][] {
-  const { rows, cols, data } = m;
-  const sums = new Float64Array(k * cols);
+  const rows = labels.length;
   const counts = new Float64Array(k);
-  for (let i = 0; i < rows; i++) {
-    const c = labels[i];
-    counts[c]++;
-    for (let j = 0; j < cols; j++) sums[c * cols + j] += data[i * cols + j];
+  for (let i = 0; i < rows; i++) counts[labels[i]]++;
+  const differences: number[][] = Array.from({ length: k }, () => []);
+  const sums = new Float64Array(k);
+  for (const feature of features) {
+    const col = columns[feature];
+    const logged = skewed.has(feature);
+    sums.fill(0);
+    let total = 0;
+    let totalSq = 0;
+    for (let i = 0; i < rows; i++) {
+      const v = logged ? signedLog1p(col[i]) : col[i];
+      sums[labels[i]] += v;
+      total += v;
+      totalSq += v * v;
+    }
+    const mean = total / rows;
+    const sd = Math.sqrt(Math.max(0, totalSq / rows - mean * mean));
+    for (let c = 0; c < k; c++) {
+      differences[c].push(
+        sd > 1e-12 * Math.max(1, Math.abs(mean)) && counts[c] > 0 ? (sums[c] / counts[c] - mean) / sd : 0,
+      );
+    }
   }
-  return Array.from({ length: k }, (_, c) => {
-    const diffs = features.map((feature, j) => ({
-      feature,
-      standardizedDifference:
-        weights[j] > 0 && counts[c] > 0 ? sums[c * cols + j] / counts[c] / weights[j] : 0,
-    }));
+  return differences.map((byFeature) => {
+    const diffs = features.map((feature, j) => ({ feature, standardizedDifference: byFeature[j] }));
     diffs.sort(
       (a, b) =>
         Math.abs(b.standardizedDifference) - Math.abs(a.standardizedDifference) ||
