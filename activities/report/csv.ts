@@ -17,6 +17,8 @@ export interface CrmRow {
   persona: string;
   /** RFM quintile cell, e.g. '545' (recency, frequency, monetary scores 1-5), or '' when not segmented. */
   rfmCell: string;
+  /** The decision rule that places the customer (segment_rules.json), or '' when not segmented. */
+  personaRule?: string;
   /** Expected customer lifetime value (currency units), or null when not scored. */
   clv: number | null;
   /** Probability the customer is still active (BG/NBD), or null. */
@@ -40,6 +42,7 @@ export const CRM_COLUMNS = [
   'segment',
   'persona',
   'rfm_cell',
+  'persona_rule',
   'clv',
   'p_alive',
   'churn_probability',
@@ -107,6 +110,7 @@ export function crmCsv(rows: readonly CrmRow[]): string {
       row.segment,
       row.persona,
       row.rfmCell,
+      row.personaRule ?? '',
       rounded(row.clv, 2),
       rounded(row.pAlive, 4),
       rounded(row.churnProbability, 4),

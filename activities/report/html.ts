@@ -783,12 +783,27 @@ function personasCard(ctx: Ctx, segments: ReportSegments): string {
     stats([
       ['Segments (k)', String(segments.k)],
       ['Silhouette', fmtNum(segments.silhouette, 3)],
+      ...(segments.stability !== undefined
+        ? ([['Stability (bootstrap ARI)', fmtNum(segments.stability, 2)]] as [string, string][])
+        : []),
       ['Chosen by', segments.chosenBy],
     ]) + (segments.metricsByK.length > 0 ? '<h4>Cluster quality by k</h4>' + quality : '');
+  const rules =
+    segments.rules && segments.rules.length > 0
+      ? `<h4>Decision rules a CRM can automate (${esc(fmtPct(segments.ruleFidelity ?? null))} of customers placed in their own persona)</h4>` +
+        table(
+          [{ label: 'If' }, { label: 'Persona' }, { label: 'Customers', numeric: true }],
+          segments.rules.map((r) => {
+            const suffix = ` -> ${r.persona}`;
+            const condition = r.text.endsWith(suffix) ? r.text.slice(0, -suffix.length) : r.text;
+            return [condition, r.persona, fmtInt(r.customers)];
+          }),
+        )
+      : '';
   return card(
     'Personas',
-    'Customer segments from clustering behaviour profiles (purchase rhythm, value, basket, breadth, category mix), named from how each differs from the typical customer; RFM scores sit beside them in the CRM export.',
-    grid2('<h4>Customers and revenue</h4>' + shares, left) + `<div class="personas">${cards}</div>`,
+    'Behavioural personas (what and how customers buy: order value, price, basket, category mix, weekday habit), named from how each differs from the typical customer; value tiers (RFM scores) sit beside them in the CRM export.',
+    grid2('<h4>Customers and revenue</h4>' + shares, left) + `<div class="personas">${cards}</div>` + rules,
     'personas',
   );
 }

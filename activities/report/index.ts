@@ -67,7 +67,9 @@ export const report = defineStageActivity<ReportMetrics>({
   stage: 'report',
   // 2: the CRM export gained rfm_cell. 3: amounts in the dataset currency; status shown whole; top
   // products leave out non-merchandise lines. 4: the recommend card; the CRM export gained 3 recommendations.
-  version: 4,
+  // 5: warnings banner; the CRM export gains persona_rule and neutralises hidden formula lead-ins; the
+  //    personas card lists the decision rules and stability; the CLV card names the purchase model.
+  version: 5,
   configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold, currency: config.currency }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
@@ -186,13 +188,14 @@ async function crmRows(
     segment: number | null;
     persona: string | null;
     rfm_cell: string | null;
+    rule: string | null;
     clv: number | null;
     p_alive: number | null;
     churn_probability: number | null;
     recommendations: { id: string; name: string }[] | null;
   }>(
     `SELECT b.customer_id,
-            ${files.segment?.segments ? 's.segment, s.persona, s.rfm_cell' : 'NULL::INTEGER AS segment, NULL::VARCHAR AS persona, NULL::VARCHAR AS rfm_cell'},
+            ${files.segment?.segments ? `s.segment, s.persona, s.rfm_cell, ${(await hasColumn(duck, files.segment.segments, 'rule')) ? 's.rule' : 'NULL::VARCHAR AS rule'}` : 'NULL::INTEGER AS segment, NULL::VARCHAR AS persona, NULL::VARCHAR AS rfm_cell, NULL::VARCHAR AS rule'},
             ${files.clv?.clv ? 'c.clv, c.p_alive' : 'NULL::DOUBLE AS clv, NULL::DOUBLE AS p_alive'},
             ${files.churn?.scores ? 'h.churn_probability' : 'NULL::DOUBLE AS churn_probability'},
             ${files.recommend?.recommendations ? 'r.recommendations' : 'NULL AS recommendations'}
@@ -215,6 +218,7 @@ async function crmRows(
     segment: r.segment === null ? '' : String(r.segment),
     persona: r.persona ?? '',
     rfmCell: r.rfm_cell ?? '',
+    personaRule: r.rule ?? '',
     clv: r.clv,
     pAlive: r.p_alive,
     churnProbability: r.churn_probability,
@@ -224,6 +228,14 @@ async function crmRows(
     }),
     recommendations: (r.recommendations ?? []).map((x) => ({ productId: x.id, name: x.name })),
   }));
+}
+
+/** Whether a Parquet file has a column (segments written before decision rules have no `rule`). */
+async function hasColumn(duck: Duck, path: string, column: string): Promise<boolean> {
+  const rows = await duck.all<{ column_name: string }>(
+    `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(path)}))`,
+  );
+  return rows.some((r) => r.column_name === column);
 }
 
 function reasonOf(metrics: Record<string, unknown>): string {

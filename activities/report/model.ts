@@ -167,6 +167,11 @@ export interface ReportSegments {
   metricsByK: ReportKMetrics[];
   personas: ReportPersona[];
   migration?: ReportMigration;
+  /** Bootstrap stability (mean ARI) of the chosen segmentation. */
+  stability?: number | null;
+  /** Decision rules (a shallow tree) a CRM can automate, and the share of customers they place correctly. */
+  rules?: { text: string; persona: string; customers: number }[];
+  ruleFidelity?: number | null;
 }
 
 /** Acquisition cohorts by month. */

@@ -18,6 +18,8 @@ interface SelectionDocument {
   kRange?: [number, number];
   silhouette?: number;
   silhouetteSampleSize?: number;
+  /** Bootstrap stability at the chosen k (segment v4 and later). */
+  stability?: { k: number; stability: number | null };
   metricsByK?: {
     k: number;
     silhouette: number | null;
@@ -54,6 +56,7 @@ export async function segmentsSection(
   const personas = Array.isArray(personasDoc) ? personasDoc : (personasDoc?.personas ?? []);
   const selection = (await read<SelectionDocument>(files.selection))!;
   const migration = await read<MigrationDocument>(files.migration);
+  const rules = await read<RulesDocument>(files.rules);
   const byK = selection.metricsByK ?? selection.candidates ?? [];
   const metricsByK: ReportKMetrics[] = byK.map(
     ({ k, silhouette, inertia, calinskiHarabasz, daviesBouldin }) => ({
@@ -80,7 +83,20 @@ export async function segmentsSection(
       actions: p.actions,
     })),
     ...(migration ? { migration: toMigration(migration) } : {}),
+    ...(selection.stability ? { stability: selection.stability.stability } : {}),
+    ...(rules
+      ? {
+          rules: rules.rules.map((r) => ({ text: r.text, persona: r.persona, customers: r.customers })),
+          ruleFidelity: rules.fidelity,
+        }
+      : {}),
   };
+}
+
+/** segment_rules.json (activities/segment): the decision rules and their fidelity. */
+interface RulesDocument {
+  fidelity: number | null;
+  rules: { text: string; persona: string; customers: number }[];
 }
 
 function toMigration(doc: MigrationDocument): ReportMigration {

@@ -98,6 +98,7 @@ describe('crmCsv', () => {
       segment: 'High-value loyal',
       persona: 'High-value loyal',
       rfmCell: '545',
+      personaRule: 'monetary_mean_order >= 512.3 and items_per_order >= 240',
       clv: 1234.5678,
       pAlive: 0.987654,
       churnProbability: 0.0123456,
@@ -123,7 +124,7 @@ describe('crmCsv', () => {
     const text = crmCsv(rows);
     expect(
       text.startsWith(
-        'customer_id,segment,persona,rfm_cell,clv,p_alive,churn_probability,suggested_action,' +
+        'customer_id,segment,persona,rfm_cell,persona_rule,clv,p_alive,churn_probability,suggested_action,' +
           'recommendation_1_id,recommendation_1_name,recommendation_2_id,recommendation_2_name,' +
           'recommendation_3_id,recommendation_3_name\r\n',
       ),
@@ -136,6 +137,7 @@ describe('crmCsv', () => {
         'High-value loyal',
         'High-value loyal',
         '545',
+        'monetary_mean_order >= 512.3 and items_per_order >= 240',
         '1234.57',
         '0.9877',
         '0.0123',
@@ -151,6 +153,7 @@ describe('crmCsv', () => {
         "'=1+1",
         '<script>alert(1)</script> & "quotes"',
         "'-persona\nwith newline",
+        '',
         '',
         '',
         '',

@@ -208,6 +208,33 @@ describe('renderReport structure', () => {
     expect(html.indexOf('class="warnings"')).toBeLessThan(html.indexOf('id="operational"'));
   });
 
+  it('lists the decision rules a CRM can automate, with their fidelity and stability', () => {
+    const data = sampleReportData();
+    data.segments!.stability = 0.94;
+    data.segments!.ruleFidelity = 0.958;
+    data.segments!.rules = [
+      {
+        text: 'monetary_max_order >= 512.3 -> Big-ticket occasionals',
+        persona: 'Big-ticket occasionals',
+        customers: 868,
+      },
+      {
+        text: 'monetary_max_order < 512.3 and items_per_order < 90 -> Bargain <browsers>',
+        persona: 'Bargain <browsers>',
+        customers: 1171,
+      },
+    ];
+    const html = renderReport(data);
+    expect(html).toContain(
+      'Decision rules a CRM can automate (95.8% of customers placed in their own persona)',
+    );
+    expect(html).toContain('<td>monetary_max_order &gt;= 512.3</td><td>Big-ticket occasionals</td>');
+    expect(html).toContain(
+      '<td>monetary_max_order &lt; 512.3 and items_per_order &lt; 90</td><td>Bargain &lt;browsers&gt;</td>',
+    );
+    expect(html).toContain('Stability (bootstrap ARI)');
+  });
+
   it('names the purchase model that scored CLV, with its own parameters', () => {
     const data = sampleReportData();
     data.clv!.purchaseModel = {
