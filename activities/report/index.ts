@@ -44,7 +44,7 @@ export interface ReportMetrics extends Record<string, unknown> {
 const READS: Partial<Record<StageName, string[]>> = {
   clean: ['transactions'],
   features: ['kpis', 'dictionary', 'insights', 'cohorts'],
-  segment: ['segments', 'personas', 'selection', 'migration'],
+  segment: ['segments', 'personas', 'selection', 'migration', 'rules'],
   clv: ['clv', 'summary'],
   churn: ['scores', 'model'],
   forecast: ['forecast', 'history'],

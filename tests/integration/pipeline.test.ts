@@ -105,6 +105,18 @@ describe('monthly pipeline on Temporal and S3', () => {
     for (const uri of Object.values(first.stages.clean.outputs)) {
       expect(await harness.store.head(harness.store.keyFromUri(uri))).toBeDefined();
     }
+    expect(Array.isArray(stored.warnings)).toBe(true);
+
+    // What people read: the personas card lists the decision rules, the CRM export carries each rule
+    const text = async (uri: string): Promise<string> =>
+      new TextDecoder().decode(await harness.store.getBytes(harness.store.keyFromUri(uri)));
+    const html = await text(first.stages.report.outputs.html);
+    expect(html).toContain('Decision rules a CRM can automate');
+    const crm = (await text(first.stages.report.outputs.crm)).split('\r\n');
+    const header = crm[0].split(',');
+    const ruleColumn = header.indexOf('persona_rule');
+    expect(ruleColumn).toBeGreaterThan(0);
+    expect(crm.slice(1, 20).every((line) => line === '' || line.split(',')[ruleColumn] !== '')).toBe(true);
   });
 
   it('reuses every stage on a second run of the same month', async () => {
