@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { readDevStackState, stateDir, type DevStackState } from '../lib/env';
+import { projectRoot, readDevStackState, stateDir, type DevStackState } from '../lib/env';
 import { ObjectStore } from '../lib/objectStore';
 import { ensureTools, findTool, TOOL_SPECS, type Log } from './tools';
 import {
@@ -217,6 +217,10 @@ export function isOurProcess(pid: number, dir: string = stateDir()): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     if (cmdline.some((arg) => arg === dir || arg.startsWith(dir + '/'))) return true;
+    // A worker started before workers carried the marker: this checkout's CLI, for its default state dir.
+    const cli = join(projectRoot(), 'bin', 'custflow.mjs');
+    if (dir === join(projectRoot(), '.custflow') && cmdline.includes(cli) && cmdline.includes('worker'))
+      return true;
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
     return environ.includes(`CUSTFLOW_STATE_DIR=${dir}`);
   } catch {
