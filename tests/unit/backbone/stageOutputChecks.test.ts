@@ -11,6 +11,7 @@ import { checkChurnOutputs, type ChurnMetrics, type ComputeChurnResult } from '.
 import { checkCleanTransactions } from '../../../activities/clean';
 import { checkExperimentResults } from '../../../activities/experiment';
 import { checkForecastOutputs, type ForecastStageMetrics } from '../../../activities/forecast';
+import { checkRecommendOutputs } from '../../../activities/recommend';
 import { withDuck } from '../../../lib/duck';
 
 let dir: string;
@@ -215,5 +216,41 @@ describe('clean output checks', () => {
         checkCleanTransactions(duck, path, { ...counts, outputRows: 0, quarantinedRows: 4 }),
       ),
     ).rejects.toThrow('no transaction row survived cleaning');
+  });
+});
+
+describe('recommend output checks', () => {
+  const LISTS = `SELECT * FROM (VALUES ('c1', 1, 'p1', 0.5::DOUBLE, 'co-occurrence', 'bought together with p2'),
+                                  ('c1', 2, 'p2', 0.25::DOUBLE, 'buy-again', 'bought before'))
+                 AS t(customer_id, rank, product_id, score, source, reason)`;
+  const RULES = `SELECT 0.1::DOUBLE AS support, 0.5::DOUBLE AS confidence, 2.0::DOUBLE AS lift`;
+  const metrics = (recommendedCustomers: number) =>
+    ({ items: 1, recommendedCustomers, evaluation: null, notes: ['not evaluated: no month after'] }) as never;
+
+  it('warns, not fails, when some active customer has no product left to offer', async () => {
+    const recommendations = await parquet('rec_lists.parquet', LISTS);
+    const rules = await parquet('rec_rules.parquet', RULES);
+    const paths = { recommendations, rules, bundles: '', summary: '' };
+    const warnings = await withDuck((duck) =>
+      checkRecommendOutputs(duck, { paths, metrics: metrics(3), recommendationRows: 2, topN: 10 }),
+    );
+    expect(warnings.map((w) => w.code)).toEqual([
+      'recommend_customers_without_list',
+      'recommend_not_evaluated',
+    ]);
+    expect(warnings[0].message).toBe(
+      '2 of 3 active customers got no recommendation: no product of the 1 in the catalogue was left to offer them',
+    );
+  });
+
+  it('fails when no active customer gets a list from a non-empty catalogue', async () => {
+    const recommendations = await parquet('rec_none.parquet', `${LISTS} LIMIT 0`);
+    const rules = await parquet('rec_rules2.parquet', RULES);
+    const paths = { recommendations, rules, bundles: '', summary: '' };
+    await expect(
+      withDuck((duck) =>
+        checkRecommendOutputs(duck, { paths, metrics: metrics(3), recommendationRows: 0, topN: 10 }),
+      ),
+    ).rejects.toThrow('none of 3 active customers has a list although the catalogue has 1 products');
   });
 });
