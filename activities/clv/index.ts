@@ -10,6 +10,7 @@
  * totals) and fails with a non-retryable OutputCheckError otherwise. Data no model can be fitted to (no
  * customers, no repeat purchase) fails the stage with a DataValidationError.
  */
+import { pearsonCorrelation, quantileSorted } from '../../lib/numeric/statistics';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
@@ -959,42 +960,6 @@ export function clvHistogram(sortedValues: Float64Array, bins: number): ClvHisto
     counts[k]++;
   }
   return { edges, counts, aboveLastEdge: above };
-}
-
-/** Quantile q of values sorted ascending, linear between order statistics (R type 7, numpy's default); NaN when empty. */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const position = (n - 1) * q;
-  const below = Math.floor(position);
-  const above = Math.min(n - 1, below + 1);
-  return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
-}
-
-/** Pearson correlation of two equally long samples; NaN with fewer than 2 points or no spread. */
-export function pearsonCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  if (b.length !== n) throw new Error(`clv.pearsonCorrelation: lengths differ (${n} vs ${b.length})`);
-  if (n < 2) return NaN;
-  let meanA = 0;
-  let meanB = 0;
-  for (let i = 0; i < n; i++) {
-    meanA += a[i];
-    meanB += b[i];
-  }
-  meanA /= n;
-  meanB /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i] - meanA;
-    const db = b[i] - meanB;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
 }
 
 function sum(values: Float64Array): number {

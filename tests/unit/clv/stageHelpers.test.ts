@@ -8,9 +8,9 @@ import {
   monthsBefore,
   onUniqueTriples,
   paretoNbdDiscountedPurchases,
-  pearsonCorrelation,
-  quantileSorted,
 } from '../../../activities/clv/index';
+// the clv stage's quantiles and correlations are the shared toolbox's
+import { pearsonCorrelation, quantileSorted } from '../../../lib/numeric/statistics';
 import {
   paretoNbdConditionalExpectedPurchases,
   paretoNbdConditionalExpectedPurchasesMany,
