@@ -16,9 +16,16 @@
  * as its odds p / (1 - p) in log space so the shared log-space optimizer applies unchanged.
  */
 import { digamma, logGamma } from '../../lib/numeric/special';
-import { unitsPerMonth } from './clvDcf';
+import { discountedPurchasesOf } from './clvDcf';
 import type { ClvOptions } from './clvDcf';
-import { fitInLogSpace, uniqueTriples, validateRfm, validateWeights, valueAndGradientCache } from './common';
+import {
+  fitInLogSpace,
+  identifiableTotals,
+  uniqueTriples,
+  validateRfm,
+  validateWeights,
+  valueAndGradientCache,
+} from './common';
 import type { FitResult, RfmSummary, TimeUnit } from './common';
 
 /** Purchase rate Gamma(shape r, rate alpha); the same dropout probability p after every repeat purchase. */
@@ -145,20 +152,7 @@ export function fitHomogeneousDropout(
   validateRfm(where, x, tx, T);
   if (x.length === 0) throw new Error(`${where}: the summary has no customers`);
   const unique = uniqueTriples(x, tx, T);
-  let sumX = 0;
-  let sumT = 0;
-  let repeaters = 0;
-  for (let i = 0; i < unique.x.length; i++) {
-    sumX += unique.weight[i] * unique.x[i];
-    sumT += unique.weight[i] * unique.T[i];
-    if (unique.x[i] > 0) repeaters += unique.weight[i];
-  }
-  if (sumX === 0) {
-    throw new Error(
-      `${where}: no customer has a repeat purchase (all x = 0): the purchase rate and dropout are not identifiable`,
-    );
-  }
-  if (sumT === 0) throw new Error(`${where}: every customer has T = 0: there is no observation time`);
+  const { sumX, sumT, repeaters } = identifiableTotals(where, unique);
   const initial = options.initial ?? {
     r: 1,
     alpha: Math.max(sumT / sumX, 1e-3),
@@ -291,33 +285,15 @@ export function homogeneousDropoutDiscountedPurchases(
 ): Float64Array {
   const where = 'homogeneousDropout.discountedPurchases';
   checkParams(where, params);
-  validateRfm(where, x, tx, T);
-  const { horizonMonths, annualDiscountRate } = options;
-  if (!(horizonMonths >= 1) || horizonMonths !== Math.floor(horizonMonths)) {
-    throw new Error(`${where}: horizonMonths must be an integer >= 1 (got ${horizonMonths})`);
-  }
-  if (!(annualDiscountRate > -1) || !Number.isFinite(annualDiscountRate)) {
-    throw new Error(`${where}: annualDiscountRate must be a finite number > -1 (got ${annualDiscountRate})`);
-  }
-  const month = unitsPerMonth(options.timeUnit);
-  const monthlyFactor = 1 / Math.pow(1 + annualDiscountRate, 1 / 12);
-  const unique = uniqueTriples(x, tx, T);
-  const perTriple = new Float64Array(unique.x.length);
-  for (let k = 0; k < unique.x.length; k++) {
-    const s = params.r + unique.x[k];
-    const rate = params.alpha + unique.T[k];
-    let previous = 0;
-    let total = 0;
-    let discount = 1;
-    for (let m = 1; m <= horizonMonths; m++) {
-      discount *= monthlyFactor;
-      const cumulative = expectedIfAlive(s, rate, params.p, m * month);
-      total += (cumulative - previous) * discount;
-      previous = cumulative;
-    }
-    perTriple[k] = homogeneousDropoutProbabilityAlive(params, unique.x[k], unique.tx[k], unique.T[k]) * total;
-  }
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = perTriple[unique.inverse[i]];
-  return out;
+  return discountedPurchasesOf(
+    where,
+    {
+      expectedIfAlive: (t, xk, Tk) => expectedIfAlive(params.r + xk, params.alpha + Tk, params.p, t),
+      probabilityAlive: (xk, txk, Tk) => homogeneousDropoutProbabilityAlive(params, xk, txk, Tk),
+    },
+    x,
+    tx,
+    T,
+    options,
+  );
 }

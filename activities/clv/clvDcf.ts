@@ -42,10 +42,53 @@ function checkOptions(where: string, options: ClvOptions): void {
 }
 
 /**
- * Discounted expected number of purchases over the horizon per customer: sum_m (E[Y(m u)] - E[Y((m-1) u)]) /
- * (1 + d)^m with BG/NBD conditional expectations (FHL 2005 eq. 10). The series work is done once per distinct
- * (x, T) and P(alive) once per distinct (x, t_x, T).
+ * Discounted expected number of purchases over the horizon per customer, for any repeat-buying model:
+ * sum_m (E[Y(m u) | alive, x, T] - E[Y((m-1) u) | alive, x, T]) / (1 + d)^m, times P(alive | x, t_x, T)
+ * (FHL 2005 eq. 10 in monthly steps). The expectation given alive depends on (x, T) only, so the series runs
+ * once per distinct (x, T), far fewer than customers; P(alive) once per distinct (x, t_x, T).
  */
+export function discountedPurchasesOf(
+  where: string,
+  model: {
+    /** E[purchases in (0, t] | alive at T, x]. */
+    expectedIfAlive(t: number, x: number, T: number): number;
+    probabilityAlive(x: number, tx: number, T: number): number;
+  },
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+  options: ClvOptions,
+): Float64Array {
+  checkOptions(where, options);
+  validateRfm(where, x, tx, T);
+  const unique = uniqueTriples(x, tx, T);
+  const month = unitsPerMonth(options.timeUnit);
+  const monthlyFactor = 1 / Math.pow(1 + options.annualDiscountRate, 1 / 12);
+  const H = options.horizonMonths;
+  const discount = new Float64Array(H + 1);
+  for (let m = 0; m <= H; m++) discount[m] = Math.pow(monthlyFactor, m);
+  const pairs = uniqueTriples(unique.x, new Float64Array(unique.x.length), unique.T);
+  const perPair = new Float64Array(pairs.x.length);
+  for (let k = 0; k < pairs.x.length; k++) {
+    let previous = 0;
+    let sum = 0;
+    for (let m = 1; m <= H; m++) {
+      const cumulative = model.expectedIfAlive(m * month, pairs.x[k], pairs.T[k]);
+      sum += (cumulative - previous) * discount[m];
+      previous = cumulative;
+    }
+    perPair[k] = sum;
+  }
+  const perTriple = new Float64Array(unique.x.length);
+  for (let k = 0; k < unique.x.length; k++) {
+    perTriple[k] = model.probabilityAlive(unique.x[k], unique.tx[k], unique.T[k]) * perPair[pairs.inverse[k]];
+  }
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = perTriple[unique.inverse[i]];
+  return out;
+}
+
+/** BG/NBD discounted expected purchases over the horizon (discountedPurchasesOf with FHL 2005's forms). */
 export function bgNbdDiscountedPurchases(
   params: BgNbdParams,
   x: Float64Array,
@@ -54,42 +97,23 @@ export function bgNbdDiscountedPurchases(
   options: ClvOptions,
 ): Float64Array {
   const where = 'clv.discountedPurchases';
-  checkOptions(where, options);
-  validateRfm(where, x, tx, T);
   for (const key of ['r', 'alpha', 'a', 'b'] as const) {
     if (!(params[key] > 0) || !Number.isFinite(params[key])) {
       throw new Error(`${where}: parameter ${key} must be a finite number > 0 (got ${params[key]})`);
     }
   }
-  const unique = uniqueTriples(x, tx, T);
-  const month = unitsPerMonth(options.timeUnit);
-  const monthlyFactor = 1 / Math.pow(1 + options.annualDiscountRate, 1 / 12);
-  const H = options.horizonMonths;
-  const discount = new Float64Array(H + 1);
-  for (let m = 0; m <= H; m++) discount[m] = Math.pow(monthlyFactor, m);
-  // The expectation given alive depends on (x, T) only, and P(alive) on (x, t_x, T): the series runs once per
-  // distinct (x, T), far fewer than customers or triples.
-  const pairs = uniqueTriples(unique.x, new Float64Array(unique.x.length), unique.T);
-  const perPair = new Float64Array(pairs.x.length);
   const series = new ExpectedPurchasesSeries(params);
-  for (let k = 0; k < pairs.x.length; k++) {
-    let previous = 0;
-    let sum = 0;
-    for (let m = 1; m <= H; m++) {
-      const cumulative = series.ifAlive(m * month, pairs.x[k], pairs.T[k]);
-      sum += (cumulative - previous) * discount[m];
-      previous = cumulative;
-    }
-    perPair[k] = sum;
-  }
-  const perTriple = new Float64Array(unique.x.length);
-  for (let k = 0; k < unique.x.length; k++) {
-    perTriple[k] =
-      bgNbdProbabilityAlive(params, unique.x[k], unique.tx[k], unique.T[k]) * perPair[pairs.inverse[k]];
-  }
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = perTriple[unique.inverse[i]];
-  return out;
+  return discountedPurchasesOf(
+    where,
+    {
+      expectedIfAlive: (t, xk, Tk) => series.ifAlive(t, xk, Tk),
+      probabilityAlive: (xk, txk, Tk) => bgNbdProbabilityAlive(params, xk, txk, Tk),
+    },
+    x,
+    tx,
+    T,
+    options,
+  );
 }
 
 /**

@@ -176,6 +176,40 @@ export function uniqueTriples(
   };
 }
 
+/** Weighted totals of the unique triples a repeat-buying model is fitted to. */
+export interface TripleTotals {
+  customers: number;
+  sumX: number;
+  sumT: number;
+  /** Customers with at least one repeat purchase. */
+  repeaters: number;
+}
+
+/**
+ * The totals every fitter starts from (its initial values), after the checks that the data can identify a
+ * repeat-buying model at all: some weight, some repeat purchase, some observation time.
+ */
+export function identifiableTotals(where: string, unique: UniqueTriples): TripleTotals {
+  let customers = 0;
+  let sumX = 0;
+  let sumT = 0;
+  let repeaters = 0;
+  for (let i = 0; i < unique.x.length; i++) {
+    customers += unique.weight[i];
+    sumX += unique.weight[i] * unique.x[i];
+    sumT += unique.weight[i] * unique.T[i];
+    if (unique.x[i] > 0) repeaters += unique.weight[i];
+  }
+  if (!(customers > 0)) throw new Error(`${where}: weights sum to zero`);
+  if (sumX === 0) {
+    throw new Error(
+      `${where}: no customer has a repeat purchase (all x = 0): the purchase rate and dropout are not identifiable`,
+    );
+  }
+  if (sumT === 0) throw new Error(`${where}: every customer has T = 0: there is no observation time`);
+  return { customers, sumX, sumT, repeaters };
+}
+
 /**
  * Objective and gradient from one combined pass: `evaluate(params, gradientOut)` returns the value and fills
  * the gradient. BFGS asks for f and then the gradient at the same point, so the last point is cached and a

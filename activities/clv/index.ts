@@ -102,7 +102,9 @@ export const clvStage: StageDefinition<ClvMetrics> = {
   // 2: model choice at the BG/NBD boundary (homogeneous-dropout limit), output checks, new metrics.
   // 3: daily spend summed exactly (DECIMAL): two runs of the same data gave Gamma-Gamma parameters that
   //    differed in the last digits, because a parallel DOUBLE sum depends on the thread split.
-  version: 3,
+  // 4: one discounted-purchases mechanism for every model (clvDcf.discountedPurchasesOf): the limit and
+  //    Pareto/NBD now discount by (1 + d)^-m as BG/NBD did, not by repeated products (last-bit changes).
+  version: 4,
   configSection: (config) => config.clv,
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');

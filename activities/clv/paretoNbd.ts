@@ -9,7 +9,7 @@
  * paretoNbdConditionalExpectedPurchases, paretoNbdProbabilityAlive, and *Many versions.
  */
 import { hyp2f1, logAddExp, logGamma, logSubExp } from '../../lib/numeric/special';
-import { fitInLogSpace, uniqueTriples, validateRfm, validateWeights } from './common';
+import { fitInLogSpace, identifiableTotals, uniqueTriples, validateRfm, validateWeights } from './common';
 import type { FitResult, RfmSummary, TimeUnit } from './common';
 
 /** Pareto/NBD parameters: purchase rate Gamma(shape r, rate alpha), dropout rate Gamma(shape s, rate beta). */
@@ -121,21 +121,7 @@ export function fitParetoNbd(summary: RfmSummary, options: ParetoNbdFitOptions =
   if (options.weights) validateWeights(where, options.weights, x.length);
   if (x.length === 0) throw new Error(`${where}: the summary has no customers`);
   const unique = uniqueTriples(x, tx, T, options.weights);
-  let customers = 0;
-  let sumX = 0;
-  let sumT = 0;
-  for (let i = 0; i < unique.x.length; i++) {
-    customers += unique.weight[i];
-    sumX += unique.weight[i] * unique.x[i];
-    sumT += unique.weight[i] * unique.T[i];
-  }
-  if (!(customers > 0)) throw new Error(`${where}: weights sum to zero`);
-  if (sumX === 0) {
-    throw new Error(
-      `${where}: no customer has a repeat purchase (all x = 0): the purchase rate and dropout are not identifiable`,
-    );
-  }
-  if (sumT === 0) throw new Error(`${where}: every customer has T = 0: there is no observation time`);
+  const { customers, sumX, sumT } = identifiableTotals(where, unique);
   const initial = options.initial ?? {
     r: 1,
     alpha: Math.max(sumT / sumX, 1e-3),

@@ -1,7 +1,6 @@
 /** Pareto/NBD discounted expected purchases over the CLV horizon (the Pareto/NBD counterpart of clvDcf.ts). */
-import { unitsPerMonth } from './clvDcf';
+import { discountedPurchasesOf } from './clvDcf';
 import type { ClvOptions } from './clvDcf';
-import { uniqueTriples } from './common';
 import { paretoNbdConditionalExpectedPurchases, paretoNbdProbabilityAlive } from './paretoNbd';
 import type { ParetoNbdParams } from './paretoNbd';
 
@@ -19,43 +18,15 @@ export function paretoNbdDiscountedPurchases(
   T: Float64Array,
   options: ClvOptions,
 ): Float64Array {
-  const where = 'clv.paretoNbdDiscountedPurchases';
-  const { horizonMonths, annualDiscountRate } = options;
-  if (!(horizonMonths >= 1) || horizonMonths !== Math.floor(horizonMonths)) {
-    throw new Error(`${where}: horizonMonths must be an integer >= 1 (got ${horizonMonths})`);
-  }
-  if (!(annualDiscountRate > -1) || !Number.isFinite(annualDiscountRate)) {
-    throw new Error(`${where}: annualDiscountRate must be a finite number > -1 (got ${annualDiscountRate})`);
-  }
-  const month = unitsPerMonth(options.timeUnit);
-  const monthlyFactor = 1 / Math.pow(1 + annualDiscountRate, 1 / 12);
-  const unique = uniqueTriples(x, tx, T);
-  const pairs = uniqueTriples(unique.x, new Float64Array(unique.x.length), unique.T);
-  const perPair = new Float64Array(pairs.x.length);
-  for (let k = 0; k < pairs.x.length; k++) {
-    let previous = 0;
-    let total = 0;
-    let discount = 1;
-    for (let m = 1; m <= horizonMonths; m++) {
-      discount *= monthlyFactor;
-      const cumulative = paretoNbdConditionalExpectedPurchases(
-        params,
-        m * month,
-        pairs.x[k],
-        pairs.T[k],
-        pairs.T[k],
-      );
-      total += (cumulative - previous) * discount;
-      previous = cumulative;
-    }
-    perPair[k] = total;
-  }
-  const perTriple = new Float64Array(unique.x.length);
-  for (let k = 0; k < unique.x.length; k++) {
-    perTriple[k] =
-      paretoNbdProbabilityAlive(params, unique.x[k], unique.tx[k], unique.T[k]) * perPair[pairs.inverse[k]];
-  }
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = perTriple[unique.inverse[i]];
-  return out;
+  return discountedPurchasesOf(
+    'clv.paretoNbdDiscountedPurchases',
+    {
+      expectedIfAlive: (t, xk, Tk) => paretoNbdConditionalExpectedPurchases(params, t, xk, Tk, Tk),
+      probabilityAlive: (xk, txk, Tk) => paretoNbdProbabilityAlive(params, xk, txk, Tk),
+    },
+    x,
+    tx,
+    T,
+    options,
+  );
 }
