@@ -23,6 +23,17 @@ const required = (description: string): string => `${description} (required)`;
 const examples = (...lines: string[]): string =>
   `\nExamples:\n${lines.map((line) => `  $ npx custflow ${line}`).join('\n')}\n`;
 
+/** The options of a command that starts a run and may follow it (run, replay). */
+function followOptions(command: Command): Command {
+  return command
+    .option('--wait', 'follow the run and print its summary (exit code 1 when it fails)')
+    .option(
+      '--report <file>',
+      'with --wait: where to save the HTML report (default: under the stack state directory)',
+    )
+    .option('--json', 'print the run summary (with --wait) or the started run as JSON');
+}
+
 /** Checks the parts of the stack a command needs (a clear error, fast), then connects to Temporal. */
 async function temporalClient(parts: readonly StackPart[] = ['temporal', 's3']): Promise<Client> {
   await requireStack(parts);
@@ -304,25 +315,21 @@ datasets
     },
   );
 
-program
-  .command('run')
-  .description('run the monthly pipeline for a dataset as of the end of a month')
-  .requiredOption('--dataset <name>', required('the dataset, as loaded by `data load`'))
-  .requiredOption(
-    '--month <YYYY-MM>',
-    required('the month to run as of its end; it must have ended and not precede the data'),
-  )
-  .option('--config <file>', 'YAML or JSON run config, layered over the dataset config')
-  .option(
-    '--force <stages...>',
-    `recompute these stages even on a cache hit ("all" for every stage): ${STAGES}`,
-  )
-  .option('--wait', 'follow the run and print its summary (exit code 1 when it fails)')
-  .option(
-    '--report <file>',
-    'with --wait: where to save the HTML report (default: under the stack state directory)',
-  )
-  .option('--json', 'print the run summary (with --wait) or the started run as JSON')
+followOptions(
+  program
+    .command('run')
+    .description('run the monthly pipeline for a dataset as of the end of a month')
+    .requiredOption('--dataset <name>', required('the dataset, as loaded by `data load`'))
+    .requiredOption(
+      '--month <YYYY-MM>',
+      required('the month to run as of its end; it must have ended and not precede the data'),
+    )
+    .option('--config <file>', 'YAML or JSON run config, layered over the dataset config')
+    .option(
+      '--force <stages...>',
+      `recompute these stages even on a cache hit ("all" for every stage): ${STAGES}`,
+    ),
+)
   .addHelpText(
     'after',
     examples(
@@ -352,19 +359,18 @@ program
     },
   );
 
-program
-  .command('replay <runId>')
-  .description('run a month again: from a stage (upstream outputs of the run reused), or all of it')
-  .option('--from-stage <stage>', `re-run this stage and everything downstream of it: ${STAGES}`)
-  .option('--force', 'recompute even on a cache hit')
-  .option('--config <file>', 'a config layered over the dataset config (default: the config the run used)')
-  .option('--dataset-config', "use the dataset's current config (after datasets set-config), not the run's")
-  .option('--wait', 'follow the run and print its summary (exit code 1 when it fails)')
-  .option(
-    '--report <file>',
-    'with --wait: where to save the HTML report (default: under the stack state directory)',
-  )
-  .option('--json', 'print the run summary (with --wait) or the started run as JSON')
+followOptions(
+  program
+    .command('replay <runId>')
+    .description('run a month again: from a stage (upstream outputs of the run reused), or all of it')
+    .option('--from-stage <stage>', `re-run this stage and everything downstream of it: ${STAGES}`)
+    .option('--force', 'recompute even on a cache hit')
+    .option('--config <file>', 'a config layered over the dataset config (default: the config the run used)')
+    .option(
+      '--dataset-config',
+      "use the dataset's current config (after datasets set-config), not the run's",
+    ),
+)
   .addHelpText(
     'after',
     examples(
