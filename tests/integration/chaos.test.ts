@@ -12,7 +12,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, s3Healthy, startS3Server, waitFor } from '../../infra/servers';
 import { ensureTools } from '../../infra/tools';
 import { STAGE_NAMES, type StageName } from '../../lib/dag';
-import { Duck } from '../../lib/duck';
 import { ObjectStore } from '../../lib/objectStore';
 import type { RunSummary } from '../../lib/runTypes';
 import { loadData } from '../../scripts/commands/data';
@@ -28,6 +27,7 @@ import { startRun, waitForRun, type StartedRun } from '../../scripts/commands/ru
 import { generateDataset } from '../../scripts/generate';
 import { progressQuery } from '../../workflows/queries';
 import { openHarness, type Harness } from './harness';
+import { outputDifferences } from './outputDifferences';
 
 const DATASET = 'chaos';
 const MONTH = '2023-06';
@@ -199,53 +199,4 @@ async function startSlowDownProxy(
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { server, port, stats };
-}
-
-/**
- * Outputs of a stage that differ between two runs: first by sha256; where the bytes differ, a Parquet
- * output must still hold the same rows and a JSON output the same document.
- */
-async function outputDifferences(
-  store: ObjectStore,
-  before: RunSummary,
-  after: RunSummary,
-  stage: StageName,
-): Promise<string[]> {
-  // The report embeds its run id and generation time; its data is checked through the stages it reads.
-  if (stage === 'report') return [];
-  const manifestOf = async (summary: RunSummary) =>
-    store.getJson<{ outputs: Record<string, { key: string; sha256: string }> }>(
-      store.keyFromUri(summary.stages[stage].manifestUri ?? ''),
-    );
-  const [a, b] = [await manifestOf(before), await manifestOf(after)];
-  const differences: string[] = [];
-  const dir = await mkdtemp(join(tmpdir(), 'custflow-chaos-cmp-'));
-  const duck = await Duck.open();
-  try {
-    for (const name of Object.keys(a.outputs)) {
-      const [x, y] = [a.outputs[name], b.outputs[name]];
-      if (!y) differences.push(`${name}: missing`);
-      else if (x.sha256 !== y.sha256) {
-        const [px, py] = [join(dir, `a-${name}`), join(dir, `b-${name}`)];
-        await store.getToFile(x.key, px);
-        await store.getToFile(y.key, py);
-        if (x.key.endsWith('.parquet')) {
-          const { n } = await duck.one<{ n: number }>(
-            `SELECT ((SELECT count(*) FROM (SELECT * FROM read_parquet('${px}') EXCEPT ALL SELECT * FROM read_parquet('${py}')))
-                   + (SELECT count(*) FROM (SELECT * FROM read_parquet('${py}') EXCEPT ALL SELECT * FROM read_parquet('${px}'))))::INTEGER AS n`,
-          );
-          if (n !== 0) differences.push(`${name}: ${n} rows differ`);
-        } else if (
-          JSON.stringify(JSON.parse(await readFile(px, 'utf8'))) !==
-          JSON.stringify(JSON.parse(await readFile(py, 'utf8')))
-        ) {
-          differences.push(`${name}: document differs`);
-        }
-      }
-    }
-  } finally {
-    duck.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-  return differences;
 }
