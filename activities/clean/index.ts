@@ -9,10 +9,9 @@ import type { Duck } from '../../lib/duck';
 import { sqlString, sqlTimestamp, withDuck } from '../../lib/duck';
 import { DataValidationError, OutputCheckError } from '../../lib/errors';
 import { checkParquetColumns } from '../../lib/outputChecks';
-import { latestCompletedKey, runSummaryKey } from '../../lib/layout';
-import { addMonths } from '../../lib/month';
+import { previousMonthStage } from '../../lib/previousRun';
 import type { ObjectStore } from '../../lib/objectStore';
-import type { RunSummary, StageWarning } from '../../lib/runTypes';
+import type { StageWarning } from '../../lib/runTypes';
 import { defineStageActivity, upstreamFingerprints, type StageOutputFile } from '../../lib/stage';
 import { evaluateQualityGates, qualityWarningCode, type QualityGateOutcome } from './qualityGates';
 import { DEDUPE_COLUMNS, QUARANTINE_REASONS, quarantineReasonSql, type QuarantineReason } from './rules';
@@ -142,19 +141,21 @@ export const clean = defineStageActivity<CleanMetrics>({
   },
 });
 
-/** Kept rows of the latest completed run of the month before, read from its run summary. */
+/**
+ * Kept rows of the month before, from the clean manifest its latest completed run used: resolved through
+ * computedByRunId, so a fully cached run of that month gives the counts of the run that computed them, and
+ * a cached rerun of it leaves this month's fingerprint (and cache hit) unchanged.
+ */
 export async function previousMonthClean(
   store: ObjectStore,
   dataset: string,
   month: string,
 ): Promise<{ month: string; runId: string; outputRows: number } | undefined> {
-  const previousMonth = addMonths(month, -1);
-  const latest = await store.tryGetJson<{ runId: string }>(latestCompletedKey(dataset, previousMonth));
-  if (!latest) return undefined;
-  const summary = await store.tryGetJson<RunSummary>(runSummaryKey(dataset, previousMonth, latest.runId));
-  const outputRows = summary?.stages.clean?.metrics.outputRows;
+  const lookup = await previousMonthStage(store, dataset, month, 'clean');
+  if (!lookup.found) return undefined;
+  const outputRows = lookup.found.manifest.metrics.outputRows;
   return typeof outputRows === 'number'
-    ? { month: previousMonth, runId: latest.runId, outputRows }
+    ? { month: lookup.found.month, runId: lookup.found.computedByRunId, outputRows }
     : undefined;
 }
 

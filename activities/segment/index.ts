@@ -15,9 +15,7 @@ import { Duck, sqlIdent, sqlString } from '../../lib/duck';
 import { DataValidationError, OutputCheckError } from '../../lib/errors';
 import { checkParquetColumns } from '../../lib/outputChecks';
 import type { StageWarning } from '../../lib/runTypes';
-import { latestCompletedKey, manifestKey } from '../../lib/layout';
-import type { StageManifest } from '../../lib/manifest';
-import { addMonths } from '../../lib/month';
+import { previousMonthStage } from '../../lib/previousRun';
 import { sha256File } from '../../lib/objectStore';
 import { Rng } from '../../lib/random';
 import {
@@ -124,6 +122,7 @@ const PERSONA_FEATURES: Partial<Record<keyof PersonaColumns, string>> &
 
 /** Last month's latest completed run's segments output. */
 export interface PreviousSegments {
+  /** The run that computed them (last month's latest completed run, or the run it took them from). */
   runId: string;
   month: string;
   sha256: string;
@@ -149,17 +148,16 @@ function findPrevious(ctx: StageContext): Promise<PreviousLookup> {
 }
 
 async function lookupPrevious(ctx: StageContext): Promise<PreviousLookup> {
-  const month = addMonths(ctx.run.month, -1);
-  const latest = await ctx.store.tryGetJson<{ runId: string }>(latestCompletedKey(ctx.run.dataset, month));
-  if (!latest) return { previous: undefined, reason: `no completed run of ${month}` };
-  const manifest = await ctx.store.tryGetJson<StageManifest>(
-    manifestKey(ctx.run.dataset, month, latest.runId, 'segment'),
-  );
-  const output = manifest?.outputs.segments;
+  // Resolved through computedByRunId: a fully cached run of last month keeps its segments under the run
+  // that computed them, not under its own folder.
+  const lookup = await previousMonthStage(ctx.store, ctx.run.dataset, ctx.run.month, 'segment');
+  if (!lookup.found) return { previous: undefined, reason: lookup.reason };
+  const { month, computedByRunId, latestRunId, manifest } = lookup.found;
+  const output = manifest.outputs.segments;
   if (!output) {
-    return { previous: undefined, reason: `the completed run ${latest.runId} of ${month} has no segments` };
+    return { previous: undefined, reason: `the completed run ${latestRunId} of ${month} has no segments` };
   }
-  return { previous: { runId: latest.runId, month, sha256: output.sha256, key: output.key } };
+  return { previous: { runId: computedByRunId, month, sha256: output.sha256, key: output.key } };
 }
 
 export const segment = defineStageActivity<SegmentMetrics>({
