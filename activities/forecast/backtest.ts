@@ -40,6 +40,13 @@ export interface BacktestOptions {
   step?: number;
   /** Season length (in open periods) of the MASE scale and the default baseline; default: the grain's. */
   seasonLength?: number;
+  /**
+   * Periods between the end of the data and the first period forecast (default 0). The stage forecasts from
+   * the end of the reported month, which may lie after the last observed day (Online Retail ends 2011-12-09,
+   * the December forecast starts 2012-01-01): each origin then forecasts `lead + horizon` periods and only
+   * the last `horizon` are scored, so the scores measure the lead times that are shown.
+   */
+  lead?: number;
 }
 
 /** Backtest scores of one model. Metrics are NaN when the model failed (see `error`). */
@@ -76,6 +83,9 @@ export function backtestOrigins(
   const { horizon } = options;
   const origins = options.origins ?? 5;
   const step = options.step ?? horizon;
+  const lead = options.lead ?? 0;
+  if (!Number.isInteger(lead) || lead < 0)
+    throw new Error(`${where}: lead must be a non-negative integer (got ${lead})`);
   if (!Number.isInteger(horizon) || horizon < 1)
     throw new Error(`${where}: horizon must be a positive integer (got ${horizon})`);
   if (!Number.isInteger(origins) || origins < 1)
@@ -87,14 +97,14 @@ export function backtestOrigins(
   const mask = closedMask(series, 0, 7 * (minOpen + 1));
   let minTrain = 0;
   for (let open = 0; open < minOpen; minTrain++) open += 1 - mask[minTrain];
-  const needed = minTrain + horizon + step * (origins - 1);
+  const needed = minTrain + lead + horizon + step * (origins - 1);
   if (n < needed) {
     throw new Error(
-      `${where}: needs at least ${needed} periods (${minTrain} to fit the first origin + horizon ${horizon}` +
+      `${where}: needs at least ${needed} periods (${minTrain} to fit the first origin${lead > 0 ? ` + lead ${lead}` : ''} + horizon ${horizon}` +
         ` + ${origins - 1} more origins x step ${step}); the series has ${n}`,
     );
   }
-  return Array.from({ length: origins }, (_, k) => n - horizon - step * (origins - 1 - k));
+  return Array.from({ length: origins }, (_, k) => n - lead - horizon - step * (origins - 1 - k));
 }
 
 /** In-sample MAE of the seasonal naive forecast on the open periods (the MASE scale). */
@@ -113,6 +123,7 @@ export function backtest(series: RegularSeries, candidate: Candidate, options: B
   const where = `backtest(${candidate.name})`;
   const origins = backtestOrigins(series, candidate.minLength(series), options, where);
   const h = options.horizon;
+  const lead = options.lead ?? 0;
   let absPct = 0;
   let mapePoints = 0;
   let scaled = 0;
@@ -126,7 +137,7 @@ export function backtest(series: RegularSeries, candidate: Candidate, options: B
     const train = sliceSeries(series, 0, origin);
     const model = candidate.fit(train);
     if (!model.converged) unconvergedFits++;
-    const forecast = model.forecast(h);
+    const forecast = model.forecast(lead + h);
     const scale = seasonalNaiveScale(train, options.seasonLength);
     if (!(scale > 0)) {
       throw new Error(
@@ -134,22 +145,23 @@ export function backtest(series: RegularSeries, candidate: Candidate, options: B
           ` training data is ${scale} (the series repeats itself exactly)`,
       );
     }
-    const closed = closedMask(series, origin, h);
+    const closed = closedMask(series, origin + lead, h);
     for (let i = 0; i < h; i++) {
       if (closed[i]) {
         excludedClosed++;
         continue;
       }
-      const actual = series.values[origin + i];
-      const error = actual - forecast.mean[i];
+      const actual = series.values[origin + lead + i];
+      const f = lead + i;
+      const error = actual - forecast.mean[f];
       points++;
       scaled += Math.abs(error) / scale;
       if (actual !== 0) {
         absPct += Math.abs(error / actual);
         mapePoints++;
       } else skippedZeroActuals++;
-      if (actual >= forecast.lower80[i] && actual <= forecast.upper80[i]) in80++;
-      if (actual >= forecast.lower95[i] && actual <= forecast.upper95[i]) in95++;
+      if (actual >= forecast.lower80[f] && actual <= forecast.upper80[f]) in80++;
+      if (actual >= forecast.lower95[f] && actual <= forecast.upper95[f]) in95++;
     }
   }
   return {
@@ -235,7 +247,11 @@ export function selectModel(
   for (const { score, index } of ranked) {
     try {
       const model = candidates[index].fit(series);
-      const forecast = model.forecast(options.forecastHorizon ?? options.horizon);
+      const lead = options.lead ?? 0;
+      const forecast = dropLeadingPeriods(
+        model.forecast(lead + (options.forecastHorizon ?? options.horizon)),
+        lead,
+      );
       return { chosen: score.name, model, forecast, scores, baseline, notes };
     } catch (error) {
       notes.push(`${score.name} failed on the full series: ${messageOf(error)}`);
@@ -267,6 +283,20 @@ export function forecastMetrics(selection: Selection): ForecastMetrics {
     coverage80: chosen.coverage80,
     coverage95: chosen.coverage95,
     horizon: selection.forecast.mean.length,
+  };
+}
+
+/** A forecast without its first `lead` periods: it then starts `lead` periods after the series' end. */
+function dropLeadingPeriods(forecast: Forecast, lead: number): Forecast {
+  if (lead === 0) return forecast;
+  return {
+    start: periodDate({ start: forecast.start, grain: forecast.grain }, lead),
+    grain: forecast.grain,
+    mean: forecast.mean.slice(lead),
+    lower80: forecast.lower80.slice(lead),
+    upper80: forecast.upper80.slice(lead),
+    lower95: forecast.lower95.slice(lead),
+    upper95: forecast.upper95.slice(lead),
   };
 }
 

@@ -86,6 +86,18 @@ export interface ForecastStageMetrics extends Record<string, unknown> {
   seriesStart: string | null;
   seriesEnd: string | null;
   forecastStart: string | null;
+  /** The run's cutoff (ISO): the forecast starts with the first period after it. Null when none was given. */
+  cutoff: string | null;
+  /**
+   * Periods between the end of the series and the first period forecast (0 when the data reaches the
+   * cutoff): Online Retail's December 2011 run has 22 (Dec 10-31). The backtest skips as many after each origin.
+   */
+  lead: number;
+  /**
+   * The first open period forecast (at day grain the first day after the cutoff that is not a closed
+   * weekday): what a "next day" headline shows. Null without a forecast.
+   */
+  next: ForecastPeriod | null;
   /** Backtest origins used (fewer than configured when the history is short). */
   origins: number;
   /** Periods between backtest origins (the horizon unless the history is short). */
@@ -98,10 +110,22 @@ export interface ForecastStageMetrics extends Record<string, unknown> {
   reason?: string;
 }
 
+/** One forecast period: its first day and the point forecast with its 80% and 95% intervals. */
+export interface ForecastPeriod {
+  date: string;
+  mean: number;
+  lower80: number;
+  upper80: number;
+  lower95: number;
+  upper95: number;
+}
+
 /** The stage definition (for runStage in scripts and tests); `forecast` is the Temporal activity. */
 export const forecastDefinition: StageDefinition<ForecastStageMetrics> = {
   stage: 'forecast',
-  version: 1,
+  // 2: the forecast starts after the cutoff (the end of the reported month), not after the last observed
+  //    day; the backtest scores the same lead times; metrics gain lead, cutoff and next.
+  version: 2,
   // The models' simulated intervals use their own fixed seeds, so the run seed does not enter the outputs.
   configSection: (config) => config.forecast,
   async compute(ctx) {
@@ -111,6 +135,7 @@ export const forecastDefinition: StageDefinition<ForecastStageMetrics> = {
         const result = await computeForecast(duck, {
           source: { path },
           config: ctx.run.config.forecast,
+          cutoff: ctx.run.cutoff,
           outDir: ctx.scratchDir,
           heartbeat: (step) => ctx.heartbeat({ step }),
         });
@@ -179,6 +204,11 @@ export type DailyRevenueSource = { path: string } | { table: string };
 export interface ComputeForecastOptions {
   source: DailyRevenueSource;
   config: ForecastConfig;
+  /**
+   * The run's cutoff (ISO, the last instant of the reported month). The forecast starts with the first period
+   * after it, even when the data ends earlier; without it the forecast starts after the last observation.
+   */
+  cutoff?: string;
   /** Directory for forecast.parquet, forecast_history.parquet and forecast_backtest.json. */
   outDir: string;
   heartbeat?: (step: string) => void;
@@ -207,6 +237,8 @@ export interface BacktestReport {
     originsConfigured: number;
     originsUsed: number;
     step: number;
+    /** Periods skipped between each origin and its scored window (the gap from the data's end to the cutoff). */
+    lead: number;
     seasonLength: number | null;
     candidateSet: 'seasonal' | 'nonSeasonal' | null;
     closedWeekdays: number[];
@@ -243,11 +275,22 @@ export async function computeForecast(
   let plan: BacktestPlan | null = null;
   let selection: Selection | null = null;
   let reason = prepared.reason ?? null;
+  const cutoffDay = options.cutoff ? dayNumber(options.cutoff, 'cutoff') : null;
+  const lead = prepared.series && cutoffDay !== null ? periodsToCutoff(prepared.series, cutoffDay) : 0;
+  if (prepared.series && lead > 0) {
+    const unit = prepared.series.grain === 'day' ? 'days' : `${prepared.series.grain}s`;
+    notes.push(
+      `the series ends ${isoDate(periodDay(prepared.series, prepared.series.values.length) - 1)}, before the cutoff ` +
+        `${isoDate(cutoffDay ?? 0)}: the forecast starts after the cutoff, ${lead} ${unit} later, and the backtest ` +
+        `scores forecasts made as far ahead (periods ${lead + 1} to ${lead + config.horizon} after each origin)`,
+    );
+  }
   if (prepared.series) {
     const planned = planBacktest(prepared.series, {
       horizon: config.horizon,
       origins: config.origins,
       holidays,
+      lead,
     });
     notes.push(...planned.notes);
     if (planned.plan) plan = planned.plan;
@@ -260,6 +303,7 @@ export async function computeForecast(
         horizon: config.horizon,
         origins: plan.origins,
         step: plan.step,
+        lead,
         ...(plan.candidateSet === 'nonSeasonal' ? { seasonLength: 1 } : {}),
       });
       notes.push(...selection.notes);
@@ -304,6 +348,7 @@ export async function computeForecast(
       originsConfigured: config.origins,
       originsUsed: plan?.origins ?? 0,
       step: plan?.step ?? config.horizon,
+      lead,
       seasonLength: plan?.seasonLength ?? null,
       candidateSet: plan?.candidateSet ?? null,
       closedWeekdays,
@@ -338,6 +383,9 @@ export async function computeForecast(
     seriesStart: backtest.seriesStart,
     seriesEnd,
     forecastStart: backtest.forecastStart,
+    cutoff: options.cutoff ?? null,
+    lead,
+    next: series && fc ? firstOpenPeriod(fc, prepared.closedWeekdays) : null,
     origins: plan?.origins ?? 0,
     step: plan?.step ?? null,
     seasonLength: plan?.seasonLength ?? null,
@@ -352,6 +400,35 @@ export async function computeForecast(
     paths,
     rows: { forecast: forecastRows, history: historyRows },
   };
+}
+
+/** Periods from the end of a series to the first period that starts after the cutoff day (0 if the next one does). */
+export function periodsToCutoff(series: RegularSeries, cutoffDay: number): number {
+  const n = series.values.length;
+  let lead = 0;
+  while (periodDay(series, n + lead) <= cutoffDay) lead++;
+  return lead;
+}
+
+/**
+ * The first forecast period that is open: at day grain, the first day not on a closed weekday (a closed
+ * Saturday is forecast as exactly 0 and is no "next day"). Null when every period is closed.
+ */
+export function firstOpenPeriod(fc: Forecast, closedWeekdays: readonly number[]): ForecastPeriod | null {
+  const first = { start: fc.start, grain: fc.grain };
+  for (let i = 0; i < fc.mean.length; i++) {
+    const day = periodDay(first, i);
+    if (fc.grain === 'day' && closedWeekdays.includes(weekday(day))) continue;
+    return {
+      date: isoDate(day),
+      mean: fc.mean[i],
+      lower80: fc.lower80[i],
+      upper80: fc.upper80[i],
+      lower95: fc.lower95[i],
+      upper95: fc.upper95[i],
+    };
+  }
+  return null;
 }
 
 /** A contiguous daily series: `revenue[i]` and `trading[i]` belong to day number `firstDay + i`. */
@@ -644,9 +721,12 @@ export interface BacktestPlan {
  */
 export function planBacktest(
   series: RegularSeries,
-  options: { horizon: number; origins: number; holidays?: readonly Holiday[] },
+  options: { horizon: number; origins: number; holidays?: readonly Holiday[]; lead?: number },
 ): { plan: BacktestPlan | null; reason: string; notes: string[] } {
   const { horizon } = options;
+  // Periods between the series' end and the first period forecast: every backtest window spans them too.
+  const lead = options.lead ?? 0;
+  const window = lead + horizon;
   const n = series.values.length;
   const notes: string[] = [];
   const m = openView(series).seasonLength;
@@ -684,12 +764,12 @@ export function planBacktest(
     // Candidates[0] is the baseline (seasonal naive); selectModel needs it scored.
     const needs = set.candidates.map(trainNeed);
     const baselineNeed = needs[0];
-    if (baselineNeed + horizon > n) {
+    if (baselineNeed + window > n) {
       if (set.candidateSet === 'seasonal') {
         // Said only if the non-seasonal set then fits; otherwise the reason says it all.
         notes.push(
-          `the seasonal candidates (season ${m} ${unit}) need at least ${baselineNeed + horizon} ${unit} ` +
-            `(a training window of ${baselineNeed} and one backtest window of ${horizon}); the series has ${n}: ` +
+          `the seasonal candidates (season ${m} ${unit}) need at least ${baselineNeed + window} ${unit} ` +
+            `(a training window of ${baselineNeed} and one backtest window of ${window}); the series has ${n}: ` +
             'non-seasonal candidates (season length 1) are used and MASE is scaled by the naive forecast',
         );
       }
@@ -698,7 +778,7 @@ export function planBacktest(
     let best = { scored: 0, origins: 0, step: 0 };
     for (let k = options.origins; k >= 1; k--) {
       for (let step = horizon; step >= 1; step--) {
-        const span = horizon + step * (k - 1);
+        const span = window + step * (k - 1);
         if (baselineNeed + span > n) continue;
         const scored = needs.filter((need) => need + span <= n).length;
         const better =
@@ -708,7 +788,7 @@ export function planBacktest(
         if (k === 1) break; // the step does not matter with one origin
       }
     }
-    const unscored = set.candidates.filter((_, i) => needs[i] + horizon + best.step * (best.origins - 1) > n);
+    const unscored = set.candidates.filter((_, i) => needs[i] + window + best.step * (best.origins - 1) > n);
     const extra: Candidate[] = [];
     if (unscored.some((c) => c.name.startsWith('holtWinters'))) {
       extra.push(floored(holtWintersCandidate({ seasonality: 'none', trend: 'damped' })));
@@ -717,7 +797,7 @@ export function planBacktest(
       extra.push(floored(sarimaCandidate({ order: { p: 0, d: 1, q: 1 } })));
     }
     if (best.origins < options.origins || best.step < horizon) {
-      const baselineFitsConfigured = baselineNeed + horizon * options.origins <= n;
+      const baselineFitsConfigured = baselineNeed + lead + horizon * options.origins <= n;
       notes.push(
         `the history (${n} ${unit}) is too short ${baselineFitsConfigured ? 'to score every candidate with' : 'for'} ` +
           `${options.origins} backtest origins one horizon (${horizon}) apart: the backtest uses ${best.origins} ` +
@@ -749,9 +829,9 @@ export function planBacktest(
   const minTrain = openPrefix(series, Math.max(seasonalNaiveMinLength(1), MIN_TRAIN_OPEN, horizonOpen));
   const reason =
     `the ${series.grain} series has ${n} ${unit} (${series.start} to ${isoDate(periodDay(series, n) - 1)}); ` +
-    `a forecast of ${horizon} ${unit} needs at least ${minTrain + horizon} ` +
+    `a forecast of ${horizon} ${unit}${lead > 0 ? ` starting ${lead} ${unit} after the data ends` : ''} needs at least ${minTrain + window} ` +
     `(a training window of ${minTrain}, holding as many open periods as the forecast and never under ` +
-    `${MIN_TRAIN_OPEN}, plus one backtest window of ${horizon}). A longer history or a shorter forecast.horizon gives a forecast`;
+    `${MIN_TRAIN_OPEN}, plus one backtest window of ${window}). A longer history or a shorter forecast.horizon gives a forecast`;
   return { plan: null, reason, notes };
 }
 

@@ -134,6 +134,102 @@ describe('forecast stage: Online Retail daily revenue', () => {
   );
 });
 
+describe('forecast stage: the forecast starts after the cutoff', () => {
+  it.skipIf(!present)(
+    'Online Retail December 2011: starts 2012-01-01 (not inside December), scores the same lead times, next open day',
+    async () => {
+      const columns =
+        "{'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', 'Quantity': 'DOUBLE', " +
+        "'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DOUBLE', 'CustomerID': 'VARCHAR', 'Country': 'VARCHAR'}";
+      const result = await withDuck(async (duck) => {
+        await duck.run(`CREATE TABLE daily_revenue AS
+          WITH lines AS (
+            SELECT CAST(InvoiceDate AS DATE) AS day, Quantity * UnitPrice AS amount
+            FROM read_csv('${folder}/*.csv.gz', header = true, columns = ${columns})
+            WHERE CustomerID IS NOT NULL AND CustomerID <> '' AND UnitPrice > 0),
+          days AS (SELECT day, sum(amount) AS revenue FROM lines GROUP BY day),
+          calendar AS (SELECT unnest(generate_series(DATE '2010-12-01', DATE '2011-12-31', INTERVAL 1 DAY))::DATE AS date)
+          SELECT c.date, coalesce(d.revenue, 0)::DOUBLE AS revenue, 0::BIGINT AS orders, 0::BIGINT AS customers,
+                 d.day IS NOT NULL AS has_trading
+          FROM calendar c LEFT JOIN days d ON d.day = c.date ORDER BY c.date`);
+        const out = await computeForecast(duck, {
+          source: { table: 'daily_revenue' },
+          config: forecastSection.parse({}),
+          cutoff: '2011-12-31T23:59:59.999Z',
+          outDir,
+        });
+        const rows = await duck.all<{ date: string; mean: number }>(
+          `SELECT strftime(date, '%Y-%m-%d') AS date, mean FROM read_parquet('${out.paths.forecast}') ORDER BY date`,
+        );
+        return { out, rows };
+      });
+      const { metrics } = result.out;
+      console.log(
+        `Online Retail with cutoff 2011-12-31: lead ${metrics.lead} days, chosen ${metrics.model}, MASE ${metrics.mase?.toFixed(3)} ` +
+          `(seasonal naive ${metrics.baselineMase?.toFixed(3)}), coverage80 ${metrics.coverage80?.toFixed(3)}, ` +
+          `coverage95 ${metrics.coverage95?.toFixed(3)}, next ${JSON.stringify(metrics.next)}`,
+      );
+      expect(metrics.lastObservedDate).toBe('2011-12-09');
+      expect(metrics.lead).toBe(22); // Dec 10..31
+      expect(metrics.cutoff).toBe('2011-12-31T23:59:59.999Z');
+      expect(metrics.forecastStart).toBe('2012-01-01');
+      expect(result.rows).toHaveLength(28);
+      expect(result.rows[0].date).toBe('2012-01-01');
+      expect(result.rows.every((r) => r.date > '2011-12-31')).toBe(true);
+      // 2012-01-01 is a Sunday, an open day for Online Retail (only Saturday is closed).
+      expect(metrics.next?.date).toBe('2012-01-01');
+      expect(metrics.next!.mean).toBeGreaterThan(0);
+      expect(metrics.next!.lower80).toBeLessThan(metrics.next!.upper80);
+      // The backtest skips 22 days after each origin, as the shown forecast does: same points, other windows.
+      expect(result.out.backtest.settings.lead).toBe(22);
+      expect(metrics.backtestPoints).toBe(120);
+      expect(
+        metrics.notes.some((n) => n.includes('scores forecasts made as far ahead (periods 23 to 50')),
+      ).toBe(true);
+      expect(metrics.model).not.toBeNull();
+    },
+    90_000,
+  );
+
+  it('names the next open day: the day after a Friday cutoff is a closed Saturday, so the next is Sunday', async () => {
+    // Planted: 400 days from Monday 2021-01-04, every Saturday closed (no trading, 0), the data ending on
+    // Wednesday 2022-02-02 (day 394) and the cutoff on Friday 2022-02-04: lead 2 days (Thu, Fri).
+    const days = 400;
+    const { revenue, trading } = plantedDaily(days, 5);
+    const start = Date.UTC(2021, 0, 4) / 86_400_000;
+    for (let t = 0; t < days; t++) {
+      const weekday = (((start + t + 4) % 7) + 7) % 7;
+      if (weekday === 6) {
+        revenue[t] = 0;
+        trading[t] = 0;
+      }
+    }
+    const lastDay = 394; // 2022-02-02
+    for (let t = lastDay + 1; t < days; t++) {
+      revenue[t] = 0;
+      trading[t] = 0;
+    }
+    const result = await withDuck(async (duck) => {
+      await createDailyRevenue(duck, '2021-01-04', revenue.slice(0, 397), trading.slice(0, 397));
+      return computeForecast(duck, {
+        source: { table: 'daily_revenue' },
+        config: forecastSection.parse({ horizon: 14 }),
+        cutoff: '2022-02-04T23:59:59.999Z',
+        outDir,
+      });
+    });
+    const { metrics, forecast } = result;
+    expect(metrics.closedWeekdays).toEqual([6]);
+    expect(metrics.lastObservedDate).toBe('2022-02-02');
+    expect(metrics.lead).toBe(2);
+    expect(metrics.forecastStart).toBe('2022-02-05'); // Saturday, forecast as exactly 0
+    expect(forecast!.mean[0]).toBe(0);
+    expect(metrics.next?.date).toBe('2022-02-06'); // Sunday: the first open day
+    expect(metrics.next!.mean).toBeGreaterThan(5000);
+    expect(metrics.next!.mean).toBe(forecast!.mean[1]);
+  });
+});
+
 describe('forecast stage: short history', () => {
   it('completes without a forecast and says why when 40 days cannot hold a 28-day horizon', async () => {
     const { revenue, trading } = plantedDaily(40, 3);
