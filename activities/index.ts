@@ -10,3 +10,4 @@ export { forecast } from './forecast';
 export { experiment } from './experiment';
 export { recommend } from './recommend';
 export { recordRunStart, recordRunEnd, completedRuns, datasetExtent } from './run';
+export { shardedStagePlan, shardedStageShard, shardedStageReduce } from './shardedStages';

@@ -88,6 +88,19 @@ const retrySection = z
   })
   .strict();
 
+/** Customer shards (issue 10, lib/shards.ts): how per-customer tables are split and fanned out. */
+const shardsSection = z
+  .object({
+    /**
+     * S, the number of customer shards (1 to 512). Absent: the smallest power of two keeping at most
+     * 250,000 customers per shard (chooseShardCount). Clean decides it; sharded stages follow clean.
+     */
+    count: z.number().int().min(1).max(512).optional(),
+    /** Shard activities of one stage in flight at once; the workers' activity slots bound the rest. */
+    concurrency: z.number().int().min(1).max(512).default(16),
+  })
+  .strict();
+
 export const runConfigSchema = z
   .object({
     /** Optional: when present it must equal the dataset the run is for. */
@@ -104,6 +117,7 @@ export const runConfigSchema = z
     /** Seed for every random choice in the run (sampling, restarts, simulations). */
     seed: z.number().int().min(0).default(42),
     retry: retrySection.default(() => retrySection.parse({})),
+    shards: shardsSection.default(() => shardsSection.parse({})),
     ingest: ingestSection.default(() => ingestSection.parse({})),
     clean: cleanSection.default(() => cleanSection.parse({})),
     features: featuresSection.default(() => featuresSection.parse({})),

@@ -56,3 +56,71 @@ export function assertShardCount(shardCount: number): void {
     throw new Error(`shard count ${shardCount} must be an integer from 1 to ${MAX_SHARDS}`);
   }
 }
+
+/**
+ * The manifest's name for one shard part of an output: `transactions/part-00003-of-00008`. The manifest
+ * names every part (so the cache check finds a missing one), but a stage's result leaves them out: readers
+ * find the parts through the output's shard index (`<output>Shards`), whose sha256 covers every part's.
+ */
+export function shardPartOutputName(output: string, shard: number, shardCount: number): string {
+  return shardPartName(output, shard, shardCount).replace(/\.parquet$/, '');
+}
+
+const SHARD_PART_OUTPUT_NAME = /\/part-\d{5}-of-\d{5}$/;
+
+/** True for a manifest output that is one shard's part (see shardPartOutputName). */
+export function isShardPartOutputName(name: string): boolean {
+  return SHARD_PART_OUTPUT_NAME.test(name);
+}
+
+/** The output name of an output's shard index: `transactionsShards`. */
+export function shardIndexOutputName(output: string): string {
+  return `${output}Shards`;
+}
+
+/** The object name of an output's shard index, beside its parts' folder: `transactions_shards.json`. */
+export function shardIndexFileName(output: string): string {
+  return `${output}_shards.json`;
+}
+
+/** One part as its shard index lists it. */
+export interface ShardIndexPart {
+  shard: number;
+  /** Object name relative to the folder of the index itself (`transactions/part-00003-of-00008.parquet`). */
+  name: string;
+  sha256: string;
+  size: number;
+  rows: number;
+}
+
+/**
+ * The shard index of one output: S and every part in shard order. Readers resolve a part's key against
+ * the index's own key, so an index reused from an earlier run (a cache hit) points at that run's parts.
+ */
+export interface ShardIndex {
+  output: string;
+  shardCount: number;
+  /** The customer hash (documentation for readers outside custflow). */
+  hash: 'md5(customer_id)[0:4] big-endian mod shardCount';
+  parts: ShardIndexPart[];
+}
+
+/** The key of part `name` of an index stored at `indexKey`. */
+export function shardPartKey(indexKey: string, name: string): string {
+  const slash = indexKey.lastIndexOf('/');
+  return `${indexKey.slice(0, slash + 1)}${name}`;
+}
+
+/** Checks that a parsed document is a complete shard index (every shard once, in order). */
+export function assertShardIndex(value: unknown, where: string): asserts value is ShardIndex {
+  const index = value as Partial<ShardIndex> | null;
+  if (!index || typeof index.output !== 'string' || !Array.isArray(index.parts)) {
+    throw new Error(`${where}: not a shard index (expected output, shardCount, parts)`);
+  }
+  assertShardCount(index.shardCount ?? NaN);
+  if (index.parts.length !== index.shardCount || index.parts.some((p, i) => p.shard !== i)) {
+    throw new Error(
+      `${where}: shard index of ${index.output} lists ${index.parts.length} parts for ${index.shardCount} shards (every shard once, in order)`,
+    );
+  }
+}

@@ -21,12 +21,18 @@ import {
 } from './manifest';
 import { isTransientInfrastructureError, mapConcurrent, ObjectStore } from './objectStore';
 import type { RunRef, StageInput, StageResult, StageWarning } from './runTypes';
+import { isShardPartOutputName } from './shards';
 import { CODE_VERSION } from './version';
 
 export interface StageOutputFile {
   /** Local file written by compute. */
   path: string;
   rows?: number;
+  /**
+   * Object name under the stage's prefix; default the file's base name. Shard parts set it, since every
+   * output's parts share base names (`transactions/part-00003-of-00008.parquet`, lib/shards.ts).
+   */
+  objectName?: string;
 }
 
 export interface StageContext {
@@ -150,7 +156,7 @@ export async function runStage<M extends Record<string, unknown>>(
     phase('compute');
     const prefix = stagePrefix(run.dataset, run.month, run.runId, definition.stage);
     const entries = await mapConcurrent(Object.entries(outputs), 4, async ([name, file]) => {
-      const key = prefix + basename(file.path);
+      const key = prefix + (file.objectName ?? basename(file.path));
       const put = await store.putFile(key, file.path, contentTypeOf(file.path));
       heartbeat({ stage: definition.stage, uploaded: name });
       const entry: OutputEntry = {
@@ -202,7 +208,11 @@ export function upstreamFingerprints(input: Pick<StageInput, 'upstream'>): Recor
   return out;
 }
 
-/** The StageResult a manifest describes (for cache hits and pinned replays). */
+/**
+ * The StageResult a manifest describes (for cache hits and pinned replays). Shard parts are left out: the
+ * manifest names each one, but readers reach them through the output's shard index, whose sha256 covers
+ * theirs, so a result (and the run summary, and the workflow history) stays small at 512 shards.
+ */
 export function resultFromManifest(
   store: ObjectStore,
   manifest: StageManifest,
@@ -212,6 +222,7 @@ export function resultFromManifest(
   const outputs: Record<string, string> = {};
   const fingerprints: Record<string, string> = {};
   for (const [name, entry] of Object.entries(manifest.outputs)) {
+    if (isShardPartOutputName(name)) continue;
     outputs[name] = entry.uri;
     fingerprints[name] = entry.sha256;
   }

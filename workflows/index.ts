@@ -3,3 +3,4 @@ export { monthlyPipeline } from './monthlyPipeline';
 export { backfill } from './backfill';
 export { scheduledMonthlyRun } from './scheduledRun';
 export { progressQuery, backfillProgressQuery } from './queries';
+export { shardedStage } from './shardedStage';

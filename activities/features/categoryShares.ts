@@ -26,21 +26,43 @@ export function categorySlug(category: string): string {
   );
 }
 
-export async function addCategoryShares(
+/**
+ * The dataset's largest categories by merchandise revenue, largest first. A decision over the whole data:
+ * a sharded run takes it once (features' prepare step) and gives the list to every shard.
+ */
+export async function topCategories(
   duck: Duck,
-  options: { cutoff: string; featuresTable?: string; table?: string; maxCategories?: number },
-): Promise<CategoryShareResult> {
-  const featuresTable = options.featuresTable ?? 'customer_features';
+  options: { cutoff: string; table?: string; maxCategories?: number },
+): Promise<string[]> {
   const table = options.table ?? 'transactions';
-  const cutoff = sqlTimestamp(options.cutoff, 'addCategoryShares');
+  const cutoff = sqlTimestamp(options.cutoff, 'topCategories');
   const merchandise = await merchandiseConditionSql(duck, table);
   const top = await duck.all<{ category: string }>(
     `SELECT category FROM ${table} WHERE category IS NOT NULL AND amount > 0 AND ts <= ${cutoff} AND ${merchandise}
      GROUP BY category ORDER BY sum(amount) DESC, category LIMIT ${options.maxCategories ?? 10}`,
   );
+  return top.map((t) => t.category);
+}
+
+export async function addCategoryShares(
+  duck: Duck,
+  options: {
+    cutoff: string;
+    featuresTable?: string;
+    table?: string;
+    maxCategories?: number;
+    /** The categories to share over (topCategories of the whole data); default: this table's top ones. */
+    categories?: readonly string[];
+  },
+): Promise<CategoryShareResult> {
+  const featuresTable = options.featuresTable ?? 'customer_features';
+  const table = options.table ?? 'transactions';
+  const cutoff = sqlTimestamp(options.cutoff, 'addCategoryShares');
+  const merchandise = await merchandiseConditionSql(duck, table);
+  const top = options.categories ?? (await topCategories(duck, options));
   if (top.length < 2) return { featureNames: [], definitions: [] };
   const slugs = new Map<string, string>();
-  for (const { category } of top) {
+  for (const category of top) {
     let slug = `category_share_${categorySlug(category)}`;
     while ([...slugs.values()].includes(slug)) slug += '_';
     slugs.set(category, slug);

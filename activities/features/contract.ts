@@ -2,5 +2,5 @@
  * What other stages and the report read of features: its metrics and insights.json. The customer feature
  * SQL and the feature dictionary are shared code in lib/customerFeatures/.
  */
-export type { FeaturesMetrics } from './index';
+export type { FeaturesMetrics } from './outputs';
 export type { Insights } from './insights';

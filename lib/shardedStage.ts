@@ -1,0 +1,482 @@
+/**
+ * Sharded stages (issue 10): a stage whose work grows with customers runs as plan -> one activity per
+ * customer shard -> reduce, so adding workers adds throughput and no worker holds the whole dataset.
+ *
+ * How to make a stage sharded (the CLV stage's summarise-shard / merge / fit / score-shard fits this):
+ *
+ * 1. Define it with `defineShardedStage({ stage, version, configSection, shardCount, prepare?,
+ *    computeShard, reduce })` in `activities/<stage>/sharded.ts`:
+ *    - `shardCount(ctx)`: S. A stage reading an upstream's shard parts takes the upstream's S
+ *      (`upstreamShardIndex(ctx, 'clean', 'transactions')).shardCount`); clean decides S from config
+ *      `shards.count` or `chooseShardCount(customers)` (lib/shards.ts).
+ *    - `prepare(ctx, S)` (optional): decisions every shard needs that are taken once (a model fitted on a
+ *      seeded sample, the dataset's top categories). Returns JSON that travels in every shard activity's
+ *      input (Temporal history), so keep it small: well under 100 KB.
+ *    - `computeShard(ctx)`: the work for customers of shard `ctx.shard`. Read the upstream's part with
+ *      `ctx.fetchUpstreamShard('clean', 'transactions')`, write local files, return them as
+ *      `outputs` (each becomes part `<output>/part-0000i-of-0000S.parquet` of the stage) and an optional
+ *      small JSON `summary` (mergeable statistics: counts, sums, sufficient statistics).
+ *    - `reduce(ctx)`: merge. `ctx.receipts[i]` holds shard i's part entries and summary; fetch a part
+ *      with `ctx.fetchShardPart(output, shard)`. Return the global outputs, metrics and warnings exactly
+ *      as an unsharded stage's `compute` does (and check them the same way).
+ * 2. Register it in `activities/shardedStages.ts` and list its name in `SHARDED_STAGES`
+ *    (lib/shardedStageTypes.ts). The monthly workflow then runs it as a child workflow
+ *    (workflows/shardedStage.ts) instead of its single activity.
+ *
+ * What the framework does: the plan step computes the cache key exactly as lib/stage.ts does (stage,
+ * version, code version, cutoff, config section, input fingerprints) and returns a valid earlier result
+ * when there is one; every shard activity heartbeats, uploads its parts and a receipt
+ * (`_shards/receipt-0000i-of-0000S.json`); reduce writes the global outputs, one shard index per part
+ * output (`<output>_shards.json`, output `<output>Shards`) and the manifest last, naming every part. The
+ * stage's result (what downstream stages and the run summary see) lists the indexes, not the parts, so it
+ * stays small at S = 512. Shard activities are idempotent: a retried or duplicated one writes the same
+ * bytes to the same keys.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { stableHash, type RunConfig } from './config';
+import type { StageName } from './dag';
+import { manifestKey, stagePrefix } from './layout';
+import {
+  computeCacheKey,
+  findCachedManifest,
+  writeCacheIndex,
+  type OutputEntry,
+  type StageManifest,
+} from './manifest';
+import { mapConcurrent, ObjectStore } from './objectStore';
+import type { StageInput, StageResult } from './runTypes';
+import type {
+  ShardPlan,
+  ShardPlanOutcome,
+  ShardReduceInput,
+  ShardTaskInput,
+  ShardTaskResult,
+  ShardedStageRequest,
+} from './shardedStageTypes';
+import {
+  assertShardCount,
+  assertShardIndex,
+  shardIndexFileName,
+  shardIndexOutputName,
+  shardPartKey,
+  shardPartName,
+  shardPartOutputName,
+  type ShardIndex,
+} from './shards';
+import {
+  resultFromManifest,
+  toTemporalFailure,
+  upstreamFingerprints,
+  type StageComputeResult,
+  type StageContext,
+  type StageOutputFile,
+} from './stage';
+import { CODE_VERSION } from './version';
+
+/** What a shard's computation sees: the stage context plus its shard and the plan's decisions. */
+export interface ShardContext<P> extends StageContext {
+  shard: number;
+  shardCount: number;
+  prepared: P;
+  /** Download this shard's part of an upstream output (listed by the upstream's shard index). */
+  fetchUpstreamShard(stage: StageName, output: string): Promise<string>;
+}
+
+export interface ShardComputeResult {
+  /** Output name -> this shard's local part file (Parquet, rows in a deterministic order). */
+  outputs: Record<string, StageOutputFile>;
+  /** Small mergeable statistics for reduce (counts, sums); JSON, well under 1 MB. */
+  summary?: unknown;
+}
+
+/** One shard's record, written by its activity and read by reduce. */
+export interface ShardReceipt {
+  shard: number;
+  shardCount: number;
+  outputs: Record<string, OutputEntry>;
+  summary: unknown;
+}
+
+export interface ReduceContext<P> extends StageContext {
+  shardCount: number;
+  prepared: P;
+  /** Every shard's receipt, in shard order. */
+  receipts: ShardReceipt[];
+  /** Download one of this stage's shard parts to scratch. */
+  fetchShardPart(output: string, shard: number): Promise<string>;
+}
+
+export interface ShardedStageDefinition<M extends Record<string, unknown>, P> {
+  stage: StageName;
+  /** Bump when what the stage writes changes (as for any stage). */
+  version: number;
+  /** The config values the stage depends on (hashed into its cache key); include S's source. */
+  configSection(config: RunConfig): unknown;
+  fingerprintInputs?(ctx: StageContext): Promise<Record<string, string>>;
+  shardCount(ctx: StageContext): Promise<number>;
+  prepare?(ctx: StageContext, shardCount: number): Promise<P>;
+  computeShard(ctx: ShardContext<P>): Promise<ShardComputeResult>;
+  reduce(ctx: ReduceContext<P>): Promise<StageComputeResult<M>>;
+}
+
+/** The three steps of a sharded stage, as the generic activities call them. */
+export interface ShardedStage {
+  stage: StageName;
+  plan(request: ShardedStageRequest, store?: ObjectStore): Promise<ShardPlanOutcome>;
+  shard(task: ShardTaskInput, store?: ObjectStore): Promise<ShardTaskResult>;
+  reduce(request: ShardReduceInput, store?: ObjectStore): Promise<StageResult>;
+}
+
+const HEARTBEAT_INTERVAL_MS = 5_000;
+
+export function defineShardedStage<M extends Record<string, unknown>, P = null>(
+  definition: ShardedStageDefinition<M, P>,
+): ShardedStage {
+  return {
+    stage: definition.stage,
+    plan: (request, store = ObjectStore.fromEnv()) =>
+      withStageContext(definition.stage, request.input, store, 'plan', (ctx) =>
+        planStage(definition, request.input, ctx),
+      ),
+    shard: (task, store = ObjectStore.fromEnv()) =>
+      withStageContext(definition.stage, task.input, store, `shard ${task.shard}`, (ctx) =>
+        runShard(definition, task, ctx),
+      ),
+    reduce: (request, store = ObjectStore.fromEnv()) =>
+      withStageContext(definition.stage, request.input, store, 'reduce', (ctx) =>
+        reduceStage(definition, request, ctx),
+      ),
+  };
+}
+
+/**
+ * Run every step in this process, shards one after another: for tests and benchmarks without Temporal.
+ * The same functions the activities call, so the bytes are the same.
+ */
+export async function runShardedStageLocally(
+  sharded: ShardedStage,
+  input: StageInput,
+  store: ObjectStore,
+): Promise<StageResult> {
+  const request = { stage: sharded.stage, input };
+  const outcome = await sharded.plan(request, store);
+  if (outcome.kind === 'cached') return outcome.result;
+  for (let shard = 0; shard < outcome.plan.shardCount; shard++) {
+    await sharded.shard({ ...request, plan: outcome.plan, shard }, store);
+  }
+  return sharded.reduce({ ...request, plan: outcome.plan }, store);
+}
+
+async function planStage<M extends Record<string, unknown>, P>(
+  definition: ShardedStageDefinition<M, P>,
+  input: StageInput,
+  ctx: StageContext,
+): Promise<ShardPlanOutcome> {
+  const startedAt = new Date();
+  const { run } = ctx;
+  const inputs = definition.fingerprintInputs
+    ? await definition.fingerprintInputs(ctx)
+    : upstreamFingerprints(input);
+  const configHash = stableHash(definition.configSection(run.config));
+  const cacheKey = computeCacheKey({
+    stage: definition.stage,
+    stageVersion: definition.version,
+    codeVersion: CODE_VERSION,
+    cutoff: run.cutoff,
+    configHash,
+    inputs,
+  });
+  if (!input.force) {
+    const cached = await findCachedManifest(ctx.store, {
+      dataset: run.dataset,
+      month: run.month,
+      stage: definition.stage,
+      cacheKey,
+    });
+    if (cached) {
+      return {
+        kind: 'cached',
+        result: resultFromManifest(ctx.store, cached, 'cached', Date.now() - startedAt.getTime()),
+      };
+    }
+  }
+  const shardCount = await definition.shardCount(ctx);
+  assertShardCount(shardCount);
+  const prepared = definition.prepare ? await definition.prepare(ctx, shardCount) : null;
+  const plan: ShardPlan = {
+    stage: definition.stage,
+    cacheKey,
+    configHash,
+    inputs,
+    shardCount,
+    prepared,
+    startedAt: startedAt.toISOString(),
+  };
+  return { kind: 'planned', plan };
+}
+
+async function runShard<M extends Record<string, unknown>, P>(
+  definition: ShardedStageDefinition<M, P>,
+  task: ShardTaskInput,
+  ctx: StageContext,
+): Promise<ShardTaskResult> {
+  const { plan, shard } = task;
+  const prefix = stagePrefix(ctx.run.dataset, ctx.run.month, ctx.run.runId, definition.stage);
+  const shardCtx: ShardContext<P> = {
+    ...ctx,
+    shard,
+    shardCount: plan.shardCount,
+    prepared: plan.prepared as P,
+    async fetchUpstreamShard(stage, output) {
+      const index = await upstreamShardIndex(ctx, stage, output);
+      if (index.shardCount !== plan.shardCount) {
+        throw new Error(
+          `${definition.stage}: upstream ${stage}/${output} has ${index.shardCount} shards but the plan has ${plan.shardCount}`,
+        );
+      }
+      const part = index.parts[shard];
+      const indexKey = ctx.store.keyFromUri(ctx.upstream[stage]?.outputs[shardIndexOutputName(output)] ?? '');
+      const path = join(ctx.scratchDir, 'in', stage, part.name);
+      await ctx.store.getToFile(shardPartKey(indexKey, part.name), path);
+      return path;
+    },
+  };
+  const { outputs, summary } = await definition.computeShard(shardCtx);
+  const entries: Record<string, OutputEntry> = {};
+  let rows = 0;
+  for (const [name, file] of Object.entries(outputs)) {
+    const key = prefix + shardPartName(name, shard, plan.shardCount);
+    const put = await ctx.store.putFile(key, file.path);
+    ctx.heartbeat({ stage: definition.stage, shard, uploaded: name });
+    entries[name] = { key, uri: ctx.store.uri(key), sha256: put.sha256, size: put.size, rows: file.rows };
+    rows += file.rows ?? 0;
+  }
+  const receipt: ShardReceipt = {
+    shard,
+    shardCount: plan.shardCount,
+    outputs: entries,
+    summary: summary ?? null,
+  };
+  await ctx.store.putJson(prefix + shardReceiptName(shard, plan.shardCount), receipt);
+  return { shard, rows };
+}
+
+async function reduceStage<M extends Record<string, unknown>, P>(
+  definition: ShardedStageDefinition<M, P>,
+  request: ShardReduceInput,
+  ctx: StageContext,
+): Promise<StageResult> {
+  const { plan } = request;
+  const { run, store } = ctx;
+  const prefix = stagePrefix(run.dataset, run.month, run.runId, definition.stage);
+  const shards = Array.from({ length: plan.shardCount }, (_, i) => i);
+  const receipts = await mapConcurrent(shards, 16, async (shard) => {
+    const key = prefix + shardReceiptName(shard, plan.shardCount);
+    const receipt = await store.getJson<ShardReceipt>(key);
+    if (receipt.shard !== shard || receipt.shardCount !== plan.shardCount) {
+      throw new Error(
+        `${key}: receipt of shard ${receipt.shard}/${receipt.shardCount}, expected ${shard}/${plan.shardCount}`,
+      );
+    }
+    return receipt;
+  });
+  const reduceCtx: ReduceContext<P> = {
+    ...ctx,
+    shardCount: plan.shardCount,
+    prepared: plan.prepared as P,
+    receipts,
+    async fetchShardPart(output, shard) {
+      const entry = receipts[shard]?.outputs[output];
+      if (!entry) throw new Error(`${definition.stage}: shard ${shard} wrote no part of "${output}"`);
+      const path = join(ctx.scratchDir, 'parts', output, basename(entry.key));
+      await store.getToFile(entry.key, path);
+      return path;
+    },
+  };
+  const { outputs, metrics, warnings = [] } = await definition.reduce(reduceCtx);
+  const entries: [string, OutputEntry][] = await mapConcurrent(
+    Object.entries(outputs),
+    4,
+    async ([name, file]) => {
+      const key = prefix + (file.objectName ?? basename(file.path));
+      const put = await store.putFile(key, file.path, contentTypeOf(file.path));
+      ctx.heartbeat({ stage: definition.stage, uploaded: name });
+      return [name, { key, uri: store.uri(key), sha256: put.sha256, size: put.size, rows: file.rows }];
+    },
+  );
+  // One shard index per part output, then every part: the manifest names every object of the stage.
+  const partOutputs = [...new Set(receipts.flatMap((r) => Object.keys(r.outputs)))].sort();
+  for (const output of partOutputs) {
+    const index: ShardIndex = {
+      output,
+      shardCount: plan.shardCount,
+      hash: 'md5(customer_id)[0:4] big-endian mod shardCount',
+      parts: receipts.map((r) => {
+        const entry = r.outputs[output];
+        if (!entry) throw new Error(`${definition.stage}: shard ${r.shard} wrote no part of "${output}"`);
+        return {
+          shard: r.shard,
+          name: shardPartName(output, r.shard, plan.shardCount),
+          sha256: entry.sha256,
+          size: entry.size,
+          rows: entry.rows ?? 0,
+        };
+      }),
+    };
+    const key = prefix + shardIndexFileName(output);
+    const put = await store.putJson(key, index);
+    entries.push([
+      shardIndexOutputName(output),
+      { key, uri: store.uri(key), sha256: put.sha256, size: put.size, rows: plan.shardCount },
+    ]);
+    for (const r of receipts)
+      entries.push([shardPartOutputName(output, r.shard, plan.shardCount), r.outputs[output]]);
+  }
+  const startedAt = new Date(plan.startedAt);
+  const completedAt = new Date();
+  const manifest: StageManifest = {
+    stage: definition.stage,
+    stageVersion: definition.version,
+    codeVersion: CODE_VERSION,
+    dataset: run.dataset,
+    month: run.month,
+    runId: run.runId,
+    cutoff: run.cutoff,
+    cacheKey: plan.cacheKey,
+    configHash: plan.configHash,
+    inputs: plan.inputs,
+    outputs: Object.fromEntries(entries),
+    metrics: { ...metrics, shards: plan.shardCount },
+    warnings,
+    startedAt: startedAt.toISOString(),
+    completedAt: completedAt.toISOString(),
+    durationMs: completedAt.getTime() - startedAt.getTime(),
+  };
+  const key = manifestKey(run.dataset, run.month, run.runId, definition.stage);
+  await store.putJson(key, manifest); // the commit marker: after every part, index and global output
+  await writeCacheIndex(store, manifest, key);
+  return resultFromManifest(store, manifest, 'completed', manifest.durationMs);
+}
+
+/** The shard index of an upstream output (e.g. clean's `transactions`), checked. */
+export async function upstreamShardIndex(
+  ctx: Pick<StageContext, 'upstream' | 'store'>,
+  stage: StageName,
+  output: string,
+): Promise<ShardIndex> {
+  const uri = ctx.upstream[stage]?.outputs[shardIndexOutputName(output)];
+  if (!uri) {
+    throw new Error(
+      `upstream ${stage} has no shard index "${shardIndexOutputName(output)}" (it was computed by a version that did not shard)`,
+    );
+  }
+  const index = await ctx.store.getJson<unknown>(ctx.store.keyFromUri(uri));
+  assertShardIndex(index, uri);
+  return index;
+}
+
+/**
+ * Local part files plus their shard index, as outputs of an unsharded stage run by lib/stage.ts (clean
+ * writes its kept rows this way). `parts[i]` is shard i's file. The index lists each part's sha256 and
+ * size, computed here from the file, as the upload will store it.
+ */
+export async function shardedOutputFiles(
+  output: string,
+  parts: readonly { path: string; rows: number }[],
+  scratchDir: string,
+  sha256File: (path: string) => Promise<string>,
+  sizeOf: (path: string) => Promise<number>,
+): Promise<Record<string, StageOutputFile>> {
+  const shardCount = parts.length;
+  assertShardCount(shardCount);
+  const files: Record<string, StageOutputFile> = {};
+  const index: ShardIndex = {
+    output,
+    shardCount,
+    hash: 'md5(customer_id)[0:4] big-endian mod shardCount',
+    parts: [],
+  };
+  for (const [shard, part] of parts.entries()) {
+    const name = shardPartName(output, shard, shardCount);
+    index.parts.push({
+      shard,
+      name,
+      sha256: await sha256File(part.path),
+      size: await sizeOf(part.path),
+      rows: part.rows,
+    });
+    files[shardPartOutputName(output, shard, shardCount)] = {
+      path: part.path,
+      rows: part.rows,
+      objectName: name,
+    };
+  }
+  const indexPath = join(scratchDir, shardIndexFileName(output));
+  await mkdir(dirname(indexPath), { recursive: true });
+  await writeFile(indexPath, JSON.stringify(index, null, 2) + '\n');
+  files[shardIndexOutputName(output)] = { path: indexPath, rows: shardCount };
+  return files;
+}
+
+/** Where shard i's receipt is written, under the stage's prefix. */
+function shardReceiptName(shard: number, shardCount: number): string {
+  const pad = (n: number): string => String(n).padStart(5, '0');
+  return `_shards/receipt-${pad(shard)}-of-${pad(shardCount)}.json`;
+}
+
+/** A stage context for one step of a sharded stage: scratch dir, heartbeats, upstream downloads. */
+async function withStageContext<T>(
+  stage: StageName,
+  input: StageInput,
+  store: ObjectStore,
+  step: string,
+  fn: (ctx: StageContext) => Promise<T>,
+): Promise<T> {
+  const activityContext = currentActivityContext();
+  const scratchDir = await mkdtemp(join(tmpdir(), `custflow-${stage}-`));
+  const heartbeat = (detail?: unknown): void => activityContext?.heartbeat(detail);
+  const timer = setInterval(() => heartbeat({ stage, step, alive: true }), HEARTBEAT_INTERVAL_MS);
+  const ctx: StageContext = {
+    run: input.run,
+    upstream: input.upstream,
+    runSummary: input.runSummary,
+    store,
+    scratchDir,
+    async fetchUpstream(upstreamStage, output) {
+      const uri = input.upstream[upstreamStage]?.outputs[output];
+      if (!uri) throw new Error(`${stage}: upstream ${upstreamStage} has no output "${output}"`);
+      const path = join(scratchDir, 'in', upstreamStage, basename(uri));
+      await store.getToFile(store.keyFromUri(uri), path);
+      return path;
+    },
+    heartbeat,
+    log(message, fields) {
+      activityContext?.log.info(message, { stage, step, ...fields });
+    },
+  };
+  try {
+    return await fn(ctx);
+  } catch (error) {
+    throw activityContext ? toTemporalFailure(error, activityContext.info.attempt) : error;
+  } finally {
+    clearInterval(timer);
+    await rm(scratchDir, { recursive: true, force: true });
+  }
+}
+
+function currentActivityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined; // called outside a worker (tests, benchmarks)
+  }
+}
+
+function contentTypeOf(path: string): string {
+  if (path.endsWith('.json')) return 'application/json';
+  if (path.endsWith('.csv')) return 'text/csv';
+  return 'application/octet-stream';
+}

@@ -1,0 +1,69 @@
+/**
+ * The typed contract of sharded stages between the workflow (workflows/shardedStage.ts) and the activities
+ * (lib/shardedStage.ts). Types and plain data only: workflow code imports this file, so it must stay free
+ * of runtime imports (lib/shards.ts uses node:crypto and is for activities only).
+ */
+import type { StageName } from './dag';
+import type { StageInput, StageResult } from './runTypes';
+
+/**
+ * The stages that run as a child workflow of plan -> one activity per shard -> reduce. A stage joins by
+ * defining itself with `defineShardedStage` (lib/shardedStage.ts), registering in
+ * activities/shardedStages.ts and being listed here; runs recorded before it joined replay through
+ * `patched('sharded-stages')` in workflows/monthlyPipeline.ts.
+ */
+export const SHARDED_STAGES: readonly StageName[] = ['features'];
+
+/** How a run shards its stages: the config section `shards`, every field optional (old runs have none). */
+export interface ShardSettings {
+  /** S for the run's customer tables; absent: chooseShardCount on the customer count (lib/shards.ts). */
+  count?: number;
+  /** Shard activities of one stage in flight at once (a sliding window); workers' slots bound the rest. */
+  concurrency?: number;
+}
+
+/** Shard activities of one stage in flight at once when the config does not say. */
+export const DEFAULT_SHARD_CONCURRENCY = 16;
+
+/** What the plan step decided. Small: it travels in every shard activity's input. */
+export interface ShardPlan {
+  stage: StageName;
+  cacheKey: string;
+  configHash: string;
+  inputs: Record<string, string>;
+  shardCount: number;
+  /** Decisions made once over the whole data that every shard needs (a stage's `prepare`), JSON. */
+  prepared: unknown;
+  /** When the plan step started (the manifest's startedAt). */
+  startedAt: string;
+}
+
+/** The plan step's answer: a valid earlier result (cache hit), or the plan to fan out. */
+export type ShardPlanOutcome = { kind: 'cached'; result: StageResult } | { kind: 'planned'; plan: ShardPlan };
+
+export interface ShardedStageRequest {
+  stage: StageName;
+  input: StageInput;
+}
+
+export interface ShardTaskInput extends ShardedStageRequest {
+  plan: ShardPlan;
+  shard: number;
+}
+
+/** What one shard activity returns to the workflow: the rest is in its receipt object in S3. */
+export interface ShardTaskResult {
+  shard: number;
+  rows: number;
+}
+
+export interface ShardReduceInput extends ShardedStageRequest {
+  plan: ShardPlan;
+}
+
+/** The three generic activities every sharded stage runs through (activities/shardedStages.ts). */
+export interface ShardedStageActivities {
+  shardedStagePlan(request: ShardedStageRequest): Promise<ShardPlanOutcome>;
+  shardedStageShard(task: ShardTaskInput): Promise<ShardTaskResult>;
+  shardedStageReduce(request: ShardReduceInput): Promise<StageResult>;
+}
