@@ -3,6 +3,8 @@
  * against the same Temporal cluster and S3 bucket to scale out; each drains in-flight work on SIGINT or
  * SIGTERM before exiting.
  */
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
@@ -10,6 +12,7 @@ import * as activities from '../activities';
 import { temporalSettings } from '../lib/env';
 import type { StageActivities } from '../lib/runTypes';
 import { connectNative } from '../lib/temporal';
+import { adoptScratchRoot, clearStaleScratch, describePlan, planThisWorker } from './hygiene';
 
 // Compile-time check: every stage of the DAG has an activity.
 const stageActivities: StageActivities = activities;
@@ -23,7 +26,7 @@ export interface CustflowWorkerOptions {
   taskQueue: string;
   /** A prebuilt workflow bundle (tests build it once); otherwise the worker bundles workflows itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Stages are CPU- and memory-heavy: by default at most two run at once per worker. */
+  /** Stages are CPU- and memory-heavy: by default as many as memory and cores allow (workers/hygiene.ts). */
   maxConcurrentActivityTaskExecutions?: number;
 }
 
@@ -37,7 +40,7 @@ export async function createWorker(options: CustflowWorkerOptions): Promise<Work
       : { workflowsPath: WORKFLOWS_PATH }),
     activities,
     maxConcurrentActivityTaskExecutions:
-      options.maxConcurrentActivityTaskExecutions ?? Number(process.env.CUSTFLOW_ACTIVITY_SLOTS ?? 2),
+      options.maxConcurrentActivityTaskExecutions ?? planThisWorker().slots,
     // Stage activities heartbeat; give a draining worker time to finish a stage before it is cut off.
     shutdownGraceTime: '30 seconds',
   });
@@ -46,18 +49,33 @@ export async function createWorker(options: CustflowWorkerOptions): Promise<Work
 /** `custflow worker`: connect from the environment and run until a shutdown signal. */
 export async function runWorker(): Promise<void> {
   const settings = temporalSettings();
+  // Before anything makes scratch: clear what killed workers left, then work inside a root of our own.
+  const machineTmp = tmpdir();
+  const removed = await clearStaleScratch(machineTmp);
+  if (removed.length > 0) {
+    console.error(
+      `custflow worker: removed scratch of ${removed.length} stopped worker(s): ${removed.join(', ')}`,
+    );
+  }
+  const scratchRoot = await adoptScratchRoot(machineTmp);
+  const plan = planThisWorker();
+  // lib/duck.ts reads it at every Duck.open: each activity's database gets the slot's share.
+  process.env.CUSTFLOW_DUCKDB_MEMORY_LIMIT = plan.duckdbMemoryLimit;
   const connection = await connectNative(settings);
   try {
     const worker = await createWorker({
       connection,
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
+      maxConcurrentActivityTaskExecutions: plan.slots,
     });
     console.error(
       `custflow worker: task queue "${settings.taskQueue}" on ${settings.address} (namespace ${settings.namespace})`,
     );
+    console.error(`custflow worker: ${describePlan(plan)}; scratch in ${scratchRoot}`);
     await worker.run();
   } finally {
     await connection.close();
+    await rm(scratchRoot, { recursive: true, force: true });
   }
 }
