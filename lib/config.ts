@@ -75,6 +75,12 @@ const ingestSection = z
     maxCompressionRatio: z.number().min(2).default(200),
     /** Most rows one delivered file may hold. */
     maxRowsPerFile: z.number().int().min(1).default(50_000_000),
+    /**
+     * A delivered file that breaks a rule (truncated gzip, wrong header, a value that does not parse): `fail`
+     * fails the run naming file, line and rule; `skip` runs the month without it, names it in the run's
+     * warnings and counts its rows as quarantined (activities/ingest/badFiles.ts).
+     */
+    onBadFile: z.enum(['fail', 'skip']).default('fail'),
   })
   .strict();
 

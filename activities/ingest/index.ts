@@ -17,6 +17,7 @@ import { parseTransactionFiles } from './parse';
 import { checkRawFile, type RawFileLimits } from './rawFileCheck';
 import { parseAssignmentFiles, parseEventFiles } from './sideTables';
 import { selectRawScope, type RawScope, type ScopedRawFile } from './scope';
+import { countReadableRows, skippedFile, skippedFileWarning, type SkippedRawFile } from './badFiles';
 
 export interface IngestMetrics extends Record<string, unknown> {
   files: number;
@@ -27,6 +28,10 @@ export interface IngestMetrics extends Record<string, unknown> {
   outputRows: number;
   eventRows: number;
   assignmentRows: number;
+  /** Rows of transaction files skipped under `ingest.onBadFile: skip`: rawRows = outputRows + these. */
+  quarantinedFileRows: number;
+  /** Files left out under `ingest.onBadFile: skip`, by key, with the rule each broke. */
+  skippedFiles: SkippedRawFile[];
 }
 
 /** The raw files in scope, listed once per stage attempt (the cache key and the work both need them). */
@@ -47,7 +52,9 @@ export const ingest = defineStageActivity<IngestMetrics>({
   // 2: every text file is checked to its end (gzip end marker, line length, size limits, record counts).
   version: 2,
   // The limits decide whether a file is accepted; download concurrency changes nothing ingest writes.
-  configSection: ({ ingest: { downloadConcurrency: _, ...limits } }) => limits,
+  // onBadFile enters the hash only when it is not the default, so adding it kept every cached ingest valid.
+  configSection: ({ ingest: { downloadConcurrency: _, onBadFile, ...limits } }) =>
+    onBadFile === 'fail' ? limits : { ...limits, onBadFile },
   async fingerprintInputs(ctx) {
     const { inScope } = await listScope(ctx);
     return Object.fromEntries(inScope.map((f) => [f.key, `${f.etag}:${f.size}`]));
@@ -55,69 +62,162 @@ export const ingest = defineStageActivity<IngestMetrics>({
   async compute(ctx) {
     const startedAt = performance.now();
     const { inScope, afterCutoff } = await listScope(ctx);
-    if (!inScope.some((f) => f.table === 'transactions')) {
-      throw new DataValidationError({
+    const noTransactions = (skipped: readonly SkippedRawFile[]): DataValidationError =>
+      new DataValidationError({
         file: rawPrefix(ctx.run.dataset),
-        rule: `no transaction files on or before the cutoff ${ctx.run.cutoff}; load some with \`custflow data load --dataset ${ctx.run.dataset} ...\``,
+        rule:
+          skipped.length > 0
+            ? `no readable transaction files on or before the cutoff ${ctx.run.cutoff}: every one was skipped (ingest.onBadFile: skip): ${skipped.map((f) => f.reason).join('; ')}`
+            : `no transaction files on or before the cutoff ${ctx.run.cutoff}; load some with \`custflow data load --dataset ${ctx.run.dataset} ...\``,
       });
-    }
+    if (!inScope.some((f) => f.table === 'transactions')) throw noTransactions([]);
     const limits = rawFileLimits(ctx.run.config.ingest);
-    const local = await mapConcurrent(inScope, ctx.run.config.ingest.downloadConcurrency, async (file, i) => {
-      const downloaded = join(ctx.scratchDir, 'raw', file.key);
-      await ctx.store.getToFile(file.key, downloaded);
-      // Parquet carries its own footer and row counts; every text file is read to its end here first.
-      const checked = downloaded.endsWith('.parquet')
-        ? undefined
-        : await checkRawFile(file.key, downloaded, limits, file.format !== 'cdnow');
-      if (i % 50 === 0) ctx.heartbeat({ downloaded: i });
-      return { file, local: toLocal(file, checked?.path ?? downloaded, i, checked?.records) };
-    });
-    const ofTable = (table: TableName) => local.filter((f) => f.file.table === table);
+    const skipBadFiles = ctx.run.config.ingest.onBadFile === 'skip';
+    const skipped: SkippedRawFile[] = [];
+    const checked = await mapConcurrent(
+      inScope,
+      ctx.run.config.ingest.downloadConcurrency,
+      async (file, i) => {
+        const downloaded = join(ctx.scratchDir, 'raw', file.key);
+        await ctx.store.getToFile(file.key, downloaded);
+        if (i % 50 === 0) ctx.heartbeat({ downloaded: i });
+        try {
+          // Parquet carries its own footer and row counts; every text file is read to its end here first.
+          const scan = downloaded.endsWith('.parquet')
+            ? undefined
+            : await checkRawFile(file.key, downloaded, limits, file.format !== 'cdnow');
+          return { file, local: toLocal(file, scan?.path ?? downloaded, i, scan?.records) };
+        } catch (error) {
+          if (!skipBadFiles || !(error instanceof DataValidationError)) throw error;
+          const rows = await countReadableRows(downloaded, {
+            quoted: file.format !== 'cdnow',
+            header: file.format !== 'cdnow',
+            maxBytes: limits.maxDecompressedBytes,
+          });
+          skipped.push(skippedFile(file, error, rows));
+          return undefined;
+        }
+      },
+    );
+    let local = checked.filter((f): f is NonNullable<typeof f> => f !== undefined);
     const downloadedAt = performance.now();
 
-    return withDuck(
-      async (duck) => {
-        const outputs: Record<string, StageOutputFile> = {};
-        const transactionsPath = join(ctx.scratchDir, 'transactions.parquet');
-        const transactions = await parseTransactionFiles(
-          duck,
-          ofTable('transactions'),
-          transactionsPath,
-          (detail) => ctx.heartbeat(detail),
-        );
-        outputs.transactions = { path: transactionsPath, rows: transactions.rows };
-        let events: { rows: number; rowsByFormat: Record<string, number> } | undefined;
-        if (ofTable('events').length > 0) {
-          const path = join(ctx.scratchDir, 'events.parquet');
-          events = await parseEventFiles(duck, ofTable('events'), path);
-          outputs.events = { path, rows: events.rows };
-        }
-        let assignments: { rows: number } | undefined;
-        if (ofTable('assignments').length > 0) {
-          const path = join(ctx.scratchDir, 'assignments.parquet');
-          assignments = await parseAssignmentFiles(duck, ofTable('assignments'), path);
-          outputs.assignments = { path, rows: assignments.rows };
-        }
+    // A file that fails the parse is taken out and the rest parsed again, until every file left parses.
+    for (;;) {
+      if (!local.some((f) => f.file.table === 'transactions')) throw noTransactions(skipped);
+      try {
+        const parsed = await parseRawFiles(ctx, local);
+        const skippedTransactions = skipped.filter((f) => f.table === 'transactions');
+        const quarantinedFileRows = skippedTransactions.reduce((a, f) => a + (f.rows ?? 0), 0);
+        const skippedFiles = [...skipped].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
         return {
-          outputs,
+          outputs: parsed.outputs,
           metrics: {
             files: inScope.length,
             filesAfterCutoff: afterCutoff.length,
             bytes: inScope.reduce((a, f) => a + f.size, 0),
-            rawRows: transactions.rows,
-            rowsByFormat: transactions.rowsByFormat,
-            outputRows: transactions.rows, // ingest quarantines nothing: every parsed row goes on to clean
-            eventRows: events?.rows ?? 0,
-            assignmentRows: assignments?.rows ?? 0,
+            // Every delivered row: the rows parsed plus the rows of skipped files (quarantined as whole files).
+            rawRows: parsed.transactions.rows + quarantinedFileRows,
+            rowsByFormat: parsed.transactions.rowsByFormat,
+            outputRows: parsed.transactions.rows, // every parsed row goes on to clean, which accounts for it
+            quarantinedFileRows,
+            skippedFiles,
+            eventRows: parsed.events?.rows ?? 0,
+            assignmentRows: parsed.assignments?.rows ?? 0,
             downloadMs: Math.round(downloadedAt - startedAt),
             parseMs: Math.round(performance.now() - downloadedAt),
           },
+          warnings: skippedFiles.map(skippedFileWarning),
         };
-      },
-      { tempDirectory: join(ctx.scratchDir, 'duck') },
-    );
+      } catch (error) {
+        if (!skipBadFiles || !(error instanceof DataValidationError)) throw error;
+        const bad = await findBadFile(ctx, local, error);
+        if (!bad) throw error;
+        const rows = bad.entry.local.checkedRecords;
+        skipped.push(
+          skippedFile(bad.entry.file, bad.error, {
+            rows:
+              rows !== undefined
+                ? Math.max(0, rows - (bad.entry.file.format === 'cdnow' ? 0 : 1))
+                : (
+                    await countReadableRows(bad.entry.local.path, {
+                      quoted: bad.entry.file.format !== 'cdnow',
+                      header: bad.entry.file.format !== 'cdnow',
+                      maxBytes: limits.maxDecompressedBytes,
+                    })
+                  ).rows,
+          }),
+        );
+        local = local.filter((f) => f !== bad.entry);
+      }
+    }
   },
 });
+
+interface LocalEntry {
+  file: ScopedRawFile;
+  local: LocalRawFile;
+}
+
+interface ParsedRawFiles {
+  outputs: Record<string, StageOutputFile>;
+  transactions: { rows: number; rowsByFormat: Record<string, number> };
+  events?: { rows: number; rowsByFormat: Record<string, number> };
+  assignments?: { rows: number };
+}
+
+/** Every table's files parsed into its Parquet output, in a DuckDB of its own (a retry starts clean). */
+async function parseRawFiles(ctx: StageContext, local: readonly LocalEntry[]): Promise<ParsedRawFiles> {
+  const ofTable = (table: TableName) => local.filter((f) => f.file.table === table);
+  return withDuck(
+    async (duck) => {
+      const outputs: Record<string, StageOutputFile> = {};
+      const transactionsPath = join(ctx.scratchDir, 'transactions.parquet');
+      const transactions = await parseTransactionFiles(
+        duck,
+        ofTable('transactions'),
+        transactionsPath,
+        (detail) => ctx.heartbeat(detail),
+      );
+      outputs.transactions = { path: transactionsPath, rows: transactions.rows };
+      const parsed: ParsedRawFiles = { outputs, transactions };
+      if (ofTable('events').length > 0) {
+        const path = join(ctx.scratchDir, 'events.parquet');
+        parsed.events = await parseEventFiles(duck, ofTable('events'), path);
+        outputs.events = { path, rows: parsed.events.rows };
+      }
+      if (ofTable('assignments').length > 0) {
+        const path = join(ctx.scratchDir, 'assignments.parquet');
+        parsed.assignments = await parseAssignmentFiles(duck, ofTable('assignments'), path);
+        outputs.assignments = { path, rows: parsed.assignments.rows };
+      }
+      return parsed;
+    },
+    { tempDirectory: join(ctx.scratchDir, 'duck') },
+  );
+}
+
+/**
+ * The file a parse error is about: the one its location names, or, when DuckDB could not say which of a
+ * group it was, the first file (in run order) that fails when parsed alone.
+ */
+async function findBadFile(
+  ctx: StageContext,
+  local: readonly LocalEntry[],
+  error: DataValidationError,
+): Promise<{ entry: LocalEntry; error: DataValidationError } | undefined> {
+  const named = local.find((f) => f.file.key === error.location.file);
+  if (named) return { entry: named, error };
+  for (const entry of local) {
+    try {
+      await parseRawFiles(ctx, [entry]);
+    } catch (alone) {
+      if (alone instanceof DataValidationError) return { entry, error: alone };
+      throw alone;
+    }
+  }
+  return undefined;
+}
 
 function toLocal(file: ScopedRawFile, path: string, index: number, records?: number): LocalRawFile {
   return {

@@ -209,9 +209,49 @@ async function listFiles(from: string): Promise<{ path: string; relative: string
   return out;
 }
 
-/** `data list --dataset D`: the dataset's stored files, sizes, load times, first and last dates. */
+/**
+ * `data list --dataset D`: the dataset's stored files, sizes, load times, first and last dates, and for a
+ * file that completed runs left out (`ingest.onBadFile: skip`), which runs and why.
+ */
 export async function listDataFiles(dataset: string, store = ObjectStore.fromEnv()): Promise<DataFileInfo[]> {
-  return listStoredFiles(store, dataset);
+  const files = await listStoredFiles(store, dataset);
+  const skipped = await filesSkippedByRuns(store, dataset);
+  return files.map((f) => {
+    const by = skipped.get(f.key);
+    return by ? { ...f, skippedBy: by } : f;
+  });
+}
+
+/** Raw file key -> the completed runs whose ingest skipped it (oldest month first), from their summaries. */
+async function filesSkippedByRuns(
+  store: ObjectStore,
+  dataset: string,
+): Promise<Map<string, NonNullable<DataFileInfo['skippedBy']>>> {
+  const { listRuns } = await import('./runs');
+  const out = new Map<string, NonNullable<DataFileInfo['skippedBy']>>();
+  for (const run of await listRuns(dataset, store)) {
+    if (run.status !== 'COMPLETED') continue;
+    const skippedFiles = run.stages.ingest?.metrics.skippedFiles;
+    if (!Array.isArray(skippedFiles)) continue;
+    for (const skipped of skippedFiles as { file: string; reason: string }[]) {
+      const list = out.get(skipped.file) ?? [];
+      list.push({ runId: run.runId, month: run.month, reason: skipped.reason });
+      out.set(skipped.file, list);
+    }
+  }
+  for (const list of out.values()) {
+    list.sort((a, b) =>
+      a.month === b.month ? a.runId.localeCompare(b.runId) : a.month.localeCompare(b.month),
+    );
+  }
+  return out;
+}
+
+/** `data list`'s note on a file runs skipped: the months, and the rule of the latest. */
+export function skippedNote(file: DataFileInfo): string {
+  if (!file.skippedBy || file.skippedBy.length === 0) return '';
+  const months = [...new Set(file.skippedBy.map((s) => s.month))];
+  return `SKIPPED by runs of ${months.join(', ')}: ${file.skippedBy[file.skippedBy.length - 1].reason}`;
 }
 
 export interface DeleteResult {

@@ -273,6 +273,8 @@ export interface DataFileInfo {
   /** First and last date (YYYY-MM-DD, UTC) of the file's rows. */
   firstDate: string | null;
   lastDate: string | null;
+  /** Completed runs that ran without this file (`ingest.onBadFile: skip`), with the rule it broke. */
+  skippedBy?: { runId: string; month: string; reason: string }[];
 }
 
 interface ListedObject {
