@@ -212,14 +212,14 @@ data
   .addHelpText('after', examples('data list --dataset online-retail'))
   .action(async (options: { dataset: string; json?: boolean }) => {
     await requireStack(['s3']);
-    const { listDataFiles } = await import('./commands/data');
+    const { listDataFiles, skippedNote } = await import('./commands/data');
     const files = await listDataFiles(options.dataset);
     if (options.json) printJson(files);
     else
       console.log(
         table(
-          files.map((f) => ({ ...f, size: formatBytes(f.size) })),
-          ['file', 'table', 'format', 'size', 'rows', 'loadedAt', 'firstDate', 'lastDate'],
+          files.map((f) => ({ ...f, size: formatBytes(f.size), note: skippedNote(f) })),
+          ['file', 'table', 'format', 'size', 'rows', 'loadedAt', 'firstDate', 'lastDate', 'note'],
         ),
       );
   });
