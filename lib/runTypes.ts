@@ -88,7 +88,27 @@ export interface StageResult {
   durationMs: number;
 }
 
-export type StageStatus = 'pending' | 'running' | 'completed' | 'cached' | 'failed' | 'skipped';
+/** `cancelled`: the run was cancelled (`custflow runs cancel`) while the stage ran or before it started. */
+export type StageStatus = 'pending' | 'running' | 'completed' | 'cached' | 'failed' | 'skipped' | 'cancelled';
+
+/**
+ * A stage whose attempt failed and that Temporal retries (or is retrying): read live from the workflow's
+ * pending activity (DescribeWorkflowExecution), never stored in run.json, which holds finished states only.
+ */
+export interface StageRetryState {
+  /** The attempt that runs now, or runs next when `waiting` (1 is the first). */
+  attempt: number;
+  /** The last failure in a few plain words: "S3 unavailable", "S3 throttling", "worker lost". */
+  cause: string;
+  /** The last failure's own message, at most 200 characters. */
+  lastError?: string;
+  /** True while the stage waits for its next attempt; false while a later attempt runs. */
+  waiting: boolean;
+  /** When the next attempt starts (ISO 8601), while waiting. */
+  nextAttemptAt?: string;
+  /** One line for people: "ingest: S3 unavailable, attempt 4, next try in 32 s". */
+  description: string;
+}
 
 export interface StageError {
   message: string;
@@ -108,6 +128,8 @@ export interface StageSummary {
   /** For cached stages: the run whose outputs were reused. */
   computedByRunId?: string;
   manifestUri?: string;
+  /** Live only (`runs show` and `run --wait` of a running run): the stage failed an attempt and is retried. */
+  retry?: StageRetryState;
 }
 
 export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'TERMINATED' | 'TIMED_OUT';
@@ -165,6 +187,8 @@ export function collectRunWarnings(
       warnings.push({ stage, code: 'stage_failed', message: entry.error?.message ?? 'the stage failed' });
     } else if (entry.status === 'skipped') {
       warnings.push({ stage, code: 'stage_skipped', message: 'not run: a stage it depends on failed' });
+    } else if (entry.status === 'cancelled') {
+      warnings.push({ stage, code: 'stage_cancelled', message: 'not finished: the run was cancelled' });
     }
   }
   return warnings;

@@ -293,6 +293,8 @@ export function unavailableReason(data: ReportData, section: ReportSection): str
       return `the ${stageName} stage failed${stage.error ? `: ${stage.error}` : ''}`;
     case 'skipped':
       return `the ${stageName} stage was skipped`;
+    case 'cancelled':
+      return `the run was cancelled before the ${stageName} stage finished`;
     case 'pending':
     case 'running':
       return `the ${stageName} stage has not finished`;

@@ -8,7 +8,8 @@
  */
 
 /** Status of one stage as the run summary records it. */
-export type ReportStageStatus = 'pending' | 'running' | 'completed' | 'cached' | 'failed' | 'skipped';
+export type ReportStageStatus =
+  'pending' | 'running' | 'completed' | 'cached' | 'failed' | 'skipped' | 'cancelled';
 
 /** One stage of the run. */
 export interface ReportStage {

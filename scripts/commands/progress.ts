@@ -12,12 +12,14 @@ const SYMBOL: Record<StageStatus, string> = {
   cached: '≡',
   failed: '✗',
   skipped: '–',
+  cancelled: '⊘',
 };
 
 export class ProgressDisplay {
   private readonly startedAt = Date.now();
   private readonly stageStarted = new Map<string, number>();
-  private readonly lastStatus = new Map<string, StageStatus>();
+  /** Per stage: its status, and its retry attempt when retried. */
+  private readonly lastStatus = new Map<string, string>();
   private drawnLines = 0;
 
   constructor(
@@ -36,14 +38,19 @@ export class ProgressDisplay {
 
   private printChanges(progress: RunSummary, now: number): void {
     for (const [stage, s] of Object.entries(progress.stages)) {
-      if (this.lastStatus.get(stage) === s.status) continue;
-      this.lastStatus.set(stage, s.status);
+      // A retry is a change worth a line (once per attempt and wait, not per countdown second).
+      const state = s.retry ? `${s.status}:${s.retry.attempt}:${s.retry.waiting}:${s.retry.cause}` : s.status;
+      if (this.lastStatus.get(stage) === state) continue;
+      this.lastStatus.set(stage, state);
       if (s.status === 'pending') continue;
+      const stamp = `[${formatDuration(now - this.startedAt).padStart(8)}]`;
+      if (s.retry && s.status === 'running') {
+        this.stream.write(`${stamp} ${stage.padEnd(10)} retrying: ${s.retry.description}\n`);
+        continue;
+      }
       const took = s.durationMs ? ` (${formatDuration(s.durationMs)})` : '';
       const why = s.error ? `: ${s.error.message}` : '';
-      this.stream.write(
-        `[${formatDuration(now - this.startedAt).padStart(8)}] ${stage.padEnd(10)} ${s.status}${took}${why}${warningNote(s)}\n`,
-      );
+      this.stream.write(`${stamp} ${stage.padEnd(10)} ${s.status}${took}${why}${warningNote(s)}\n`);
     }
   }
 
@@ -58,7 +65,11 @@ export class ProgressDisplay {
           : s.durationMs
             ? formatDuration(s.durationMs)
             : '';
-      const detail = s.error ? `  ${s.error.message.slice(0, 100)}` : warningNote(s);
+      const detail = s.error
+        ? `  ${s.error.message.slice(0, 100)}`
+        : s.retry
+          ? `  ${s.retry.description}`
+          : warningNote(s);
       lines.push(
         `  ${SYMBOL[s.status]} ${stage.padEnd(10)} ${s.status.padEnd(9)} ${elapsed.padStart(9)}${detail}`,
       );

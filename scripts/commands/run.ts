@@ -13,6 +13,7 @@ import type { RunInput, RunSummary } from '../../lib/runTypes';
 import { workflowUiLink } from '../../lib/temporal';
 import type { monthlyPipeline } from '../../workflows/monthlyPipeline';
 import { progressQuery } from '../../workflows/queries';
+import { withRetryStates } from './liveState';
 import { info } from './output';
 import { ProgressDisplay } from './progress';
 import { readRunSummary } from './runs';
@@ -112,8 +113,16 @@ export async function waitForRun(
   const poll = async (): Promise<void> => {
     while (!state.done) {
       try {
-        display?.update(await handle.query(progressQuery));
+        const progress = await handle.query(progressQuery);
         state.pickedUp = true;
+        // A stage waiting to retry says why and when ("ingest: S3 unavailable, attempt 4, next try in 32 s").
+        const pending = display
+          ? await handle
+              .describe()
+              .then((d) => d.raw.pendingActivities ?? [])
+              .catch(() => [])
+          : [];
+        display?.update(withRetryStates(progress, pending, Date.now()));
       } catch {
         // the workflow may not have run its first task yet, or has just finished
       }

@@ -117,8 +117,9 @@ export function describeSummary(summary: RunSummary, options: { reportFile?: str
     `run ${summary.runId}  ${summary.dataset} ${summary.month}  ${summary.status}  ${formatDuration(summary.durationMs)}`,
   ];
   for (const [stage, s] of Object.entries(summary.stages)) {
+    const detail = s.error ? `  ${s.error.message}` : s.retry ? `  ${s.retry.description}` : '';
     lines.push(
-      `  ${stage.padEnd(10)} ${s.status.padEnd(9)} ${formatDuration(s.durationMs).padStart(9)}${s.error ? `  ${s.error.message}` : ''}`,
+      `  ${stage.padEnd(10)} ${s.status.padEnd(9)} ${formatDuration(s.durationMs).padStart(9)}${detail}`,
     );
   }
   const headlines = headlineFigures(summary);
