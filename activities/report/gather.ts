@@ -11,6 +11,7 @@ import { collectRunWarnings, finishedRunStatus, type RunRef, type RunSummary } f
 import type { ClvSummary } from '../clv/contract';
 import type { Insights } from '../features/contract';
 import type { RecommendSummary } from '../recommend/contract';
+import { nextPeriodHeadline, revenueHeadline, type Headlines, type RevenueHeadline } from './headlines';
 import type {
   ReportChurn,
   ReportClv,
@@ -24,6 +25,39 @@ import type {
   ReportSegments,
   ReportStage,
 } from './model';
+
+/**
+ * The headline figures (headlines.ts) from features' daily revenue and the forecast's metrics: revenue of
+ * the month against the comparable span of the previous one, and the forecast's first open period.
+ */
+export async function headlinesSection(
+  duck: Duck,
+  dailyRevenuePath: string | undefined,
+  month: string,
+  forecastMetrics: Record<string, unknown> | undefined,
+  currency: string | undefined,
+): Promise<Headlines | undefined> {
+  const closedWeekdays = Array.isArray(forecastMetrics?.closedWeekdays)
+    ? (forecastMetrics.closedWeekdays as unknown[]).filter((w): w is number => typeof w === 'number')
+    : [];
+  let revenue: RevenueHeadline | null = null;
+  if (dailyRevenuePath) {
+    const days = await duck.all<{ date: string; revenue: number; has_trading: boolean | null }>(
+      `SELECT strftime(CAST(date AS DATE), '%Y-%m-%d') AS date, revenue::DOUBLE AS revenue, has_trading
+       FROM read_parquet(${sqlString(dailyRevenuePath)}) ORDER BY date`,
+    );
+    revenue = revenueHeadline(
+      days.map((d) => ({ date: d.date, revenue: d.revenue, hasTrading: d.has_trading ?? d.revenue !== 0 })),
+      month,
+      closedWeekdays,
+    );
+  }
+  const nextMetric = forecastMetrics?.next as
+    { date: string; mean: number; lower80: number; upper80: number } | null | undefined;
+  const next = nextPeriodHeadline(nextMetric, text(forecastMetrics?.grain, 'day'));
+  if (!revenue && !next) return undefined;
+  return { ...(currency ? { currency } : {}), revenue, next };
+}
 
 /** Local copies of the upstream outputs the report reads (undefined when the stage or output is absent). */
 export type LocalOutputs = Partial<Record<StageName, Record<string, string>>>;
@@ -45,8 +79,8 @@ export function runSection(
 ): ReportData['run'] {
   const stages: ReportStage[] = Object.entries(summary?.stages ?? {}).map(([name, s]) => ({
     name,
-    // the report itself is running while it renders
-    status: name === 'report' ? 'running' : s.status,
+    // the report stage is rendering this very file: "this report", not "running" in a finished report
+    status: name === 'report' ? 'thisReport' : s.status,
     durationMs: s.durationMs,
     ...(s.error ? { error: s.error.message } : {}),
     ...(s.computedByRunId ? { computedByRunId: s.computedByRunId } : {}),

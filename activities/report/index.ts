@@ -26,14 +26,18 @@ import {
   forecastSection,
   recommendSection,
   runSection,
+  headlinesSection,
   topProducts,
   type LocalOutputs,
 } from './gather';
+import type { Headlines } from './headlines';
 import { renderReport } from './html';
 import type { ReportData, ReportSegments } from './model';
 import { segmentsSection } from './segments';
 
 export interface ReportMetrics extends Record<string, unknown> {
+  /** The headline figures, in the report's words; the CLI summary prints them (headlines.ts). */
+  headlines: Headlines | null;
   sections: string[];
   missing: string[];
   crmRows: number;
@@ -43,7 +47,7 @@ export interface ReportMetrics extends Record<string, unknown> {
 /** What the report reads of each stage (the rest of their outputs stays in S3). */
 const READS: Partial<Record<StageName, string[]>> = {
   clean: ['transactions'],
-  features: ['kpis', 'dictionary', 'insights', 'cohorts'],
+  features: ['kpis', 'dictionary', 'insights', 'cohorts', 'dailyRevenue'],
   segment: ['segments', 'personas', 'selection', 'migration', 'rules'],
   clv: ['clv', 'summary'],
   churn: ['scores', 'model'],
@@ -69,7 +73,10 @@ export const report = defineStageActivity<ReportMetrics>({
   // products leave out non-merchandise lines. 4: the recommend card; the CRM export gained 3 recommendations.
   // 5: warnings banner; the CRM export gains persona_rule and neutralises hidden formula lead-ins; the
   //    personas card lists the decision rules and stability; the CLV card names the purchase model.
-  version: 5,
+  // 6: headlines compare like with like (month to date vs the same days) and name the next open period;
+  //    the report stage shows as "this report"; the feature dictionary moves to a collapsed appendix;
+  //    names wrap only at underscores; each quarantine reason is explained. Metrics gain headlines.
+  version: 6,
   configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold, currency: config.currency }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
@@ -89,6 +96,13 @@ export const report = defineStageActivity<ReportMetrics>({
         const segments: ReportSegments | undefined = await segmentsSection(files.segment);
         const data: ReportData = {
           run: { ...runSection(ctx.run, ctx.runSummary, CODE_VERSION), currency: ctx.run.config.currency },
+          headlines: await headlinesSection(
+            duck,
+            files.features?.dailyRevenue,
+            ctx.run.month,
+            metricsOf('forecast'),
+            ctx.run.config.currency,
+          ),
           dataQuality: dataQualitySection(metricsOf('clean')),
           features: await featuresSection(duck, files.features),
           segments,
@@ -142,6 +156,7 @@ export const report = defineStageActivity<ReportMetrics>({
         return {
           outputs,
           metrics: {
+            headlines: data.headlines ?? null,
             sections: [...sections],
             missing: Object.keys(data.unavailable ?? {}),
             crmRows: crm.length,

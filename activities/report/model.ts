@@ -7,9 +7,14 @@
  * ("—"), since JSON turns them into null anyway.
  */
 
-/** Status of one stage as the run summary records it. */
+import type { Headlines } from './headlines';
+
+/**
+ * Status of one stage as the run summary records it; 'thisReport' is the report stage itself, which is
+ * still rendering when the report is written (shown as "this report", never as "running").
+ */
 export type ReportStageStatus =
-  'pending' | 'running' | 'completed' | 'cached' | 'failed' | 'skipped' | 'cancelled';
+  'pending' | 'running' | 'completed' | 'cached' | 'failed' | 'skipped' | 'cancelled' | 'thisReport';
 
 /** One stage of the run. */
 export interface ReportStage {
@@ -362,6 +367,8 @@ export interface ReportExport {
 /** Everything the report shows. Only `run` is required. */
 export interface ReportData {
   run: ReportRun;
+  /** Revenue of the month against the comparable span, and the next open period (headlines.ts). */
+  headlines?: Headlines;
   /** Why a section is missing (e.g. 'the dataset has no assignments table'); otherwise derived from the stages. */
   unavailable?: Partial<Record<ReportSection, string>>;
   dataQuality?: ReportDataQuality;

@@ -46,7 +46,7 @@ function stages(): ReportStage[] {
     { name: 'churn', status: 'completed', durationMs: 14_518 },
     { name: 'forecast', status: 'completed', durationMs: 4_733 },
     { name: 'experiment', status: 'completed', durationMs: 2_091 },
-    { name: 'report', status: 'running', durationMs: 0 },
+    { name: 'report', status: 'thisReport', durationMs: 0 },
   ];
 }
 
@@ -165,6 +165,26 @@ export function sampleReportData(): ReportData {
       currency: 'GBP',
       configHash: '9c1e4b7a',
       codeVersion: '0.1.0+8828e40',
+    },
+    // November 2011 ends on a Wednesday with data to the 30th: a full month against the whole of October.
+    headlines: {
+      currency: 'GBP',
+      revenue: {
+        kind: 'fullMonth',
+        current: { from: '2011-11-01', to: '2011-11-30', revenue: 1_161_817.38 },
+        previous: { from: '2011-10-01', to: '2011-10-31', revenue: 1_039_318.79 },
+        change: 1_161_817.38 / 1_039_318.79 - 1,
+        label: 'Nov 2011 vs Oct 2011',
+        currentLabel: 'Nov 2011',
+      },
+      next: {
+        label: 'next week',
+        date: '2011-12-05',
+        dateText: 'from Mon 5 Dec 2011',
+        mean: 298_400,
+        lower80: 231_700,
+        upper80: 365_100,
+      },
     },
     dataQuality: {
       inputRows: 541_909,

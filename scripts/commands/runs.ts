@@ -8,7 +8,10 @@ import { stateDir } from '../../lib/env';
 import { runIndexKey } from '../../lib/layout';
 import { mapConcurrent, ObjectStore } from '../../lib/objectStore';
 import { collectRunWarnings, type RunSummary } from '../../lib/runTypes';
+import { headlineFigures } from './headlines';
 import { formatDuration } from './output';
+
+export { headlineFigures } from './headlines';
 
 export async function readRunSummary(runId: string, store = ObjectStore.fromEnv()): Promise<RunSummary> {
   const entry = await store.tryGetJson<RunIndexEntry>(runIndexKey(runId));
@@ -53,62 +56,6 @@ export async function downloadReport(
   );
   await store.getToFile(store.keyFromUri(html), local);
   return local;
-}
-
-const count = (n: unknown): string | undefined =>
-  typeof n === 'number' && Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : undefined;
-const decimal = (n: unknown, digits: number): string | undefined =>
-  typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : undefined;
-
-/**
- * The figures a stakeholder looks for first, one line each, from the stages' metrics (a stage that did not
- * finish contributes nothing): rows in, kept and quarantined; segments; churn AUC; total CLV; the forecast.
- */
-export function headlineFigures(summary: RunSummary): string[] {
-  const metrics = (stage: string): Record<string, unknown> | undefined => {
-    const s = summary.stages[stage];
-    return s && (s.status === 'completed' || s.status === 'cached') ? s.metrics : undefined;
-  };
-  const lines: string[] = [];
-  const clean = metrics('clean');
-  if (clean && count(clean.inputRows)) {
-    const input = Number(clean.inputRows);
-    const quarantined = Number(clean.quarantinedRows);
-    const share =
-      input > 0 && Number.isFinite(quarantined) ? ` (${((100 * quarantined) / input).toFixed(1)}%)` : '';
-    const duplicates =
-      Number(clean.duplicateRows) > 0 ? `, ${count(clean.duplicateRows)} duplicates dropped` : '';
-    lines.push(
-      `rows       ${count(clean.inputRows)} in, ${count(clean.outputRows) ?? '?'} kept, ${count(clean.quarantinedRows) ?? '?'} quarantined${share}${duplicates}`,
-    );
-  }
-  const segment = metrics('segment');
-  if (segment && typeof segment.k === 'number') {
-    const silhouette = decimal(segment.silhouette, 3);
-    lines.push(`segments   k = ${segment.k}${silhouette ? ` (silhouette ${silhouette})` : ''}`);
-  }
-  const churn = metrics('churn');
-  if (churn && decimal(churn.auc, 3)) {
-    const baseline = decimal(churn.baselineAuc, 3);
-    lines.push(`churn      AUC ${decimal(churn.auc, 3)}${baseline ? ` (baseline ${baseline})` : ''}`);
-  }
-  const clv = metrics('clv');
-  if (clv && count(clv.totalClv)) {
-    const horizon = typeof clv.horizonMonths === 'number' ? ` over ${clv.horizonMonths} months` : '';
-    const customers = count(clv.customers);
-    lines.push(
-      `CLV        total ${count(clv.totalClv)}${horizon}${customers ? `, ${customers} customers` : ''}`,
-    );
-  }
-  const forecast = metrics('forecast');
-  if (forecast && typeof forecast.model === 'string') {
-    const mase = decimal(forecast.mase, 3);
-    const baseline = decimal(forecast.baselineMase, 3);
-    lines.push(
-      `forecast   ${forecast.model}${mase ? `, MASE ${mase}` : ''}${baseline ? ` (baseline ${baseline})` : ''}`,
-    );
-  }
-  return lines;
 }
 
 /** Human-readable summary for the terminal; `reportFile`: where the report was saved locally. */

@@ -53,6 +53,46 @@ describe('run summary for people', () => {
     ]);
   });
 
+  it("says which spans the revenue compares and names the next open day, in the report's words", () => {
+    // The report's metrics carry the headlines it showed (activities/report/headlines.ts).
+    const withHeadlines: RunSummary = {
+      ...summary,
+      stages: {
+        ...summary.stages,
+        report: {
+          ...summary.stages.report,
+          metrics: {
+            headlines: {
+              currency: 'GBP',
+              revenue: {
+                kind: 'monthToDate',
+                current: { from: '2011-12-01', to: '2011-12-09', revenue: 341_539.4 },
+                previous: { from: '2011-11-01', to: '2011-11-09', revenue: 402_000 },
+                change: 341_539.4 / 402_000 - 1,
+                label: 'Dec 1-9 vs Nov 1-9',
+                currentLabel: 'Dec 1-9',
+              },
+              next: {
+                label: 'next open day',
+                date: '2012-01-01',
+                dateText: 'Sun 1 Jan 2012',
+                mean: 35_780.36,
+                lower80: 21_368.29,
+                upper80: 51_152.21,
+              },
+            },
+          },
+        },
+      },
+    };
+    const lines = headlineFigures(withHeadlines);
+    expect(lines).toContain('revenue    £341,539, Dec 1-9 vs Nov 1-9: −15.0% (£402,000)');
+    expect(lines).toContain('next       next open day (Sun 1 Jan 2012): £35,780, 80%: £21,368 – £51,152');
+    // never the whole-month comparison of a partial month, never a closed day's "NEXT DAY $0.00"
+    expect(lines.join('\n')).not.toMatch(/on 2011-11|\$0\.00/);
+    expect(lines.indexOf('revenue    £341,539, Dec 1-9 vs Nov 1-9: −15.0% (£402,000)')).toBe(1);
+  });
+
   it('leaves out what a stage that did not finish would have said', () => {
     const failed: RunSummary = {
       ...summary,

@@ -202,7 +202,8 @@ describe('renderReport structure', () => {
     const banner = /<section class="warnings"[^>]*>(.*?)<\/section>/.exec(html)?.[1] ?? '';
     expect(banner).toContain('2 warnings: read before trusting the numbers');
     expect(banner).toContain(
-      '<b>clv</b>: b -&gt; infinity: scored with the limit <code>clv_boundary_limit_model</code>',
+      // the code may wrap only after its underscores, never mid-word
+      '<b>clv</b>: b -&gt; infinity: scored with the limit <code>clv_<wbr>boundary_<wbr>limit_<wbr>model</code>',
     );
     expect(banner).toContain('&lt;b&gt;bad&lt;/b&gt;');
     expect(html.indexOf('class="warnings"')).toBeLessThan(html.indexOf('id="operational"'));

@@ -26,14 +26,14 @@ function summary(statuses: Record<string, string>): RunSummary {
 }
 
 describe('runSection', () => {
-  it('shows COMPLETED when every other stage completed or came from the cache', () => {
+  it('shows COMPLETED when every other stage completed or came from the cache; the report stage is "this report", never "running"', () => {
     const section = runSection(
       run,
       summary({ ingest: 'completed', clean: 'cached', report: 'running' }),
       'v',
     );
     expect(section.status).toBe('COMPLETED');
-    expect(section.stages.find((s) => s.name === 'report')?.status).toBe('running');
+    expect(section.stages.find((s) => s.name === 'report')?.status).toBe('thisReport');
   });
 
   it('shows FAILED when a stage failed, as the workflow will record', () => {
