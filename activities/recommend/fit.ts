@@ -22,59 +22,81 @@ import type { Targets } from './evaluation';
  */
 export const SIMILARITY_POPULARITY = 0.25;
 
-/** Orders up to `at`, as a basket table (ord, item) named rec_fit_basket. */
-async function fitBasket(duck: Duck, at: string): Promise<void> {
-  await duck.run(`CREATE OR REPLACE TEMP TABLE rec_fit_basket AS
-    SELECT b.ord, b.item FROM rec_basket b JOIN rec_orders o USING (ord) WHERE o.ts <= ${timestampSql(at)}`);
+/** One fitted neighbour table and what it was fitted on. */
+export interface NeighborFit {
+  table: NeighborTable;
+  /** Products bought at least once up to the fit date. */
+  catalogueSize: number;
+  /** Product pairs sharing at least minPairOrders orders up to the fit date. */
+  pairs: number;
 }
 
-/** The item-to-item neighbour table from the orders up to `at`. */
+/**
+ * The item-to-item neighbour tables at each of `dates` (orders up to each date), in the order given.
+ *
+ * The stage fits at three dates (validation, evaluation, recommendations). The pair counts of every date
+ * come from one self-join of the baskets with a filtered count per date: the join is the costly part, and
+ * an order counts towards every date at or after it, so one pass gives the same counts as three.
+ */
 export async function fitNeighbors(
   duck: Duck,
   options: {
-    at: string;
+    dates: readonly string[];
     itemCount: number;
     neighbors: number;
     minPairOrders: number;
     popularityExponent?: number;
   },
-): Promise<{ table: NeighborTable; catalogueSize: number; pairs: number }> {
+): Promise<NeighborFit[]> {
   const exponent = options.popularityExponent ?? SIMILARITY_POPULARITY;
-  await fitBasket(duck, options.at);
+  if (options.dates.length === 0) return [];
+  const latest = options.dates.reduce((a, b) => (a > b ? a : b));
+  const countsAt = (alias: string): string =>
+    options.dates
+      .map((d, k) => `count(*) FILTER (WHERE ${alias}.ts <= ${timestampSql(d)})::DOUBLE AS n${k}`)
+      .join(', ');
+  await duck.run(`CREATE OR REPLACE TEMP TABLE rec_fit_basket AS
+    SELECT b.ord, b.item, o.ts FROM rec_basket b JOIN rec_orders o USING (ord) WHERE o.ts <= ${timestampSql(latest)}`);
   await duck.run(`CREATE OR REPLACE TEMP TABLE rec_fit_items AS
-    SELECT item, count(*)::DOUBLE AS n FROM rec_fit_basket GROUP BY item`);
+    SELECT item, ${countsAt('rec_fit_basket')} FROM rec_fit_basket GROUP BY item`);
   await duck.run(`CREATE OR REPLACE TEMP TABLE rec_fit_pairs AS
-    SELECT x.item AS a, y.item AS b, count(*)::DOUBLE AS n
+    SELECT x.item AS a, y.item AS b, ${countsAt('x')}
     FROM rec_fit_basket x JOIN rec_fit_basket y ON x.ord = y.ord AND x.item < y.item
     GROUP BY x.item, y.item HAVING count(*) >= ${options.minPairOrders}`);
-  const { rowCount, columns } = await duck.columns(
-    `SELECT i, j, similarity, confidence FROM (
-       SELECT d.i, d.j, d.n / (pow(ni.n, ${1 - exponent}) * pow(nj.n, ${exponent})) AS similarity,
-              d.n / ni.n AS confidence
-       FROM (SELECT a AS i, b AS j, n FROM rec_fit_pairs UNION ALL SELECT b, a, n FROM rec_fit_pairs) d
-       JOIN rec_fit_items ni ON ni.item = d.i JOIN rec_fit_items nj ON nj.item = d.j)
-     QUALIFY row_number() OVER (PARTITION BY i ORDER BY similarity DESC, j) <= ${options.neighbors}
-     ORDER BY i, similarity DESC, j`,
-    ['i', 'j', 'similarity', 'confidence'],
-  );
-  const start = new Int32Array(options.itemCount + 1);
-  for (let k = 0; k < rowCount; k++) start[columns.i[k] + 1]++;
-  for (let i = 0; i < options.itemCount; i++) start[i + 1] += start[i];
-  const { catalogueSize, pairs } = await duck.one<{ catalogueSize: number; pairs: number }>(
-    `SELECT (SELECT count(*) FROM rec_fit_items)::INTEGER AS "catalogueSize",
-            (SELECT count(*) FROM rec_fit_pairs)::INTEGER AS pairs`,
-  );
-  await duck.run('DROP TABLE rec_fit_pairs');
-  return {
-    table: {
-      start,
-      item: Int32Array.from(columns.j),
-      similarity: columns.similarity,
-      confidence: columns.confidence,
-    },
-    catalogueSize,
-    pairs,
-  };
+  const fits: NeighborFit[] = [];
+  for (let k = 0; k < options.dates.length; k++) {
+    const n = `n${k}`;
+    const { rowCount, columns } = await duck.columns(
+      `SELECT i, j, similarity, confidence FROM (
+         SELECT d.i, d.j, d.n / (pow(ni.${n}, ${1 - exponent}) * pow(nj.${n}, ${exponent})) AS similarity,
+                d.n / ni.${n} AS confidence
+         FROM (SELECT a AS i, b AS j, ${n} AS n FROM rec_fit_pairs WHERE ${n} >= ${options.minPairOrders}
+               UNION ALL SELECT b, a, ${n} FROM rec_fit_pairs WHERE ${n} >= ${options.minPairOrders}) d
+         JOIN rec_fit_items ni ON ni.item = d.i JOIN rec_fit_items nj ON nj.item = d.j)
+       QUALIFY row_number() OVER (PARTITION BY i ORDER BY similarity DESC, j) <= ${options.neighbors}
+       ORDER BY i, similarity DESC, j`,
+      ['i', 'j', 'similarity', 'confidence'],
+    );
+    const start = new Int32Array(options.itemCount + 1);
+    for (let r = 0; r < rowCount; r++) start[columns.i[r] + 1]++;
+    for (let i = 0; i < options.itemCount; i++) start[i + 1] += start[i];
+    const { catalogueSize, pairs } = await duck.one<{ catalogueSize: number; pairs: number }>(
+      `SELECT (SELECT count(*) FROM rec_fit_items WHERE ${n} > 0)::INTEGER AS "catalogueSize",
+              (SELECT count(*) FROM rec_fit_pairs WHERE ${n} >= ${options.minPairOrders})::INTEGER AS pairs`,
+    );
+    fits.push({
+      table: {
+        start,
+        item: Int32Array.from(columns.j),
+        similarity: columns.similarity,
+        confidence: columns.confidence,
+      },
+      catalogueSize,
+      pairs,
+    });
+  }
+  await duck.run('DROP TABLE rec_fit_pairs; DROP TABLE rec_fit_items; DROP TABLE rec_fit_basket');
+  return fits;
 }
 
 /** Products by orders in (at - days, at], most first (ties: lower item first). */

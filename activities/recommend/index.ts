@@ -26,7 +26,7 @@ import { defineStageActivity, type StageDefinition } from '../../lib/stage';
 import { buildBaskets, type BasketCounts } from './baskets';
 import type { RecommendConfig } from './config';
 import { rankingMetrics, type RankingMetrics } from './evaluation';
-import { evaluationSet, fitNeighbors, loadHistories, loadTargets, popularity } from './fit';
+import { evaluationSet, fitNeighbors, loadHistories, loadTargets, popularity, type NeighborFit } from './fit';
 import { constantLists, recommendLists, SOURCE_NAMES, type RecommendationLists } from './model';
 import {
   attachmentRates,
@@ -282,8 +282,30 @@ export async function computeRecommendations(
     halfLifeDays: config.historyHalfLifeDays,
     fill,
   });
+  // Neighbour tables at every fit date the stage uses, from one pass over the pairs (fit.ts).
+  const fitDates = [
+    ...(config.blend === 'auto' && validationStart ? [validationStart] : []),
+    ...(evaluationStart ? [evaluationStart] : []),
+    ...(effectiveEnd ? [effectiveEnd] : []),
+  ].filter((date, k, all) => all.indexOf(date) === k);
+  const fitted = await fitNeighbors(duck, {
+    dates: fitDates,
+    itemCount: counts.items,
+    neighbors: config.neighbors,
+    minPairOrders: config.minPairOrders,
+  });
+  const fitAt = (date: string): NeighborFit => fitted[fitDates.indexOf(date)];
+  heartbeat({ step: 'neighbors' });
   if (config.blend === 'auto' && validationStart && evaluationStart) {
-    const measured = await measureWindow(duck, counts, config, validationStart, evaluationStart, BLEND_GRID);
+    const measured = await measureWindow(
+      duck,
+      counts,
+      config,
+      fitAt(validationStart),
+      validationStart,
+      evaluationStart,
+      BLEND_GRID,
+    );
     if (measured) {
       validation = {
         window: measured.window,
@@ -317,6 +339,7 @@ export async function computeRecommendations(
       duck,
       counts,
       config,
+      fitAt(evaluationStart),
       evaluationStart,
       evaluationEnd,
       [blend, 0],
@@ -338,12 +361,7 @@ export async function computeRecommendations(
   const recommendedCustomers = await activeCustomers(duck, options, config, effectiveEnd);
   let lists: RecommendationLists | null = null;
   if (effectiveEnd && recommendedCustomers > 0) {
-    const fit = await fitNeighbors(duck, {
-      at: effectiveEnd,
-      itemCount: counts.items,
-      neighbors: config.neighbors,
-      minPairOrders: config.minPairOrders,
-    });
+    const fit = fitAt(effectiveEnd);
     const fill = await popularity(duck, effectiveEnd, config.popularityDays);
     const histories = await loadHistories(duck, 'rec_score_set', effectiveEnd);
     heartbeat({ step: 'histories' });
@@ -473,6 +491,7 @@ async function measureWindow(
   duck: Duck,
   counts: BasketCounts,
   config: RecommendConfig,
+  fit: NeighborFit,
   from: string,
   to: string,
   blends: readonly number[],
@@ -484,12 +503,6 @@ async function measureWindow(
 } | null> {
   const customers = await evaluationSet(duck, 'rec_eval_set', from, to);
   if (customers === 0) return null;
-  const fit = await fitNeighbors(duck, {
-    at: from,
-    itemCount: counts.items,
-    neighbors: config.neighbors,
-    minPairOrders: config.minPairOrders,
-  });
   const popular = await popularity(duck, from, config.popularityDays);
   const histories = await loadHistories(duck, 'rec_eval_set', from);
   const targets = await loadTargets(duck, 'rec_eval_set', from, to);
@@ -592,7 +605,7 @@ async function writeRecommendations(
             bi.product_id AS because_product_id
      FROM rec_lists l JOIN rec_score_set s USING (pos) JOIN rec_items i ON i.item = l.item
      LEFT JOIN rec_items bi ON bi.item = l.because
-     ORDER BY s.customer_id, l.rank`,
+     ORDER BY l.pos, l.rank`, // pos numbers the customers in customer_id order (activeCustomers)
     path,
   );
   return (await duck.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM rec_lists')).n;
