@@ -145,14 +145,20 @@ export function homogeneousDropoutLogLikelihood(
 /** Maximum-likelihood fit on the unique (x, t_x, T) triples, in log (r, alpha, odds) space. */
 export function fitHomogeneousDropout(
   summary: RfmSummary,
-  options: { initial?: HomogeneousDropoutParams; maxIterations?: number } = {},
+  options: {
+    initial?: HomogeneousDropoutParams;
+    maxIterations?: number;
+    /** Per-customer weights (counts), e.g. when the summary already holds unique triples. */
+    weights?: ArrayLike<number>;
+  } = {},
 ): HomogeneousDropoutFit {
   const where = 'homogeneousDropout.fit';
   const { x, tx, T } = summary;
   validateRfm(where, x, tx, T);
+  if (options.weights) validateWeights(where, options.weights, x.length);
   if (x.length === 0) throw new Error(`${where}: the summary has no customers`);
-  const unique = uniqueTriples(x, tx, T);
-  const { sumX, sumT, repeaters } = identifiableTotals(where, unique);
+  const unique = uniqueTriples(x, tx, T, options.weights);
+  const { customers, sumX, sumT, repeaters } = identifiableTotals(where, unique);
   const initial = options.initial ?? {
     r: 1,
     alpha: Math.max(sumT / sumX, 1e-3),
@@ -178,7 +184,7 @@ export function fitHomogeneousDropout(
     where,
     names: ['r', 'alpha', 'odds'] as const,
     initial: [initial.r, initial.alpha, initial.p / (1 - initial.p)],
-    customers: x.length,
+    customers,
     maxIterations: options.maxIterations,
     negativeLogLikelihood: objective.value,
     negativeGradient: objective.gradient,

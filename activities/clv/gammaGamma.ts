@@ -158,8 +158,6 @@ export function fitGammaGamma(
   const where = 'gammaGamma.fit';
   validateSpend(where, x, zbar);
   if (options.weights) validateWeights(where, options.weights, x.length);
-  if (x.length < 3)
-    throw new Error(`${where}: need at least 3 customers with repeat purchases (got ${x.length})`);
   const { xs, zs, logX, logZbar, maxX } = prepare(x, zbar);
   const weights = options.weights ? Float64Array.from(options.weights) : new Float64Array(xs.length).fill(1);
   let customers = 0;
@@ -171,6 +169,9 @@ export function fitGammaGamma(
     if (weights[i] > 0 && zs[i] !== zs[0]) distinct = true;
   }
   if (!(customers > 0)) throw new Error(`${where}: weights sum to zero`);
+  // Customers, not rows: merged shard statistics pass distinct (x, zbar) pairs with their counts.
+  if (customers < 3)
+    throw new Error(`${where}: need at least 3 customers with repeat purchases (got ${customers})`);
   if (!distinct)
     throw new Error(`${where}: every customer has the same zbar: spend heterogeneity is not identifiable`);
   const initial = options.initial ?? { p: 1, q: 2, v: spend / customers };

@@ -6,6 +6,7 @@
 import { sqlString, sqlTimestamp } from '../../lib/duck';
 import { bgNbdConditionalExpectedPurchasesMany } from './bgNbd';
 import type { BgNbdParams } from './bgNbd';
+import { validateWeights } from './common';
 import type { RfmSummary } from './common';
 
 /** One calibration-frequency group. */
@@ -31,13 +32,16 @@ export interface HoldoutComparison {
 
 /**
  * Group customers by calibration frequency (0 .. topBucket-1, then topBucket+) and compare mean predicted and
- * actual holdout purchases. Empty buckets are kept with NaN means so the plot's x axis is fixed.
+ * actual holdout purchases. Empty buckets are kept with NaN means so the plot's x axis is fixed. With
+ * `weights`, row i stands for weights[i] customers with the same (x, predicted, actual): the grouped form
+ * merged shard statistics hold; without, every row is one customer.
  */
 export function compareHoldout(
   calibrationX: ArrayLike<number>,
   predicted: ArrayLike<number>,
   actual: ArrayLike<number>,
   topBucket = 7,
+  weights?: ArrayLike<number>,
 ): HoldoutComparison {
   const where = 'clv.compareHoldout';
   const n = calibrationX.length;
@@ -46,6 +50,7 @@ export function compareHoldout(
       `${where}: calibrationX, predicted and actual must have the same length (${n}, ${predicted.length}, ${actual.length})`,
     );
   }
+  if (weights) validateWeights(where, weights, n);
   if (!(topBucket >= 1) || topBucket !== Math.floor(topBucket)) {
     throw new Error(`${where}: topBucket must be an integer >= 1 (got ${topBucket})`);
   }
@@ -56,7 +61,10 @@ export function compareHoldout(
   let squared = 0;
   let actualTotal = 0;
   let predictedTotal = 0;
+  let customers = 0;
   for (let i = 0; i < n; i++) {
+    // 1 * v is v exactly, so unweighted sums are bit for bit those of the per-customer form.
+    const w = weights ? weights[i] : 1;
     const x = calibrationX[i];
     if (!(x >= 0) || x !== Math.floor(x))
       throw new Error(
@@ -70,14 +78,15 @@ export function compareHoldout(
     if (!Number.isFinite(predicted[i]))
       throw new Error(`${where}: predicted must be finite (customer index ${i}, got ${predicted[i]})`);
     const bucket = Math.min(x, topBucket);
-    count[bucket]++;
-    actualSum[bucket] += actual[i];
-    predictedSum[bucket] += predicted[i];
+    count[bucket] += w;
+    actualSum[bucket] += w * actual[i];
+    predictedSum[bucket] += w * predicted[i];
     const error = predicted[i] - actual[i];
-    absolute += Math.abs(error);
-    squared += error * error;
-    actualTotal += actual[i];
-    predictedTotal += predicted[i];
+    absolute += w * Math.abs(error);
+    squared += w * (error * error);
+    actualTotal += w * actual[i];
+    predictedTotal += w * predicted[i];
+    customers += w;
   }
   const buckets: HoldoutBucket[] = [];
   for (let k = 0; k <= topBucket; k++) {
@@ -90,11 +99,11 @@ export function compareHoldout(
   }
   return {
     buckets,
-    customers: n,
+    customers,
     actualTotal,
     predictedTotal,
-    meanAbsoluteError: n > 0 ? absolute / n : NaN,
-    rootMeanSquaredError: n > 0 ? Math.sqrt(squared / n) : NaN,
+    meanAbsoluteError: customers > 0 ? absolute / customers : NaN,
+    rootMeanSquaredError: customers > 0 ? Math.sqrt(squared / customers) : NaN,
   };
 }
 

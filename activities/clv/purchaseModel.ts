@@ -113,11 +113,13 @@ export type PurchaseModelOutcome =
 export function fitPurchaseModel(
   configured: 'bgnbd' | 'paretonbd',
   summary: RfmSummary,
+  /** Customers per row of the summary (merged shard statistics hold unique triples with their counts). */
+  weights?: ArrayLike<number>,
 ): PurchaseModelOutcome {
   const problem = identifiability(summary);
   if (problem) return { identifiable: false, ...problem };
   if (configured === 'paretonbd') {
-    const model = paretoNbdModel(fitParetoNbd(summary));
+    const model = paretoNbdModel(fitParetoNbd(summary, { weights }));
     return {
       identifiable: true,
       model,
@@ -131,7 +133,7 @@ export function fitPurchaseModel(
       },
     };
   }
-  const bg = bgNbdModel(fitBgNbd(summary));
+  const bg = bgNbdModel(fitBgNbd(summary, { weights }));
   const seFinite = standardErrorsFinite(bg);
   const bgParams = bg.params as BgNbdParams;
   // Relative standard error of the Beta's a or b above 1: its concentration is not pinned down by the data.
@@ -152,7 +154,7 @@ export function fitPurchaseModel(
       },
     };
   }
-  const limitFit = fitHomogeneousDropout(summary);
+  const limitFit = fitHomogeneousDropout(summary, { weights });
   const limit = homogeneousDropoutModel(limitFit);
   const lr = 2 * (bg.logLikelihood - limit.logLikelihood);
   const why =
@@ -271,51 +273,83 @@ function common(
   };
 }
 
-/** BG/NBD as a fitted object. */
-export function bgNbdModel(fit: BgNbdFit): FittedPurchaseModel {
-  const params = fit.params;
+/**
+ * The scoring verbs of a model from its parameters alone: what a shard activity rebuilds from the fitted
+ * parameters the reduce hands it. Every verb is a pure function of (parameters, customer), so a customer
+ * scores the same in any shard.
+ */
+export type PurchaseModelScorer = Pick<
+  FittedPurchaseModel,
+  'kind' | 'probabilityAlive' | 'conditionalExpectedPurchases' | 'expectedPurchases' | 'discountedPurchases'
+>;
+
+/** The scorer of a model kind with the given parameters. */
+export function purchaseModelScorer(
+  kind: PurchaseModelKind,
+  params: PurchaseModelParams,
+): PurchaseModelScorer {
+  const numeric = (keys: readonly string[]): Record<string, number> => {
+    const record = params as unknown as Record<string, unknown>;
+    for (const key of keys) {
+      if (typeof record[key] !== 'number' || !Number.isFinite(record[key]))
+        throw new Error(`clv.purchaseModelScorer: ${kind} needs a finite parameter ${key}`);
+    }
+    return record as Record<string, number>;
+  };
+  if (kind === 'bgnbd') {
+    const p = numeric(['r', 'alpha', 'a', 'b']) as unknown as BgNbdParams;
+    return {
+      kind,
+      probabilityAlive: (x, tx, T) =>
+        onUniqueTriples(x, tx, T, (ux, utx, uT) => bgNbdProbabilityAliveMany(p, ux, utx, uT)),
+      conditionalExpectedPurchases: (t, x, tx, T) =>
+        onUniqueTriples(x, tx, T, (ux, utx, uT) => bgNbdConditionalExpectedPurchasesMany(p, t, ux, utx, uT)),
+      expectedPurchases: (t) => bgNbdExpectedPurchases(p, t),
+      discountedPurchases: (x, tx, T, options) => bgNbdDiscountedPurchases(p, x, tx, T, options),
+    };
+  }
+  if (kind === 'bgnbd-homogeneous-dropout') {
+    const p = numeric(['r', 'alpha', 'p']) as unknown as HomogeneousDropoutParams;
+    return {
+      kind,
+      probabilityAlive: (x, tx, T) =>
+        onUniqueTriples(x, tx, T, (ux, utx, uT) => homogeneousDropoutProbabilityAliveMany(p, ux, utx, uT)),
+      conditionalExpectedPurchases: (t, x, tx, T) =>
+        onUniqueTriples(x, tx, T, (ux, utx, uT) =>
+          homogeneousDropoutConditionalExpectedPurchasesMany(p, t, ux, utx, uT),
+        ),
+      expectedPurchases: (t) => homogeneousDropoutExpectedPurchases(p, t),
+      discountedPurchases: (x, tx, T, options) => homogeneousDropoutDiscountedPurchases(p, x, tx, T, options),
+    };
+  }
+  const p = numeric(['r', 'alpha', 's', 'beta']) as unknown as ParetoNbdParams;
   return {
-    ...common('bgnbd', fit),
+    kind,
     probabilityAlive: (x, tx, T) =>
-      onUniqueTriples(x, tx, T, (ux, utx, uT) => bgNbdProbabilityAliveMany(params, ux, utx, uT)),
+      onUniqueTriples(x, tx, T, (ux, utx, uT) => paretoNbdProbabilityAliveMany(p, ux, utx, uT)),
     conditionalExpectedPurchases: (t, x, tx, T) =>
       onUniqueTriples(x, tx, T, (ux, utx, uT) =>
-        bgNbdConditionalExpectedPurchasesMany(params, t, ux, utx, uT),
+        paretoNbdConditionalExpectedPurchasesMany(p, t, ux, utx, uT),
       ),
-    expectedPurchases: (t) => bgNbdExpectedPurchases(params, t),
-    discountedPurchases: (x, tx, T, options) => bgNbdDiscountedPurchases(params, x, tx, T, options),
+    expectedPurchases: (t) => paretoNbdExpectedPurchases(p, t),
+    discountedPurchases: (x, tx, T, options) => paretoNbdDiscountedPurchases(p, x, tx, T, options),
   };
+}
+
+/** BG/NBD as a fitted object. */
+export function bgNbdModel(fit: BgNbdFit): FittedPurchaseModel {
+  return { ...common('bgnbd', fit), ...purchaseModelScorer('bgnbd', fit.params) };
 }
 
 /** The homogeneous-dropout limit as a fitted object. */
 export function homogeneousDropoutModel(fit: HomogeneousDropoutFit): FittedPurchaseModel {
-  const params = fit.params;
   return {
     ...common('bgnbd-homogeneous-dropout', fit),
-    probabilityAlive: (x, tx, T) =>
-      onUniqueTriples(x, tx, T, (ux, utx, uT) => homogeneousDropoutProbabilityAliveMany(params, ux, utx, uT)),
-    conditionalExpectedPurchases: (t, x, tx, T) =>
-      onUniqueTriples(x, tx, T, (ux, utx, uT) =>
-        homogeneousDropoutConditionalExpectedPurchasesMany(params, t, ux, utx, uT),
-      ),
-    expectedPurchases: (t) => homogeneousDropoutExpectedPurchases(params, t),
-    discountedPurchases: (x, tx, T, options) =>
-      homogeneousDropoutDiscountedPurchases(params, x, tx, T, options),
+    ...purchaseModelScorer('bgnbd-homogeneous-dropout', fit.params),
   };
 }
 
 /** Pareto/NBD as a fitted object. */
 export function paretoNbdModel(fit: ParetoNbdFit): FittedPurchaseModel {
-  const params = fit.params;
-  return {
-    ...common('paretonbd', fit),
-    probabilityAlive: (x, tx, T) =>
-      onUniqueTriples(x, tx, T, (ux, utx, uT) => paretoNbdProbabilityAliveMany(params, ux, utx, uT)),
-    conditionalExpectedPurchases: (t, x, tx, T) =>
-      onUniqueTriples(x, tx, T, (ux, utx, uT) =>
-        paretoNbdConditionalExpectedPurchasesMany(params, t, ux, utx, uT),
-      ),
-    expectedPurchases: (t) => paretoNbdExpectedPurchases(params, t),
-    discountedPurchases: (x, tx, T, options) => paretoNbdDiscountedPurchases(params, x, tx, T, options),
-  };
+  return { ...common('paretonbd', fit), ...purchaseModelScorer('paretonbd', fit.params) };
 }

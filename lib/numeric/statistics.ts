@@ -65,3 +65,45 @@ export function pearsonCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): 
   }
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
 }
+
+/**
+ * Pearson correlation of rows that each stand for `weights[i]` observations (frequency weights): equal to
+ * pearsonCorrelation on the data with row i repeated weights[i] times, without repeating it. Grouped data
+ * (distinct values with counts, as merged shard statistics hold them) is summed in the order given.
+ * NaN with total weight below 2 or no spread.
+ */
+export function weightedPearsonCorrelation(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  weights: ArrayLike<number>,
+): number {
+  const n = a.length;
+  if (b.length !== n || weights.length !== n)
+    throw new Error(`weightedPearsonCorrelation: lengths differ (${n}, ${b.length}, ${weights.length})`);
+  let total = 0;
+  let meanA = 0;
+  let meanB = 0;
+  for (let i = 0; i < n; i++) {
+    const w = weights[i];
+    if (!(w >= 0) || !Number.isFinite(w))
+      throw new Error(`weightedPearsonCorrelation: weights must be finite and >= 0 (row ${i}, got ${w})`);
+    total += w;
+    meanA += w * a[i];
+    meanB += w * b[i];
+  }
+  if (!(total >= 2)) return NaN;
+  meanA /= total;
+  meanB /= total;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const w = weights[i];
+    const da = a[i] - meanA;
+    const db = b[i] - meanB;
+    sab += w * da * db;
+    saa += w * da * da;
+    sbb += w * db * db;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
+}

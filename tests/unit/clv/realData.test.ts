@@ -129,12 +129,15 @@ describe.skipIf(!HAS_ONLINE_RETAIL)('clv on Online Retail 2011-12 (BG/NBD at b -
       const m = result.metrics;
       expect(m.customers).toBe(4338);
       await expectEveryCustomerScored(duck, result, 4338);
-      // The BG/NBD maximum is on the boundary; its limit scores, and says so.
-      expect(m.modelChoice.candidates[0].boundary.join(' ')).toMatch(/b -> infinity/);
+      // The BG/NBD maximum is on the boundary; its limit scores, and says so. Where BFGS stops on that flat
+      // ridge (b of several million) depends on the order the likelihood is summed in: past exp(16) it is
+      // reported as the boundary, just below as an unidentified concentration; the limit scores either way.
+      const bg = m.modelChoice.candidates[0].params as { r: number; alpha: number; a: number; b: number };
+      expect(bg.b).toBeGreaterThan(1e6);
+      expect(m.modelChoice.reasons[0]).toMatch(/b -> infinity|dropout concentration not identified/);
       expect(m.model).toBe('bgnbd-homogeneous-dropout');
       expect(result.warnings.map((w) => w.code)).toContain('clv_boundary_limit_model');
       // Same fit: the limit's r, alpha equal the boundary BG/NBD's, and p = a / (a + b).
-      const bg = m.modelChoice.candidates[0].params as { r: number; alpha: number; a: number; b: number };
       const limit = m.params as { r: number; alpha: number; p: number };
       expect(Math.abs(limit.r - bg.r) / bg.r).toBeLessThan(1e-3);
       expect(Math.abs(limit.p - bg.a / (bg.a + bg.b)) / limit.p).toBeLessThan(0.02);

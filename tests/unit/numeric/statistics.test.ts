@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { mean, pearsonCorrelation, quantileSorted, sampleVariance } from '../../../lib/numeric/statistics';
+import {
+  mean,
+  pearsonCorrelation,
+  quantileSorted,
+  sampleVariance,
+  weightedPearsonCorrelation,
+} from '../../../lib/numeric/statistics';
 
 describe('mean and sampleVariance', () => {
   it('match the textbook example', () => {
@@ -35,5 +41,25 @@ describe('pearsonCorrelation', () => {
     expect(pearsonCorrelation(x, y)).toBeCloseTo(0.81642051634484, 12);
     expect(pearsonCorrelation([1, 2, 3], [2, 2, 2])).toBeNaN();
     expect(() => pearsonCorrelation([1, 2], [1])).toThrow(/lengths differ/);
+  });
+});
+
+describe('weightedPearsonCorrelation', () => {
+  it("gives Anscombe's r with unit weights and equals the repeated data with counts", () => {
+    const x = [10, 8, 13, 9, 11, 14, 6, 4, 12, 7, 5];
+    const y = [8.04, 6.95, 7.58, 8.81, 8.33, 9.96, 7.24, 4.26, 10.84, 4.82, 5.68];
+    expect(weightedPearsonCorrelation(x, y, new Array(11).fill(1))).toBeCloseTo(0.81642051634484, 12);
+    // Counts 1..11: the same as each point repeated that many times.
+    const counts = x.map((_, i) => i + 1);
+    const repeatedX = x.flatMap((v, i) => new Array<number>(counts[i]).fill(v));
+    const repeatedY = y.flatMap((v, i) => new Array<number>(counts[i]).fill(v));
+    expect(weightedPearsonCorrelation(x, y, counts)).toBeCloseTo(
+      pearsonCorrelation(repeatedX, repeatedY),
+      13,
+    );
+    // Zero weight drops a point; total weight below 2 has no correlation.
+    expect(weightedPearsonCorrelation([1, 2, 3, 100], [1, 2, 3, -100], [1, 1, 1, 0])).toBeCloseTo(1, 14);
+    expect(weightedPearsonCorrelation([1, 2], [1, 2], [1, 0])).toBeNaN();
+    expect(() => weightedPearsonCorrelation([1, 2], [1, 2], [1, -1])).toThrow(/weights/);
   });
 });
