@@ -1,6 +1,12 @@
 /** `custflow run`, `runs list`, `runs show`: start a monthly run, follow it, read its summary. */
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowFailedError,
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/client';
 import type { RunConfig } from '../../lib/config';
 import { resolveDatasetRunConfig } from '../../lib/datasets';
 import { STAGE_NAMES, isStageName, type StageName } from '../../lib/dag';
@@ -104,7 +110,12 @@ const NO_WORKER_NOTICE_MS = 5_000;
 export async function waitForRun(
   client: Client,
   started: StartedRun,
-  options: { quiet?: boolean; noWorkerNoticeMs?: number } = {},
+  options: {
+    quiet?: boolean;
+    noWorkerNoticeMs?: number;
+    /** How long to keep following while the Temporal server cannot be reached (default 15 min). */
+    temporalOutageMs?: number;
+  } = {},
 ): Promise<RunSummary> {
   const handle = client.workflow.getHandle<typeof monthlyPipeline>(started.workflowId, started.temporalRunId);
   const display = options.quiet ? undefined : new ProgressDisplay();
@@ -135,7 +146,13 @@ export async function waitForRun(
     : watchForWorker(client, started, state, options.noWorkerNoticeMs ?? NO_WORKER_NOTICE_MS);
   let summary: RunSummary;
   try {
-    summary = await handle.result();
+    summary = await resultRidingOutOutages(
+      () => handle.result(),
+      options.temporalOutageMs ?? TEMPORAL_OUTAGE_PATIENCE_MS,
+      (message) => {
+        if (!options.quiet) info(message);
+      },
+    );
   } catch (error) {
     const stored =
       error instanceof WorkflowFailedError
@@ -150,6 +167,62 @@ export async function waitForRun(
   }
   display?.update(summary); // the final state (the last poll may predate the end)
   return summary;
+}
+
+/**
+ * A Temporal server restart (or a network blip) must not make `run --wait` report a failure while the run
+ * itself carries on: the workflow lives in the server's database and its worker reconnects, so the CLI
+ * waits for the server to answer again and keeps following. 15 minutes covers a server restart or a
+ * failover; longer than that, someone should look, and the error says what happened.
+ */
+const TEMPORAL_OUTAGE_PATIENCE_MS = 15 * 60_000;
+
+/** gRPC codes of a server that is down, restarting or unreachable (not of a refused request). */
+const UNREACHABLE_GRPC_CODES: ReadonlySet<number> = new Set([
+  14, // UNAVAILABLE: connection refused or reset
+  4, // DEADLINE_EXCEEDED: no answer in time
+]);
+
+/** Whether a Temporal client error means the server could not be reached (as opposed to an answer). */
+export function temporalUnreachable(error: unknown): boolean {
+  const grpc = error instanceof ServiceError ? error.cause : error;
+  return isGrpcServiceError(grpc) && UNREACHABLE_GRPC_CODES.has(grpc.code);
+}
+
+/**
+ * Await `result`, retrying it while the Temporal server is unreachable, for at most `patienceMs` of
+ * continuous outage. Says once per outage that it is waiting, and when the server answers again.
+ */
+export async function resultRidingOutOutages<T>(
+  result: () => Promise<T>,
+  patienceMs: number,
+  say: (message: string) => void,
+): Promise<T> {
+  let outageSince: number | undefined;
+  for (;;) {
+    try {
+      const value = await result();
+      if (outageSince !== undefined) say(`Temporal answers again after ${secondsSince(outageSince)} s`);
+      return value;
+    } catch (error) {
+      if (!temporalUnreachable(error)) throw error;
+      if (outageSince === undefined) {
+        outageSince = Date.now();
+        say(`Temporal server unreachable (${(error as Error).message}); still following the run`);
+      } else if (Date.now() - outageSince > patienceMs) {
+        throw new Error(
+          `the Temporal server has been unreachable for ${secondsSince(outageSince)} s; the run may still be going: ` +
+            `follow it with \`custflow runs show\` once the server is back`,
+          { cause: error },
+        );
+      }
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
+function secondsSince(ms: number): number {
+  return Math.round((Date.now() - ms) / 1000);
 }
 
 /**
