@@ -437,9 +437,26 @@ async function withStageContext<T>(
 ): Promise<T> {
   const activityContext = currentActivityContext();
   const scratchDir = await mkdtemp(join(tmpdir(), `custflow-${stage}-`));
-  const heartbeat = (detail?: unknown): void => activityContext?.heartbeat(detail);
+  // A cancelled run stops its shards at their next heartbeat, as lib/stage.ts stops a stage.
+  const throwIfCancelled = (): void => {
+    const signal = activityContext?.cancellationSignal;
+    if (signal?.aborted)
+      throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+  };
+  const heartbeat = (detail?: unknown): void => {
+    throwIfCancelled();
+    activityContext?.heartbeat(detail);
+  };
+  // Every step of a sharded stage writes under the stage's own prefix, not an attempt's: its objects are
+  // deterministic (same inputs, same bytes at the same key), so a late write of an abandoned attempt
+  // rewrites what the winning attempt wrote, and reduce's manifest names the sha256 it read back.
+  const runFields = {
+    outputPrefix: stagePrefix(input.run.dataset, input.run.month, input.run.runId, stage),
+    throwIfCancelled,
+  };
   const timer = setInterval(() => heartbeat({ stage, step, alive: true }), HEARTBEAT_INTERVAL_MS);
   const ctx: StageContext = {
+    ...runFields,
     run: input.run,
     upstream: input.upstream,
     runSummary: input.runSummary,

@@ -6,6 +6,8 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  ChildWorkflowFailure,
+  executeChild,
   patched,
   proxyActivities,
   setHandler,
@@ -27,8 +29,10 @@ import {
   type StageError,
   type StageResult,
 } from '../lib/runTypes';
+import { SHARDED_STAGES } from '../lib/shardedStageTypes';
 import { bookkeepingActivityOptions, stageActivityOptions, type RetrySettings } from './options';
 import { progressQuery } from './queries';
+import { shardedStage } from './shardedStage';
 
 /** Each stage proxied with its own timeouts, and the run's retry window (config `retry`). */
 function stageProxies(retry: RetrySettings | undefined): StageActivities {
@@ -43,6 +47,8 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   const info = workflowInfo();
   // The recommend stage joined the DAG later: runs recorded before it replay without it.
   const stageNames = patched('recommend-stage') ? STAGE_NAMES : STAGE_NAMES.filter((s) => s !== 'recommend');
+  // Sharded stages (issue 10) run as child workflows: runs recorded before them call the single activity.
+  const shardedStages: readonly StageName[] = patched('sharded-stages') ? SHARDED_STAGES : [];
   // Runs started before the retry section existed carry no such key: the defaults apply.
   const retry = (input.config as { retry?: RetrySettings }).retry;
   const bookkeeping = proxyActivities<typeof activities>(bookkeepingActivityOptions(retry));
@@ -113,12 +119,18 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
           const upstream = Object.fromEntries(
             dependenciesOf(stage).flatMap((d) => (results[d] ? [[d, results[d]]] : [])),
           );
-          const result = await stageActivities[stage]({
+          const stageInput = {
             run,
             upstream,
             force: force.has(stage),
             ...(RUNS_AFTER_FAILURES.has(stage) ? { runSummary: summary } : {}),
-          });
+          };
+          const result = shardedStages.includes(stage)
+            ? await executeChild(shardedStage, {
+                workflowId: `${info.workflowId}/${stage}`,
+                args: [{ stage, input: stageInput }],
+              })
+            : await stageActivities[stage](stageInput);
           results[stage] = result;
           summary.stages[stage] = {
             status: result.status,
@@ -178,6 +190,8 @@ function warningsOf(result: StageResult): { warnings?: StageResult['warnings'] }
 }
 
 function describeFailure(error: unknown): StageError {
+  // A sharded stage fails as its child workflow, whose cause is the failed plan, shard or reduce activity.
+  if (error instanceof ChildWorkflowFailure && error.cause) return describeFailure(error.cause);
   if (error instanceof ActivityFailure) {
     const cause = error.cause;
     if (cause instanceof ApplicationFailure) {

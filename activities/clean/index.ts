@@ -13,6 +13,8 @@ import { previousMonthStage } from '../../lib/previousRun';
 import type { ObjectStore } from '../../lib/objectStore';
 import type { StageWarning } from '../../lib/runTypes';
 import { defineStageActivity, upstreamFingerprints, type StageOutputFile } from '../../lib/stage';
+import { chooseShardCount } from '../../lib/shards';
+import { writeShardParts } from './shards';
 import { evaluateQualityGates, qualityWarningCode, type QualityGateOutcome } from './qualityGates';
 import { DEDUPE_COLUMNS, QUARANTINE_REASONS, quarantineReasonSql, type QuarantineReason } from './rules';
 
@@ -42,6 +44,8 @@ export interface CleanMetrics extends Record<string, unknown> {
   /** Present when the dataset has events: the same accounting for them. */
   events?: EventCleanMetrics;
   assignments?: { inputRows: number; outputRows: number; afterCutoffRows: number; experiments: number };
+  /** S: the customer shards each kept table is also written in (lib/shards.ts; absent before version 4). */
+  shards?: number;
 }
 
 export interface EventCleanMetrics {
@@ -59,8 +63,10 @@ export const clean = defineStageActivity<CleanMetrics>({
   stage: 'clean',
   // 2: transactions gained line_kind (merchandise | non_merchandise); non-merchandise metrics.
   // 3: quarantine reasons implausible_timestamp (before clean.minTimestamp) and amount_out_of_range.
-  version: 3,
-  configSection: (config) => config.clean,
+  // 4: kept tables also written as customer-shard parts with their shard indexes (issue 10, shards.ts).
+  version: 4,
+  // shards.count decides S (absent: chosen from the customer count, the same for the same data).
+  configSection: (config) => ({ ...config.clean, shardCount: config.shards?.count }),
   // The row-count gate reads last month's completed run: its identity is an input, so a rerun of that
   // month (or its first completion) recomputes this month's gates instead of reusing a stale verdict.
   async fingerprintInputs(ctx) {
@@ -133,6 +139,21 @@ export const clean = defineStageActivity<CleanMetrics>({
           });
           outputs.assignments = { path: assignments.path, rows: assignments.metrics.outputRows };
           metrics.assignments = assignments.metrics;
+        }
+        metrics.shards = chooseShardCount(metrics.customers, ctx.run.config.shards?.count);
+        for (const output of ['transactions', 'events', 'assignments'] as const) {
+          const file = outputs[output];
+          if (!file) continue;
+          Object.assign(
+            outputs,
+            await writeShardParts(duck, {
+              output,
+              path: file.path,
+              shardCount: metrics.shards,
+              outDir: ctx.scratchDir,
+            }),
+          );
+          ctx.heartbeat({ stage: 'clean', sharded: output });
         }
         return { outputs, metrics, warnings };
       },

@@ -12,7 +12,8 @@
  *
  * Same data, any S: the same bytes in every output but the parts themselves (tests/integration/shards).
  */
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { buildCustomerFeatures } from '../../lib/customerFeatures/customerFeatures';
 import { sqlString, withDuck } from '../../lib/duck';
 import { OutputCheckError } from '../../lib/errors';
@@ -112,9 +113,15 @@ export const featuresSharded = defineShardedStage<FeaturesMetrics, FeaturesPlan>
         );
         if (eventsPath)
           await duck.run(`CREATE VIEW events AS SELECT * FROM read_parquet(${sqlString(eventsPath)})`);
-        await duck.run(
-          `CREATE VIEW customer_features AS SELECT * FROM read_parquet([${partPaths.map(sqlString).join(', ')}])`,
+        // The parts merged in customer_id order first: the insights' correlations are floating-point sums,
+        // whose bits depend on the order rows arrive in, and this order is the same for every S.
+        const merged = join(ctx.scratchDir, 'merged', 'customer_features.parquet');
+        await mkdir(dirname(merged), { recursive: true });
+        await duck.toParquet(
+          `SELECT * FROM read_parquet([${partPaths.map(sqlString).join(', ')}]) ORDER BY customer_id`,
+          merged,
         );
+        await duck.run(`CREATE VIEW customer_features AS SELECT * FROM read_parquet(${sqlString(merged)})`);
         return writeFeatureOutputs(duck, {
           outDir: ctx.scratchDir,
           cutoff: ctx.run.cutoff,

@@ -92,11 +92,14 @@ describe('monthly pipeline on Temporal and S3', () => {
     );
     expect(Object.keys(first.stages.clean.outputs).sort()).toEqual([
       'assignments',
+      'assignmentsShards',
       'duplicates',
       'events',
       'eventsQuarantine',
+      'eventsShards',
       'quarantine',
       'transactions',
+      'transactionsShards',
     ]);
 
     const stored = await readRunSummary(first.runId, harness.store);
