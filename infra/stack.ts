@@ -1,6 +1,7 @@
 /**
  * `custflow dev up | down | status`: the local stack. A Temporal dev server (SQLite file under the state
- * directory, so runs survive a restart), versitygw over a local directory, the bucket, and one worker.
+ * directory, so runs survive a restart), versitygw over a local directory, the bucket, and one worker
+ * (or N with `--workers N`: separate processes polling the same task queue, as N machines would).
  * `up` is idempotent; `down` stops only the processes `up` started (their pids are in stack.json).
  */
 import { randomBytes } from 'node:crypto';
@@ -66,7 +67,7 @@ async function writeState(dir: string, state: DevStackState): Promise<void> {
 
 export async function devUp(
   log: Log = (m) => console.error(m),
-  options: { worker?: boolean } = {},
+  options: { worker?: boolean; workers?: number } = {},
 ): Promise<StackStatus> {
   const dir = stateDir();
   // Customer data lives under the state directory: readable by its owner only.
@@ -105,7 +106,7 @@ async function startComponents(
   state: DevStackState,
   tools: { temporal: string; versitygw: string },
   log: Log,
-  options: { worker?: boolean },
+  options: { worker?: boolean; workers?: number },
 ): Promise<StackStatus> {
   if (!ours(state.temporal.pid) || !(await temporalHealthy(tools.temporal, state.temporal.address))) {
     const logFile = join(dir, 'logs', 'temporal.log');
@@ -151,8 +152,12 @@ async function startComponents(
   const store = ObjectStore.fromEnv({ ...process.env, ...stackEnv(state) });
   await store.ensureBucket();
 
-  if ((options.worker ?? true) && !ours(state.worker?.pid)) {
-    const logFile = join(dir, 'logs', 'worker.log');
+  // Worker i (from 1) is state.worker for i = 1, else state.workers[i - 2]; a live one is left running.
+  const wanted = (options.worker ?? true) ? Math.max(1, options.workers ?? 1) : 0;
+  for (let i = 1; i <= wanted; i++) {
+    const slot = i === 1 ? state.worker : state.workers?.[i - 2];
+    if (ours(slot?.pid)) continue;
+    const logFile = join(dir, 'logs', i === 1 ? 'worker.log' : `worker-${i}.log`);
     const fd = openSync(logFile, 'a');
     const child = spawn(process.execPath, [CLI_PATH, 'worker'], {
       detached: true,
@@ -162,11 +167,20 @@ async function startComponents(
     });
     closeSync(fd);
     child.unref();
-    state.worker = { pid: child.pid };
+    if (i === 1) state.worker = { pid: child.pid };
+    else {
+      state.workers = state.workers ?? [];
+      state.workers[i - 2] = { pid: child.pid };
+    }
     await writeState(dir, state);
-    log(`worker: started (pid ${child.pid}, log ${logFile})`);
+    log(`worker ${i}: started (pid ${child.pid}, log ${logFile})`);
   }
   return devStatus();
+}
+
+/** Every worker pid the state records, first worker first. */
+function workerPids(state: DevStackState): (number | undefined)[] {
+  return [state.worker?.pid, ...(state.workers ?? []).map((w) => w.pid)];
 }
 
 /** Environment for processes that talk to the dev stack. */
@@ -192,7 +206,7 @@ export async function devDown(log: Log = (m) => console.error(m)): Promise<Stack
   }
   // Worker first, so it drains before the servers it talks to go away.
   for (const [name, pid] of [
-    ['worker', state.worker?.pid],
+    ...workerPids(state).map((pid) => ['worker', pid] as const),
     ['s3', state.s3.pid],
     ['temporal', state.temporal.pid],
   ] as const) {
@@ -202,6 +216,7 @@ export async function devDown(log: Log = (m) => console.error(m)): Promise<Stack
     }
   }
   delete state.worker;
+  delete state.workers;
   delete state.s3.pid;
   delete state.temporal.pid;
   await writeState(dir, state);
@@ -321,12 +336,9 @@ export async function devStatus(): Promise<StackStatus> {
       healthy: ours(state.s3.pid) ? await s3Healthy(state.s3.endpoint).catch(() => false) : false,
       address: state.s3.endpoint,
     },
-    {
-      name: 'worker',
-      pid: state.worker?.pid,
-      running: ours(state.worker?.pid),
-      healthy: ours(state.worker?.pid),
-    },
+    ...workerPids(state)
+      .filter((pid, i) => i === 0 || pid !== undefined)
+      .map((pid): ComponentStatus => ({ name: 'worker', pid, running: ours(pid), healthy: ours(pid) })),
   ];
   return { stateDir: dir, components, temporalUi: state.temporal.uiUrl, bucket: state.s3.bucket };
 }

@@ -40,6 +40,8 @@ export interface DevStackState {
     pid?: number;
   };
   worker?: { pid?: number };
+  /** The second and later local workers (`dev up --workers N`); `worker` is the first. */
+  workers?: { pid?: number }[];
 }
 
 /**

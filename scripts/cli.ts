@@ -63,10 +63,18 @@ dev
   .command('up')
   .description('start the local stack (builds the servers on first use)')
   .option('--no-worker', 'do not start a worker')
+  .option(
+    '--workers <n>',
+    'start N worker processes (they share the task queue, as N machines would)',
+    (v) => Number(v),
+    1,
+  )
   .option('--json', 'print the stack status as JSON')
-  .action(async (options: { worker: boolean; json?: boolean }) => {
+  .action(async (options: { worker: boolean; workers: number; json?: boolean }) => {
+    if (!Number.isInteger(options.workers) || options.workers < 1 || options.workers > 64)
+      throw new Error(`--workers must be a whole number from 1 to 64, got ${options.workers}`);
     const { devUp } = await import('../infra/stack');
-    const status = await devUp(info, { worker: options.worker });
+    const status = await devUp(info, { worker: options.worker, workers: options.workers });
     if (options.json) printJson(status);
     else
       info(
