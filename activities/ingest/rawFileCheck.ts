@@ -48,6 +48,7 @@ export interface CheckedRawFile {
 }
 
 const NEWLINE = 0x0a;
+const NUL = 0x00;
 const QUOTE = 0x22;
 const CR = 0x0d;
 const SPACE = 0x20;
@@ -100,6 +101,21 @@ class RecordCounter extends Transform {
           },
           `${compressed} compressed bytes had inflated to ${this.bytes}`,
         ),
+      );
+      return;
+    }
+    // DuckDB keeps a NUL inside a value ("p\0x" becomes a product id nobody can match or print); text
+    // never holds one, so it means binary data or UTF-16 text: refuse the file at the NUL's line.
+    const nul = chunk.indexOf(NUL);
+    if (nul >= 0) {
+      let line = this.lines + 1;
+      for (let at = chunk.indexOf(NEWLINE); at >= 0 && at < nul; at = chunk.indexOf(NEWLINE, at + 1)) line++;
+      callback(
+        new DataValidationError({
+          file: this.key,
+          line,
+          rule: 'a text file must not hold NUL bytes (0x00): is it binary, or UTF-16 text? Re-save it as UTF-8',
+        }),
       );
       return;
     }

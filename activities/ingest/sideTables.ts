@@ -39,6 +39,16 @@ export function checkHeader(
   spec: { required: readonly string[]; optional: readonly string[] },
   table: string,
 ): void {
+  // A column named twice is ambiguous (which unit_price counts?) and DuckDB refuses it with a bare
+  // "Duplicate struct entry name" that names no file: refuse it here, by name.
+  const repeated = columns.filter((c, i) => columns.indexOf(c) !== i);
+  if (repeated.length > 0) {
+    throw new DataValidationError({
+      file,
+      line: 1,
+      rule: `canonical ${table} header: column(s) ${[...new Set(repeated)].join(', ')} appear more than once`,
+    });
+  }
   const known = new Set<string>([...spec.required, ...spec.optional]);
   const missing = spec.required.filter((c) => !columns.includes(c));
   const unknown = columns.filter((c) => !known.has(c));

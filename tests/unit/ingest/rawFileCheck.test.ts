@@ -99,6 +99,21 @@ describe('checkRawFile', () => {
     );
   });
 
+  it('rejects a NUL byte at its line, across chunk boundaries', async () => {
+    // 3,000 rows (~150 KB, several stream chunks) before the NUL: the line count carries across chunks.
+    const text = [
+      HEADER,
+      ...Array.from({ length: 3000 }, (_, i) => row(i)),
+      'c1,o9,2024-01-02,p\u0000x,1,2',
+      row(1),
+    ];
+    const path = join(dir, 'nul.csv');
+    await writeFile(path, text.join('\n'));
+    await expect(checkRawFile('k/nul.csv', path, LIMITS, true)).rejects.toThrow(
+      'k/nul.csv, line 3002: a text file must not hold NUL bytes (0x00)',
+    );
+  });
+
   it('limits rows and decompressed bytes per file', async () => {
     const path = join(dir, 'rows.csv');
     await writeFile(path, [HEADER, ...Array.from({ length: 20 }, (_, i) => row(i))].join('\n'));
