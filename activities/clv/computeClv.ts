@@ -4,7 +4,7 @@
  * the merged statistics (fitModels.ts) -> each shard's customers scored with the fitted parameters
  * (scoreCustomers.ts) -> clv_summary.json and the metrics from the scored files (summaryDocument.ts).
  * With `shardCount` S > 1 the transactions are split by lib/shards.ts's customer hash and every step runs
- * per shard exactly as separate shard activities would (statistics round-trip through their JSON files);
+ * per shard exactly as separate shard activities would (statistics round-trip through their Parquet files);
  * S = 1 is the unsharded stage. Both give the same bits: the merged statistics are the same arrays.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import type { ClvConfig } from './config';
 import { fitClvModels } from './fitModels';
 import { mergeShardStatistics } from './mergeStatistics';
 import { scoreCustomers } from './scoreCustomers';
-import { readShardStatistics, summarizeShard, writeShardStatistics } from './shardStatistics';
+import { readShardStatisticsParquet, summarizeShard, writeShardStatisticsParquet } from './shardStatistics';
 import type { ClvShardStatistics } from './shardStatistics';
 import { buildClvDocuments } from './summaryDocument';
 import type { ClvMetrics, ClvSummary } from './summaryDocument';
@@ -92,10 +92,10 @@ export async function computeClv(duck: Duck, options: ComputeClvOptions): Promis
       });
       if (shardCount === 1) parts.push(part);
       else {
-        // What a shard activity hands the reduce: a file, not a payload.
-        const path = join(options.outDir, 'clv_statistics', `part-${shard}.json`);
-        await writeShardStatistics(path, part);
-        parts.push(await readShardStatistics(path));
+        // What a shard activity hands the reduce: a Parquet file and small totals, not a payload.
+        const path = join(options.outDir, 'clv_statistics', `part-${shard}.parquet`);
+        const totals = await writeShardStatisticsParquet(duck, part, path);
+        parts.push(await readShardStatisticsParquet(duck, path, totals));
       }
     }
     return parts;

@@ -12,10 +12,8 @@
  * shards merges to the same arrays, and the fits on them give the same bits whatever the shard count.
  * Customers never span shards (the shard is a hash of customer_id), so per-customer values are whole here.
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import type { Duck } from '../../lib/duck';
-import { timestampParam } from '../../lib/duck';
-import { DataValidationError } from '../../lib/errors';
+import { rowIndexes, sqlString, timestampParam, writeColumns } from '../../lib/duck';
 import { monthsBefore } from './calendar';
 import type { TimeUnit } from './common';
 import type { ClvConfig } from './config';
@@ -171,50 +169,75 @@ export async function summarizeShard(
   };
 }
 
-/** Write a shard's statistics as JSON (what a shard activity leaves in the object store for the reduce). */
-export async function writeShardStatistics(path: string, statistics: ClvShardStatistics): Promise<void> {
-  await writeFile(path, JSON.stringify(statistics) + '\n');
+/** A shard's statistics without its tables: small JSON (a shard receipt's summary). */
+export type ClvShardTotals = Omit<ClvShardStatistics, 'triples' | 'spend' | 'holdout'> & {
+  hasHoldout: boolean;
+};
+
+const TABLE_KEYS = {
+  triples: ['x', 'tx', 'T'],
+  spend: ['count', 'value'],
+  holdout: ['x', 'tx', 'T', 'actual'],
+} as const;
+
+/**
+ * Write a shard's three tables as one Parquet file (columns: table, seq, k1..k4, weight; rows in the tables'
+ * order) and return the totals that travel beside it. Parquet DOUBLEs keep every bit, so
+ * readShardStatisticsParquet gives back the same arrays.
+ */
+export async function writeShardStatisticsParquet(
+  duck: Duck,
+  statistics: ClvShardStatistics,
+  path: string,
+): Promise<ClvShardTotals> {
+  const table: string[] = [];
+  const keys: number[][] = [[], [], [], []];
+  const weight: number[] = [];
+  for (const name of ['triples', 'spend', 'holdout'] as const) {
+    const counts = statistics[name] as unknown as Record<string, number[]> | null;
+    if (counts === null) continue;
+    const columns = TABLE_KEYS[name].map((key) => counts[key]);
+    for (let i = 0; i < counts.weight.length; i++) {
+      table.push(name);
+      for (let k = 0; k < 4; k++) keys[k].push(k < columns.length ? columns[k][i] : 0);
+      weight.push(counts.weight[i]);
+    }
+  }
+  await writeColumns(duck, 'clv_statistics_out', weight.length, [
+    { name: 'table', type: 'VARCHAR', values: table },
+    { name: 'seq', type: 'INTEGER', values: rowIndexes(weight.length) },
+    ...keys.map((values, k) => ({ name: `k${k + 1}`, type: 'DOUBLE' as const, values })),
+    { name: 'weight', type: 'DOUBLE', values: weight },
+  ]);
+  await duck.toParquet('SELECT * FROM clv_statistics_out ORDER BY seq', path);
+  await duck.run('DROP TABLE clv_statistics_out');
+  const { triples: _triples, spend: _spend, holdout, ...totals } = statistics;
+  return { ...totals, hasHoldout: holdout !== null };
 }
 
-/** Read statistics written by writeShardStatistics; a malformed file is a DataValidationError naming the field. */
-export async function readShardStatistics(path: string, label = path): Promise<ClvShardStatistics> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new DataValidationError({
-      file: label,
-      rule: `clv shard statistics must be JSON (${error instanceof Error ? error.message : String(error)})`,
+/** Read a file written by writeShardStatisticsParquet back into the shard's statistics. */
+export async function readShardStatisticsParquet(
+  duck: Duck,
+  path: string,
+  totals: ClvShardTotals,
+): Promise<ClvShardStatistics> {
+  const read = async (name: keyof typeof TABLE_KEYS): Promise<Record<string, number[]>> => {
+    const { columns } = await duck.columns(
+      `SELECT k1, k2, k3, k4, weight FROM read_parquet(${sqlString(path)}) WHERE "table" = $name ORDER BY seq`,
+      ['k1', 'k2', 'k3', 'k4', 'weight'] as const,
+      { name },
+    );
+    const out: Record<string, number[]> = { weight: Array.from(columns.weight) };
+    TABLE_KEYS[name].forEach((key, k) => {
+      out[key] = Array.from(columns[(['k1', 'k2', 'k3', 'k4'] as const)[k]]);
     });
-  }
-  const bad = (column: string, rule: string): never => {
-    throw new DataValidationError({ file: label, column, rule });
+    return out;
   };
-  if (typeof parsed !== 'object' || parsed === null) return bad('(root)', 'must be a JSON object');
-  const value = parsed as Record<string, unknown>;
-  for (const key of ['customers', 'repeatCustomers', 'totalRepeatPurchases', 'skippedRows'] as const) {
-    if (typeof value[key] !== 'number') bad(key, 'must be a number');
-  }
-  for (const key of ['cutoff', 'timeUnit'] as const) {
-    if (typeof value[key] !== 'string') bad(key, 'must be a string');
-  }
-  const columnsOf = (table: string, names: readonly string[], optional = false): void => {
-    const group = value[table];
-    if (group === null && optional) return;
-    if (typeof group !== 'object' || group === null) return bad(table, 'must be an object of columns');
-    const columns = group as Record<string, unknown>;
-    let length = -1;
-    for (const name of names) {
-      const column = columns[name];
-      if (!Array.isArray(column) || !column.every((v) => typeof v === 'number' && Number.isFinite(v)))
-        return bad(`${table}.${name}`, 'must be an array of finite numbers');
-      if (length >= 0 && column.length !== length)
-        return bad(`${table}.${name}`, `must have as many entries as ${table}.${names[0]}`);
-      length = column.length;
-    }
+  const { hasHoldout, ...rest } = totals;
+  return {
+    ...rest,
+    triples: (await read('triples')) as unknown as TripleCounts,
+    spend: (await read('spend')) as unknown as SpendCounts,
+    holdout: hasHoldout ? ((await read('holdout')) as unknown as HoldoutCounts) : null,
   };
-  columnsOf('triples', ['x', 'tx', 'T', 'weight']);
-  columnsOf('spend', ['count', 'value', 'weight']);
-  columnsOf('holdout', ['x', 'tx', 'T', 'actual', 'weight'], true);
-  return parsed as ClvShardStatistics;
 }

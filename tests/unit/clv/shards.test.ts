@@ -3,7 +3,8 @@
  * shardOfCustomer give merged statistics equal to the unsharded ones exactly, the same model parameters,
  * byte-identical customer-level outputs (after sorting by customer) and the same clv_summary.json; on the
  * project's generator and on CDNOW, whose published BG/NBD and Gamma-Gamma fits the merged statistics
- * still reproduce.
+ * still reproduce. The sharded stage's shard and reduce steps (activities/clv/sharded.ts), run on
+ * clean-like Parquet parts, write the unsharded stage's clv.parquet and clv_summary.json byte for byte.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,6 +20,8 @@ import { clvSection } from '../../../activities/clv/config';
 import type { ClvConfig } from '../../../activities/clv/config';
 import { fitClvModels } from '../../../activities/clv/fitModels';
 import { mergeShardStatistics } from '../../../activities/clv/mergeStatistics';
+import { reduceClvShards, summarizeClvShard } from '../../../activities/clv/sharded';
+import type { ClvShardFiles } from '../../../activities/clv/sharded';
 import { summarizeShard } from '../../../activities/clv/shardStatistics';
 import type { ClvShardStatistics } from '../../../activities/clv/shardStatistics';
 import { parseTransactionFiles } from '../../../activities/ingest/parse';
@@ -132,6 +135,52 @@ async function customerRowsHash(
   return { rows: rows.length, hash: hash.digest('hex') };
 }
 
+/**
+ * The sharded stage's two steps on local files, each in its own DuckDB as separate activities would run:
+ * clean-like parts (one Parquet file per shard) -> summarizeClvShard per part -> reduceClvShards.
+ */
+async function viaShardSteps(
+  duck: Duck,
+  name: string,
+  cutoffIso: string,
+  config: ClvConfig,
+): Promise<{ clv: string; summary: string }> {
+  const dir = join(workDir, `${name}-steps`);
+  const shards: ClvShardFiles[] = [];
+  for (let shard = 0; shard < SHARDS; shard++) {
+    const part = join(dir, 'clean', `part-${shard}.parquet`);
+    await mkdir(join(dir, 'clean'), { recursive: true });
+    await duck.toParquet(`SELECT * FROM transactions_shard_${shard}`, part);
+    const own = await Duck.open({ threads: 2 });
+    try {
+      shards.push(
+        await summarizeClvShard(own, {
+          transactionsPath: part,
+          cutoffIso,
+          config,
+          outDir: join(dir, `shard-${shard}`),
+        }),
+      );
+    } finally {
+      own.close();
+    }
+  }
+  const reducer = await Duck.open({ threads: 2 });
+  try {
+    const result = await reduceClvShards(reducer, {
+      shardCount: SHARDS,
+      statistics: (shard) => Promise.resolve(shards[shard]),
+      customers: (shard) => Promise.resolve(shards[shard].customersPath),
+      config,
+      outDir: join(dir, 'reduce'),
+      source: name,
+    });
+    return result.paths;
+  } finally {
+    reducer.close();
+  }
+}
+
 /** The S = 8 and S = 1 runs agree: parameters, customer rows, the summary document and the shard of each part. */
 async function expectSameAnswers(
   duck: Duck,
@@ -188,6 +237,10 @@ describe('clv over 8 customer shards on the generator', () => {
         const eight = await run(duck, `generated-${model}`, cutoffIso, config, SHARDS);
         expect(one.metrics.model).toBe(model);
         await expectSameAnswers(duck, one, eight, shardOf);
+        // The sharded stage's steps write the unsharded stage's bytes.
+        const steps = await viaShardSteps(duck, `generated-${model}`, cutoffIso, config);
+        expect(readFileSync(steps.clv)).toEqual(readFileSync(one.paths.clv));
+        expect(readFileSync(steps.summary, 'utf8')).toBe(readFileSync(one.paths.summary, 'utf8'));
       }
     } finally {
       duck.close();
@@ -234,6 +287,9 @@ describe.skipIf(!HAS_CDNOW)('clv over 8 customer shards on CDNOW', () => {
       expect(one.rows).toBe(23570);
       expect(one.metrics.holdout).toBeDefined();
       await expectSameAnswers(duck, one, eight, shardOf);
+      const steps = await viaShardSteps(duck, 'cdnow-master', cutoffIso, config);
+      expect(readFileSync(steps.clv)).toEqual(readFileSync(one.paths.clv));
+      expect(readFileSync(steps.summary, 'utf8')).toBe(readFileSync(one.paths.summary, 'utf8'));
     } finally {
       duck.close();
     }
