@@ -1,54 +1,77 @@
 /**
- * Chaos against the real servers: a versitygw of this file's own (so it can be killed and restarted
- * without touching the other tests' S3) and the shared Temporal dev server.
+ * Chaos against the real servers: a versitygw and a Temporal dev server of this file's own (so they can be
+ * killed and restarted without touching the other tests' servers), and workers of its own.
  *
- * - S3 killed (SIGKILL) in the middle of a stage and restarted 60 s later: the run completes, and every
- *   stage's outputs hold the same rows and documents as an undisturbed run of the same data.
- * - S3 answering 503 SlowDown to one request in three, through a fault-injecting HTTP proxy on loopback:
- *   the run completes with the same outputs.
+ * - S3 answering 503 SlowDown to one request in three, through a fault-injecting HTTP proxy on loopback.
+ * - The Temporal server SIGKILLed mid-run and restarted on its database: `custflow run --wait --json` (the
+ *   real CLI, in a child process) rides it out and exits 0 with the summary.
+ * - The worker process SIGKILLed mid-stage: a new worker process clears the dead one's scratch at start,
+ *   the stage is retried after the heartbeat timeout and the run completes.
+ * - S3 killed (SIGKILL) in the middle of a stage and restarted 90 s later.
  *
- * The recovery figures (how long the outage lasted, how long after S3 came back the interrupted stage
- * completed) are printed for the record.
+ * Each run completes with the same outputs as an undisturbed run of the same data (run ids and timestamps
+ * aside), and every object named by a completed stage's manifest exists. The recovery figures (how long
+ * after the fault ended the interrupted stage and the run completed) are printed for the record.
+ *
+ * Not here: the S3 data directory turning read-only. versitygw answers a write to a read-only directory
+ * (EROFS or EACCES) with 500 InternalError, which no client can tell from a passing fault, so the stage
+ * retries for its whole retry window (at least an attempt's 30 min): longer than this suite may take.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, s3Healthy, startS3Server, waitFor } from '../../infra/servers';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  freePort,
+  s3Healthy,
+  startS3Server,
+  startTemporalServer,
+  temporalHealthy,
+  waitFor,
+} from '../../infra/servers';
 import { ensureTools } from '../../infra/tools';
 import { STAGE_NAMES, type StageName } from '../../lib/dag';
+import { monthlyWorkflowId } from '../../lib/ids';
 import { ObjectStore } from '../../lib/objectStore';
 import type { RunSummary } from '../../lib/runTypes';
 import { loadData } from '../../scripts/commands/data';
 import { startRun, waitForRun, type StartedRun } from '../../scripts/commands/run';
 import { generateDataset } from '../../scripts/generate';
 import { progressQuery } from '../../workflows/queries';
+import { CLI, custflow } from './cliProcess';
 import { openHarness, type Harness } from './harness';
 import { outputDifferences } from './outputDifferences';
 
 const DATASET = 'chaos';
 const MONTH = '2023-06';
-const OUTAGE_MS = 60_000;
+const S3_OUTAGE_MS = 90_000;
+const TEMPORAL_OUTAGE_MS = 10_000;
 
-describe('chaos: object storage faults', () => {
+describe('chaos: storage, Temporal and worker faults', () => {
   let harness: Harness;
   let dir: string;
   let s3: ChildProcess | undefined;
+  let temporal: ChildProcess | undefined;
   let s3Port: number;
-  let versitygw: string;
+  let temporalPorts: { port: number; uiPort: number; httpPort: number };
+  let tools: { versitygw: string; temporal: string };
   let store: ObjectStore;
   let baseline: RunSummary;
+  /** Temporal run ids of this dataset's runs so far, to tell a newly started run apart. */
+  const knownRunIds = new Set<string>();
 
   const startOwnS3 = async (): Promise<void> => {
     s3 = await startS3Server({
-      binary: versitygw,
+      binary: tools.versitygw,
       dataDir: join(dir, 's3'),
       port: s3Port,
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '',
+      // The shared stack's keys: the harness gives this process (and the CLI and workers it starts) those.
+      accessKeyId: inject('stackEnv').AWS_ACCESS_KEY_ID,
+      secretAccessKey: inject('stackEnv').AWS_SECRET_ACCESS_KEY,
       logFile: join(dir, 's3.log'),
       detached: false,
     });
@@ -60,23 +83,40 @@ describe('chaos: object storage faults', () => {
     );
   };
 
-  const killOwnS3 = async (): Promise<void> => {
-    const child = s3;
-    s3 = undefined;
-    if (!child || child.exitCode !== null) return;
+  const startOwnTemporal = async (): Promise<void> => {
+    temporal = await startTemporalServer({
+      binary: tools.temporal,
+      dbFile: join(dir, 'temporal.sqlite'),
+      ...temporalPorts,
+      headless: true,
+      logFile: join(dir, 'temporal.log'),
+      detached: false,
+    });
+    await waitFor(
+      'chaos Temporal server',
+      () => temporalHealthy(tools.temporal, `127.0.0.1:${temporalPorts.port}`),
+      90_000,
+      join(dir, 'temporal.log'),
+    );
+  };
+
+  const kill = async (child: ChildProcess | undefined): Promise<void> => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
   };
 
   beforeAll(async () => {
-    harness = await openHarness();
     dir = await mkdtemp(join(tmpdir(), 'custflow-chaos-'));
-    versitygw = (await ensureTools()).versitygw;
+    tools = await ensureTools();
     s3Port = await freePort();
-    await startOwnS3();
-    // The in-process worker builds its S3 client from the environment at every stage.
-    process.env.S3_ENDPOINT = `http://127.0.0.1:${s3Port}`;
+    temporalPorts = { port: await freePort(), uiPort: await freePort(), httpPort: await freePort() };
+    await Promise.all([startOwnS3(), startOwnTemporal()]);
+    harness = await openHarness({
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPorts.port}`,
+      S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
+    });
     store = ObjectStore.fromEnv();
     await store.ensureBucket();
     const dataDir = join(dir, 'data');
@@ -87,58 +127,51 @@ describe('chaos: object storage faults', () => {
     await harness.startWorker();
     baseline = await runToEnd(await startRun(harness.client, { dataset: DATASET, month: MONTH }, store));
     expect(baseline.status).toBe('COMPLETED');
+    expect(await missingManifestObjects(store, baseline)).toEqual([]);
   });
 
   afterAll(async () => {
     await harness?.close();
-    await killOwnS3();
+    await kill(temporal);
+    await kill(s3);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const runToEnd = (started: StartedRun): Promise<RunSummary> =>
-    waitForRun(harness.client, started, { quiet: true });
-
-  /** Poll the run's progress until `predicate` holds; the time it first held. */
-  const waitForProgress = async (
-    started: StartedRun,
-    predicate: (summary: RunSummary) => boolean,
-    timeoutMs: number,
-  ): Promise<number> => {
-    const handle = harness.client.workflow.getHandle(started.workflowId, started.temporalRunId);
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const summary = await handle.query(progressQuery).catch(() => undefined);
-      if (summary && predicate(summary)) return Date.now();
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('the run did not reach the expected state in time');
+  const runToEnd = async (started: StartedRun): Promise<RunSummary> => {
+    const summary = await waitForRun(harness.client, started, { quiet: true });
+    knownRunIds.add(started.temporalRunId);
+    return summary;
   };
 
-  it('survives S3 killed for 60 s in the middle of a stage, with the same outputs', async () => {
-    const started = await startRun(harness.client, { dataset: DATASET, month: MONTH, force: ['all'] }, store);
-    // clean is running once ingest has completed: kill S3 under it.
-    const inFlight: StageName = 'clean';
-    await waitForProgress(started, (s) => s.stages.ingest.status === 'completed', 120_000);
-    const killedAt = Date.now();
-    await killOwnS3();
-    await new Promise((r) => setTimeout(r, OUTAGE_MS));
-    await startOwnS3();
-    const restartedAt = Date.now();
-    const stageDoneAt = await waitForProgress(
-      started,
-      (s) => s.stages[inFlight].status === 'completed',
-      10 * 60_000,
-    );
-    const summary = await runToEnd(started);
-    const endedAt = Date.now();
-    console.log(
-      `S3 outage: down ${Math.round((restartedAt - killedAt) / 1000)} s during ${inFlight}; ${inFlight} completed ${Math.round((stageDoneAt - restartedAt) / 1000)} s after S3 came back; run ended ${Math.round((endedAt - restartedAt) / 1000)} s after`,
-    );
+  /** The same outputs as the undisturbed run, stage by stage, and every manifest's objects present. */
+  const expectSameOutputsAsBaseline = async (summary: RunSummary): Promise<void> => {
     expect(summary.status).toBe('COMPLETED');
     for (const stage of STAGE_NAMES) {
       expect(await outputDifferences(store, baseline, summary, stage), stage).toEqual([]);
     }
-  });
+    expect(await missingManifestObjects(store, summary)).toEqual([]);
+  };
+
+  /**
+   * Poll the progress of the dataset's newest run (one not in knownRunIds) until `predicate` holds; the
+   * time it first held. Query failures (the server or the worker is down) count as "not yet".
+   */
+  const waitForNewRun = async (
+    predicate: (summary: RunSummary) => boolean,
+    timeoutMs: number,
+  ): Promise<number> => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const handle = harness.client.workflow.getHandle(monthlyWorkflowId(DATASET, MONTH));
+      const description = await handle.describe().catch(() => undefined);
+      if (description && !knownRunIds.has(description.runId)) {
+        const summary = await handle.query(progressQuery).catch(() => undefined);
+        if (summary && predicate(summary)) return Date.now();
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the run did not reach the expected state in time');
+  };
 
   it('survives S3 answering 503 SlowDown to one request in three, with the same outputs', async () => {
     const proxy = await startSlowDownProxy(s3Port, 3);
@@ -151,18 +184,169 @@ describe('chaos: object storage faults', () => {
       console.log(
         `S3 SlowDown: ${proxy.stats.throttled} of ${proxy.stats.requests} requests answered 503 SlowDown`,
       );
-      expect(summary.status).toBe('COMPLETED');
       expect(proxy.stats.throttled).toBe(Math.floor(proxy.stats.requests / 3));
       expect(proxy.stats.throttled).toBeGreaterThan(20);
-      for (const stage of STAGE_NAMES) {
-        expect(await outputDifferences(store, baseline, summary, stage), stage).toEqual([]);
-      }
+      await expectSameOutputsAsBaseline(summary);
     } finally {
       process.env.S3_ENDPOINT = direct;
       await new Promise((resolve) => proxy.server.close(resolve));
     }
   });
+
+  it('`run --wait --json` rides out the Temporal server SIGKILLed and restarted mid-run, exiting 0', async () => {
+    const cli = custflow([
+      'run',
+      '--dataset',
+      DATASET,
+      '--month',
+      MONTH,
+      '--force',
+      'all',
+      '--wait',
+      '--json',
+    ]);
+    const inFlight: StageName = 'clean';
+    await waitForNewRun((s) => s.stages.ingest.status === 'completed', 120_000);
+    const killedAt = Date.now();
+    await kill(temporal);
+    await new Promise((r) => setTimeout(r, TEMPORAL_OUTAGE_MS));
+    await startOwnTemporal();
+    const restartedAt = Date.now();
+    const stageDoneAt = await waitForNewRun(
+      (s) => s.stages[inFlight].status !== 'pending' && s.stages[inFlight].status !== 'running',
+      5 * 60_000,
+    );
+    const result = await cli;
+    const endedAt = Date.now();
+    console.log(
+      `Temporal SIGKILL: down ${Math.round((restartedAt - killedAt) / 1000)} s (restart included) during ${inFlight}; ` +
+        `${inFlight} done ${Math.round((stageDoneAt - restartedAt) / 1000)} s after the server was back; ` +
+        `run --wait exited ${result.code} ${Math.round((endedAt - restartedAt) / 1000)} s after`,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as RunSummary;
+    knownRunIds.add(
+      (await harness.client.workflow.getHandle(monthlyWorkflowId(DATASET, MONTH)).describe()).runId,
+    );
+    await expectSameOutputsAsBaseline(summary);
+  });
+
+  it("a new worker clears a SIGKILLed worker's scratch and finishes the stage it had in flight", async () => {
+    // Only worker processes of our own on the task queue: the in-process worker cannot be killed outright.
+    await harness.close();
+    harness = await openHarness({
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPorts.port}`,
+      S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
+    });
+    const workerTmp = join(dir, 'worker-tmp');
+    await mkdir(workerTmp, { recursive: true });
+    const workerEnv = { ...process.env, TMPDIR: workerTmp };
+    const first = spawnWorker(workerEnv);
+    let second: ReturnType<typeof spawnWorker> | undefined;
+    try {
+      const started = await startRun(
+        harness.client,
+        { dataset: DATASET, month: MONTH, force: ['all'] },
+        store,
+      );
+      await waitForNewRun((s) => s.stages.ingest.status === 'completed', 120_000);
+      // Kill it with a stage activity in flight (and its scratch made under the worker's root).
+      const inFlight = await stageInFlight(harness, 60_000);
+      const roots = (await readdir(workerTmp)).filter((name) =>
+        name.startsWith(`custflow-worker-${first.child.pid}-`),
+      );
+      expect(roots, first.stderr()).toHaveLength(1);
+      const killedAt = Date.now();
+      await kill(first.child);
+      second = spawnWorker(workerEnv);
+      await waitFor(
+        'the new worker to start',
+        () => Promise.resolve(/activity slot/.test(second?.stderr() ?? '')),
+        60_000,
+      );
+      expect(second.stderr()).toContain(`removed scratch of 1 stopped worker(s): ${roots[0]}`);
+      expect(existsSync(join(workerTmp, roots[0]))).toBe(false);
+      const stageDoneAt = await waitForNewRun((s) => s.stages[inFlight].status === 'completed', 5 * 60_000);
+      const summary = await runToEnd(started);
+      const endedAt = Date.now();
+      console.log(
+        `worker SIGKILL during ${inFlight}: ${inFlight} completed ${Math.round((stageDoneAt - killedAt) / 1000)} s after the kill ` +
+          `(the 60 s heartbeat timeout included); run ended ${Math.round((endedAt - killedAt) / 1000)} s after`,
+      );
+      await expectSameOutputsAsBaseline(summary);
+    } finally {
+      await kill(first.child);
+      if (second) {
+        const exited = new Promise((resolve) => second?.child.once('exit', resolve));
+        second.child.kill('SIGTERM');
+        await exited;
+      }
+      await harness.startWorker(); // for the cases after this one
+    }
+  });
+
+  it('survives S3 killed for 90 s in the middle of a stage, with the same outputs', async () => {
+    const started = await startRun(harness.client, { dataset: DATASET, month: MONTH, force: ['all'] }, store);
+    // clean is running once ingest has completed: kill S3 under it.
+    const inFlight: StageName = 'clean';
+    await waitForNewRun((s) => s.stages.ingest.status === 'completed', 120_000);
+    const killedAt = Date.now();
+    await kill(s3);
+    await new Promise((r) => setTimeout(r, S3_OUTAGE_MS));
+    await startOwnS3();
+    const restartedAt = Date.now();
+    const stageDoneAt = await waitForNewRun((s) => s.stages[inFlight].status === 'completed', 10 * 60_000);
+    const summary = await runToEnd(started);
+    const endedAt = Date.now();
+    console.log(
+      `S3 outage: down ${Math.round((restartedAt - killedAt) / 1000)} s during ${inFlight}; ${inFlight} completed ${Math.round((stageDoneAt - restartedAt) / 1000)} s after S3 came back; run ended ${Math.round((endedAt - restartedAt) / 1000)} s after`,
+    );
+    await expectSameOutputsAsBaseline(summary);
+  });
 });
+
+/** Objects named by the manifests of a run's completed stages that are not in the bucket. */
+async function missingManifestObjects(store: ObjectStore, summary: RunSummary): Promise<string[]> {
+  const missing: string[] = [];
+  for (const stage of STAGE_NAMES) {
+    const { status, manifestUri } = summary.stages[stage];
+    if (status !== 'completed' && status !== 'cached') continue;
+    if (!manifestUri) {
+      missing.push(`${stage}: no manifest`);
+      continue;
+    }
+    const manifest = await store.getJson<{ outputs: Record<string, { key: string }> }>(
+      store.keyFromUri(manifestUri),
+    );
+    for (const [name, { key }] of Object.entries(manifest.outputs)) {
+      if (!(await store.head(key))) missing.push(`${stage}/${name}: ${key}`);
+    }
+  }
+  return missing;
+}
+
+/** The stage whose activity the dataset's current run has in flight (polls until there is one). */
+async function stageInFlight(harness: Harness, timeoutMs: number): Promise<StageName> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const description = await harness.client.workflow
+      .getHandle(monthlyWorkflowId(DATASET, MONTH))
+      .describe()
+      .catch(() => undefined);
+    const name = description?.raw.pendingActivities?.[0]?.activityType?.name;
+    if (name && (STAGE_NAMES as readonly string[]).includes(name)) return name as StageName;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('no stage activity came in flight');
+}
+
+/** `custflow worker` as a child process (so it can be SIGKILLed), its stderr kept for messages. */
+function spawnWorker(env: NodeJS.ProcessEnv): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI, 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
+  return { child, stderr: () => stderr };
+}
 
 /**
  * A fault-injecting HTTP proxy in front of S3: every `every`-th request is answered 503 SlowDown (the S3

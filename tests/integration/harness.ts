@@ -20,13 +20,17 @@ export interface Harness {
 
 let runtimeInstalled = false;
 
-export async function openHarness(): Promise<Harness> {
+/**
+ * `overrides` replace parts of the shared stack's environment: the chaos test points at servers of its own
+ * (e.g. `{ TEMPORAL_ADDRESS }` of a Temporal server it kills).
+ */
+export async function openHarness(overrides: Record<string, string> = {}): Promise<Harness> {
   if (!runtimeInstalled) {
     // Expected failures (bad input tests) are logged by the worker at WARN; keep test output readable.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
   }
-  const env = inject('stackEnv');
+  const env = { ...inject('stackEnv'), ...overrides };
   Object.assign(process.env, env);
   const taskQueue = `test-${randomUUID().slice(0, 8)}`;
   process.env.CUSTFLOW_TASK_QUEUE = taskQueue;
