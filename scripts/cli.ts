@@ -622,6 +622,44 @@ program
     else info(`wrote ${result.file} (${formatBytes(result.bytes)}, from ${result.uri})`);
   });
 
+const consoleCommand = program
+  .command('console')
+  .description('the web console: datasets, month grids, runs, reports; operators start and replay runs')
+  .option('--host <host>', 'address to listen on (without a tokens file: loopback only)', '127.0.0.1')
+  .option('--port <n>', 'port to listen on', (v) => Number(v), 7080)
+  .option('--tokens-file <file>', 'who may sign in (default: $CUSTFLOW_CONSOLE_TOKENS_FILE)')
+  .option('--secure-cookies', 'mark the session cookie Secure (when TLS ends at a proxy in front)')
+  .addHelpText(
+    'after',
+    examples('console', 'console --host 0.0.0.0 --tokens-file /etc/custflow/console-tokens.json'),
+  )
+  .action(async (options: { host: string; port: number; tokensFile?: string; secureCookies?: boolean }) => {
+    await requireStack(['temporal', 's3']);
+    const { runConsoleCommand } = await import('./commands/console');
+    await runConsoleCommand(options);
+  });
+consoleCommand
+  .command('add-user')
+  .description('add a person (or give them a new token): prints the token once, stores only its hash')
+  .requiredOption('--name <name>', required('their sign-in name'))
+  .addOption(
+    new Option('--role <role>', required('what they may do'))
+      .choices(['viewer', 'operator'])
+      .makeOptionMandatory(),
+  )
+  .option('--tokens-file <file>', 'the tokens file (default: $CUSTFLOW_CONSOLE_TOKENS_FILE)')
+  .action(async (options: { name: string; role: 'viewer' | 'operator'; tokensFile?: string }) => {
+    const file = options.tokensFile ?? process.env.CUSTFLOW_CONSOLE_TOKENS_FILE;
+    if (!file)
+      throw new Error('say where the tokens file is: --tokens-file FILE or CUSTFLOW_CONSOLE_TOKENS_FILE');
+    const { addUser } = await import('../lib/console/auth');
+    const { token, replaced } = await addUser(file, { name: options.name, role: options.role });
+    info(
+      `${replaced ? 'gave' : 'added'} ${options.name} (${options.role}) ${replaced ? 'a new token ' : ''}in ${file}`,
+    );
+    console.log(token);
+  });
+
 program
   .command('demo')
   .description('dev up, generate synthetic data, load it, run the latest month, say where the results are')
