@@ -38,6 +38,19 @@ export async function checkRunnableMonth(
 }
 
 /**
+ * `schedule create`'s check: a dataset with no transactions (an unknown name, a typo) gets no schedule,
+ * refused with the words `run` uses, naming the datasets there are.
+ */
+export async function checkDatasetHasData(store: ObjectStore, dataset: string): Promise<void> {
+  if ((await firstTransactionMonth(store, dataset)) !== null) return;
+  const refusal = monthsBeforeDataRefusal('run', dataset, [], null)!;
+  const known = (await listDatasetNames(store)).filter((name) => name !== dataset);
+  throw new MonthRefusedError(
+    `${refusal}; ${known.length > 0 ? `datasets here: ${known.join(', ')}` : 'no datasets are loaded yet'}`,
+  );
+}
+
+/**
  * The month of the dataset's first transaction: from the file catalog `data load` keeps (no download), or,
  * for files it does not know, measured the way backfill measures it (activities/run datasetExtent).
  */

@@ -19,6 +19,7 @@ import { temporalSettings } from '../../lib/env';
 import { assertDatasetName } from '../../lib/layout';
 import { ObjectStore } from '../../lib/objectStore';
 import type { scheduledMonthlyRun } from '../../workflows/scheduledRun';
+import { checkDatasetHasData } from './runnableMonths';
 
 export const DEFAULT_CRON = '0 6 1 * *'; // 06:00 on the 1st of every month
 
@@ -46,13 +47,12 @@ export async function createSchedule(
   store?: ObjectStore,
 ): Promise<ScheduleInfo & { applied: 'created' | 'updated' | 'unchanged' }> {
   assertDatasetName(options.dataset);
+  const objectStore = store ?? ObjectStore.fromEnv();
+  // An unknown dataset (or one with no transactions) gets no schedule: refused as `run` refuses it.
+  await checkDatasetHasData(objectStore, options.dataset);
   // Resolved now (format defaults < dataset config < --config) and fixed in the schedule's action: a later
   // `datasets set-config` reaches the schedule at the next `schedule create`, which then updates it.
-  const { config } = await resolveDatasetRunConfig(
-    store ?? ObjectStore.fromEnv(),
-    options.dataset,
-    options.configPath,
-  );
+  const { config } = await resolveDatasetRunConfig(objectStore, options.dataset, options.configPath);
   const timezone = options.timezone ?? 'UTC';
   if (!isValidTimeZone(timezone))
     throw new Error(`--timezone ${timezone} is not an IANA time zone (e.g. Europe/London)`);
