@@ -159,6 +159,7 @@ export function createConsoleApp(deps: ConsoleDependencies): Hono<Env> {
   });
 
   app.get('/healthz', (c) => c.json({ ok: true, service: 'custflow-console' }));
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/static/console.css', (c) =>
     c.body(CONSOLE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
   );
