@@ -17,6 +17,7 @@ import { loadData } from '../../scripts/commands/data';
 import { startRun, waitForRun } from '../../scripts/commands/run';
 import { generateDataset } from '../../scripts/generate';
 import { openHarness, type Harness } from './harness';
+import { recordHistory } from './histories';
 import { outputDifferences } from './outputDifferences';
 
 const DATASET = 'sharded';
@@ -141,5 +142,8 @@ describe('sharded stages give the same answers for any shard count', () => {
     expect(scheduled.filter((n) => n === 'shardedStageShard')).toHaveLength(8);
     expect(scheduled.filter((n) => n === 'shardedStagePlan')).toHaveLength(1);
     expect(scheduled.filter((n) => n === 'shardedStageReduce')).toHaveLength(1);
+    // The replay test (tests/unit/backbone/workflowReplay.test.ts) keeps proving the sharded branch.
+    await recordHistory(harness.client, 'monthly-sharded', eight.workflowId);
+    await recordHistory(harness.client, 'sharded-stage-features', `${eight.workflowId}/features`);
   });
 });
