@@ -132,6 +132,9 @@ export async function benchScale(): Promise<Record<string, number>> {
       } finally {
         for (const child of processes) await stopWorkerProcess(child);
       }
+      // Each combination's figures as soon as it ends: a long benchmark stopped midway keeps what it measured.
+      const own = Object.entries(figures).filter(([key]) => key.startsWith(`${label}.`));
+      process.stderr.write(`scale: ${JSON.stringify(Object.fromEntries(own))}\n`);
     }
   } finally {
     await connection.close();
