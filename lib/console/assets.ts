@@ -82,8 +82,10 @@ dialog .actions { display:flex; gap:.5rem; justify-content:flex-end; margin-top:
 .downloads a.button { display:inline-block; margin:.2rem .4rem .2rem 0; }
 @media (max-width: 640px) {
   body { font-size:14px; } .wrap { padding:.7rem; } h1 { font-size:1.25rem; }
-  .cell { width:1.55rem; height:1.55rem; line-height:1.35rem; font-size:0; }
+  .card { padding:.8rem; }
+  .cell { width:1.25rem; height:1.4rem; line-height:1.2rem; font-size:0; border-width:2px; }
   table.months { border-spacing:2px; }
+  table.months th { font-size:.6rem; } table.months th.year { font-size:.7rem; padding-right:.15rem; }
   .dag { flex-direction:column; } .dag .column { min-width:0; }
   header.top nav { order:3; flex-basis:100%; }
   table.list th, table.list td { padding:.4rem .45rem; }

@@ -206,8 +206,8 @@ export function datasetsPage(overviews: readonly DatasetOverview[], page: PageCo
           <dd>${when(o.lastLoadAt)}</dd>
         </div>
         <div>
-          <dt>Data</dt>
-          <dd>${o.firstDataMonth ? `${o.firstDataMonth} to ${o.lastDataMonth}` : '–'}</dd>
+          <dt>Months with data</dt>
+          <dd>${o.months.length ? `${o.months[0].month} to ${o.months[o.months.length - 1].month}` : '–'}</dd>
         </div>
         <div>
           <dt>Last completed month</dt>

@@ -7,6 +7,8 @@ import { addMonths } from '../../lib/month';
 import type { RunSummary } from '../../lib/runTypes';
 import { connectClient } from '../../lib/temporal';
 import { ObjectStore } from '../../lib/objectStore';
+import { issueOneTimeLogin } from '../../lib/console/auth';
+import { DEFAULT_CONSOLE_HOST, DEFAULT_CONSOLE_PORT } from './console';
 import { loadData } from './data';
 import { info } from './output';
 import { describeSummary, startRun, waitForRun } from './run';
@@ -46,5 +48,12 @@ export async function runDemo(options: { customers: number }): Promise<RunSummar
     console.log(`\nreport: ${local}\n        ${summary.stages.report.outputs.html}`);
     if (summary.stages.report.outputs.crm) console.log(`CRM export: ${summary.stages.report.outputs.crm}`);
   }
+  // The web console for the people who are not on the command line: a one-time operator login, kept
+  // hashed in the state directory, that the console accepts once when started on this stack.
+  const login = await issueOneTimeLogin(stateDir(), 'operator');
+  const consoleUrl = `http://${DEFAULT_CONSOLE_HOST}:${DEFAULT_CONSOLE_PORT}`;
+  console.log(
+    `\nweb console: start it with \`npx custflow console\`, then open (one use, valid 24 h, operator):\n  ${consoleUrl}/login?once=${login.token}`,
+  );
   return summary;
 }
