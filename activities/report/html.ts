@@ -879,10 +879,23 @@ function personasCard(ctx: Ctx, segments: ReportSegments): string {
           }),
         )
       : '';
+  const none = segments.noNetPurchase;
+  // Customers who returned everything are named for that in the CRM export, never after their cluster.
+  const noNetPurchase =
+    none && none.customers > 0
+      ? `<p class="note">${badge(none.name, 'warn').html} ${esc(
+          `${fmtInt(none.customers)} ${none.customers === 1 ? 'customer has' : 'customers have'} no net purchase ` +
+            '(net revenue at or below zero: every purchase returned or cancelled). The CRM export names them ' +
+            `"${none.name}" whatever their segment, with no P(alive), and suggests: ${none.actions[0] ?? 'no action'}.`,
+        )}</p>`
+      : '';
   return card(
     'Personas',
     'Behavioural personas (what and how customers buy: order value, price, basket, category mix, weekday habit), named from how each differs from the typical customer; value tiers (RFM scores) sit beside them in the CRM export.',
-    grid2('<h4>Customers and revenue</h4>' + shares, left) + `<div class="personas">${cards}</div>` + rules,
+    grid2('<h4>Customers and revenue</h4>' + shares, left) +
+      `<div class="personas">${cards}</div>` +
+      noNetPurchase +
+      rules,
     'personas',
   );
 }

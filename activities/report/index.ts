@@ -76,7 +76,8 @@ export const report = defineStageActivity<ReportMetrics>({
   // 6: headlines compare like with like (month to date vs the same days) and name the next open period;
   //    the report stage shows as "this report"; the feature dictionary moves to a collapsed appendix;
   //    names wrap only at underscores; each quarantine reason is explained. Metrics gain headlines.
-  version: 6,
+  // 7: the CRM export's location is under the attempt's prefix (report/attempt-<n>/crm_export.csv).
+  version: 7,
   configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold, currency: config.currency }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
@@ -126,7 +127,7 @@ export const report = defineStageActivity<ReportMetrics>({
         data.exports = [
           {
             name: 'CRM export',
-            uri: `${ctx.store.uri(`runs/${ctx.run.dataset}/${ctx.run.month}/${ctx.run.runId}/report/crm_export.csv`)}`,
+            uri: ctx.store.uri(`${ctx.outputPrefix}crm_export.csv`),
             rows: crm.length,
             description:
               'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action, top 3 recommended products',
@@ -208,9 +209,11 @@ async function crmRows(
     p_alive: number | null;
     churn_probability: number | null;
     recommendations: { id: string; name: string }[] | null;
+    no_net_purchase: boolean | null;
   }>(
     `SELECT b.customer_id,
             ${files.segment?.segments ? `s.segment, s.persona, s.rfm_cell, ${(await hasColumn(duck, files.segment.segments, 'rule')) ? 's.rule' : 'NULL::VARCHAR AS rule'}` : 'NULL::INTEGER AS segment, NULL::VARCHAR AS persona, NULL::VARCHAR AS rfm_cell, NULL::VARCHAR AS rule'},
+            ${files.segment?.segments && (await hasColumn(duck, files.segment.segments, 'no_net_purchase')) ? 's.no_net_purchase' : 'NULL::BOOLEAN AS no_net_purchase'},
             ${files.clv?.clv ? 'c.clv, c.p_alive' : 'NULL::DOUBLE AS clv, NULL::DOUBLE AS p_alive'},
             ${files.churn?.scores ? 'h.churn_probability' : 'NULL::DOUBLE AS churn_probability'},
             ${files.recommend?.recommendations ? 'r.recommendations' : 'NULL AS recommendations'}
@@ -228,6 +231,7 @@ async function crmRows(
      ORDER BY b.customer_id`,
   );
   const actions = new Map((segments?.personas ?? []).map((p) => [p.name, p.actions]));
+  if (segments?.noNetPurchase) actions.set(segments.noNetPurchase.name, segments.noNetPurchase.actions);
   return rows.map((r) => ({
     customerId: r.customer_id,
     segment: r.segment === null ? '' : String(r.segment),
@@ -235,11 +239,14 @@ async function crmRows(
     rfmCell: r.rfm_cell ?? '',
     personaRule: r.rule ?? '',
     clv: r.clv,
-    pAlive: r.p_alive,
+    // BG/NBD gives P(alive) = 1 to anyone without a repeat purchase; for a customer who returned everything
+    // that reads as "certainly active". Left empty: the persona says what is known (no net purchase).
+    pAlive: r.no_net_purchase ? null : r.p_alive,
     churnProbability: r.churn_probability,
     suggestedAction: suggestAction({
       personaActions: actions.get(r.persona ?? '') ?? [],
-      churnProbability: r.churn_probability,
+      // someone who kept nothing is no retention case, whatever the churn model says
+      churnProbability: r.no_net_purchase ? null : r.churn_probability,
     }),
     recommendations: (r.recommendations ?? []).map((x) => ({ productId: x.id, name: x.name })),
   }));

@@ -178,6 +178,11 @@ export interface ReportSegments {
   /** Decision rules (a shallow tree) a CRM can automate, and the share of customers they place correctly. */
   rules?: { text: string; persona: string; customers: number }[];
   ruleFidelity?: number | null;
+  /**
+   * Customers whose net revenue is <= 0 (every purchase returned): persona "No net purchase" in the CRM
+   * export whatever their segment, with no P(alive) (segment v6).
+   */
+  noNetPurchase?: { name: string; rule: string; customers: number; actions: string[] };
 }
 
 /** Acquisition cohorts by month. */

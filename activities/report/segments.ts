@@ -45,6 +45,14 @@ interface MigrationDocument {
   counts: number[][];
 }
 
+/** personas.json's `noNetPurchase` (segment v6). */
+interface NoNetPurchaseEntry {
+  name: string;
+  rule: string;
+  customers: number;
+  actions: string[];
+}
+
 const read = async <T>(path: string | undefined): Promise<T | undefined> =>
   path ? (JSON.parse(await readFile(path, 'utf8')) as T) : undefined;
 
@@ -52,8 +60,12 @@ export async function segmentsSection(
   files: Record<string, string> | undefined,
 ): Promise<ReportSegments | undefined> {
   if (!files?.personas || !files.selection) return undefined;
-  const personasDoc = await read<PersonaEntry[] | { personas: PersonaEntry[] }>(files.personas);
+  const personasDoc = await read<
+    PersonaEntry[] | { personas: PersonaEntry[]; noNetPurchase?: NoNetPurchaseEntry }
+  >(files.personas);
   const personas = Array.isArray(personasDoc) ? personasDoc : (personasDoc?.personas ?? []);
+  // segment v6: customers with no net purchase carry their own persona, whatever their segment
+  const noNetPurchase = Array.isArray(personasDoc) ? undefined : personasDoc?.noNetPurchase;
   const selection = (await read<SelectionDocument>(files.selection))!;
   const migration = await read<MigrationDocument>(files.migration);
   const rules = await read<RulesDocument>(files.rules);
@@ -83,6 +95,7 @@ export async function segmentsSection(
       actions: p.actions,
     })),
     ...(migration ? { migration: toMigration(migration) } : {}),
+    ...(noNetPurchase ? { noNetPurchase } : {}),
     ...(selection.stability ? { stability: selection.stability.stability } : {}),
     ...(rules
       ? {

@@ -40,7 +40,16 @@ import { corroborateBlocks } from './corroboration';
 import type { SegmentConfig } from './config';
 import { deriveSeed, fromColumns, sampleIndices, takeRows } from './matrix';
 import { migrationBetween, type MigrationKey } from './migration';
-import { describePersonas, profileSegments, type Persona, type PersonaColumns } from './personas';
+import {
+  describePersonas,
+  hasNoNetPurchase,
+  NO_NET_PURCHASE,
+  NO_NET_PURCHASE_ACTIONS,
+  NO_NET_PURCHASE_RULE,
+  profileSegments,
+  type Persona,
+  type PersonaColumns,
+} from './personas';
 import { rfmScores } from './rfm';
 import { fitRuleTree, ruleOf, ruleText, type Rule } from './rules';
 import { bootstrapStability } from './stability';
@@ -102,6 +111,8 @@ export interface SegmentMetrics extends Record<string, unknown> {
   stability: number;
   /** Share of customers whose decision rule (rules.ts) names their own segment. */
   ruleFidelity: number;
+  /** Customers with no net purchase (monetary_total <= 0): persona "No net purchase" whatever their segment. */
+  noNetPurchase: number;
   /** Null when there is no previous month's segmentation; `migrationReason` says why. */
   migration: MigrationSummary | null;
   migrationReason?: string;
@@ -167,7 +178,9 @@ export const segment = defineStageActivity<SegmentMetrics>({
   //    output checks and warnings.
   // 5: personas on the behavioural axis with corroboration block weights, k by separation and stability
   //    (kRange [3, 8]), merged sibling rules, distinguishing features over every described column.
-  version: 5,
+  // 6: customers with no net purchase (monetary_total <= 0) are persona "No net purchase" with their own
+  //    rule, and flagged (no_net_purchase); personas.json and the metrics count them (issue 15).
+  version: 6,
   configSection: (config) => ({ ...config.segment, seed: config.segment.seed ?? config.seed }),
   // Last month's segments are an input too: the migration output changes when they do.
   async fingerprintInputs(ctx) {
@@ -443,6 +456,14 @@ export async function computeSegments(
   }));
   const personaName = personas.map((p) => p.name);
   const personaBase = personas.map((p) => p.baseName);
+  const noNetPurchase = new Uint8Array(rowCount);
+  let noNetPurchaseCustomers = 0;
+  for (let i = 0; i < rowCount; i++) {
+    if (hasNoNetPurchase(columns.monetary_total[i])) {
+      noNetPurchase[i] = 1;
+      noNetPurchaseCustomers++;
+    }
+  }
   const summary = summarizeSegments(columns, loaded, labels, k);
   const rfm = rfmScores({
     recencyDays: columns.recency_days,
@@ -467,6 +488,7 @@ export async function computeSegments(
     personaBase,
     ruleIdOf,
     ruleLabels: tree.rules.map(ruleLabel),
+    noNetPurchase,
   });
   options.heartbeat?.('segments written');
   await checkSegmentOutputs(duck, paths.segments, { k, rows: rowCount, rules: tree.rules.length });
@@ -524,6 +546,13 @@ export async function computeSegments(
       personaMedian: population.median,
       personaP25: population.p25,
       personaP75: population.p75,
+    },
+    // Customers of any segment whose net revenue is <= 0: persona "No net purchase" in segments.parquet.
+    noNetPurchase: {
+      name: NO_NET_PURCHASE,
+      rule: NO_NET_PURCHASE_RULE,
+      customers: noNetPurchaseCustomers,
+      actions: NO_NET_PURCHASE_ACTIONS,
     },
     notes: [
       'centroid: mean of each clustering feature over the segment, original units; median: per-feature median',
@@ -627,6 +656,7 @@ export async function computeSegments(
     metricsByK,
     stability: stability.stability,
     ruleFidelity,
+    noNetPurchase: noNetPurchaseCustomers,
     migration,
     ...(migrationReason !== undefined ? { migrationReason } : {}),
   };
@@ -675,9 +705,11 @@ async function writeSegmentsParquet(
     /** Decision rule (leaf id) of every customer, and each rule's text. */
     ruleIdOf: Int32Array;
     ruleLabels: string[];
+    /** 1 for a customer with no net purchase: persona and rule say so, whatever the segment. */
+    noNetPurchase: Uint8Array;
   },
 ): Promise<void> {
-  const { labels, rfm, distances, ruleIdOf } = options;
+  const { labels, rfm, distances, ruleIdOf, noNetPurchase } = options;
   await duck.run(`CREATE OR REPLACE TABLE segment_rules (rule_id INTEGER, rule VARCHAR)`);
   await duck.run(
     `INSERT INTO segment_rules VALUES ${options.ruleLabels.map((text, id) => `(${id}, ${sqlString(text)})`).join(', ')}`,
@@ -691,7 +723,7 @@ async function writeSegmentsParquet(
   await duck.run(`INSERT INTO segment_personas VALUES ${personaRows.join(', ')}`);
   await duck.run(`CREATE OR REPLACE TABLE segment_labels (
     idx INTEGER, segment INTEGER, r_score INTEGER, f_score INTEGER, m_score INTEGER, distance_to_centroid DOUBLE,
-    rule_id INTEGER)`);
+    rule_id INTEGER, no_net_purchase BOOLEAN)`);
   const appender = await duck.connection.createAppender('segment_labels');
   try {
     for (let i = 0; i < labels.length; i++) {
@@ -702,6 +734,7 @@ async function writeSegmentsParquet(
       appender.appendInteger(rfm.monetary[i]);
       appender.appendDouble(distances[i]);
       appender.appendInteger(ruleIdOf[i]);
+      appender.appendBoolean(noNetPurchase[i] === 1);
       appender.endRow();
     }
     appender.flushSync();
@@ -711,9 +744,13 @@ async function writeSegmentsParquet(
   await duck.run(`CREATE OR REPLACE TABLE segment_ids AS
     SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS idx FROM ${options.source}`);
   await duck.toParquet(
-    `SELECT i.customer_id, l.segment, p.persona, p.persona_base, l.r_score, l.f_score, l.m_score,
+    `SELECT i.customer_id, l.segment,
+            CASE WHEN l.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE)} ELSE p.persona END AS persona,
+            CASE WHEN l.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE)} ELSE p.persona_base END AS persona_base,
+            l.r_score, l.f_score, l.m_score,
             l.r_score::VARCHAR || l.f_score::VARCHAR || l.m_score::VARCHAR AS rfm_cell, l.distance_to_centroid,
-            l.rule_id, r.rule
+            l.rule_id, CASE WHEN l.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE_RULE)} ELSE r.rule END AS rule,
+            l.no_net_purchase
      FROM segment_ids i JOIN segment_labels l USING (idx) JOIN segment_personas p USING (segment)
        JOIN segment_rules r USING (rule_id)
      ORDER BY i.customer_id`,

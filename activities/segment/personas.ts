@@ -23,6 +23,10 @@
  *  9. Bargain browsers       order value low or discount share high, spend not high
  * 10. Steady regulars        frequency at or above the median and not a one-timer
  * 11. Occasional shoppers    everything else
+ * Per customer, one rule overrides the segment's name: a customer whose net revenue is at or below zero
+ * (every purchase returned or cancelled, e.g. Online Retail's 12346, who bought 74,215 units and returned
+ * them the same day) is "No net purchase", whatever segment the clustering put them in: naming them after
+ * their segment ("Steady regulars") would present someone who kept nothing as a regular customer.
  * Two segments with the same name get a spend qualifier ("(higher spend)", "(lower spend)", or
  * "(spend tier i)" for three or more), ordered by revenue per customer; a numeric suffix settles any rest.
  */
@@ -159,6 +163,23 @@ const ACTIONS: Record<string, string[]> = {
     'Test frequency incentives (e.g. buy again within 60 days)',
   ],
 };
+
+/** The persona of a customer with no net purchase (net revenue <= 0), set per customer over the segment's name. */
+export const NO_NET_PURCHASE = 'No net purchase';
+
+/** The decision rule of a customer with no net purchase, as segments.parquet's `rule` and the CRM export show it. */
+export const NO_NET_PURCHASE_RULE = `monetary_total <= 0 (every purchase returned or cancelled) -> ${NO_NET_PURCHASE}`;
+
+/** What to do with customers who kept nothing. */
+export const NO_NET_PURCHASE_ACTIONS: readonly string[] = [
+  'Leave out of value-based campaigns until a purchase is kept',
+  'Review why everything was returned (product, service, order error) before any win-back',
+];
+
+/** True when a customer's net revenue (monetary_total) is at or below zero, or not a number: nothing was kept. */
+export function hasNoNetPurchase(monetaryTotal: number): boolean {
+  return !(monetaryTotal > 0);
+}
 
 /** Names, descriptions and actions for every segment; names are unique. */
 export function describePersonas(

@@ -108,4 +108,19 @@ describe('report layout', () => {
     // the month's active customers say the span too
     expect(html).toMatch(/<div class="label">Active customers<\/div>.*?<div class="sub">Dec 1-9 · /);
   });
+
+  it('says how many customers have no net purchase and that the CRM export names them so', () => {
+    const data = sampleReportData();
+    data.segments!.noNetPurchase = {
+      name: 'No net purchase',
+      rule: 'monetary_total <= 0 (every purchase returned or cancelled) -> No net purchase',
+      customers: 42,
+      actions: ['Leave out of value-based campaigns until a purchase is kept'],
+    };
+    const html = renderReport(data);
+    const personas = between(html, '<h3>Personas</h3>', '</section>');
+    expect(personas).toContain('<span class="badge warn">No net purchase</span>');
+    expect(personas).toContain('42 customers have no net purchase');
+    expect(personas).toContain('with no P(alive)');
+  });
 });

@@ -4,7 +4,7 @@
  * gracefully.
  */
 import { describe, expect, it } from 'vitest';
-import { describePersonas, profileSegments } from '../../../activities/segment/personas';
+import { describePersonas, hasNoNetPurchase, profileSegments } from '../../../activities/segment/personas';
 import type {
   PersonaFeatures,
   PopulationProfile,
@@ -234,5 +234,15 @@ describe('describePersonas', () => {
     expect(() =>
       profileSegments({ recencyDays: [1], frequency: [1, 2], monetaryTotal: [1, 2] }, [0, 1], 2),
     ).toThrow(/recencyDays has 1 values/);
+  });
+});
+
+describe('hasNoNetPurchase', () => {
+  it('is true when net revenue is at or below zero (everything returned), or not a number', () => {
+    expect(hasNoNetPurchase(0)).toBe(true); // Online Retail 12346: bought 74,215 units, returned them all
+    expect(hasNoNetPurchase(-12.5)).toBe(true);
+    expect(hasNoNetPurchase(Number.NaN)).toBe(true);
+    expect(hasNoNetPurchase(0.01)).toBe(false);
+    expect(hasNoNetPurchase(77_183.6)).toBe(false);
   });
 });

@@ -12,6 +12,7 @@ import { buildCustomerFeatures } from '../../../activities/features/customerFeat
 import { computeSegments } from '../../../activities/segment';
 import { adjustedRandIndex } from '../../../activities/segment/metrics';
 import { GONE_CUSTOMERS, NEW_CUSTOMERS } from '../../../activities/segment/migration';
+import { NO_NET_PURCHASE, NO_NET_PURCHASE_RULE } from '../../../activities/segment/personas';
 import { parseRunConfig } from '../../../lib/config';
 import { Duck, sqlString } from '../../../lib/duck';
 import { ConfigError } from '../../../lib/errors';
@@ -120,6 +121,62 @@ describe('segment stage on four planted groups', () => {
     expect(JSON.stringify(m).length).toBeLessThan(10_000);
   }, 60_000);
 
+  it('labels customers with no net purchase as such, whatever their segment, never as regulars', async () => {
+    // Planted: three customers of the loyal high-value group returned everything (net revenue 0; features
+    // floor monetary_total at 0, as for Online Retail's 12346), the rest of their features unchanged.
+    const planted = await duck.all<{ customer_id: string }>(
+      `SELECT customer_id FROM read_csv(${sqlString(join(dir, 'truth_customers.csv'))}, all_varchar = true)
+       WHERE group_name = (SELECT min(group_name) FROM read_csv(${sqlString(join(dir, 'truth_customers.csv'))}, all_varchar = true))
+       ORDER BY customer_id LIMIT 3`,
+    );
+    const ids = planted.map((r) => r.customer_id);
+    expect(ids).toHaveLength(3);
+    const plantedPath = join(dir, 'customer_features_no_net.parquet');
+    await duck.toParquet(
+      `SELECT * REPLACE (CASE WHEN customer_id IN (${ids.map(sqlString).join(', ')}) THEN 0 ELSE monetary_total END AS monetary_total)
+       FROM read_parquet(${sqlString(featuresPath)}) ORDER BY customer_id`,
+      plantedPath,
+    );
+    const { expected } = await duck.one<{ expected: number }>(
+      `SELECT count(*) FILTER (WHERE monetary_total <= 0)::INTEGER AS expected FROM read_parquet(${sqlString(plantedPath)})`,
+    );
+    const result = await computeSegments(duck, {
+      featuresPath: plantedPath,
+      config: defaults,
+      seed: 42,
+      outDir: await outDir(),
+    });
+    const rows = await duck.all<{
+      customer_id: string;
+      persona: string;
+      persona_base: string;
+      rule: string;
+      no_net_purchase: boolean;
+      monetary_total: number;
+    }>(
+      `SELECT s.customer_id, s.persona, s.persona_base, s.rule, s.no_net_purchase, f.monetary_total
+       FROM read_parquet(${sqlString(result.paths.segments)}) s
+       JOIN read_parquet(${sqlString(plantedPath)}) f USING (customer_id) ORDER BY s.customer_id`,
+    );
+    expect(rows).toHaveLength(CUSTOMERS);
+    for (const r of rows) {
+      const none = r.monetary_total <= 0;
+      expect(r.no_net_purchase, r.customer_id).toBe(none);
+      expect(r.persona === NO_NET_PURCHASE, r.customer_id).toBe(none);
+      expect(r.persona_base === NO_NET_PURCHASE).toBe(none);
+      expect(r.rule === NO_NET_PURCHASE_RULE).toBe(none);
+    }
+    for (const id of ids) expect(rows.find((r) => r.customer_id === id)?.persona).toBe(NO_NET_PURCHASE);
+    expect(result.metrics.noNetPurchase).toBe(expected);
+    expect(expected).toBeGreaterThanOrEqual(3);
+    const doc = JSON.parse(await readFile(result.paths.personas, 'utf8')) as {
+      noNetPurchase: { name: string; customers: number; actions: string[] };
+    };
+    expect(doc.noNetPurchase.name).toBe(NO_NET_PURCHASE);
+    expect(doc.noNetPurchase.customers).toBe(expected);
+    expect(doc.noNetPurchase.actions.length).toBeGreaterThan(0);
+  }, 60_000);
+
   it('writes segments.parquet with RFM quintiles and personas.json with shares and centroids', async () => {
     const result = await computeSegments(duck, {
       featuresPath,
@@ -143,6 +200,7 @@ describe('segment stage on four planted groups', () => {
       'distance_to_centroid DOUBLE',
       'rule_id INTEGER',
       'rule VARCHAR',
+      'no_net_purchase BOOLEAN',
     ]);
     // Every customer's rule names a persona, and the stage reports how often it names their own.
     expect(result.metrics.ruleFidelity).toBeGreaterThan(0.8);
@@ -162,8 +220,9 @@ describe('segment stage on four planted groups', () => {
     const checks = await duck.one<{ cells: boolean; distances: boolean; personas: number }>(
       `SELECT bool_and(rfm_cell = r_score::VARCHAR || f_score::VARCHAR || m_score::VARCHAR) AS cells,
               bool_and(distance_to_centroid >= 0 AND isfinite(distance_to_centroid)) AS distances,
-              count(DISTINCT persona)::INTEGER AS personas FROM read_parquet(${segments})`,
+              count(DISTINCT persona) FILTER (WHERE NOT no_net_purchase)::INTEGER AS personas FROM read_parquet(${segments})`,
     );
+    // one persona per segment, beside "No net purchase" for customers who kept nothing
     expect(checks).toEqual({ cells: true, distances: true, personas: result.metrics.k });
     // Most recent customers score r = 5: the R quintile of the smallest recency is 5.
     const recency = await duck.one<{ r5: number; r1: number }>(
@@ -280,24 +339,27 @@ describe('segment stage on four planted groups', () => {
     });
     expect(second.metrics.personas).toEqual(names);
     // The expected matrix, by persona_base, from the planted moves.
-    const labels = await duck.all<{ segment: number; rn: number }>(
-      `SELECT segment, row_number() OVER (ORDER BY customer_id)::INTEGER AS rn
+    // Customers with no net purchase carry that persona in both months, whatever their segment; the
+    // matrix lists it after the segments' personas.
+    const labels = await duck.all<{ segment: number; rn: number; base: string }>(
+      `SELECT segment, row_number() OVER (ORDER BY customer_id)::INTEGER AS rn, persona_base AS base
        FROM read_parquet(${sqlString(second.paths.segments)})`,
     );
     const uniqueBases = [...new Set(bases)];
+    if (labels.some((l) => l.base === NO_NET_PURCHASE)) uniqueBases.push(NO_NET_PURCHASE);
     const expected = [...uniqueBases, NEW_CUSTOMERS].map(() =>
       new Array<number>(uniqueBases.length + 1).fill(0),
     );
     let stayed = 0;
-    for (const { segment, rn } of labels) {
-      const col = uniqueBases.indexOf(bases[segment]);
+    for (const { segment, rn, base } of labels) {
+      const col = uniqueBases.indexOf(base);
       if (rn % 10 === 1) {
         expected[uniqueBases.length][col]++;
         continue;
       }
-      const before = rn % 10 === 0 ? bases[(segment + 1) % names.length] : bases[segment];
+      const before = rn % 10 === 0 ? bases[(segment + 1) % names.length] : base;
       expected[uniqueBases.indexOf(before)][col]++;
-      if (before === bases[segment]) stayed++;
+      if (before === base) stayed++;
     }
     expected[uniqueBases.indexOf(bases[0])][uniqueBases.length] += 5;
     const added = CUSTOMERS / 10;
