@@ -76,7 +76,7 @@ export const report = defineStageActivity<ReportMetrics>({
   // 6: headlines compare like with like (month to date vs the same days) and name the next open period;
   //    the report stage shows as "this report"; the feature dictionary moves to a collapsed appendix;
   //    names wrap only at underscores; each quarantine reason is explained. Metrics gain headlines.
-  // 7: the CRM export's location is under the attempt's prefix (report/attempt-<n>/crm_export.csv).
+  // 7: customers with no net purchase: no P(alive) and no retention flag in the CRM export; personas note.
   version: 7,
   configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold, currency: config.currency }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
@@ -127,7 +127,7 @@ export const report = defineStageActivity<ReportMetrics>({
         data.exports = [
           {
             name: 'CRM export',
-            uri: ctx.store.uri(`${ctx.outputPrefix}crm_export.csv`),
+            uri: `${ctx.store.uri(`runs/${ctx.run.dataset}/${ctx.run.month}/${ctx.run.runId}/report/crm_export.csv`)}`,
             rows: crm.length,
             description:
               'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action, top 3 recommended products',
