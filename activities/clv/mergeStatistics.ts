@@ -67,31 +67,70 @@ export function mergeShardStatistics(shards: readonly ClvShardStatistics[]): Clv
 
 type CountTable = TripleCounts | SpendCounts | HoldoutCounts;
 
-/** Concatenate tables of (keys..., weight), sort by the keys in order, and sum the weights of equal keys. */
+/** A count table as key columns and weights. */
+interface Columns {
+  keys: number[][];
+  weight: number[];
+}
+
+/**
+ * Sort tables of (keys..., weight) by the keys in order into one, summing the weights of equal keys. Shard
+ * tables arrive sorted (their SQL orders them), so they are merged pairwise in linear passes; a table that
+ * is not sorted is sorted first.
+ */
 export function mergeCounts<T extends CountTable>(tables: readonly T[], keys: readonly (keyof T)[]): T {
-  const columns = keys.map((key) => tables.flatMap((table) => table[key] as number[]));
-  const weights = tables.flatMap((table) => table.weight);
-  const order = Array.from(weights, (_, i) => i);
-  order.sort((i, j) => {
-    for (const column of columns) {
-      if (column[i] !== column[j]) return column[i] - column[j];
-    }
-    return 0;
-  });
-  const out = Object.fromEntries([...keys, 'weight'].map((key) => [key, [] as number[]])) as Record<
-    string,
-    number[]
-  >;
-  const outKeys = keys.map((key) => out[key as string]);
-  let last = -1;
-  for (const i of order) {
-    const same = last >= 0 && columns.every((column) => column[i] === column[last]);
-    if (same) out.weight[out.weight.length - 1] += weights[i];
-    else {
-      columns.forEach((column, k) => outKeys[k].push(column[i]));
-      out.weight.push(weights[i]);
-    }
-    last = i;
+  let level: Columns[] = tables.map((table) =>
+    sortedTable({ keys: keys.map((key) => table[key] as number[]), weight: table.weight }),
+  );
+  if (level.length === 0) level = [{ keys: keys.map(() => []), weight: [] }];
+  while (level.length > 1) {
+    const next: Columns[] = [];
+    for (let i = 0; i < level.length; i += 2)
+      next.push(i + 1 < level.length ? mergeTwo(level[i], level[i + 1]) : level[i]);
+    level = next;
   }
+  const out: Record<string, number[]> = { weight: level[0].weight };
+  keys.forEach((key, k) => (out[key as string] = level[0].keys[k]));
   return out as unknown as T;
+}
+
+function compareRows(a: Columns, i: number, b: Columns, j: number): number {
+  for (let k = 0; k < a.keys.length; k++) {
+    const d = a.keys[k][i] - b.keys[k][j];
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function push(out: Columns, from: Columns, i: number): void {
+  const last = out.weight.length - 1;
+  if (last >= 0 && compareRows(out, last, from, i) === 0) out.weight[last] += from.weight[i];
+  else {
+    for (let k = 0; k < from.keys.length; k++) out.keys[k].push(from.keys[k][i]);
+    out.weight.push(from.weight[i]);
+  }
+}
+
+/** Merge two key-sorted tables in one pass, coalescing equal keys. */
+function mergeTwo(a: Columns, b: Columns): Columns {
+  const out: Columns = { keys: a.keys.map(() => []), weight: [] };
+  let i = 0;
+  let j = 0;
+  while (i < a.weight.length || j < b.weight.length) {
+    if (j >= b.weight.length || (i < a.weight.length && compareRows(a, i, b, j) <= 0)) push(out, a, i++);
+    else push(out, b, j++);
+  }
+  return out;
+}
+
+/** The table itself when strictly sorted by its keys, else a sorted, coalesced copy. */
+function sortedTable(table: Columns): Columns {
+  let sorted = true;
+  for (let i = 1; i < table.weight.length && sorted; i++) sorted = compareRows(table, i - 1, table, i) < 0;
+  if (sorted) return table;
+  const order = Array.from(table.weight, (_, i) => i);
+  order.sort((i, j) => compareRows(table, i, table, j));
+  const out: Columns = { keys: table.keys.map(() => []), weight: [] };
+  for (const i of order) push(out, table, i);
+  return out;
 }

@@ -10,6 +10,14 @@ import { customerLifetimeValue } from '../../activities/clv/clvDcf';
 import { uniqueTriples } from '../../activities/clv/common';
 import { fitGammaGamma, gammaGammaConditionalExpectedSpendMany } from '../../activities/clv/gammaGamma';
 import { simulateBgNbd, simulateGammaGammaSpend } from '../../activities/clv/simulate';
+import { clvSection } from '../../activities/clv/config';
+import { fitClvModels } from '../../activities/clv/fitModels';
+import { mergeCounts, mergeShardStatistics } from '../../activities/clv/mergeStatistics';
+import { purchaseModelScorer } from '../../activities/clv/purchaseModel';
+import type { ClvShardStatistics } from '../../activities/clv/shardStatistics';
+
+/** Shards the stage's path splits the simulated customers into (issue 10). */
+const BENCH_SHARDS = 8;
 
 /** Measured figures (ms, and sizes) for 1,000,000 customers. */
 export function benchClv(customers = 1_000_000): Promise<Record<string, number>> {
@@ -65,6 +73,31 @@ function measure(customers: number): Record<string, number> {
   let total = 0;
   for (const value of clv) total += value;
 
+  // The stage's path since issue 10: per-shard statistics (grouped here in JS where the stage groups in
+  // DuckDB, not timed), the exact merge and every fit on the merged statistics, then scoring from the
+  // fitted parameters alone.
+  const shards = shardStatistics(sim, zbar, BENCH_SHARDS);
+  const cpu5 = process.cpuUsage();
+  const t5 = performance.now();
+  const merged = mergeShardStatistics(shards);
+  const mergeMs = performance.now() - t5;
+  const fitted = fitClvModels(merged, clvSection.parse({ holdoutMonths: 0 }), 'bench');
+  const stageFitMs = performance.now() - t5;
+  const t6 = performance.now();
+  const scorer = purchaseModelScorer(fitted.scoring.model.kind, fitted.scoring.model.params);
+  const options = { horizonMonths: 12, annualDiscountRate: 0.1, timeUnit: 'week' as const };
+  scorer.probabilityAlive(sim.x, sim.tx, sim.T);
+  scorer.conditionalExpectedPurchases(52, sim.x, sim.tx, sim.T);
+  const discounted = scorer.discountedPurchases(sim.x, sim.tx, sim.T, options);
+  const stageSpend =
+    fitted.scoring.spend.method === 'gamma-gamma'
+      ? gammaGammaConditionalExpectedSpendMany(fitted.scoring.spend.params, sim.x, zbar)
+      : zbar;
+  let stageTotal = 0;
+  for (let i = 0; i < customers; i++) stageTotal += discounted[i] * stageSpend[i];
+  const stageScoreMs = performance.now() - t6;
+  const stageCpuMs = cpuMs(process.cpuUsage(cpu5));
+
   return {
     customers,
     uniqueTriples: uniqueTriples(sim.x, sim.tx, sim.T).x.length,
@@ -83,7 +116,63 @@ function measure(customers: number): Record<string, number> {
     clvCpuMs: cpuMs(cpu3) - cpuMs(cpu2),
     totalCpuMs: cpuMs(cpu3),
     meanClv: total / customers,
+    stageShards: BENCH_SHARDS,
+    stageMergeMs: mergeMs,
+    stageFitMs,
+    stageScoreMs,
+    stageTotalMs: stageFitMs + stageScoreMs,
+    stageCpuMs,
+    stageModel: fitted.model.kind === 'bgnbd' ? 1 : 0,
+    stageMeanClv: stageTotal / customers,
   };
+}
+
+/** Per-shard statistics of simulated customers, split by index: the (x, t_x, T) and (x, zbar) count tables. */
+function shardStatistics(
+  sim: { x: Float64Array; tx: Float64Array; T: Float64Array },
+  zbar: Float64Array,
+  shardCount: number,
+): ClvShardStatistics[] {
+  const out: ClvShardStatistics[] = [];
+  for (let shard = 0; shard < shardCount; shard++) {
+    const rows: number[] = [];
+    for (let i = shard; i < sim.x.length; i += shardCount) rows.push(i);
+    const repeat = rows.filter((i) => sim.x[i] > 0);
+    out.push({
+      cutoff: '2024-12-31T23:59:59.999Z',
+      timeUnit: 'week',
+      calibrationCutoff: null,
+      customers: rows.length,
+      repeatCustomers: repeat.length,
+      totalRepeatPurchases: rows.reduce((sum, i) => sum + sim.x[i], 0),
+      skippedRows: 0,
+      firstPurchaseDay: 0,
+      triples: mergeCounts(
+        [
+          {
+            x: rows.map((i) => sim.x[i]),
+            tx: rows.map((i) => sim.tx[i]),
+            T: rows.map((i) => sim.T[i]),
+            weight: rows.map(() => 1),
+          },
+        ],
+        ['x', 'tx', 'T'],
+      ),
+      spend: mergeCounts(
+        [
+          {
+            count: repeat.map((i) => sim.x[i]),
+            value: repeat.map((i) => zbar[i]),
+            weight: repeat.map(() => 1),
+          },
+        ],
+        ['count', 'value'],
+      ),
+      positiveDaySpend: { netTenThousandths: '0', days: 0 },
+      holdout: null,
+    });
+  }
+  return out;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
