@@ -649,7 +649,11 @@ consoleCommand
   )
   .option('--tokens-file <file>', 'the tokens file (default: $CUSTFLOW_CONSOLE_TOKENS_FILE)')
   .action(async (options: { name: string; role: 'viewer' | 'operator'; tokensFile?: string }) => {
-    const file = options.tokensFile ?? process.env.CUSTFLOW_CONSOLE_TOKENS_FILE;
+    // commander gives --tokens-file to the parent `console` command when both define it
+    const file =
+      options.tokensFile ??
+      consoleCommand.opts<{ tokensFile?: string }>().tokensFile ??
+      process.env.CUSTFLOW_CONSOLE_TOKENS_FILE;
     if (!file)
       throw new Error('say where the tokens file is: --tokens-file FILE or CUSTFLOW_CONSOLE_TOKENS_FILE');
     const { addUser } = await import('../lib/console/auth');
