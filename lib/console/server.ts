@@ -155,7 +155,10 @@ export function createConsoleApp(deps: ConsoleDependencies): Hono<Env> {
     const started = performance.now();
     await next();
     if (!c.res.headers.has('Content-Security-Policy')) securityHeaders(c, PAGE_CSP);
-    deps.onTiming?.(`${c.req.method} ${c.req.routePath}`, performance.now() - started);
+    const ms = performance.now() - started;
+    // server time of every response, for the browser's devtools and for measuring page loads
+    c.res.headers.set('Server-Timing', `app;dur=${ms.toFixed(1)}`);
+    deps.onTiming?.(`${c.req.method} ${c.req.routePath}`, ms);
   });
 
   app.get('/healthz', (c) => c.json({ ok: true, service: 'custflow-console' }));
