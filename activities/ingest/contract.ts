@@ -3,5 +3,6 @@
  * (datasetExtent) uses to date undated files. Other activities import ingest through this file only.
  */
 export type { IngestMetrics } from './index';
-export { parseTransactionFiles } from './parse';
+export { parseCheckedTransactionFiles, parseTransactionFiles } from './parse';
+export { rawFileLimits } from './index';
 export { filePeriod } from './scope';

@@ -15,12 +15,35 @@ import {
   type LocalRawFile,
 } from './formats';
 import { readFirstLine, splitCsvHeader } from './headers';
-import { reconcileRecordCounts } from './rawFileCheck';
+import { checkRawFile, reconcileRecordCounts, type RawFileLimits } from './rawFileCheck';
 import { checkHeader } from './sideTables';
 
 export interface RawFileToParse {
   file: { key: string; format: InputFormat };
   local: LocalRawFile;
+}
+
+/**
+ * Read every text file to its end under `limits` (gzip end marker, line length, decompressed size and
+ * ratio: rawFileCheck.ts) and only then parse them all: for callers outside ingest that date files the
+ * bucket holds (datasetExtent, behind `run` and `backfill`), so a gzip bomb or a truncated file stored
+ * without `data load` is refused by name there too, never inflated whole into DuckDB.
+ */
+export async function parseCheckedTransactionFiles(
+  duck: Duck,
+  files: readonly RawFileToParse[],
+  outPath: string,
+  limits: RawFileLimits,
+): Promise<{ rowsByFormat: Record<string, number>; rows: number }> {
+  const checked: RawFileToParse[] = [];
+  for (const f of files) {
+    if (f.local.path.endsWith('.parquet')) checked.push(f);
+    else {
+      const scan = await checkRawFile(f.file.key, f.local.path, limits, f.file.format !== 'cdnow');
+      checked.push({ file: f.file, local: { ...f.local, path: scan.path, checkedRecords: scan.records } });
+    }
+  }
+  return parseTransactionFiles(duck, checked, outPath);
 }
 
 /** Parse every file into `outPath` (canonical columns + lineage, in file and line order). */

@@ -3,7 +3,7 @@
  * runId index that lets `custflow runs show RUN_ID` find a run, and the latest completed run per month
  * (what backfill skips). Also the dataset facts backfill checks months against.
  */
-import { stableHash, type RunConfig } from '../../lib/config';
+import { parseRunConfig, stableHash, type RunConfig } from '../../lib/config';
 import { withDuck } from '../../lib/duck';
 import { latestCompletedKey, rawPrefix, runConfigKey, runIndexKey, runSummaryKey } from '../../lib/layout';
 import { monthOf } from '../../lib/month';
@@ -14,7 +14,7 @@ import { log } from '@temporalio/activity';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filePeriod, parseTransactionFiles } from '../ingest/contract';
+import { filePeriod, parseCheckedTransactionFiles, rawFileLimits } from '../ingest/contract';
 
 /** The run's outcome to the configured webhook, if any; a webhook that stays down is logged, not fatal. */
 async function notifyOutcome(summary: RunSummary): Promise<void> {
@@ -136,7 +136,9 @@ export async function datasetExtent(dataset: string): Promise<DatasetExtent> {
       });
       const out = join(dir, 'extent.parquet');
       const range = await withDuck(async (duck) => {
-        await parseTransactionFiles(duck, files, out);
+        // Read to their ends under ingest's limits first: a gzip bomb stored without `data load` is refused
+        // by name here (before `run` starts), not inflated whole into DuckDB.
+        await parseCheckedTransactionFiles(duck, files, out, rawFileLimits(parseRunConfig({}).ingest));
         return duck.one<{ lo: Date | null; hi: Date | null }>(
           'SELECT min(ts) AS lo, max(ts) AS hi FROM read_parquet($path)',
           { path: out },
