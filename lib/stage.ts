@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Context } from '@temporalio/activity';
+import { isGrpcServiceError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { stableHash, type RunConfig } from './config';
 import type { StageName } from './dag';
@@ -43,10 +44,21 @@ export interface StageContext {
   store: ObjectStore;
   /** A fresh local directory, removed when the stage ends. */
   scratchDir: string;
+  /**
+   * Where this attempt's outputs go in the bucket: `runs/<dataset>/<month>/<runId>/<stage>/attempt-<n>/`. Each
+   * attempt writes under its own prefix and the manifest names the keys, so an abandoned attempt's late
+   * writes are never read.
+   */
+  outputPrefix?: string;
   /** Download an upstream stage's output to scratch and return its local path. */
   fetchUpstream(stage: StageName, output: string): Promise<string>;
-  /** Tell Temporal the stage is alive (also sent every few seconds automatically). */
+  /**
+   * Tell Temporal the stage is alive (also sent every few seconds automatically). Throws when the run was
+   * cancelled or Temporal gave this attempt up: call it between steps and in long loops, and the stage stops.
+   */
   heartbeat(detail?: unknown): void;
+  /** Throws when the stage should stop (as `heartbeat` does), without heartbeating. */
+  throwIfCancelled?(): void;
   log(message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -72,7 +84,14 @@ export interface StageComputeResult<M extends Record<string, unknown>> {
   warnings?: StageWarning[];
 }
 
-const HEARTBEAT_INTERVAL_MS = 5_000;
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+
+/**
+ * How often a running stage asks Temporal whether it should stop. The SDK learns of a cancellation only from
+ * a heartbeat's answer, and throttles heartbeats to 80% of the heartbeat timeout (48 s): asking directly
+ * every 2 s makes `custflow runs cancel` stop a stage in seconds.
+ */
+export const CANCELLATION_POLL_MS = 2_000;
 
 export function defineStageActivity<M extends Record<string, unknown>>(
   definition: StageDefinition<M>,
@@ -97,14 +116,25 @@ export async function runStage<M extends Record<string, unknown>>(
   const { run } = input;
   const scratchDir = await mkdtemp(join(tmpdir(), `custflow-${definition.stage}-`));
   const activityContext = currentActivityContext();
-  const heartbeat = (detail?: unknown): void => activityContext?.heartbeat(detail);
-  const timer = setInterval(() => heartbeat({ stage: definition.stage, alive: true }), HEARTBEAT_INTERVAL_MS);
+  const cancellation = watchCancellation(activityContext);
+  const heartbeat = (detail?: unknown): void => {
+    cancellation.throwIfCancelled();
+    activityContext?.heartbeat(detail);
+  };
+  const timer = setInterval(
+    () => activityContext?.heartbeat({ stage: definition.stage, alive: true }),
+    HEARTBEAT_INTERVAL_MS,
+  );
+  // Temporal's attempt number: a retry writes beside, never over, the attempt it replaces.
+  const attempt = activityContext?.info.attempt ?? 1;
+  const outputPrefix = `${stagePrefix(run.dataset, run.month, run.runId, definition.stage)}attempt-${attempt}/`;
   const ctx: StageContext = {
     run,
     upstream: input.upstream,
     runSummary: input.runSummary,
     store,
     scratchDir,
+    outputPrefix,
     async fetchUpstream(stage, output) {
       const result = input.upstream[stage];
       const uri = result?.outputs[output];
@@ -114,6 +144,7 @@ export async function runStage<M extends Record<string, unknown>>(
       return path;
     },
     heartbeat,
+    throwIfCancelled: () => cancellation.throwIfCancelled(),
     log(message, fields) {
       const logger = activityContext?.log;
       if (logger) logger.info(message, { stage: definition.stage, ...fields });
@@ -154,7 +185,8 @@ export async function runStage<M extends Record<string, unknown>>(
     phase('cacheLookup');
     const { outputs, metrics, warnings = [] } = await definition.compute(ctx);
     phase('compute');
-    const prefix = stagePrefix(run.dataset, run.month, run.runId, definition.stage);
+    cancellation.throwIfCancelled();
+    const prefix = outputPrefix;
     const entries = await mapConcurrent(Object.entries(outputs), 4, async ([name, file]) => {
       const key = prefix + (file.objectName ?? basename(file.path));
       const put = await store.putFile(key, file.path, contentTypeOf(file.path));
@@ -169,6 +201,13 @@ export async function runStage<M extends Record<string, unknown>>(
       return [name, entry] as const;
     });
     phase('upload');
+    // The manifest names exactly the objects it verified: each is in the bucket with the size uploaded.
+    await verifyUploaded(
+      store,
+      entries.map(([, entry]) => entry),
+    );
+    // Last check before the commit marker: a cancelled or abandoned attempt leaves no manifest.
+    await cancellation.confirmNotCancelled();
     const completedAt = new Date();
     const manifest: StageManifest = {
       stage: definition.stage,
@@ -195,8 +234,82 @@ export async function runStage<M extends Record<string, unknown>>(
     return resultFromManifest(store, manifest, 'completed', manifest.durationMs);
   } finally {
     clearInterval(timer);
+    cancellation.stop();
     await rm(scratchDir, { recursive: true, force: true });
   }
+}
+
+/** Every uploaded object is in the bucket with the size uploaded, or the stage fails (and is retried). */
+async function verifyUploaded(store: ObjectStore, entries: readonly OutputEntry[]): Promise<void> {
+  await mapConcurrent(entries, 8, async (entry) => {
+    const head = await store.head(entry.key);
+    if (!head || head.size !== entry.size) {
+      throw new Error(
+        `${entry.key}: uploaded ${entry.size} bytes but the bucket has ${head ? `${head.size} bytes` : 'no such object'}`,
+      );
+    }
+  });
+}
+
+/** A stage attempt that must stop: its run was cancelled, or Temporal no longer waits for this attempt. */
+export class StageCancelledError extends Error {
+  override name = 'StageCancelledError';
+}
+
+interface CancellationWatch {
+  /** Throws (synchronously) once the attempt should stop. */
+  throwIfCancelled(): void;
+  /** Asks Temporal now (one heartbeat round trip) and throws if the attempt should stop. */
+  confirmNotCancelled(): Promise<void>;
+  stop(): void;
+}
+
+/** gRPC NOT_FOUND: Temporal no longer knows this attempt (it timed out and was retried, or the run ended). */
+const GRPC_NOT_FOUND = 5;
+
+/**
+ * Watches for the end of this attempt's usefulness: the SDK's cancellation signal, and a direct heartbeat
+ * every CANCELLATION_POLL_MS whose answer says whether cancellation was requested (or that Temporal no longer
+ * knows the attempt). Outside a worker (benchmarks, direct tests) nothing is watched.
+ */
+function watchCancellation(context: Context | undefined): CancellationWatch {
+  let reason: string | undefined;
+  const ask = async (): Promise<void> => {
+    if (!context || reason) return;
+    try {
+      const response = await context.client.workflowService.recordActivityTaskHeartbeat({
+        namespace: context.info.activityNamespace,
+        taskToken: context.info.taskToken,
+      });
+      if (response.cancelRequested) reason = 'the run was cancelled';
+    } catch (error) {
+      if (isGrpcServiceError(error) && Number(error.code) === GRPC_NOT_FOUND) {
+        reason = 'Temporal no longer waits for this attempt (it timed out, or the run ended)';
+      }
+      // anything else (Temporal restarting): keep going; the SDK's own heartbeats decide
+    }
+  };
+  const poll = context ? setInterval(() => void ask(), CANCELLATION_POLL_MS) : undefined;
+  const throwIfCancelled = (): void => {
+    const signal = context?.cancellationSignal;
+    // The SDK's own cancellation: rethrow its CancelledFailure so the attempt completes as cancelled.
+    if (signal?.aborted) {
+      throw signal.reason instanceof CancelledFailure
+        ? signal.reason
+        : new CancelledFailure(String(signal.reason));
+    }
+    if (reason) throw new StageCancelledError(`stopped: ${reason}`);
+  };
+  return {
+    throwIfCancelled,
+    async confirmNotCancelled() {
+      await ask();
+      throwIfCancelled();
+    },
+    stop() {
+      if (poll) clearInterval(poll);
+    },
+  };
 }
 
 /** The default inputs of a stage: every upstream output's sha256, as `<stage>/<output>`. */
@@ -269,6 +382,10 @@ const DUCKDB_CONVERSION_ERROR = /^Conversion Error/;
  */
 export function toTemporalFailure(error: unknown, attempt = 1): unknown {
   if (error instanceof CancelledFailure) return error;
+  if (error instanceof StageCancelledError) {
+    // Not retried: the workflow asked for the stop (or no longer waits for this attempt).
+    return ApplicationFailure.create({ message: error.message, type: 'StageCancelled', nonRetryable: true });
+  }
   if (error instanceof DataValidationError) {
     return ApplicationFailure.create({
       message: error.message,

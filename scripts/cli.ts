@@ -13,6 +13,7 @@ import { explainConnectionError, requireStack, type StackPart } from './commands
 import { info, printJson, table, formatDuration } from './commands/output';
 import type { Client } from '@temporalio/client';
 import type { StartedRun } from './commands/run';
+import type { RunSummary } from '../lib/runTypes';
 
 const STAGES = STAGE_NAMES.join(', ');
 
@@ -589,10 +590,55 @@ runs
   .action(async (runId: string, options: { json?: boolean }) => {
     await requireStack(['s3']);
     const { describeSummary, readRunSummary } = await import('./commands/runs');
-    const summary = await readRunSummary(runId);
+    const stored = await readRunSummary(runId);
+    // A running run: live stage states and retries from Temporal, else what run.json says (written at start).
+    const { summary, source } = await liveSummaryOrStored(stored);
     if (options.json) printJson(summary);
     else console.log(describeSummary(summary));
+    if (stored.status === 'RUNNING' && source === 'run.json')
+      info(
+        'stage states are from run.json, written when the run started: Temporal or its worker did not answer',
+      );
   });
+runs
+  .command('cancel <runId>')
+  .description(
+    'cancel a running run: its stages stop within seconds, write no manifest, and it is recorded CANCELED',
+  )
+  .option('--no-wait', 'return once Temporal has the request, without waiting for the run to record its end')
+  .option('--json', 'print the run summary as JSON')
+  .addHelpText('after', examples('runs cancel 20240105T060000Z-1a2b3c4d5e6f'))
+  .action(async (runId: string, options: { wait: boolean; json?: boolean }) => {
+    const client = await temporalClient();
+    const { cancelRun } = await import('./commands/cancel');
+    const result = await cancelRun(client, runId, { wait: options.wait });
+    if (options.json) printJson(result.summary);
+    else if (!result.cancelled)
+      info(`run ${runId} had already ended (${result.summary.status}); nothing to cancel`);
+    else if (!options.wait) info(`asked Temporal to cancel run ${runId}`);
+    else info(`run ${runId} cancelled in ${(result.ms / 1000).toFixed(1)} s: ${result.summary.status}`);
+    process.exitCode = result.summary.status === 'CANCELED' || !result.cancelled ? 0 : 1;
+  });
+
+/** The live summary of a running run (Temporal reachable), else the stored one; never fails on Temporal. */
+async function liveSummaryOrStored(
+  stored: RunSummary,
+): Promise<{ summary: RunSummary; source: 'workflow' | 'run.json' }> {
+  if (stored.status !== 'RUNNING') return { summary: stored, source: 'run.json' };
+  try {
+    await requireStack(['temporal']);
+    const { connectClient } = await import('../lib/temporal');
+    const { liveRunSummary } = await import('./commands/liveState');
+    const client = await connectClient();
+    try {
+      return await liveRunSummary(client, stored);
+    } finally {
+      await client.connection.close();
+    }
+  } catch {
+    return { summary: stored, source: 'run.json' };
+  }
+}
 
 program
   .command('report <runId>')

@@ -4,8 +4,12 @@
  * stages, and records the run summary. Deterministic orchestration only: all I/O is in activities.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  isCancellation,
   ChildWorkflowFailure,
   executeChild,
   patched,
@@ -35,10 +39,13 @@ import { progressQuery } from './queries';
 import { shardedStage } from './shardedStage';
 
 /** Each stage proxied with its own timeouts, and the run's retry window (config `retry`). */
-function stageProxies(retry: RetrySettings | undefined): StageActivities {
+function stageProxies(retry: RetrySettings | undefined, waitForCancellation = false): StageActivities {
   const proxies = {} as StageActivities;
   for (const stage of STAGE_NAMES) {
-    proxies[stage] = proxyActivities<StageActivities>(stageActivityOptions(stage, retry))[stage];
+    const options = stageActivityOptions(stage, retry);
+    // A cancelled run ends only once its running stages have stopped (no stage still writing after it).
+    if (waitForCancellation) options.cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
+    proxies[stage] = proxyActivities<StageActivities>(options)[stage];
   }
   return proxies;
 }
@@ -47,12 +54,16 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   const info = workflowInfo();
   // The recommend stage joined the DAG later: runs recorded before it replay without it.
   const stageNames = patched('recommend-stage') ? STAGE_NAMES : STAGE_NAMES.filter((s) => s !== 'recommend');
+  // `custflow runs cancel`: the run is recorded CANCELED once its stages stop. Runs recorded before it replay
+  // with the old handling (a cancelled stage failed).
+  const cancellable = patched('run-cancellation');
+  const cancelled = (): boolean => cancellable && CancellationScope.current().consideredCancelled;
   // Sharded stages (issue 10) run as child workflows: runs recorded before them call the single activity.
   const shardedStages: readonly StageName[] = patched('sharded-stages') ? SHARDED_STAGES : [];
   // Runs started before the retry section existed carry no such key: the defaults apply.
   const retry = (input.config as { retry?: RetrySettings }).retry;
   const bookkeeping = proxyActivities<typeof activities>(bookkeepingActivityOptions(retry));
-  const stageActivities = stageProxies(retry);
+  const stageActivities = stageProxies(retry, cancellable);
   const runId = input.runId ?? makeRunId(info.startTime, info.firstExecutionRunId);
   const run: RunRef = {
     dataset: input.dataset,
@@ -79,7 +90,8 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
     summaryUri: '',
   };
   setHandler(progressQuery, () => summary);
-  Object.assign(summary, await bookkeeping.recordRunStart(summary, input.config));
+  const recordStart = () => bookkeeping.recordRunStart(summary, input.config);
+  Object.assign(summary, await (cancellable ? CancellationScope.nonCancellable(recordStart) : recordStart()));
 
   const force = new Set(input.force ?? []);
   const results: Partial<Record<StageName, StageResult>> = {};
@@ -95,6 +107,10 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
             .map(runStage),
         );
         const entry = summary.stages[stage];
+        if (cancelled()) {
+          entry.status = 'cancelled';
+          return false;
+        }
         if (!depsOk.every(Boolean) && !RUNS_AFTER_FAILURES.has(stage)) {
           entry.status = 'skipped';
           return false;
@@ -144,6 +160,11 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
           summary.warnings = collectRunWarnings(STAGE_NAMES, summary.stages);
           return true;
         } catch (error) {
+          if (cancelled() || (cancellable && isCancellation(error))) {
+            entry.status = 'cancelled';
+            summary.warnings = collectRunWarnings(STAGE_NAMES, summary.stages);
+            return false;
+          }
           entry.status = 'failed';
           entry.error = describeFailure(error);
           summary.warnings = collectRunWarnings(STAGE_NAMES, summary.stages);
@@ -156,6 +177,7 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   };
 
   await Promise.all(stageNames.map(runStage));
+  if (cancelled()) return recordCancelled(summary, stageNames, () => bookkeeping.recordRunEnd(summary));
   summary.warnings = collectRunWarnings(STAGE_NAMES, summary.stages);
   const reportUri = results.report?.outputs.html;
   if (reportUri) summary.reportUri = reportUri;
@@ -187,6 +209,26 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
 function warningsOf(result: StageResult): { warnings?: StageResult['warnings'] } {
   const warnings = (result.warnings as StageResult['warnings'] | undefined) ?? [];
   return warnings.length > 0 ? { warnings } : {};
+}
+
+/**
+ * A cancelled run: stages that did not finish are `cancelled`, run.json says CANCELED (written whatever the
+ * cancellation), and the workflow ends as cancelled in Temporal.
+ */
+async function recordCancelled(
+  summary: RunSummary,
+  stageNames: readonly StageName[],
+  recordRunEnd: () => Promise<RunSummary>,
+): Promise<never> {
+  for (const stage of stageNames) {
+    const entry = summary.stages[stage];
+    if (entry.status === 'pending' || entry.status === 'running') entry.status = 'cancelled';
+  }
+  summary.status = 'CANCELED';
+  summary.warnings = collectRunWarnings(STAGE_NAMES, summary.stages);
+  summary.error = { message: 'the run was cancelled', type: 'RunCancelled' };
+  Object.assign(summary, await CancellationScope.nonCancellable(recordRunEnd));
+  throw new CancelledFailure('the run was cancelled');
 }
 
 function describeFailure(error: unknown): StageError {

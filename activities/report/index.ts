@@ -77,7 +77,8 @@ export const report = defineStageActivity<ReportMetrics>({
   //    the report stage shows as "this report"; the feature dictionary moves to a collapsed appendix;
   //    names wrap only at underscores; each quarantine reason is explained. Metrics gain headlines.
   // 7: customers with no net purchase: no P(alive) and no retention flag in the CRM export; personas note.
-  version: 7,
+  // 8: the CRM export's location is under the attempt's prefix (report/attempt-<n>/crm_export.csv).
+  version: 8,
   configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold, currency: config.currency }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
@@ -127,7 +128,9 @@ export const report = defineStageActivity<ReportMetrics>({
         data.exports = [
           {
             name: 'CRM export',
-            uri: `${ctx.store.uri(`runs/${ctx.run.dataset}/${ctx.run.month}/${ctx.run.runId}/report/crm_export.csv`)}`,
+            uri: ctx.store.uri(
+              `${ctx.outputPrefix ?? `runs/${ctx.run.dataset}/${ctx.run.month}/${ctx.run.runId}/report/`}crm_export.csv`,
+            ),
             rows: crm.length,
             description:
               'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action, top 3 recommended products',

@@ -139,12 +139,9 @@ describe('monthly pipeline on Temporal and S3', () => {
     expect(forced.stages.ingest.status).toBe('cached');
     expect(forced.stages.clean.status).toBe('completed');
     const sha = async (summary: RunSummary) => {
-      const manifestKey = summary.stages.clean.outputs.transactions.replace(
-        /transactions\.parquet$/,
-        '_manifest.json',
-      );
+      // outputs sit under an attempt prefix (clean/attempt-1/...); the manifest says where
       const manifest = await harness.store.getJson<{ outputs: Record<string, { sha256: string }> }>(
-        harness.store.keyFromUri(manifestKey),
+        harness.store.keyFromUri(summary.stages.clean.manifestUri ?? ''),
       );
       return Object.fromEntries(Object.entries(manifest.outputs).map(([k, v]) => [k, v.sha256]));
     };
