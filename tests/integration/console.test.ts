@@ -259,6 +259,7 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     );
     expect(reportHeaders).toContain("default-src 'none'");
     await screenshot(page, 'run');
+    if (shots) await page.locator('iframe.report').screenshot({ path: join(shots, 'run-report-frame.png') });
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.click('a[href$="/download/crm"]'),
