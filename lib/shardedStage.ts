@@ -36,16 +36,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { stableHash, type RunConfig } from './config';
+import type { RunConfig } from './config';
 import type { StageName } from './dag';
 import { manifestKey, stagePrefix } from './layout';
-import {
-  computeCacheKey,
-  findCachedManifest,
-  writeCacheIndex,
-  type OutputEntry,
-  type StageManifest,
-} from './manifest';
+import { findCachedManifest, writeCacheIndex, type OutputEntry, type StageManifest } from './manifest';
 import { mapConcurrent, ObjectStore } from './objectStore';
 import type { StageInput, StageResult } from './runTypes';
 import type {
@@ -68,8 +62,8 @@ import {
 } from './shards';
 import {
   resultFromManifest,
+  stageCacheKey,
   toTemporalFailure,
-  upstreamFingerprints,
   type StageComputeResult,
   type StageContext,
   type StageOutputFile,
@@ -177,18 +171,7 @@ async function planStage<M extends Record<string, unknown>, P>(
 ): Promise<ShardPlanOutcome> {
   const startedAt = new Date();
   const { run } = ctx;
-  const inputs = definition.fingerprintInputs
-    ? await definition.fingerprintInputs(ctx)
-    : upstreamFingerprints(input);
-  const configHash = stableHash(definition.configSection(run.config));
-  const cacheKey = computeCacheKey({
-    stage: definition.stage,
-    stageVersion: definition.version,
-    codeVersion: CODE_VERSION,
-    cutoff: run.cutoff,
-    configHash,
-    inputs,
-  });
+  const { inputs, configHash, cacheKey } = await stageCacheKey(definition, input, ctx);
   if (!input.force) {
     const cached = await findCachedManifest(ctx.store, {
       dataset: run.dataset,

@@ -158,18 +158,7 @@ export async function runStage<M extends Record<string, unknown>>(
     phaseStart = now;
   };
   try {
-    const inputs = definition.fingerprintInputs
-      ? await definition.fingerprintInputs(ctx)
-      : upstreamFingerprints(input);
-    const configHash = stableHash(definition.configSection(run.config));
-    const cacheKey = computeCacheKey({
-      stage: definition.stage,
-      stageVersion: definition.version,
-      codeVersion: CODE_VERSION,
-      cutoff: run.cutoff,
-      configHash,
-      inputs,
-    });
+    const { inputs, configHash, cacheKey } = await stageCacheKey(definition, input, ctx);
 
     phase('fingerprint');
     if (!input.force) {
@@ -415,4 +404,28 @@ export function toTemporalFailure(error: unknown, attempt = 1): unknown {
     });
   }
   return error;
+}
+
+/** What a stage's cache key is made of, and the key: one recipe for plain and sharded stages. */
+export async function stageCacheKey(
+  definition: Pick<
+    StageDefinition<Record<string, unknown>>,
+    'stage' | 'version' | 'configSection' | 'fingerprintInputs'
+  >,
+  input: StageInput,
+  ctx: StageContext,
+): Promise<{ inputs: Record<string, string>; configHash: string; cacheKey: string }> {
+  const inputs = definition.fingerprintInputs
+    ? await definition.fingerprintInputs(ctx)
+    : upstreamFingerprints(input);
+  const configHash = stableHash(definition.configSection(ctx.run.config));
+  const cacheKey = computeCacheKey({
+    stage: definition.stage,
+    stageVersion: definition.version,
+    codeVersion: CODE_VERSION,
+    cutoff: ctx.run.cutoff,
+    configHash,
+    inputs,
+  });
+  return { inputs, configHash, cacheKey };
 }
