@@ -1,5 +1,6 @@
 /**
- * Run notifications: one Slack-compatible JSON POST when a run fails, completes with warnings, or completes.
+ * Run notifications: one Slack-compatible JSON POST when a run fails, is cancelled, completes with warnings,
+ * or completes. A cancelled run is its own event: someone stopped it on purpose, nothing broke.
  * The webhook URL is a secret (Slack puts its token in the path): it comes from the worker's environment
  * (CUSTFLOW_WEBHOOK_URL, or CUSTFLOW_WEBHOOK_URL_FILE naming a file that holds it), never from workflow
  * input or config, and it is never logged or put in an error message. Delivery is retried a few times with
@@ -8,11 +9,11 @@
 import { readFile } from 'node:fs/promises';
 import type { RunSummary } from './runTypes';
 
-export type RunEvent = 'failed' | 'warning' | 'completed';
+export type RunEvent = 'failed' | 'cancelled' | 'warning' | 'completed';
 
 export interface WebhookSettings {
   url: string;
-  /** Which outcomes are sent (CUSTFLOW_WEBHOOK_EVENTS, comma separated; default all three). */
+  /** Which outcomes are sent (CUSTFLOW_WEBHOOK_EVENTS, comma separated; default all four). */
   events: ReadonlySet<RunEvent>;
   attempts: number;
   /** Delay before the second attempt; doubles after each failure. */
@@ -30,7 +31,7 @@ export interface DeliveryResult {
   error?: string;
 }
 
-const ALL_EVENTS: readonly RunEvent[] = ['failed', 'warning', 'completed'];
+const ALL_EVENTS: readonly RunEvent[] = ['failed', 'cancelled', 'warning', 'completed'];
 
 /** Webhook settings from the environment, or undefined when no webhook is configured. */
 export async function webhookSettings(
@@ -57,8 +58,9 @@ export async function webhookSettings(
   return { url, events: new Set(named as RunEvent[]), attempts: 4, backoffMs: 1_000, timeoutMs: 10_000 };
 }
 
-/** The event a finished run raises: failed, completed with warnings, or completed. */
+/** The event a finished run raises: cancelled, failed, completed with warnings, or completed. */
 export function runEvent(summary: Pick<RunSummary, 'status' | 'warnings'>): RunEvent {
+  if (summary.status === 'CANCELED') return 'cancelled';
   if (summary.status !== 'COMPLETED') return 'failed';
   return (summary.warnings ?? []).length > 0 ? 'warning' : 'completed';
 }
@@ -67,12 +69,14 @@ export function runEvent(summary: Pick<RunSummary, 'status' | 'warnings'>): RunE
 export function webhookPayload(summary: RunSummary): Record<string, unknown> {
   const event = runEvent(summary);
   const warnings = summary.warnings ?? [];
-  const head =
-    event === 'failed'
-      ? `:x: custflow run ${summary.runId} of ${summary.dataset} ${summary.month} FAILED: ${summary.error?.message ?? 'see the run summary'}`
-      : event === 'warning'
-        ? `:warning: custflow run ${summary.runId} of ${summary.dataset} ${summary.month} completed with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`
-        : `:white_check_mark: custflow run ${summary.runId} of ${summary.dataset} ${summary.month} completed`;
+  const run = `custflow run ${summary.runId} of ${summary.dataset} ${summary.month}`;
+  const heads: Record<RunEvent, string> = {
+    failed: `:x: ${run} FAILED: ${summary.error?.message ?? 'see the run summary'}`,
+    cancelled: `:octagonal_sign: ${run} was CANCELED before it finished (${unfinishedStages(summary)}); nothing failed`,
+    warning: `:warning: ${run} completed with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`,
+    completed: `:white_check_mark: ${run} completed`,
+  };
+  const head = heads[event];
   const lines = warnings.slice(0, 10).map((w) => `• ${w.stage}: ${w.message.slice(0, 300)}`);
   if (warnings.length > 10)
     lines.push(`• … and ${warnings.length - 10} more (run summary: ${summary.summaryUri})`);
@@ -91,6 +95,14 @@ export function webhookPayload(summary: RunSummary): Record<string, unknown> {
       reportUri: summary.reportUri ?? null,
     },
   };
+}
+
+/** The stages a cancelled run stopped, for its message. */
+function unfinishedStages(summary: Pick<RunSummary, 'stages'>): string {
+  const stopped = Object.entries(summary.stages)
+    .filter(([, entry]) => entry.status === 'cancelled')
+    .map(([stage]) => stage);
+  return stopped.length > 0 ? `stopped: ${stopped.join(', ')}` : 'no stage was running';
 }
 
 /** POST the run's outcome when its event is subscribed; retried with backoff; never throws. */

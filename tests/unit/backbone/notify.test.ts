@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { notifyRunEnd, runEvent, webhookSettings, type WebhookSettings } from '../../../lib/notify';
-import type { RunSummary } from '../../../lib/runTypes';
+import type { RunSummary, StageStatus, StageSummary } from '../../../lib/runTypes';
 
 interface Received {
   path: string;
@@ -70,9 +70,11 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
   };
 }
 
+const stage = (status: StageStatus): StageSummary => ({ status, durationMs: 0, outputs: {}, metrics: {} });
+
 const settings = (path: string, overrides: Partial<WebhookSettings> = {}): WebhookSettings => ({
   url: `${base}${path}`,
-  events: new Set(['failed', 'warning', 'completed']),
+  events: new Set(['failed', 'cancelled', 'warning', 'completed']),
   attempts: 3,
   backoffMs: 10,
   timeoutMs: 2_000,
@@ -114,6 +116,31 @@ describe('run notifications', () => {
     const refused = await notifyRunEnd(failed, settings('/gone'));
     expect(refused).toMatchObject({ delivered: false, attempts: 1, status: 404 });
     expect(received).toHaveLength(1);
+  });
+
+  it('reports a cancelled run as cancelled, never as failed', async () => {
+    const cancelled = summary({
+      status: 'CANCELED',
+      error: { message: 'the run was cancelled', type: 'RunCancelled' },
+      stages: {
+        ingest: stage('completed'),
+        clean: stage('cancelled'),
+        features: stage('cancelled'),
+      },
+    });
+    expect(runEvent(cancelled)).toBe('cancelled');
+    const result = await notifyRunEnd(cancelled, settings('/hook'));
+    expect(result).toEqual({ event: 'cancelled', delivered: true, attempts: 1, status: 200 });
+    expect(received[0].body.text).toBe(
+      ':octagonal_sign: custflow run 20261203T080000Z-4e5f60718293 of shop 2024-01 was CANCELED before it finished (stopped: clean, features); nothing failed',
+    );
+    expect(String(received[0].body.text)).not.toContain('FAILED');
+    expect(received[0].body.custflow).toMatchObject({ event: 'cancelled', status: 'CANCELED' });
+
+    // subscribed to failures only: a cancellation is not one
+    received = [];
+    expect(await notifyRunEnd(cancelled, settings('/hook', { events: new Set(['failed']) }))).toBeUndefined();
+    expect(received).toHaveLength(0);
   });
 
   it('never puts the URL in its result when the endpoint is down', async () => {
