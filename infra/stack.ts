@@ -5,7 +5,7 @@
  * `up` is idempotent; `down` stops only the processes `up` started (their pids are in stack.json).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -224,23 +224,37 @@ export async function devDown(log: Log = (m) => console.error(m)): Promise<Stack
 }
 
 /**
- * Whether a pid from stack.json is still a process this state directory started: the servers carry the
- * directory in their arguments (database file, S3 data folder), the worker in its environment. A pid reused
- * after a reboot, or another checkout's stack, does not match, so `dev down` never stops what it did not start.
+ * Whether a pid from stack.json (this state directory's pid file: callers pass only pids recorded there) is
+ * still a process this state directory started: the servers carry the directory in their arguments
+ * (database file, S3 data folder), the worker in its environment. A pid reused after a reboot, another state
+ * directory's stack in the same checkout, or another checkout's stack does not match, so `dev down` never
+ * stops what it did not start.
  */
 export function isOurProcess(pid: number, dir: string = stateDir()): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     if (cmdline.some((arg) => arg === dir || arg.startsWith(dir + '/'))) return true;
-    // A worker started before workers carried the marker: this checkout's CLI, for its default state dir.
-    const cli = join(projectRoot(), 'bin', 'custflow.mjs');
-    if (dir === join(projectRoot(), '.custflow') && cmdline.includes(cli) && cmdline.includes('worker'))
-      return true;
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-    return environ.includes(`CUSTFLOW_STATE_DIR=${dir}`);
+    const marker = environ.find((entry) => entry.startsWith('CUSTFLOW_STATE_DIR='));
+    if (marker !== undefined) return marker === `CUSTFLOW_STATE_DIR=${dir}`;
+    return isLegacyWorkerOf(pid, cmdline, dir);
   } catch {
     return !existsSync('/proc/self'); // no /proc (not Linux): trust the pid file; a gone process is not ours
   }
+}
+
+/**
+ * A worker started before workers carried the CUSTFLOW_STATE_DIR marker, so it has none: only this
+ * checkout's CLI running `worker`, for the default state directory (the only one such a worker could
+ * belong to), started from inside this checkout (its working directory). Any marker, even one naming
+ * another directory, rules this out before it is asked.
+ */
+function isLegacyWorkerOf(pid: number, cmdline: readonly string[], dir: string): boolean {
+  const root = projectRoot();
+  if (dir !== join(root, '.custflow')) return false;
+  if (!cmdline.includes(join(root, 'bin', 'custflow.mjs')) || !cmdline.includes('worker')) return false;
+  const cwd = readlinkSync(`/proc/${pid}/cwd`);
+  return cwd === root || cwd.startsWith(root + '/');
 }
 
 /** A live process this state directory started. */
