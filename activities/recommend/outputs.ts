@@ -1,0 +1,161 @@
+/**
+ * The stage's files: recommendations.parquet, rules.parquet and bundles.parquet written straight from
+ * DuckDB, and the rows of the summary read back from the same relations.
+ */
+import type { Duck } from '../../lib/duck';
+import { sqlString, writeColumns } from '../../lib/duck';
+import type { RecommendConfig } from './config';
+import type { BundleRow, RuleRow } from './contract';
+import { SOURCE_NAMES, type RecommendationLists } from './model';
+import { RULES_TABLE } from './rules';
+
+/** Rules listed in the summary (and the report) per level. */
+const TOP_RULES = 20;
+
+/**
+ * recommendations.parquet: customer_id, rank, product_id, product_name, category, score, source
+ * (co_purchase | buy_again | popular), reason, because_product_id. Returns the rows written.
+ */
+export async function writeRecommendations(
+  duck: Duck,
+  lists: RecommendationLists | null,
+  config: RecommendConfig,
+  path: string,
+): Promise<number> {
+  // Every slot goes in as typed arrays, a data chunk at a time; empty slots (item -1) are dropped in SQL.
+  const slots = lists ? lists.customers * lists.topN : 0;
+  const topN = lists?.topN ?? 1;
+  const position = new Int32Array(slots);
+  const rank = new Int32Array(slots);
+  for (let at = 0; at < slots; at++) {
+    position[at] = Math.floor(at / topN);
+    rank[at] = (at % topN) + 1;
+  }
+  await writeColumns(duck, 'rec_slots', slots, [
+    { name: 'pos', type: 'INTEGER', values: position },
+    { name: 'rank', type: 'INTEGER', values: rank },
+    { name: 'item', type: 'INTEGER', values: lists?.item ?? null },
+    { name: 'score', type: 'DOUBLE', values: lists?.score ?? null },
+    { name: 'source', type: 'UTINYINT', values: lists?.source ?? null },
+    { name: 'because', type: 'INTEGER', values: lists?.because ?? null },
+    { name: 'confidence', type: 'DOUBLE', values: lists?.confidence ?? null },
+    { name: 'orders', type: 'DOUBLE', values: lists?.orders ?? null },
+    { name: 'age_days', type: 'DOUBLE', values: lists?.ageDays ?? null },
+  ]);
+  await duck.run('CREATE OR REPLACE TABLE rec_lists AS SELECT * FROM rec_slots WHERE item >= 0');
+  await duck.run('DROP TABLE rec_slots');
+  const sourceName = `[${SOURCE_NAMES.map(sqlString).join(', ')}][l.source + 1]`;
+  await duck.toParquet(
+    `SELECT s.customer_id, l.rank, i.product_id, i.product_name, i.category, round(l.score, 6) AS score,
+            ${sourceName} AS source,
+            CASE l.source
+              WHEN 0 THEN format('bought together with {} in {}% of its orders',
+                                 coalesce(bi.product_name, bi.product_id), round(100 * l.confidence)::INTEGER)
+              WHEN 1 THEN format('bought in {} of your orders, last {} days ago',
+                                 l.orders::INTEGER, floor(l.age_days)::INTEGER)
+              ELSE format('among the most ordered products of the last {} days', ${config.popularityDays})
+            END AS reason,
+            bi.product_id AS because_product_id
+     FROM rec_lists l JOIN rec_score_set s USING (pos) JOIN rec_items i ON i.item = l.item
+     LEFT JOIN rec_items bi ON bi.item = l.because
+     ORDER BY l.pos, l.rank`, // pos numbers the customers in customer_id order (activeCustomers)
+    path,
+  );
+  return (await duck.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM rec_lists')).n;
+}
+
+/** The SQL of rules with product ids and names resolved (a category is its own id and name). */
+function resolvedRulesSql(): string {
+  return `WITH labels AS (
+       SELECT 'product' AS level, item, product_id AS id, coalesce(product_name, product_id) AS name FROM rec_items
+       UNION ALL SELECT 'category', item, category, category FROM rec_categories),
+     numbered AS (SELECT row_number() OVER () AS rule_id, * FROM ${RULES_TABLE}),
+     antecedents AS (
+       SELECT u.rule_id, list(l.id ORDER BY u.k) AS ids, list(l.name ORDER BY u.k) AS names
+       FROM (SELECT rule_id, level, unnest(antecedent) AS item, generate_subscripts(antecedent, 1) AS k FROM numbered) u
+       JOIN labels l USING (level, item) GROUP BY u.rule_id)
+     SELECT r.level, r.size, a.ids AS antecedent, a.names AS antecedent_names, c.id AS consequent,
+            c.name AS consequent_name, r.orders, r.antecedent_orders, r.consequent_orders, r.support, r.confidence, r.lift
+     FROM numbered r JOIN antecedents a USING (rule_id) JOIN labels c ON c.level = r.level AND c.item = r.consequent`;
+}
+
+/** rules.parquet: every kept rule, by level, then lift, orders and items. */
+export async function writeRules(duck: Duck, path: string): Promise<number> {
+  await duck.run(`CREATE OR REPLACE TEMP TABLE rec_rules_out AS ${resolvedRulesSql()}`);
+  await duck.toParquet(
+    `SELECT * FROM rec_rules_out ORDER BY level DESC, lift DESC, orders DESC, antecedent, consequent`,
+    path,
+  );
+  return (await duck.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM rec_rules_out')).n;
+}
+
+/** The top rules of each level by lift (one rule per itemset direction), for the summary. */
+export async function topRules(duck: Duck): Promise<RuleRow[]> {
+  const rows = await duck.all<{
+    level: string;
+    antecedent: string[];
+    antecedent_names: string[];
+    consequent: string;
+    consequent_name: string;
+    orders: number;
+    support: number;
+    confidence: number;
+    lift: number;
+  }>(
+    `SELECT * FROM rec_rules_out
+     QUALIFY row_number() OVER (PARTITION BY level ORDER BY lift DESC, orders DESC, antecedent, consequent) <= ${TOP_RULES}
+     ORDER BY level DESC, lift DESC, orders DESC, antecedent, consequent`,
+  );
+  return rows.map((r) => ({
+    level: r.level,
+    antecedent: r.antecedent,
+    antecedentNames: r.antecedent_names,
+    consequent: r.consequent,
+    consequentName: r.consequent_name,
+    orders: r.orders,
+    support: r.support,
+    confidence: r.confidence,
+    lift: r.lift,
+  }));
+}
+
+const BUNDLES_SQL = `SELECT b.persona, b.rank, ia.product_id AS product_a, coalesce(ia.product_name, ia.product_id) AS name_a,
+         ib.product_id AS product_b, coalesce(ib.product_name, ib.product_id) AS name_b, b.orders, b.persona_orders,
+         b.support, b.confidence_ab, b.confidence_ba, b.lift
+  FROM rec_bundles b JOIN rec_items ia ON ia.item = b.a JOIN rec_items ib ON ib.item = b.b
+  ORDER BY b.persona, b.rank`;
+
+/** bundles.parquet: each persona's top bundles. */
+export async function writeBundles(duck: Duck, path: string): Promise<number> {
+  await duck.toParquet(BUNDLES_SQL, path);
+  return (await duck.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM rec_bundles')).n;
+}
+
+export async function readBundles(duck: Duck): Promise<BundleRow[]> {
+  const rows = await duck.all<{
+    persona: string;
+    rank: number;
+    product_a: string;
+    name_a: string;
+    product_b: string;
+    name_b: string;
+    orders: number;
+    support: number;
+    confidence_ab: number;
+    confidence_ba: number;
+    lift: number;
+  }>(BUNDLES_SQL);
+  return rows.map((r) => ({
+    persona: r.persona,
+    rank: r.rank,
+    productA: r.product_a,
+    nameA: r.name_a,
+    productB: r.product_b,
+    nameB: r.name_b,
+    orders: r.orders,
+    support: r.support,
+    confidenceAB: r.confidence_ab,
+    confidenceBA: r.confidence_ba,
+    lift: r.lift,
+  }));
+}
