@@ -50,11 +50,57 @@ export const policySchema = z
     upliftSpend: upliftDistribution.optional(),
     costPerContact: z.number().min(0),
     goal: z
-      .object({ extraOrders: z.number().optional(), incrementalRevenue: z.number().optional() })
+      .object({
+        extraOrders: z.number().optional(),
+        /** Incremental sales (revenue with the policy minus without) over the policy horizon. */
+        incrementalRevenue: z.number().optional(),
+        /** Total sales of every scored customer (targeted or not) over the policy horizon. */
+        totalRevenue: z.number().optional(),
+      })
       .strict()
       .optional(),
+    /**
+     * Conversion uplifts (fixed, relative: 0.1 = +10 %) at which to simulate the policy again, for a chart of
+     * P(goal) and expected incremental revenue against the boost. Needs a goal.
+     */
+    boostSweep: z.array(z.number().min(-1).max(10)).min(1).max(50).optional(),
+  })
+  .strict()
+  .refine((p) => p.boostSweep === undefined || p.goal !== undefined, {
+    message: 'boostSweep needs a goal (P(goal) is what the sweep charts)',
+    path: ['boostSweep'],
+  });
+
+const metricName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a metric name is a letter then letters, digits or _ (at most 64)');
+
+/** A per-customer aggregate of one transactions column over the outcome window (customMetrics.ts). */
+const measureMetric = z
+  .object({
+    name: metricName,
+    /** Column of the clean transactions (amount, quantity, order_id, or a numeric extension column). */
+    column: z.string().min(1),
+    aggregate: z.enum(['sum', 'count', 'countDistinct', 'max']).default('sum'),
+    /** Which rows count: all, purchases (amount > 0) or returns (amount < 0). */
+    rows: z.enum(['all', 'purchases', 'returns']).default('all'),
   })
   .strict();
+
+/** sum(numerator) / sum(denominator) per variant, delta-method variance (customMetrics.ts). */
+const ratioMetric = z.object({ name: metricName, numerator: metricName, denominator: metricName }).strict();
+
+/** A guardrail: the metric's relative lift interval must stay within these bounds to pass. */
+const guardrail = z
+  .object({
+    metric: metricName,
+    maxRelativeDrop: z.number().min(0).optional(),
+    maxRelativeIncrease: z.number().min(0).optional(),
+  })
+  .strict()
+  .refine((g) => g.maxRelativeDrop !== undefined || g.maxRelativeIncrease !== undefined, {
+    message: 'a guardrail needs maxRelativeDrop or maxRelativeIncrease',
+  });
 
 /** The `experiment` config section. */
 export const experimentSection = z
@@ -69,6 +115,19 @@ export const experimentSection = z
     plannedSplits: z.record(z.string(), z.record(z.string(), z.number().positive())).default({}),
     /** Relative lift experiments were designed to detect (reports power at it). */
     plannedRelativeLift: z.number().optional(),
+    /** Days after assignment over which an experiment's outcome is measured. */
+    windowDays: z.number().int().min(1).max(3660).default(14),
+    /** Days before assignment whose revenue is the CUPED covariate. */
+    preWindowDays: z.number().int().min(1).max(3660).default(90),
+    /** Metrics beyond conversion and revenue; names unique (checked with the data). */
+    metrics: z
+      .array(z.union([measureMetric, ratioMetric]))
+      .max(20)
+      .default([]),
+    /** Guardrails on the configured or built-in (conversion, revenue) metrics: pass or fail per treatment. */
+    guardrails: z.array(guardrail).max(20).default([]),
+    /** Days over which policies are simulated and their goals counted. */
+    policyHorizonDays: z.number().int().min(1).max(3660).default(14),
     /** Smallest arm within a segment that gets its own test. */
     minSegmentArmSize: z.number().int().min(2).default(30),
     /** Policies to simulate; names must be unique. */
@@ -87,6 +146,7 @@ export const experimentSection = z
   .strict();
 
 export type ExperimentConfig = z.infer<typeof experimentSection>;
+export type ExperimentMetricConfig = ExperimentConfig['metrics'][number];
 
 // Compile-time check that a parsed policy is what simulatePolicies takes.
 const _policyCompatible = (policy: z.infer<typeof policySchema>): Policy => policy;

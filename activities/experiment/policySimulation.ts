@@ -43,6 +43,11 @@ export interface PolicyGoal {
   extraOrders?: number;
   /** At least this much incremental revenue. */
   incrementalRevenue?: number;
+  /**
+   * At least this much total revenue in the horizon from every scored customer: the targeted customers
+   * with the policy plus the others without it (baseline buyers are simulated too; see simulateBinned).
+   */
+  totalRevenue?: number;
 }
 
 /** A policy to simulate. */
@@ -57,6 +62,8 @@ export interface Policy {
   /** Cost of contacting one customer (>= 0). */
   costPerContact: number;
   goal?: PolicyGoal;
+  /** Fixed conversion uplifts at which boostSweep.ts simulates the policy again. */
+  boostSweep?: number[];
 }
 
 /** Options of simulatePolicies. */
@@ -106,7 +113,13 @@ export interface PolicyResult {
    * goal additionally needs one common spend and u_s fixed at 0. Otherwise null.
    */
   exactProbabilityOfTarget: number | null;
-  goals: { extraOrders?: GoalProbability; incrementalRevenue?: GoalProbability };
+  goals: {
+    extraOrders?: GoalProbability;
+    incrementalRevenue?: GoalProbability;
+    totalRevenue?: GoalProbability;
+  };
+  /** Total revenue of every scored customer in the horizon, with the policy; only with a totalRevenue goal. */
+  totalRevenue?: DistributionSummary;
   /** Uplift means assumed (of the truncated distributions). */
   meanUpliftConversion: number;
   meanUpliftSpend: number;
@@ -195,12 +208,15 @@ function simulateBinned(
   simulations: number,
   orders: Float64Array,
   revenue: Float64Array,
+  baseline: Baseline | null = null,
 ): void {
   for (let sim = 0; sim < simulations; sim++) {
     const uc = conversion.sample(rng);
     const us = spend.sample(rng);
     let simOrders = 0;
     let simRevenue = 0;
+    let simBaseline = 0;
+    let baselineVariance = 0;
     // The normal spend-heterogeneity terms of all bins are independent, so their sum is one normal draw
     // with the summed variance.
     let noiseVariance = 0;
@@ -210,7 +226,7 @@ function simulateBinned(
       const m = bins.spendMean[b];
       const v = bins.spendVariance[b];
       const delta = Math.min(1, p * (1 + uc)) - p;
-      if (us === 0) {
+      if (us === 0 && !baseline) {
         // Marginally each customer is an extra buyer w.p. delta (or a lost buyer w.p. -delta), independently.
         if (delta !== 0) {
           const k = sampleBinomial(rng, n, Math.abs(delta));
@@ -229,6 +245,10 @@ function simulateBinned(
       if (delta > 0) extra = sampleBinomial(rng, n - buyers, Math.min(1, delta / (1 - p)));
       else if (delta < 0) lost = sampleBinomial(rng, buyers, Math.min(1, -delta / p));
       const kept = buyers - lost;
+      if (baseline) {
+        simBaseline += buyers * m;
+        baselineVariance += spendSumVariance(buyers, n, v);
+      }
       simOrders += extra - lost;
       simRevenue += m * (extra * (1 + us) - lost + kept * us);
       noiseVariance +=
@@ -238,7 +258,37 @@ function simulateBinned(
     }
     orders[sim] = simOrders;
     revenue[sim] = noiseVariance > 0 ? simRevenue + Math.sqrt(noiseVariance) * rng.normal() : simRevenue;
+    if (baseline) {
+      // Customers the policy does not contact buy as they would anyway.
+      for (let b = 0; b < baseline.untargeted.length; b++) {
+        const k = sampleBinomial(rng, baseline.untargeted.count[b], baseline.untargeted.probability[b]);
+        simBaseline += k * baseline.untargeted.spendMean[b];
+        baselineVariance += spendSumVariance(
+          k,
+          baseline.untargeted.count[b],
+          baseline.untargeted.spendVariance[b],
+        );
+      }
+      const noise = baselineVariance > 0 ? Math.sqrt(baselineVariance) * rng.normal() : 0;
+      baseline.revenue[sim] = simBaseline + noise;
+    }
   }
+}
+
+/** Baseline revenue draws (without the policy) for a total-revenue goal: the untargeted customers' bins. */
+interface Baseline {
+  untargeted: Bins;
+  revenue: Float64Array;
+}
+
+/** Indices of the customers not in targets (targets ascending or not). */
+function complementOf(size: number, targets: Int32Array): Int32Array {
+  const chosen = new Uint8Array(size);
+  for (let k = 0; k < targets.length; k++) chosen[targets[k]] = 1;
+  const rest = new Int32Array(size - targets.length);
+  let j = 0;
+  for (let i = 0; i < size; i++) if (!chosen[i]) rest[j++] = i;
+  return rest;
 }
 
 function simulatePerCustomer(
@@ -250,6 +300,7 @@ function simulatePerCustomer(
   simulations: number,
   orders: Float64Array,
   revenue: Float64Array,
+  baseline: { untargeted: Int32Array; revenue: Float64Array } | null = null,
 ): void {
   const p = customers.purchaseProbability;
   const s = customers.spendPerOrder;
@@ -258,11 +309,13 @@ function simulatePerCustomer(
     const us = spend.sample(rng);
     let simOrders = 0;
     let simRevenue = 0;
+    let simBaseline = 0;
     for (let k = 0; k < targets.length; k++) {
       const i = targets[k];
       const u = rng.uniform();
       const base = u < p[i];
       const treated = u < Math.min(1, p[i] * (1 + uc));
+      if (base) simBaseline += s[i];
       if (treated && !base) {
         simOrders++;
         simRevenue += s[i] * (1 + us);
@@ -275,6 +328,13 @@ function simulatePerCustomer(
     }
     orders[sim] = simOrders;
     revenue[sim] = simRevenue;
+    if (baseline) {
+      for (let k = 0; k < baseline.untargeted.length; k++) {
+        const i = baseline.untargeted[k];
+        if (rng.uniform() < p[i]) simBaseline += s[i];
+      }
+      baseline.revenue[sim] = simBaseline;
+    }
   }
 }
 
@@ -316,6 +376,9 @@ function validatePolicy(policy: Policy): void {
   if (goal?.extraOrders !== undefined && !Number.isFinite(goal.extraOrders)) {
     throw new Error(`${where}: goal.extraOrders must be a finite number (got ${goal.extraOrders})`);
   }
+  if (goal?.totalRevenue !== undefined && !Number.isFinite(goal.totalRevenue)) {
+    throw new Error(`${where}: goal.totalRevenue must be a finite number (got ${goal.totalRevenue})`);
+  }
   if (goal?.incrementalRevenue !== undefined && !Number.isFinite(goal.incrementalRevenue)) {
     throw new Error(
       `${where}: goal.incrementalRevenue must be a finite number (got ${goal.incrementalRevenue})`,
@@ -338,8 +401,25 @@ function simulateValidated(
   const rng = new Rng(hashSeed(seed, policy.name));
   const orders = new Float64Array(simulations);
   const revenue = new Float64Array(simulations);
+  const goal = policy.goal ?? {};
+  const hasTotalGoal = goal.totalRevenue !== undefined;
+  // Baseline revenue is drawn only for a total-revenue goal, so other policies keep their random streams.
+  const baselineRevenue = hasTotalGoal ? new Float64Array(simulations) : null;
+  const untargeted = baselineRevenue
+    ? complementOf(customers.purchaseProbability.length, targets)
+    : new Int32Array(0);
   if (options.method === 'perCustomer') {
-    simulatePerCustomer(rng, customers, targets, conversion, spend, simulations, orders, revenue);
+    simulatePerCustomer(
+      rng,
+      customers,
+      targets,
+      conversion,
+      spend,
+      simulations,
+      orders,
+      revenue,
+      baselineRevenue ? { untargeted, revenue: baselineRevenue } : null,
+    );
   } else {
     simulateBinned(
       rng,
@@ -349,27 +429,37 @@ function simulateValidated(
       simulations,
       orders,
       revenue,
+      baselineRevenue
+        ? { untargeted: buildBins(customers, untargeted, options.bins), revenue: baselineRevenue }
+        : null,
     );
   }
+  // Total revenue with the policy = baseline of everyone + the policy's incremental revenue.
+  const totalRevenue = baselineRevenue;
+  if (totalRevenue) for (let sim = 0; sim < simulations; sim++) totalRevenue[sim] += revenue[sim];
 
   const cost = targets.length * policy.costPerContact;
   const revenueSummary = summarize(revenue);
   let profitable = 0;
   for (let sim = 0; sim < simulations; sim++) if (revenue[sim] > cost) profitable++;
 
-  const goal = policy.goal ?? {};
   const hasOrdersGoal = goal.extraOrders !== undefined;
   const hasRevenueGoal = goal.incrementalRevenue !== undefined;
   let ordersHit = 0;
   let revenueHit = 0;
+  let totalHit = 0;
   let bothHit = 0;
+  const totalTarget = goal.totalRevenue as number;
   for (let sim = 0; sim < simulations; sim++) {
     const o = !hasOrdersGoal || orders[sim] >= (goal.extraOrders as number) - GOAL_TOLERANCE;
     const target = goal.incrementalRevenue as number;
     const r = !hasRevenueGoal || revenue[sim] >= target - GOAL_TOLERANCE * Math.max(1, Math.abs(target));
+    const t =
+      !totalRevenue || totalRevenue[sim] >= totalTarget - GOAL_TOLERANCE * Math.max(1, Math.abs(totalTarget));
     if (o) ordersHit++;
     if (r) revenueHit++;
-    if (o && r) bothHit++;
+    if (t) totalHit++;
+    if (o && r && t) bothHit++;
   }
 
   // Exact answers: orders need fixed u_c and one common p; revenue also one common spend and u_s = 0.
@@ -391,10 +481,12 @@ function simulateValidated(
     commonP !== null && hasRevenueGoal && revenueExactPossible
       ? exactOrdersAtLeast(n, commonP, uc, exactRevenueThreshold)
       : null;
-  const anyGoal = hasOrdersGoal || hasRevenueGoal;
+  const anyGoal = hasOrdersGoal || hasRevenueGoal || hasTotalGoal;
+  // No exact answer involves the baseline of the untargeted customers.
   const exactJoint =
     commonP !== null &&
     anyGoal &&
+    !hasTotalGoal &&
     (!hasOrdersGoal || exactOrders !== null) &&
     (!hasRevenueGoal || exactRevenue !== null)
       ? exactOrdersAtLeast(n, commonP, uc, Math.max(exactOrdersThreshold, exactRevenueThreshold))
@@ -407,6 +499,7 @@ function simulateValidated(
   const goals: PolicyResult['goals'] = {};
   if (hasOrdersGoal) goals.extraOrders = { ...probability(ordersHit), exact: exactOrders };
   if (hasRevenueGoal) goals.incrementalRevenue = { ...probability(revenueHit), exact: exactRevenue };
+  if (hasTotalGoal) goals.totalRevenue = { ...probability(totalHit), exact: null };
   const joint = anyGoal ? probability(bothHit) : null;
 
   const roiOf = (value: number): number => (cost > 0 ? (value - cost) / cost : NaN);
@@ -429,6 +522,7 @@ function simulateValidated(
     probabilityOfTargetStandardError: joint ? joint.standardError : null,
     exactProbabilityOfTarget: exactJoint,
     goals,
+    ...(totalRevenue ? { totalRevenue: summarize(totalRevenue) } : {}),
     meanUpliftConversion: conversion.mean,
     meanUpliftSpend: spend.mean,
     simulations,

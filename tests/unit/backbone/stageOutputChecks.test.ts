@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkChurnOutputs, type ChurnMetrics, type ComputeChurnResult } from '../../../activities/churn';
 import { checkCleanTransactions } from '../../../activities/clean';
-import { checkExperimentResults } from '../../../activities/experiment';
+import { checkExperimentResults } from '../../../activities/experiment/summaries';
 import { checkForecastOutputs, type ForecastStageMetrics } from '../../../activities/forecast';
 import { checkRecommendOutputs } from '../../../activities/recommend';
 import { withDuck } from '../../../lib/duck';

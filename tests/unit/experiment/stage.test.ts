@@ -10,17 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { experimentSection } from '../../../activities/experiment/config';
-import {
-  analyzeAssignments,
-  experimentStage,
-  resolveVariants,
-  UNSEGMENTED,
-} from '../../../activities/experiment/index';
-import type { ExperimentReport, ExperimentResults } from '../../../activities/experiment/index';
+import { analyzeAssignments, resolveVariants } from '../../../activities/experiment/assignments';
+import { computeExperiment } from '../../../activities/experiment/computeExperiment';
+import { UNSEGMENTED } from '../../../activities/experiment/contract';
+import type { ExperimentReport, ExperimentResults } from '../../../activities/experiment/contract';
 import { parseRunConfig } from '../../../lib/config';
 import { Duck, sqlString } from '../../../lib/duck';
 import { ConfigError } from '../../../lib/errors';
-import type { StageContext } from '../../../lib/stage';
 import { generateDataset } from '../../../scripts/generate/index';
 import { loadDataset, tempDir } from '../generate/helpers';
 
@@ -278,43 +274,23 @@ describe('experiment stage compute', () => {
         ],
       },
     });
-    const outputs: Record<string, string> = {
-      'clean/transactions': path('transactions'),
-      'clean/assignments': path('assignments'),
-      'segment/segments': path('segments'),
-      'clv/clv': path('clv'),
-      'churn/scores': path('churn'),
-    };
-    const upstream = {
-      clean: { outputs: { transactions: 's3://x', assignments: 's3://x' } },
-      segment: { outputs: { segments: 's3://x' } },
-      clv: { outputs: { clv: 's3://x' }, metrics: { params: { r: 0.25, alpha: 4, a: 0.8, b: 2.5 } } },
-      churn: { outputs: { scores: 's3://x' } },
-    } as unknown as StageContext['upstream'];
-
     const runOnce = async () => {
       const scratchDir = mkdtempSync(join(tmpdir(), 'custflow-experiment-scratch-'));
       cleanup.push(() => rmSync(scratchDir, { recursive: true, force: true }));
-      const ctx: StageContext = {
-        run: {
-          dataset: 'synthetic',
-          month: '2024-12',
-          runId: 'run-1',
-          workflowId: 'wf-1',
-          cutoff: CUTOFF,
-          config,
-        },
-        upstream,
-        store: undefined as unknown as StageContext['store'],
+      const result = await computeExperiment({
+        transactionsPath: path('transactions'),
+        assignmentsPath: path('assignments'),
+        segmentsPath: path('segments'),
+        clvPath: path('clv'),
+        churnPath: path('churn'),
+        clvMetrics: { params: { r: 0.25, alpha: 4, a: 0.8, b: 2.5 } },
+        cutoffIso: CUTOFF,
+        config: config.experiment,
+        seed: config.seed,
+        clvTimeUnit: config.clv.timeUnit,
+        churnWindowDays: config.churn.window,
         scratchDir,
-        fetchUpstream: (stage, output) => {
-          const local = outputs[`${stage}/${output}`];
-          return local ? Promise.resolve(local) : Promise.reject(new Error(`no ${stage}/${output}`));
-        },
-        heartbeat: () => undefined,
-        log: () => undefined,
-      };
-      const result = await experimentStage.compute(ctx);
+      });
       return { ...result, bytes: readFileSync(result.outputs.results.path) };
     };
 
@@ -346,7 +322,7 @@ describe('experiment stage compute', () => {
 
     const results = JSON.parse(first.bytes.toString('utf8')) as ExperimentResults;
     expect(results.experiments[0].analysis?.segments.length).toBeGreaterThan(0);
-    expect(results.policyCustomers.purchaseProbabilitySource.churnProxy).toBe(0);
+    expect(results.policyCustomers?.purchaseProbabilitySource.churnProxy).toBe(0);
     const winBack = results.policies.find((p) => p.name === 'win back lapsed');
     expect(winBack?.warnings).toEqual([expect.stringContaining("'no such persona'")]);
     const topClv = results.policies.find((p) => p.name === 'top clv');

@@ -5,14 +5,14 @@
  * the policy checks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UNSEGMENTED } from '../../../activities/experiment/contract';
 import {
   churnProxyPurchaseProbability,
   loadPolicyCustomers,
   modelPurchaseProbability,
   preparePolicies,
   purchaseRateParamsFromMetrics,
-  UNSEGMENTED,
-} from '../../../activities/experiment/index';
+} from '../../../activities/experiment/policyCustomers';
 import { simulatePolicies } from '../../../activities/experiment/policySimulation';
 import { Duck } from '../../../lib/duck';
 import { ConfigError } from '../../../lib/errors';
