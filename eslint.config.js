@@ -70,5 +70,23 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // A stage's own subfolders (activities/report/cards/): `../` is the same stage, `../../<b>` another one.
+    files: ['activities/*/*/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./\\.\\./[^./][^/]*(/(?!contract$)[^/]+)*$',
+              message:
+                'Import another stage through its contract.ts (typed metrics and documents), or move shared code to lib/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

@@ -1,0 +1,110 @@
+/** Page 2 of the report: its headline figures and the strategic cards, in order. */
+import { fmtInt, fmtNum, fmtSignedPct } from '../format';
+import { churnCard } from '../cards/churn';
+import { clvCard } from '../cards/clv';
+import { cohortCard } from '../cards/cohorts';
+import { experimentsCard } from '../cards/experiments';
+import { forecastCard } from '../cards/forecast';
+import { insightsCard } from '../cards/insights';
+import { kpiTrendCard } from '../cards/kpiTrend';
+import { migrationCard } from '../cards/migration';
+import { personasCard } from '../cards/personas';
+import { recommendCard } from '../cards/recommend';
+import { topProductsCard } from '../cards/topProducts';
+import { type Ctx, card, kpi, kpiMoney, notAvailable, unavailableReason, sum } from './blocks';
+
+export function strategicPage(ctx: Ctx): string {
+  const { data } = ctx;
+  const kpis = strategicKpis(ctx);
+  const cards = [
+    data.features
+      ? kpiTrendCard(ctx, data.features)
+      : card('Monthly KPIs', null, notAvailable(unavailableReason(data, 'features'))),
+    data.segments
+      ? personasCard(ctx, data.segments)
+      : card('Personas', null, notAvailable(unavailableReason(data, 'segments'))),
+    data.segments ? migrationCard(data.segments) : '',
+    data.clv
+      ? clvCard(ctx, data.clv)
+      : card('Customer lifetime value', null, notAvailable(unavailableReason(data, 'clv'))),
+    data.churn
+      ? churnCard(ctx, data.churn)
+      : card('Churn risk', null, notAvailable(unavailableReason(data, 'churn'))),
+    data.cohorts
+      ? cohortCard(data.cohorts)
+      : card('Cohort retention', null, notAvailable(unavailableReason(data, 'cohorts'))),
+    data.forecast
+      ? forecastCard(ctx, data.forecast)
+      : card('Revenue forecast', null, notAvailable(unavailableReason(data, 'forecast'))),
+    data.experiments
+      ? experimentsCard(ctx, data.experiments)
+      : card('Experiments and policies', null, notAvailable(unavailableReason(data, 'experiments'))),
+    data.recommend
+      ? recommendCard(data.recommend)
+      : card('Bundles and next best offer', null, notAvailable(unavailableReason(data, 'recommend'))),
+    topProductsCard(ctx),
+    data.features?.insights ? insightsCard(ctx, data.features) : '',
+  ];
+  return (
+    '<section class="page" id="strategic"><div class="page-head"><h2>2 · Strategic</h2>' +
+    '<span>Who the customers are, what they are worth, and what to do next.</span></div>' +
+    (kpis ? `<div class="kpis">${kpis}</div>` : '') +
+    cards.join('') +
+    '</section>'
+  );
+}
+
+function strategicKpis(ctx: Ctx): string {
+  const { data } = ctx;
+  const out: string[] = [];
+  const months = data.features?.kpisMonthly ?? [];
+  const revenue = data.headlines?.revenue;
+  // Like with like (headlines.ts): a month whose data end early is compared over the same days of the
+  // previous month, and the card says which spans; a whole-month comparison of 9 days read as a collapse.
+  if (revenue) {
+    const sub =
+      revenue.change !== null
+        ? `${revenue.label}: ${fmtSignedPct(revenue.change)}`
+        : `${revenue.label}${revenue.note ? ` (${revenue.note})` : ''}`;
+    out.push(kpi('Revenue', kpiMoney(ctx, revenue.current.revenue), sub));
+  } else if (months.length > 0) {
+    const last = months[months.length - 1];
+    out.push(kpi('Revenue', kpiMoney(ctx, last.revenue), `${last.month} (no comparable span)`));
+  }
+  if (months.length > 0) {
+    const last = months[months.length - 1];
+    const span = revenue?.kind === 'monthToDate' ? revenue.currentLabel : last.month;
+    out.push(
+      kpi('Active customers', fmtInt(last.activeCustomers), `${span} · ${fmtInt(last.newCustomers)} new`),
+    );
+  }
+  if (data.segments)
+    out.push(kpi('Personas', String(data.segments.personas.length), `k = ${data.segments.k}`));
+  if (data.clv) {
+    const total = sum(data.clv.bySegment.map((s) => s.totalClv));
+    const customers = sum(data.clv.bySegment.map((s) => s.customers));
+    out.push(
+      kpi(
+        'Expected CLV',
+        kpiMoney(ctx, total),
+        customers > 0 ? `${ctx.money(total / customers)} per customer` : undefined,
+      ),
+    );
+  }
+  if (data.churn)
+    out.push(
+      kpi('Churn model AUC', fmtNum(data.churn.auc, 3), `baseline ${fmtNum(data.churn.baselineAuc, 3)}`),
+    );
+  // The forecast's first open period after the cutoff: never a closed Saturday forecast as 0 (headlines.ts).
+  const next = data.headlines?.next;
+  if (next) {
+    out.push(
+      kpi(
+        next.label,
+        kpiMoney(ctx, next.mean),
+        `${next.dateText} · 80%: ${ctx.moneyShort(next.lower80)} – ${ctx.moneyShort(next.upper80)}`,
+      ),
+    );
+  }
+  return out.join('');
+}
