@@ -3,7 +3,7 @@
  * three serves every sharded stage, dispatched by stage name, so a worker registers them once and a new
  * sharded stage needs only an entry in SHARDED_STAGE_DEFINITIONS (and its name in SHARDED_STAGES).
  */
-import type { StageName } from '../lib/dag';
+import type { StageName } from '../lib/stageRegistry';
 import type { ShardedStage } from '../lib/shardedStage';
 import { SHARDED_STAGES, type ShardedStageActivities } from '../lib/shardedStageTypes';
 import { featuresSharded } from './features/sharded';

@@ -84,13 +84,18 @@ const ingestSection = z
   })
   .strict();
 
-/** How stages retry transient infrastructure faults (workflows/options.ts). */
+/** How stages retry transient infrastructure faults (lib/stageRegistry.ts). */
 const retrySection = z
   .object({
     /** Total time one stage may spend across its attempts (waits included) before the run fails. */
     stageRetryHours: z.number().min(0.05).max(168).default(6),
     /** Cap of the exponential backoff between attempts (it doubles from 2 s). */
     maxRetryIntervalSeconds: z.number().int().min(1).max(3600).default(120),
+    /**
+     * How long a stage attempt may go without a heartbeat before it is retried elsewhere (the time a killed
+     * worker costs). Unset: one minute. No default here, so configs without it hash as before.
+     */
+    heartbeatTimeoutSeconds: z.number().int().min(10).max(600).optional(),
   })
   .strict();
 

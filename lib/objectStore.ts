@@ -59,7 +59,7 @@ export class ObjectStore {
         // within one request: a few attempts with jittered backoff ("standard" mode, whose retry quota stops
         // it from hammering a server that is down). Anything longer (S3 down for minutes) fails the request
         // and the stage attempt, and Temporal retries the stage with capped backoff for hours
-        // (workflows/options.ts), which does not hold a worker slot while it waits.
+        // (lib/stageRegistry.ts), which does not hold a worker slot while it waits.
         maxAttempts: settings.maxAttempts ?? S3_DEFAULT_MAX_ATTEMPTS,
         retryMode: 'standard',
         requestHandler: {

@@ -3,7 +3,7 @@
  * imports this file, so it must stay free of runtime imports.
  */
 import type { RunConfig } from './config';
-import type { StageName } from './dag';
+import type { StageName } from './stageRegistry';
 import type { DataLocation } from './errors';
 
 /** What a monthly run is asked to do. Holds no secrets: it is stored in Temporal history. */

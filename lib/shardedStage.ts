@@ -37,7 +37,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { RunConfig } from './config';
-import type { StageName } from './dag';
+import type { StageName } from './stageRegistry';
 import { manifestKey, stagePrefix } from './layout';
 import { findCachedManifest, writeCacheIndex, type OutputEntry, type StageManifest } from './manifest';
 import { mapConcurrent, ObjectStore } from './objectStore';

@@ -3,7 +3,7 @@
  * (lib/shardedStage.ts). Types and plain data only: workflow code imports this file, so it must stay free
  * of runtime imports (lib/shards.ts uses node:crypto and is for activities only).
  */
-import type { StageName } from './dag';
+import type { StageName } from './stageRegistry';
 import type { StageInput, StageResult } from './runTypes';
 
 /**

@@ -10,7 +10,7 @@ import { Context } from '@temporalio/activity';
 import { isGrpcServiceError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { stableHash, type RunConfig } from './config';
-import type { StageName } from './dag';
+import type { StageName } from './stageRegistry';
 import { ConfigError, DataValidationError, OutputCheckError, quoteForMessage } from './errors';
 import { manifestKey, stagePrefix } from './layout';
 import {
@@ -39,7 +39,7 @@ export interface StageOutputFile {
 export interface StageContext {
   run: RunRef;
   upstream: StageInput['upstream'];
-  /** The run so far, for stages that report on it (see RUNS_AFTER_FAILURES in lib/dag.ts). */
+  /** The run so far, for stages that report on it (see RUNS_AFTER_FAILURES in lib/stageRegistry.ts). */
   runSummary?: StageInput['runSummary'];
   store: ObjectStore;
   /** A fresh local directory, removed when the stage ends. */

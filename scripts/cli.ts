@@ -7,7 +7,7 @@
  * needs it, so `--help`, `--version` and `runs list` do not pay for the rest.
  */
 import { Command, Option } from 'commander';
-import { STAGE_NAMES } from '../lib/dag';
+import { STAGE_NAMES } from '../lib/stageRegistry';
 import { CODE_VERSION } from '../lib/version';
 import { explainConnectionError, requireStack, type StackPart } from './commands/connections';
 import { info, printJson, table, formatDuration } from './commands/output';

@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../lib/config';
-import type { StageName } from '../lib/dag';
+import type { StageName } from '../lib/stageRegistry';
 import { monthlyWorkflowId } from '../lib/ids';
 import { monthRange, monthOf } from '../lib/month';
 import type { RunStatus, RunSummary } from '../lib/runTypes';

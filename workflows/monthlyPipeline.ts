@@ -19,7 +19,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import { RUNS_AFTER_FAILURES, STAGE_NAMES, dependenciesOf, type StageName } from '../lib/dag';
+import {
+  RUNS_AFTER_FAILURES,
+  STAGE_NAMES,
+  bookkeepingActivityOptions,
+  dependenciesOf,
+  stageActivityOptions,
+  type RetrySettings,
+  type StageName,
+} from '../lib/stageRegistry';
 import type { DataLocation } from '../lib/errors';
 import { makeRunId } from '../lib/ids';
 import { monthCutoffIso } from '../lib/month';
@@ -34,7 +42,6 @@ import {
   type StageResult,
 } from '../lib/runTypes';
 import { SHARDED_STAGES } from '../lib/shardedStageTypes';
-import { bookkeepingActivityOptions, stageActivityOptions, type RetrySettings } from './options';
 import { progressQuery } from './queries';
 import { shardedStage } from './shardedStage';
 

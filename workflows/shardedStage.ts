@@ -6,7 +6,7 @@
  * at S = 512 this workflow holds about 1,600 events, far below Temporal's 51,200-event limit, and every
  * payload is a small plan or receipt (data stays in S3).
  *
- * Each activity uses the stage's options (workflows/options.ts): the heartbeat timeout notices a lost
+ * Each activity uses the stage's options (lib/stageRegistry.ts): the heartbeat timeout notices a lost
  * worker within a minute and the retry classes are those of every stage. Deterministic code only.
  */
 import { proxyActivities } from '@temporalio/workflow';
@@ -17,7 +17,7 @@ import {
   type ShardedStageRequest,
   type ShardSettings,
 } from '../lib/shardedStageTypes';
-import { stageActivityOptions, type RetrySettings } from './options';
+import { stageActivityOptions, type RetrySettings } from '../lib/stageRegistry';
 
 export async function shardedStage(request: ShardedStageRequest): Promise<StageResult> {
   const config = request.input.run.config as { retry?: RetrySettings; shards?: ShardSettings };

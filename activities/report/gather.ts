@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Duck } from '../../lib/duck';
 import { sqlString } from '../../lib/duck';
-import type { StageName } from '../../lib/dag';
+import type { StageName } from '../../lib/stageRegistry';
 import { collectRunWarnings, finishedRunStatus, type RunRef, type RunSummary } from '../../lib/runTypes';
 import type { ClvSummary } from '../clv/contract';
 import type { Insights } from '../features/contract';

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
 import { sqlString, withDuck } from '../../lib/duck';
-import { STAGE_NAMES, type StageName } from '../../lib/dag';
+import { STAGE_NAMES, type StageName } from '../../lib/stageRegistry';
 import {
   defineStageActivity,
   upstreamFingerprints,

@@ -3,7 +3,7 @@
  * `html` (escaped). Live parts (a running run's DAG, the runs list, a backfill) are fragments that the page
  * script re-fetches while they change.
  */
-import { STAGE_GRAPH, STAGE_NAMES, type StageName } from '../dag';
+import { STAGE_NAMES, dependenciesOf, type StageName } from '../stageRegistry';
 import type { RunSummary, StageSummary } from '../runTypes';
 import { formatDuration } from '../../scripts/commands/output';
 import type { AuditEntry } from './audit';
@@ -319,7 +319,7 @@ export function runsPage(
 function dagColumns(): StageName[][] {
   const depth = new Map<StageName, number>();
   for (const stage of STAGE_NAMES) {
-    const deps = STAGE_GRAPH[stage] as readonly StageName[];
+    const deps = dependenciesOf(stage);
     depth.set(stage, deps.length ? Math.max(...deps.map((d) => depth.get(d) ?? 0)) + 1 : 0);
   }
   const columns: StageName[][] = [];
@@ -329,7 +329,7 @@ function dagColumns(): StageName[][] {
 
 function stageCard(runId: string, stage: StageName, entry: StageSummary | undefined): Html {
   const status = entry?.status ?? 'pending';
-  const reads = (STAGE_GRAPH[stage] as readonly string[]).join(', ');
+  const reads = dependenciesOf(stage).join(', ');
   const outputs = Object.keys(entry?.outputs ?? {});
   return html`<div class="stage ${status}" data-stage="${stage}" data-status="${status}">
     <div class="name">${stage} ${statusBadge(status)}</div>

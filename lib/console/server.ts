@@ -23,7 +23,7 @@ import { startReplay } from '../../scripts/commands/replay';
 import { readRunSummary, startRun } from '../../scripts/commands/run';
 import { MonthRefusedError } from '../../scripts/commands/runnableMonths';
 import { scheduleAction } from '../../scripts/commands/schedule';
-import { STAGE_NAMES } from '../dag';
+import { STAGE_NAMES } from '../stageRegistry';
 import { listDatasetNames } from '../datasets';
 import { temporalSettings, type TemporalSettings } from '../env';
 import { monthRange, parseMonth } from '../month';

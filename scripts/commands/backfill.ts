@@ -1,7 +1,7 @@
 /** `custflow backfill`: many months, at most N at once, as one Temporal workflow with child runs. */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { resolveDatasetRunConfig } from '../../lib/datasets';
-import { STAGE_NAMES, isStageName, type StageName } from '../../lib/dag';
+import { STAGE_NAMES, isStageName, type StageName } from '../../lib/stageRegistry';
 import { temporalSettings } from '../../lib/env';
 import { assertDatasetName } from '../../lib/layout';
 import { monthOf, monthRange, parseMonth } from '../../lib/month';

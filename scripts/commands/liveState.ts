@@ -7,7 +7,7 @@
  * ("ingest: S3 unavailable, attempt 4, next try in 32 s").
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { isStageName } from '../../lib/dag';
+import { isStageName } from '../../lib/stageRegistry';
 import type { RunStatus, RunSummary, StageRetryState } from '../../lib/runTypes';
 import { progressQuery } from '../../workflows/queries';
 

@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { RunConfig } from '../../lib/config';
 import { resolveDatasetRunConfig } from '../../lib/datasets';
-import { STAGE_NAMES, downstreamOf, isStageName, type StageName } from '../../lib/dag';
+import { STAGE_NAMES, downstreamOf, isStageName, type StageName } from '../../lib/stageRegistry';
 import { runConfigKey } from '../../lib/layout';
 import type { StageManifest } from '../../lib/manifest';
 import { ObjectStore } from '../../lib/objectStore';

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/client';
 import type { RunConfig } from '../../lib/config';
 import { resolveDatasetRunConfig } from '../../lib/datasets';
-import { STAGE_NAMES, isStageName, type StageName } from '../../lib/dag';
+import { STAGE_NAMES, isStageName, type StageName } from '../../lib/stageRegistry';
 import { temporalSettings } from '../../lib/env';
 import { makeRunId, monthlyWorkflowId } from '../../lib/ids';
 import { assertDatasetName } from '../../lib/layout';

@@ -34,7 +34,7 @@ import {
   waitFor,
 } from '../../infra/servers';
 import { ensureTools } from '../../infra/tools';
-import { STAGE_NAMES, type StageName } from '../../lib/dag';
+import { STAGE_NAMES, type StageName } from '../../lib/stageRegistry';
 import { monthlyWorkflowId } from '../../lib/ids';
 import { ObjectStore } from '../../lib/objectStore';
 import type { RunSummary } from '../../lib/runTypes';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../lib/config';
-import { STAGE_NAMES, downstreamOf } from '../../lib/dag';
+import { STAGE_NAMES, downstreamOf } from '../../lib/stageRegistry';
 import { monthlyWorkflowId } from '../../lib/ids';
 import { addMonths, monthOf } from '../../lib/month';
 import { startBackfill, waitForBackfill } from '../../scripts/commands/backfill';

@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StageName } from '../../lib/dag';
+import type { StageName } from '../../lib/stageRegistry';
 import { Duck } from '../../lib/duck';
 import type { ObjectStore } from '../../lib/objectStore';
 import type { RunSummary } from '../../lib/runTypes';

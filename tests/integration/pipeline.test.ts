@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../lib/config';
-import { STAGE_NAMES } from '../../lib/dag';
+import { STAGE_NAMES } from '../../lib/stageRegistry';
 import type { RunSummary } from '../../lib/runTypes';
 import { loadData } from '../../scripts/commands/data';
 import { readRunSummary, startRun, waitForRun } from '../../scripts/commands/run';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../lib/config';
-import { STAGE_NAMES } from '../../lib/dag';
+import { STAGE_NAMES } from '../../lib/stageRegistry';
 import type { RunSummary } from '../../lib/runTypes';
 import { loadData } from '../../scripts/commands/data';
 import { startRun, waitForRun } from '../../scripts/commands/run';

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STAGE_NAMES } from '../../lib/dag';
+import { STAGE_NAMES } from '../../lib/stageRegistry';
 import { manifestKey } from '../../lib/layout';
 import type { StageManifest } from '../../lib/manifest';
 import type { RunSummary } from '../../lib/runTypes';

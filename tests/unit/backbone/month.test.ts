@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addMonths, monthCutoffIso, monthRange, parseMonth } from '../../../lib/month';
-import { downstreamOf, STAGE_NAMES } from '../../../lib/dag';
+import { downstreamOf, STAGE_NAMES } from '../../../lib/stageRegistry';
 import { makeRunId, monthlyWorkflowId } from '../../../lib/ids';
 import { Rng } from '../../../lib/random';
 

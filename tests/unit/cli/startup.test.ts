@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STAGE_NAMES } from '../../../lib/dag';
+import { STAGE_NAMES } from '../../../lib/stageRegistry';
 import { sourceStamp } from '../../../scripts/buildCli.mjs';
 
 const CLI = new URL('../../../bin/custflow.mjs', import.meta.url).pathname;

@@ -21,7 +21,7 @@ import { DataValidationError } from '../../../lib/errors';
 import { monthCutoffIso, parseMonth } from '../../../lib/month';
 import { isTransientInfrastructureError } from '../../../lib/objectStore';
 import { toTemporalFailure, UNEXPECTED_ERROR_MAX_ATTEMPTS } from '../../../lib/stage';
-import { stageActivityOptions } from '../../../workflows/options';
+import { stageActivityOptions } from '../../../lib/stageRegistry';
 
 let dir: string;
 beforeEach(async () => {
