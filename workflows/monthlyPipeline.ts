@@ -42,6 +42,7 @@ import {
   type StageResult,
 } from '../lib/runTypes';
 import { SHARDED_STAGES } from '../lib/shardedStageTypes';
+import { isOptionalRead } from './optionalReads';
 import { progressQuery } from './queries';
 import { shardedStage } from './shardedStage';
 
@@ -67,6 +68,9 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   const cancelled = (): boolean => cancellable && CancellationScope.current().consideredCancelled;
   // Sharded stages (issue 10) run as child workflows: runs recorded before them call the single activity.
   const shardedStages: readonly StageName[] = patched('sharded-stages') ? SHARDED_STAGES : [];
+  // experiment runs when clv or churn failed (they feed only its policies; workflows/optionalReads.ts).
+  // Runs recorded before it replay with the old rule: any failed dependency skipped the stage.
+  const withOptionalReads = patched('experiment-deps');
   // Runs started before the retry section existed carry no such key: the defaults apply.
   const retry = (input.config as { retry?: RetrySettings }).retry;
   const bookkeeping = proxyActivities<typeof activities>(bookkeepingActivityOptions(retry));
@@ -108,17 +112,15 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
     let promise = started.get(stage);
     if (!promise) {
       promise = (async () => {
-        const depsOk = await Promise.all(
-          dependenciesOf(stage)
-            .filter((d) => stageNames.includes(d))
-            .map(runStage),
-        );
+        const deps = dependenciesOf(stage).filter((d) => stageNames.includes(d));
+        const depsOk = await Promise.all(deps.map(runStage));
+        const neededOk = depsOk.filter((_, i) => !(withOptionalReads && isOptionalRead(stage, deps[i])));
         const entry = summary.stages[stage];
         if (cancelled()) {
           entry.status = 'cancelled';
           return false;
         }
-        if (!depsOk.every(Boolean) && !RUNS_AFTER_FAILURES.has(stage)) {
+        if (!neededOk.every(Boolean) && !RUNS_AFTER_FAILURES.has(stage)) {
           entry.status = 'skipped';
           return false;
         }
