@@ -15,6 +15,8 @@ export const QUARANTINE_REASONS = [
   'zero_quantity',
   'non_positive_price',
   'amount_out_of_range',
+  // last, so the earlier reasons keep their order in metrics: only derived (events-only) lines lack a price
+  'missing_price',
 ] as const;
 
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
@@ -43,6 +45,8 @@ export function quarantineReasonSql(options: QuarantineRuleOptions = { quarantin
     WHEN customer_id IS NULL OR trim(customer_id) = '' THEN 'missing_customer_id'
     -- a row later than the period its file says it covers (e.g. a 2099 date in a daily file)
     WHEN source_period_end IS NOT NULL AND ts > source_period_end THEN 'future_timestamp'
+    -- a line derived from a purchase event whose item never had a price (eventTransactions.ts)
+    WHEN unit_price IS NULL THEN 'missing_price'
     WHEN quantity = 0 THEN 'zero_quantity'
     WHEN unit_price ${options.quarantineZeroPrice ? '<=' : '<'} 0 THEN 'non_positive_price'
     -- 1e15 is a typo, not a sale, and overflows the exact DECIMAL(18,4) sums downstream

@@ -6,3 +6,4 @@ export type { IngestMetrics } from './index';
 export { parseCheckedTransactionFiles, parseTransactionFiles } from './parse';
 export { rawFileLimits } from './index';
 export { filePeriod } from './scope';
+export { derivePurchaseEventsChecked } from './eventTransactions';

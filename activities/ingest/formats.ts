@@ -12,7 +12,11 @@ import { sqlString, sqlTimestamp } from '../../lib/duck';
 export const INPUT_FORMATS = ['canonical', 'online-retail', 'cdnow', 'retailrocket'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
-export const TABLES = ['transactions', 'events', 'assignments'] as const;
+/**
+ * item_properties and category_tree are RetailRocket's item catalogue: an events-only dataset derives its
+ * transactions from purchase events, priced and categorised from them as of each event (eventTransactions.ts).
+ */
+export const TABLES = ['transactions', 'events', 'assignments', 'item_properties', 'category_tree'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export function isInputFormat(value: string): value is InputFormat {
@@ -21,10 +25,10 @@ export function isInputFormat(value: string): value is InputFormat {
 
 /** Which tables each format can hold. */
 export const FORMAT_TABLES: Record<InputFormat, readonly TableName[]> = {
-  canonical: TABLES,
+  canonical: ['transactions', 'events', 'assignments'],
   'online-retail': ['transactions'],
   cdnow: ['transactions'],
-  retailrocket: ['events'],
+  retailrocket: ['events', 'item_properties', 'category_tree'],
 };
 
 /**

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { RunConfig } from '../../lib/config';
+import type { StageWarning } from '../../lib/runTypes';
 import { withDuck } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
 import { rawPrefix } from '../../lib/layout';
@@ -18,6 +19,7 @@ import { checkRawFile, type RawFileLimits } from './rawFileCheck';
 import { parseAssignmentFiles, parseEventFiles } from './sideTables';
 import { selectRawScope, type RawScope, type ScopedRawFile } from './scope';
 import { countReadableRows, skippedFile, skippedFileWarning, type SkippedRawFile } from './badFiles';
+import { deriveTransactionsFromEvents, type DerivedTransactionMetrics } from './eventTransactions';
 
 export interface IngestMetrics extends Record<string, unknown> {
   files: number;
@@ -32,6 +34,18 @@ export interface IngestMetrics extends Record<string, unknown> {
   quarantinedFileRows: number;
   /** Files left out under `ingest.onBadFile: skip`, by key, with the rule each broke. */
   skippedFiles: SkippedRawFile[];
+  /** Events-only datasets: transactions derived from purchase events (eventTransactions.ts). */
+  derivedFromEvents?: DerivedTransactionMetrics;
+}
+
+/**
+ * Transactions come from the transaction files; only when there are none are they derived from RetailRocket
+ * purchase events (a dataset that has both keeps its transaction files as the record of sales).
+ */
+function hasTransactionSource(files: readonly { table: string; format: string }[]): boolean {
+  return files.some(
+    (f) => f.table === 'transactions' || (f.table === 'events' && f.format === 'retailrocket'),
+  );
 }
 
 /** The raw files in scope, listed once per stage attempt (the cache key and the work both need them). */
@@ -70,7 +84,7 @@ export const ingest = defineStageActivity<IngestMetrics>({
             ? `no readable transaction files on or before the cutoff ${ctx.run.cutoff}: every one was skipped (ingest.onBadFile: skip): ${skipped.map((f) => f.reason).join('; ')}`
             : `no transaction files on or before the cutoff ${ctx.run.cutoff}; load some with \`custflow data load --dataset ${ctx.run.dataset} ...\``,
       });
-    if (!inScope.some((f) => f.table === 'transactions')) throw noTransactions([]);
+    if (!hasTransactionSource(inScope)) throw noTransactions([]);
     const limits = rawFileLimits(ctx.run.config.ingest);
     const skipBadFiles = ctx.run.config.ingest.onBadFile === 'skip';
     const skipped: SkippedRawFile[] = [];
@@ -104,7 +118,7 @@ export const ingest = defineStageActivity<IngestMetrics>({
 
     // A file that fails the parse is taken out and the rest parsed again, until every file left parses.
     for (;;) {
-      if (!local.some((f) => f.file.table === 'transactions')) throw noTransactions(skipped);
+      if (!hasTransactionSource(local.map((f) => f.file))) throw noTransactions(skipped);
       try {
         const parsed = await parseRawFiles(ctx, local);
         const skippedTransactions = skipped.filter((f) => f.table === 'transactions');
@@ -124,10 +138,11 @@ export const ingest = defineStageActivity<IngestMetrics>({
             skippedFiles,
             eventRows: parsed.events?.rows ?? 0,
             assignmentRows: parsed.assignments?.rows ?? 0,
+            ...(parsed.derivedFromEvents ? { derivedFromEvents: parsed.derivedFromEvents } : {}),
             downloadMs: Math.round(downloadedAt - startedAt),
             parseMs: Math.round(performance.now() - downloadedAt),
           },
-          warnings: skippedFiles.map(skippedFileWarning),
+          warnings: [...skippedFiles.map(skippedFileWarning), ...parsed.warnings],
         };
       } catch (error) {
         if (!skipBadFiles || !(error instanceof DataValidationError)) throw error;
@@ -164,6 +179,8 @@ interface ParsedRawFiles {
   transactions: { rows: number; rowsByFormat: Record<string, number> };
   events?: { rows: number; rowsByFormat: Record<string, number> };
   assignments?: { rows: number };
+  derivedFromEvents?: DerivedTransactionMetrics;
+  warnings: StageWarning[];
 }
 
 /** Every table's files parsed into its Parquet output, in a DuckDB of its own (a retry starts clean). */
@@ -173,14 +190,33 @@ async function parseRawFiles(ctx: StageContext, local: readonly LocalEntry[]): P
     async (duck) => {
       const outputs: Record<string, StageOutputFile> = {};
       const transactionsPath = join(ctx.scratchDir, 'transactions.parquet');
-      const transactions = await parseTransactionFiles(
-        duck,
-        ofTable('transactions'),
-        transactionsPath,
-        (detail) => ctx.heartbeat(detail),
-      );
-      outputs.transactions = { path: transactionsPath, rows: transactions.rows };
-      const parsed: ParsedRawFiles = { outputs, transactions };
+      let parsed: ParsedRawFiles;
+      if (ofTable('transactions').length > 0) {
+        const transactions = await parseTransactionFiles(
+          duck,
+          ofTable('transactions'),
+          transactionsPath,
+          (detail) => ctx.heartbeat(detail),
+        );
+        parsed = { outputs, transactions, warnings: [] };
+      } else {
+        const derived = await deriveTransactionsFromEvents(
+          duck,
+          {
+            events: ofTable('events').filter((f) => f.file.format === 'retailrocket'),
+            itemProperties: ofTable('item_properties'),
+            categoryTree: ofTable('category_tree'),
+          },
+          transactionsPath,
+        );
+        parsed = {
+          outputs,
+          transactions: { rows: derived.rows, rowsByFormat: { retailrocket: derived.rows } },
+          derivedFromEvents: derived.metrics,
+          warnings: derived.warnings,
+        };
+      }
+      outputs.transactions = { path: transactionsPath, rows: parsed.transactions.rows };
       if (ofTable('events').length > 0) {
         const path = join(ctx.scratchDir, 'events.parquet');
         parsed.events = await parseEventFiles(duck, ofTable('events'), path);

@@ -14,7 +14,12 @@ import { log } from '@temporalio/activity';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filePeriod, parseCheckedTransactionFiles, rawFileLimits } from '../ingest/contract';
+import {
+  derivePurchaseEventsChecked,
+  filePeriod,
+  parseCheckedTransactionFiles,
+  rawFileLimits,
+} from '../ingest/contract';
 
 /** The run's outcome to the configured webhook, if any; a webhook that stays down is logged, not fatal. */
 async function notifyOutcome(summary: RunSummary): Promise<void> {
@@ -112,9 +117,13 @@ export interface DatasetExtent {
  */
 export async function datasetExtent(dataset: string): Promise<DatasetExtent> {
   const store = ObjectStore.fromEnv();
-  const objects = (await store.list(rawPrefix(dataset))).filter(
-    (o) => o.key.split('/')[3] === 'transactions',
-  );
+  const listed = await store.list(rawPrefix(dataset));
+  const transactionFiles = listed.filter((o) => o.key.split('/')[3] === 'transactions');
+  // An events-only dataset (no transaction files): its transactions are its RetailRocket purchase events.
+  const eventsOnly = transactionFiles.length === 0;
+  const objects = eventsOnly
+    ? listed.filter((o) => o.key.split('/')[2] === 'retailrocket' && o.key.split('/')[3] === 'events')
+    : transactionFiles;
   let first = Infinity;
   let last = -Infinity;
   const undated = [];
@@ -131,14 +140,16 @@ export async function datasetExtent(dataset: string): Promise<DatasetExtent> {
       const files = await mapConcurrent(undated, 8, async (object, index) => {
         const path = join(dir, object.key);
         await store.getToFile(object.key, path);
-        const format = object.key.split('/')[2] as 'canonical' | 'online-retail' | 'cdnow';
+        const format = object.key.split('/')[2] as 'canonical' | 'online-retail' | 'cdnow' | 'retailrocket';
         return { file: { key: object.key, format }, local: { key: object.key, path, index } };
       });
       const out = join(dir, 'extent.parquet');
       const range = await withDuck(async (duck) => {
         // Read to their ends under ingest's limits first: a gzip bomb stored without `data load` is refused
         // by name here (before `run` starts), not inflated whole into DuckDB.
-        await parseCheckedTransactionFiles(duck, files, out, rawFileLimits(parseRunConfig({}).ingest));
+        const limits = rawFileLimits(parseRunConfig({}).ingest);
+        if (eventsOnly) await derivePurchaseEventsChecked(duck, files, out, limits);
+        else await parseCheckedTransactionFiles(duck, files, out, limits);
         return duck.one<{ lo: Date | null; hi: Date | null }>(
           'SELECT min(ts) AS lo, max(ts) AS hi FROM read_parquet($path)',
           { path: out },

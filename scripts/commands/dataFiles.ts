@@ -85,6 +85,8 @@ const TIME_COLUMN: Record<TableName, string> = {
   transactions: 'ts',
   events: 'ts',
   assignments: 'assigned_at',
+  item_properties: 'ts',
+  category_tree: 'ts', // always NULL: a tree has no time
 };
 
 /**
@@ -205,9 +207,15 @@ async function parseTable(duck: Duck, table: TableName, files: RawFileToParse[],
   } else if (table === 'events') {
     const { parseEventFiles } = await import('../../activities/ingest/sideTables');
     await parseEventFiles(duck, files, out);
-  } else {
+  } else if (table === 'assignments') {
     const { parseAssignmentFiles } = await import('../../activities/ingest/sideTables');
     await parseAssignmentFiles(duck, files, out);
+  } else if (table === 'item_properties') {
+    const { parseItemPropertyFiles } = await import('../../activities/ingest/eventTransactions');
+    await parseItemPropertyFiles(duck, files, out);
+  } else {
+    const { parseCategoryTreeFiles } = await import('../../activities/ingest/eventTransactions');
+    await parseCategoryTreeFiles(duck, files, out);
   }
 }
 
@@ -400,9 +408,14 @@ export async function firstTransactionMonthFromCatalog(
   store: ObjectStore,
   dataset: string,
 ): Promise<string | null | undefined> {
-  const objects = (await store.list(rawPrefix(dataset))).filter(
-    (o) => o.key.split('/')[3] === 'transactions',
-  );
+  const listed = await store.list(rawPrefix(dataset));
+  const objects = listed.filter((o) => o.key.split('/')[3] === 'transactions');
+  // An events-only dataset: its transactions are its purchase events, which datasetExtent measures.
+  if (
+    objects.length === 0 &&
+    listed.some((o) => o.key.split('/').slice(2, 4).join('/') === 'retailrocket/events')
+  )
+    return undefined;
   if (objects.length === 0) return null;
   const catalog = await readFileCatalog(store, dataset);
   let first: string | null = null;

@@ -213,6 +213,8 @@ export const QUARANTINE_REASON_SENTENCES: Readonly<Record<string, string>> = {
     'Lines with a negative unit price, or a zero one unless the format counts free lines as purchases (CDNOW): write-offs, bad-debt adjustments and free items, not sales.',
   amount_out_of_range:
     'Lines whose price or amount is not a finite number or exceeds the limit (clean.maxAbsAmount, 1e9 by default): a typo that would swamp every total.',
+  missing_price:
+    'Purchase events of an events-only dataset (RetailRocket) whose item never had a price in item_properties: a sale of unknown value, so it counts in no revenue.',
 };
 
 /** The sentences of the reasons present, as a definition list (an unknown reason says so rather than vanish). */

@@ -1,0 +1,101 @@
+/**
+ * An events-only dataset end to end (issue 14, item 2): the generator's RetailRocket-shaped fixture
+ * (events.csv, item_properties, category_tree; no transaction files) loaded with `--format retailrocket`
+ * (each file to the table its name says), one monthly run on the real Temporal and S3 servers. Ingest derives
+ * the transactions from purchase events with the planted prices and counts, clean quarantines the unpriced
+ * lines as missing_price, and every stage of the DAG completes.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunConfig } from '../../lib/config';
+import { readDatasetRecord } from '../../lib/datasets';
+import { loadRetailRocket } from '../../scripts/commands/dataRetailRocket';
+import { startRun, waitForRun } from '../../scripts/commands/run';
+import { generateRetailRocketFixture, type RetailRocketTruth } from '../../scripts/generate/retailRocket';
+import { openHarness, type Harness } from './harness';
+
+const DATASET = 'rr-events-only';
+
+describe('an events-only RetailRocket-shaped dataset', () => {
+  let harness: Harness;
+  let dataDir: string;
+  let truth: RetailRocketTruth;
+
+  beforeAll(async () => {
+    harness = await openHarness();
+    await harness.startWorker();
+    dataDir = await mkdtemp(join(tmpdir(), 'custflow-rr-'));
+    truth = (
+      await generateRetailRocketFixture({
+        outDir: dataDir,
+        customers: 300,
+        months: 5,
+        seed: 13,
+        startMonth: '2023-01',
+      })
+    ).truth;
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('loads each file into its table and runs the whole DAG on transactions derived from purchase events', async () => {
+    const loads = await loadRetailRocket({ dataset: DATASET, from: dataDir, check: true }, harness.store);
+    expect(loads.map((l) => [l.table, l.files, l.rejected.length])).toEqual([
+      ['category_tree', 1, 0],
+      ['events', 1, 0],
+      ['item_properties', 1, 0],
+    ]);
+    const record = await readDatasetRecord(harness.store, DATASET);
+    expect(record?.sources.map((s) => `${s.table}:${s.format}`)).toEqual([
+      'category_tree:retailrocket',
+      'events:retailrocket',
+      'item_properties:retailrocket',
+    ]);
+
+    const started = await startRun(harness.client, {
+      dataset: DATASET,
+      month: '2023-05',
+      config: parseRunConfig({}),
+    });
+    const summary = await waitForRun(harness.client, started, { quiet: true });
+    expect(summary.status, JSON.stringify(summary.warnings)).toBe('COMPLETED');
+    const stages = Object.entries(summary.stages);
+    expect(stages.map(([stage]) => stage)).toEqual(
+      expect.arrayContaining([
+        'ingest',
+        'clean',
+        'features',
+        'segment',
+        'clv',
+        'churn',
+        'recommend',
+        'report',
+      ]),
+    );
+    for (const [stage, outcome] of stages) expect(outcome.status, stage).toBe('completed');
+
+    const ingest = summary.stages.ingest.metrics;
+    expect(ingest.outputRows).toBe(truth.purchaseEvents);
+    expect(ingest.eventRows).toBe(truth.purchaseEvents + truth.viewEvents + truth.addToCartEvents);
+    expect(ingest.derivedFromEvents).toMatchObject({
+      purchaseEvents: truth.purchaseEvents,
+      pricedAsOf: truth.pricedAsOf,
+      pricedFromLater: truth.pricedFromLater,
+      unpriced: truth.unpriced,
+    });
+    const clean = summary.stages.clean.metrics as {
+      quarantinedByReason: Record<string, number>;
+      inputRows: number;
+    };
+    expect(clean.inputRows).toBe(truth.purchaseEvents);
+    expect(clean.quarantinedByReason.missing_price).toBe(truth.unpriced);
+    expect(summary.warnings.map((w) => w.code)).toEqual(
+      expect.arrayContaining(['ingest_price_from_later_snapshot', 'ingest_purchase_without_price']),
+    );
+  });
+});
