@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forecastSection } from '../../../activities/forecast/config';
-import { computeForecast } from '../../../activities/forecast/index';
+import { computeForecast } from '../../../activities/forecast/computeForecast';
 import { withDuck, type Duck } from '../../../lib/duck';
 import { Rng } from '../../../lib/random';
 import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY } from '../../sharedData';

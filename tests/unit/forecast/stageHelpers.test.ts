@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { holidaysFromDates } from '../../../activities/forecast/holidays';
+import { openPrefix, planBacktest } from '../../../activities/forecast/plan';
 import {
   contiguousDaily,
   detectClosedWeekdays,
-  holidaysFromDates,
-  openPrefix,
-  planBacktest,
   prepareSeries,
   type DailyRevenue,
-} from '../../../activities/forecast/index';
+} from '../../../activities/forecast/prepare';
 import { dayNumber, weekday, type RegularSeries } from '../../../activities/forecast/series';
 import { ConfigError, DataValidationError } from '../../../lib/errors';
 

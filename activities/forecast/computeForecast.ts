@@ -1,0 +1,199 @@
+/**
+ * The forecast stage's computation on a DuckDB connection, without Temporal or S3: the features stage's
+ * daily revenue -> a regular series at the configured grain (prepare.ts) -> rolling-origin backtest of the
+ * candidate models (plan.ts, backtest.ts) -> the lowest-MASE model (or the pinned one, forecast.model),
+ * refitted on all history, forecasts the horizon with 80% and 95% intervals (outputs.ts writes them).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Duck } from '../../lib/duck';
+import { forecastMetrics, selectModel, type Selection } from './backtest';
+import type { ForecastConfig } from './config';
+import type { BacktestReport, ForecastStageMetrics } from './contract';
+import { holidaysFromDates } from './holidays';
+import {
+  compactScore,
+  finiteOrNull,
+  firstOpenPeriod,
+  periodsToCutoff,
+  writeForecast,
+  writeHistory,
+} from './outputs';
+import { planBacktest, type BacktestPlan } from './plan';
+import { prepareSeries, readDailyRevenue, type DailyRevenueSource } from './prepare';
+import { dayNumber, isoDate, periodDay, type Forecast, type RegularSeries } from './series';
+
+/** Options of {@link computeForecast}. */
+export interface ComputeForecastOptions {
+  source: DailyRevenueSource;
+  config: ForecastConfig;
+  /**
+   * The run's cutoff (ISO, the last instant of the reported month). The forecast starts with the first period
+   * after it, even when the data ends earlier; without it the forecast starts after the last observation.
+   */
+  cutoff?: string;
+  /** Directory for forecast.parquet, forecast_history.parquet and forecast_backtest.json. */
+  outDir: string;
+  heartbeat?: (step: string) => void;
+}
+
+/** What {@link computeForecast} wrote and found. */
+export interface ComputeForecastResult {
+  metrics: ForecastStageMetrics;
+  /** The content of forecast_backtest.json. */
+  backtest: BacktestReport;
+  /** The forecast, or null when there is none. */
+  forecast: Forecast | null;
+  /** The series the models saw, or null when none could be built. */
+  series: RegularSeries | null;
+  paths: { forecast: string; history: string; backtest: string };
+  rows: { forecast: number; history: number };
+}
+
+/**
+ * The whole stage on a DuckDB connection, without Temporal or S3: read the daily revenue, build the series,
+ * choose a model by backtest, write the three outputs. A history too short to forecast is not an error: the
+ * result has `metrics.model = null` and `metrics.reason`, and the forecast file is written empty.
+ */
+export async function computeForecast(
+  duck: Duck,
+  options: ComputeForecastOptions,
+): Promise<ComputeForecastResult> {
+  const { config } = options;
+  const heartbeat = options.heartbeat ?? (() => undefined);
+  const daily = await readDailyRevenue(duck, options.source);
+  heartbeat('series');
+  const prepared = prepareSeries(daily, { grain: config.grain, closedWeekdays: config.closedWeekdays });
+  const notes = [...prepared.notes];
+  const closedWeekdays = prepared.closedWeekdays;
+  const holidays = holidaysFromDates(config.holidays);
+
+  let plan: BacktestPlan | null = null;
+  let selection: Selection | null = null;
+  let reason = prepared.reason ?? null;
+  const cutoffDay = options.cutoff ? dayNumber(options.cutoff, 'cutoff') : null;
+  const lead = prepared.series && cutoffDay !== null ? periodsToCutoff(prepared.series, cutoffDay) : 0;
+  if (prepared.series && lead > 0) {
+    const unit = prepared.series.grain === 'day' ? 'days' : `${prepared.series.grain}s`;
+    notes.push(
+      `the series ends ${isoDate(periodDay(prepared.series, prepared.series.values.length) - 1)}, before the cutoff ` +
+        `${isoDate(cutoffDay ?? 0)}: the forecast starts after the cutoff, ${lead} ${unit} later, and the backtest ` +
+        `scores forecasts made as far ahead (periods ${lead + 1} to ${lead + config.horizon} after each origin)`,
+    );
+  }
+  if (prepared.series) {
+    const planned = planBacktest(prepared.series, {
+      horizon: config.horizon,
+      origins: config.origins,
+      holidays,
+      lead,
+    });
+    notes.push(...planned.notes);
+    if (planned.plan) plan = planned.plan;
+    else reason = planned.reason;
+  }
+  if (prepared.series && plan) {
+    heartbeat('backtest');
+    try {
+      selection = selectModel(prepared.series, plan.candidates, {
+        horizon: config.horizon,
+        origins: plan.origins,
+        step: plan.step,
+        lead,
+        ...(plan.candidateSet === 'nonSeasonal' ? { seasonLength: 1 } : {}),
+      });
+      notes.push(...selection.notes);
+    } catch (error) {
+      // What selectModel throws after planning is a property of the data (e.g. a series that repeats itself
+      // exactly, so MASE has no scale, or no candidate fits): report it like a short history.
+      reason = `no model could be chosen: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  if (reason) notes.push(`no forecast: ${reason}`);
+
+  const series = prepared.series;
+  const fc = selection?.forecast ?? null;
+  const seriesEnd = series ? isoDate(periodDay(series, series.values.length) - 1) : null;
+  if (series && fc) {
+    notes.push(
+      `the last observed day is ${prepared.lastObservedDate}; the forecast starts ${fc.start}` +
+        (series.grain === 'day'
+          ? ''
+          : ` (the first ${series.grain} after the last complete one, ${seriesEnd})`),
+    );
+  }
+
+  heartbeat('write');
+  const paths = {
+    forecast: join(options.outDir, 'forecast.parquet'),
+    history: join(options.outDir, 'forecast_history.parquet'),
+    backtest: join(options.outDir, 'forecast_backtest.json'),
+  };
+  const forecastRows = await writeForecast(duck, fc, selection?.chosen ?? null, config.grain, paths.forecast);
+  const historyRows = await writeHistory(duck, series, paths.history);
+
+  // selection is null whenever there is a reason (too short, nothing fitted).
+  const chosenMetrics = selection ? forecastMetrics(selection) : null;
+  const chosenScore = selection?.scores.find((s) => s.name === selection?.chosen) ?? null;
+  const backtest: BacktestReport = {
+    chosen: selection?.chosen ?? null,
+    reason,
+    settings: {
+      grain: config.grain,
+      horizon: config.horizon,
+      originsConfigured: config.origins,
+      originsUsed: plan?.origins ?? 0,
+      step: plan?.step ?? config.horizon,
+      lead,
+      seasonLength: plan?.seasonLength ?? null,
+      candidateSet: plan?.candidateSet ?? null,
+      closedWeekdays,
+      closedWeekdaysSource: prepared.closedWeekdaysSource,
+      holidays: holidays.flatMap((h) => h.dates),
+    },
+    lastObservedDate: prepared.lastObservedDate,
+    seriesStart: series ? series.start : null,
+    seriesEnd,
+    forecastStart: fc ? fc.start : null,
+    baseline: selection?.baseline ?? null,
+    scores: selection?.scores ?? [],
+    notes,
+  };
+  await writeFile(paths.backtest, JSON.stringify(backtest, null, 2) + '\n');
+
+  const metrics: ForecastStageMetrics = {
+    model: chosenMetrics?.model ?? null,
+    mape: finiteOrNull(chosenMetrics?.mape),
+    mase: finiteOrNull(chosenMetrics?.mase),
+    baselineMase: finiteOrNull(chosenMetrics?.baselineMase),
+    coverage80: finiteOrNull(chosenMetrics?.coverage80),
+    coverage95: finiteOrNull(chosenMetrics?.coverage95),
+    horizon: config.horizon,
+    grain: config.grain,
+    points: series ? series.values.length : 0,
+    closedWeekdays,
+    closedWeekdaysSource: prepared.closedWeekdaysSource,
+    scores: (selection?.scores ?? []).map(compactScore),
+    notes,
+    lastObservedDate: prepared.lastObservedDate,
+    seriesStart: backtest.seriesStart,
+    seriesEnd,
+    forecastStart: backtest.forecastStart,
+    cutoff: options.cutoff ?? null,
+    lead,
+    next: series && fc ? firstOpenPeriod(fc, prepared.closedWeekdays) : null,
+    origins: plan?.origins ?? 0,
+    step: plan?.step ?? null,
+    seasonLength: plan?.seasonLength ?? null,
+    backtestPoints: chosenScore ? chosenScore.points : null,
+  };
+  if (reason) metrics.reason = reason;
+  return {
+    metrics,
+    backtest,
+    forecast: fc,
+    series,
+    paths,
+    rows: { forecast: forecastRows, history: historyRows },
+  };
+}
