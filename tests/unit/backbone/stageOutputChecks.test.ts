@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkChurnOutputs, type ChurnMetrics, type ComputeChurnResult } from '../../../activities/churn';
 import { checkCleanTransactions } from '../../../activities/clean';
 import { checkExperimentResults } from '../../../activities/experiment/summaries';
-import { checkForecastOutputs, type ForecastStageMetrics } from '../../../activities/forecast';
+import { checkForecastOutputs } from '../../../activities/forecast/checks';
+import type { ForecastStageMetrics } from '../../../activities/forecast/contract';
 import { checkRecommendOutputs } from '../../../activities/recommend';
 import { withDuck } from '../../../lib/duck';
 
