@@ -8,7 +8,9 @@
  *   order id is an order of its own timestamp, as in the features stage), ts its first line's, day the
  *   fractional days since the epoch;
  * - rec_basket (ord, item): the distinct products of each order (a basket);
- * - rec_category_basket (ord, category): the distinct categories of each order (NULL categories left out).
+ * - rec_categories (item, category): the products' categories, numbered in category order, and
+ *   rec_item_categories (item, category_item) mapping a product to its category's number;
+ * - rec_category_basket (ord, item): the distinct categories (numbers) of each order (NULL categories left out).
  *
  * A basket holds purchase lines of merchandise only: returns (quantity or amount <= 0) are not purchases,
  * and postage, fees and manual adjustments (clean's line_kind = 'non_merchandise') are not products anyone
@@ -37,41 +39,44 @@ export async function buildBaskets(
 ): Promise<BasketCounts> {
   const cutoffSql = sqlTimestamp(cutoff, 'recommend');
   const merchandise = await merchandiseCondition(duck, transactionsTable);
-  await duck.run(`CREATE OR REPLACE TEMP TABLE rec_lines AS
-    SELECT customer_id, coalesce(order_id, '@' || strftime(ts, '%Y-%m-%dT%H:%M:%S.%f')) AS order_key, ts,
-           product_id, product_name, category
-    FROM ${sqlIdent(transactionsTable)}
-    WHERE ts <= ${cutoffSql} AND customer_id IS NOT NULL AND product_id IS NOT NULL
-      AND quantity > 0 AND amount > 0 AND ${merchandise}`);
-  // A product's name and category as its latest line has them (names drift: a typo fixed, a colour added).
+  const table = sqlIdent(transactionsTable);
+  const purchase = `ts <= ${cutoffSql} AND customer_id IS NOT NULL AND product_id IS NOT NULL
+      AND quantity > 0 AND amount > 0 AND ${merchandise}`;
+  // Product and customer ids are dictionary-encoded once, here; every later step joins and groups on
+  // integers. A product's name and category as its latest line has them (names drift: a typo fixed, a colour
+  // added).
   await duck.run(`CREATE OR REPLACE TABLE rec_items AS
     SELECT (row_number() OVER (ORDER BY product_id) - 1)::INTEGER AS item, product_id, product_name, category
     FROM (SELECT product_id,
                  first(product_name ORDER BY ts DESC, product_name NULLS LAST) AS product_name,
                  first(category ORDER BY ts DESC, category NULLS LAST) AS category
-          FROM rec_lines GROUP BY product_id)
+          FROM ${table} WHERE ${purchase} GROUP BY product_id)
     ORDER BY item`);
   await duck.run(`CREATE OR REPLACE TABLE rec_customers AS
     SELECT (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS cust, customer_id
-    FROM (SELECT DISTINCT customer_id FROM rec_lines) ORDER BY cust`);
-  await duck.run(`CREATE OR REPLACE TEMP TABLE rec_order_keys AS
-    SELECT (row_number() OVER (ORDER BY customer_id, order_key) - 1)::INTEGER AS ord, customer_id, order_key, ts
-    FROM (SELECT customer_id, order_key, min(ts) AS ts FROM rec_lines GROUP BY customer_id, order_key)`);
+    FROM (SELECT DISTINCT customer_id FROM ${table} WHERE ${purchase}) ORDER BY cust`);
+  // Lines carry integer keys from here on; an order is numbered once by a window over (customer, order key)
+  // (customers are numbered in customer_id order, so orders are in (customer_id, order key) order).
+  await duck.run(`CREATE OR REPLACE TEMP TABLE rec_lines AS
+    SELECT (dense_rank() OVER (ORDER BY c.cust, coalesce(t.order_id, '@' || strftime(t.ts, '%Y-%m-%dT%H:%M:%S.%f'))) - 1)::INTEGER AS ord,
+           c.cust, t.ts, i.item
+    FROM ${table} t JOIN rec_items i USING (product_id) JOIN rec_customers c USING (customer_id)
+    WHERE ${purchase}`);
   await duck.run(`CREATE OR REPLACE TABLE rec_orders AS
-    SELECT k.ord, c.cust, k.ts, epoch(k.ts) / 86400.0 AS day
-    FROM rec_order_keys k JOIN rec_customers c USING (customer_id) ORDER BY k.ord`);
+    SELECT ord, any_value(cust) AS cust, min(ts) AS ts, epoch(min(ts)) / 86400.0 AS day
+    FROM rec_lines GROUP BY ord ORDER BY ord`);
   await duck.run(`CREATE OR REPLACE TABLE rec_basket AS
-    SELECT DISTINCT k.ord, i.item
-    FROM rec_lines l JOIN rec_order_keys k USING (customer_id, order_key) JOIN rec_items i USING (product_id)
-    ORDER BY k.ord, i.item`);
+    SELECT DISTINCT ord, item FROM rec_lines ORDER BY ord, item`);
+  await duck.run('DROP TABLE rec_lines');
   await duck.run(`CREATE OR REPLACE TABLE rec_categories AS
     SELECT (row_number() OVER (ORDER BY category) - 1)::INTEGER AS item, category
     FROM (SELECT DISTINCT category FROM rec_items WHERE category IS NOT NULL) ORDER BY item`);
+  await duck.run(`CREATE OR REPLACE TABLE rec_item_categories AS
+    SELECT i.item, c.item AS category_item FROM rec_items i JOIN rec_categories c USING (category) ORDER BY i.item`);
   await duck.run(`CREATE OR REPLACE TABLE rec_category_basket AS
-    SELECT DISTINCT b.ord, c.item
-    FROM rec_basket b JOIN rec_items i USING (item) JOIN rec_categories c USING (category)
-    ORDER BY b.ord, c.item`);
-  await duck.run('DROP TABLE rec_lines; DROP TABLE rec_order_keys');
+    SELECT DISTINCT b.ord, c.category_item AS item
+    FROM rec_basket b JOIN rec_item_categories c USING (item)
+    ORDER BY b.ord, item`);
   const counts = await duck.one<{
     items: number;
     customers: number;

@@ -96,6 +96,7 @@ export async function computeRecommendations(
         level: 'product',
         thresholds,
         orderGroups: 'rec_order_groups',
+        orders: counts.orders,
       }),
     );
     heartbeat({ step: 'productRules' });

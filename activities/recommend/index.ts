@@ -29,8 +29,10 @@ export const recommendStage: StageDefinition<RecommendMetrics> = {
       : undefined;
     return withDuck(
       async (duck) => {
+        // A view, not a table: the stage reads the lines in a few passes and keeps only integer keys, so
+        // holding every line's strings in memory (15M lines at the issue's scale) buys nothing.
         await duck.run(
-          `CREATE TABLE transactions AS
+          `CREATE VIEW transactions AS
            SELECT COLUMNS(c -> c IN ('customer_id', 'order_id', 'ts', 'product_id', 'product_name', 'category',
                                      'quantity', 'amount', 'line_kind'))
            FROM read_parquet(${sqlString(transactionsPath)})`,

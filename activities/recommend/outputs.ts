@@ -22,18 +22,12 @@ export async function writeRecommendations(
   config: RecommendConfig,
   path: string,
 ): Promise<number> {
-  // Every slot goes in as typed arrays, a data chunk at a time; empty slots (item -1) are dropped in SQL.
+  // Every slot goes in as typed arrays, a data chunk at a time; a slot's customer position and rank follow
+  // from its row number (slot = pos * topN + rank - 1), so they are not sent. Empty slots (item -1) are
+  // dropped in SQL.
   const slots = lists ? lists.customers * lists.topN : 0;
   const topN = lists?.topN ?? 1;
-  const position = new Int32Array(slots);
-  const rank = new Int32Array(slots);
-  for (let at = 0; at < slots; at++) {
-    position[at] = Math.floor(at / topN);
-    rank[at] = (at % topN) + 1;
-  }
   await writeColumns(duck, 'rec_slots', slots, [
-    { name: 'pos', type: 'INTEGER', values: position },
-    { name: 'rank', type: 'INTEGER', values: rank },
     { name: 'item', type: 'INTEGER', values: lists?.item ?? null },
     { name: 'score', type: 'DOUBLE', values: lists?.score ?? null },
     { name: 'source', type: 'UTINYINT', values: lists?.source ?? null },
@@ -42,7 +36,9 @@ export async function writeRecommendations(
     { name: 'orders', type: 'DOUBLE', values: lists?.orders ?? null },
     { name: 'age_days', type: 'DOUBLE', values: lists?.ageDays ?? null },
   ]);
-  await duck.run('CREATE OR REPLACE TABLE rec_lists AS SELECT * FROM rec_slots WHERE item >= 0');
+  await duck.run(`CREATE OR REPLACE TABLE rec_lists AS
+    SELECT (rowid // ${topN})::INTEGER AS pos, (rowid % ${topN} + 1)::INTEGER AS rank, *
+    FROM rec_slots WHERE item >= 0 ORDER BY rowid`);
   await duck.run('DROP TABLE rec_slots');
   const sourceName = `[${SOURCE_NAMES.map(sqlString).join(', ')}][l.source + 1]`;
   await duck.toParquet(

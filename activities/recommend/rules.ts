@@ -62,13 +62,16 @@ export async function mineLevel(
     level: string;
     thresholds: RuleThresholds;
     orderGroups?: string;
+    /** The orders of `basketTable` when the caller knows them (saves a count over every line). */
+    orders?: number;
   },
 ): Promise<LevelMiningSummary> {
   const { thresholds, level } = options;
   const basket = sqlIdent(options.basketTable);
-  const { orders } = await duck.one<{ orders: number }>(
-    `SELECT count(DISTINCT ord)::INTEGER AS orders FROM ${basket}`,
-  );
+  const orders =
+    options.orders ??
+    (await duck.one<{ orders: number }>(`SELECT count(DISTINCT ord)::INTEGER AS orders FROM ${basket}`))
+      .orders;
   const minCount = Math.max(thresholds.minOrders, Math.ceil(thresholds.minSupport * orders));
   const t = (name: string): string => sqlIdent(`rec_${name}_${level}`);
 
