@@ -119,11 +119,28 @@ export const PRIOR_OBSERVATIONS = 1;
  * such customers form lumps of identical values that k-means and the valley test take for groups.
  */
 export function shrinkToPopulation(values: ArrayLike<number>, counts: ArrayLike<number>): Float64Array {
+  return shrinkTowards(values, counts, populationMean(values));
+}
+
+/** The mean shrinkToPopulation shrinks towards (0 for no values). */
+export function populationMean(values: ArrayLike<number>): number {
   const n = values.length;
-  if (counts.length !== n) throw new Error(`shrinkToPopulation: ${counts.length} counts for ${n} values`);
   let mean = 0;
   for (let i = 0; i < n; i++) mean += values[i];
-  mean = n > 0 ? mean / n : 0;
+  return n > 0 ? mean / n : 0;
+}
+
+/**
+ * shrinkToPopulation towards a given mean: a sharded stage shrinks every shard's customers towards the
+ * mean of the sample the model was fitted on, so a customer's value does not depend on its shard.
+ */
+export function shrinkTowards(
+  values: ArrayLike<number>,
+  counts: ArrayLike<number>,
+  mean: number,
+): Float64Array {
+  const n = values.length;
+  if (counts.length !== n) throw new Error(`shrinkToPopulation: ${counts.length} counts for ${n} values`);
   const m = PRIOR_OBSERVATIONS;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {

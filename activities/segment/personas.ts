@@ -10,7 +10,8 @@
  * recency (lapsed) also needs at least 30 days. Rates have absolute floors (returns 20%, discounts 30%)
  * so a population median of 0 does not make every positive value 'high'.
  *
- * Naming rules, first match wins (missing optional features make their rule not match):
+ * Naming rules (personaRules.ts holds them as data; a dataset config may replace or rename them), first
+ * match wins (missing optional features make their rule not match):
  *  1. High-value loyal       not lapsed, frequency high, spend high
  *  2. At-risk big spenders   lapsed, spend, frequency or order value high
  *  3. Lapsed one-timers      lapsed, typical member ordered once
@@ -21,8 +22,11 @@
  *  7. Cooling regulars       frequency high, spend trend <= -25%
  *  8. Big-ticket occasionals spend or order value high, frequency not high
  *  9. Bargain browsers       order value low or discount share high, spend not high
- * 10. Steady regulars        frequency at or above the median and not a one-timer
- * 11. Occasional shoppers    everything else
+ * 10. Bulk buyers            items per order high, frequency not high
+ * 11. Category explorers     distinct categories high, spend not high
+ * 12. Window shoppers        share of sessions without a purchase high (and >= 50%), frequency not high
+ * 13. Steady regulars        frequency at or above the median and not a one-timer
+ * 14. Occasional shoppers    everything else
  * Per customer, one rule overrides the segment's name: a customer whose net revenue is at or below zero
  * (every purchase returned or cancelled, e.g. Online Retail's 12346, who bought 74,215 units and returned
  * them the same day) is "No net purchase", whatever segment the clustering put them in: naming them after
@@ -31,6 +35,13 @@
  * "(spend tier i)" for three or more), ordered by revenue per customer; a numeric suffix settles any rest.
  */
 
+import {
+  DEFAULT_PERSONA_RULES,
+  matchPersonaRule,
+  type PersonaRule,
+  type PersonaSettings,
+  type PersonaTraitValues,
+} from './personaRules';
 import { quantileInPlace } from './quantile';
 
 /** Customer features the persona rules understand, in original units. Only R, F and M are required. */
@@ -53,6 +64,10 @@ export interface PersonaFeatures {
   discountShare?: number;
   /** Distinct product categories bought. */
   distinctCategories?: number;
+  /** Items (units) per order: basket size. */
+  itemsPerOrder?: number;
+  /** Share of sessions that ended without a purchase, 0..1 (browsing). */
+  browseOnlyShare?: number;
 }
 
 /** One column per feature, one value per customer (same row order as the labels). */
@@ -93,6 +108,10 @@ export interface PersonaTraits {
   discountShare: Level | null;
   spendTrend: 'declining' | 'flat' | 'growing' | null;
   oneTimer: boolean;
+  /** Items per order, distinct categories, share of sessions without a purchase (null: not supplied). */
+  basketSize: Level | null;
+  categoryBreadth: Level | null;
+  browsing: Level | null;
 }
 
 /** A named segment, ready for a report or a CRM export. */
@@ -153,6 +172,18 @@ const ACTIONS: Record<string, string[]> = {
     'Target with sales, bundles and free-shipping thresholds',
     'Keep them away from full-price premium campaigns; watch margin',
   ],
+  'Bulk buyers': [
+    'Offer volume pricing, multi-packs and free shipping above their usual basket',
+    'Invite to a trade or wholesale account if baskets look like resale',
+  ],
+  'Category explorers': [
+    'Feature new arrivals and cross-category bundles',
+    'Recommend from categories they have not tried yet',
+  ],
+  'Window shoppers': [
+    'Retarget browsed items with reminders and back-in-stock alerts',
+    'Test a first-purchase incentive on the products they view most',
+  ],
   'Steady regulars': [
     'Offer subscriptions or replenishment reminders',
     'Upsell to higher-margin lines to grow basket size',
@@ -185,12 +216,15 @@ export function hasNoNetPurchase(monetaryTotal: number): boolean {
 export function describePersonas(
   segments: readonly SegmentProfile[],
   population: PopulationProfile,
+  settings: PersonaSettings = {},
 ): Persona[] {
   if (!(population.customers > 0)) throw new Error('personas: population.customers must be > 0');
+  const rules = settings.rules ?? DEFAULT_PERSONA_RULES;
   const personas = segments.map((s): Persona => {
     if (!(s.customers >= 0)) throw new Error(`personas: segment ${s.segment} customers must be >= 0`);
     const traits = traitsOf(s.typical, population);
-    const baseName = nameOf(traits, s.typical, population);
+    const rule = ruleFor(rules, traits, s.typical, population);
+    const baseName = settings.names?.[rule.name] ?? rule.name;
     const customerShare = s.customers / population.customers;
     const revenueShare = population.revenue > 0 ? s.revenue / population.revenue : 0;
     return {
@@ -198,7 +232,7 @@ export function describePersonas(
       name: baseName,
       baseName,
       description: describe(s, population, traits, customerShare, revenueShare),
-      actions: [...ACTIONS[baseName]],
+      actions: [...(rule.actions ?? ACTIONS[rule.name] ?? [])],
       customerShare,
       revenueShare,
       traits,
@@ -334,28 +368,30 @@ function traitsOf(t: PersonaFeatures, population: PopulationProfile): PersonaTra
             ? 'growing'
             : 'flat',
     oneTimer: t.frequency <= 1,
+    basketSize: levelOf('itemsPerOrder', t.itemsPerOrder, population),
+    categoryBreadth: levelOf('distinctCategories', t.distinctCategories, population),
+    browsing: levelOf('browseOnlyShare', t.browseOnlyShare, population, 0.5),
   };
 }
 
-function nameOf(t: PersonaTraits, typical: PersonaFeatures, population: PopulationProfile): string {
+/** The first rule matching a segment's traits (the rules end with a catch-all, checked by the config). */
+function ruleFor(
+  rules: readonly PersonaRule[],
+  t: PersonaTraits,
+  typical: PersonaFeatures,
+  population: PopulationProfile,
+): PersonaRule {
   const lapsed = t.recency === 'high';
   const recentHalf = typical.recencyDays < population.median.recencyDays;
-  if (!lapsed && t.frequency === 'high' && t.monetary === 'high') return 'High-value loyal';
-  if (lapsed && (t.monetary === 'high' || t.frequency === 'high' || t.avgOrderValue === 'high')) {
-    return 'At-risk big spenders';
-  }
-  if (lapsed && t.oneTimer) return 'Lapsed one-timers';
-  if (lapsed) return 'Hibernating';
-  if (t.returnRate === 'high') return 'Serial returners';
   const isNew = t.tenure !== null ? t.tenure === 'low' : recentHalf && (t.oneTimer || t.frequency === 'low');
-  if (isNew) return 'New promising';
-  if (t.frequency === 'high' && t.spendTrend === 'declining') return 'Cooling regulars';
-  if ((t.monetary === 'high' || t.avgOrderValue === 'high') && t.frequency !== 'high')
-    return 'Big-ticket occasionals';
-  if ((t.avgOrderValue === 'low' || t.discountShare === 'high') && t.monetary !== 'high')
-    return 'Bargain browsers';
-  if (t.frequency !== 'low' && !t.oneTimer) return 'Steady regulars';
-  return 'Occasional shoppers';
+  const values: PersonaTraitValues = { ...t, lapsed, isNew };
+  const rule = matchPersonaRule(rules, values);
+  if (!rule) {
+    throw new Error(
+      `personas: no persona rule matches segment traits ${JSON.stringify(values)}; the last rule must have no conditions`,
+    );
+  }
+  return rule;
 }
 
 function describe(
