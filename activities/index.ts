@@ -9,5 +9,10 @@ export { report } from './report';
 export { forecast } from './forecast';
 export { experiment } from './experiment';
 export { recommend } from './recommend';
-export { recordRunStart, recordRunEnd, completedRuns, datasetExtent } from './run';
+import { boundStorageRefusals } from '../lib/storageRefusal';
+import { recordRunEnd as recordRunEndOnce, recordRunStart as recordRunStartOnce } from './run';
+export { completedRuns, datasetExtent } from './run';
+// Bookkeeping writes run.json: storage that refuses writes fails it in a few attempts, not in hours.
+export const recordRunStart = boundStorageRefusals(recordRunStartOnce);
+export const recordRunEnd = boundStorageRefusals(recordRunEndOnce);
 export { shardedStagePlan, shardedStageShard, shardedStageReduce } from './shardedStages';

@@ -28,6 +28,11 @@ export interface S3ServerOptions {
   secretAccessKey: string;
   logFile: string;
   detached: boolean;
+  /**
+   * Run the server as this user (root only). Tests use it to make the data directory read-only: root
+   * ignores permission bits, so a server running as root never sees them.
+   */
+  runAs?: { uid: number; gid: number };
 }
 
 async function spawnLogged(
@@ -36,10 +41,16 @@ async function spawnLogged(
   logFile: string,
   detached: boolean,
   env?: NodeJS.ProcessEnv,
+  runAs?: { uid: number; gid: number },
 ): Promise<ChildProcess> {
   await mkdir(dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');
-  const child = spawn(binary, args, { detached, stdio: ['ignore', fd, fd], env: env ?? process.env });
+  const child = spawn(binary, args, {
+    detached,
+    stdio: ['ignore', fd, fd],
+    env: env ?? process.env,
+    ...(runAs ?? {}),
+  });
   closeSync(fd);
   if (detached) child.unref();
   await new Promise<void>((resolve, reject) => {
@@ -84,7 +95,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<ChildProc
     ROOT_SECRET_ACCESS_KEY: options.secretAccessKey,
   };
   const args = ['--port', `127.0.0.1:${options.port}`, '--quiet', 'posix', options.dataDir];
-  return spawnLogged(options.binary, args, options.logFile, options.detached, env);
+  return spawnLogged(options.binary, args, options.logFile, options.detached, env, options.runAs);
 }
 
 export async function waitFor(

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { s3Settings, type S3Settings } from './env';
+import { classifyWriteFailure } from './storageRefusal';
 
 export interface StoredObject {
   key: string;
@@ -98,7 +99,35 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * Whether the bucket answers a HEAD within a few seconds: tells storage that refuses writes (it answers)
+   * from storage that is down (lib/storageRefusal.ts).
+   */
+  async bucketAnswers(): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), {
+        abortSignal: AbortSignal.timeout(5_000),
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A write whose server error, while the bucket answers reads, becomes StorageRefusesWritesError. */
+  private async write<T>(key: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw await classifyWriteFailure(error, this.uri(key), () => this.bucketAnswers());
+    }
+  }
+
   async putFile(key: string, path: string, contentType = 'application/octet-stream'): Promise<PutResult> {
+    return this.write(key, () => this.putFileOnce(key, path, contentType));
+  }
+
+  private async putFileOnce(key: string, path: string, contentType: string): Promise<PutResult> {
     const [{ size }, sha256] = await Promise.all([stat(path), sha256File(path)]);
     let etag: string | undefined;
     if (size > MULTIPART_THRESHOLD) {
@@ -126,8 +155,10 @@ export class ObjectStore {
     contentType = 'application/octet-stream',
   ): Promise<PutResult> {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const result = await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: contentType }),
+    const result = await this.write(key, () =>
+      this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: contentType }),
+      ),
     );
     return {
       key,

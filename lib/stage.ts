@@ -21,6 +21,7 @@ import {
   type StageManifest,
 } from './manifest';
 import { isTransientInfrastructureError, mapConcurrent, ObjectStore } from './objectStore';
+import { storageRefusalFailure } from './storageRefusal';
 import type { RunRef, StageInput, StageResult, StageWarning } from './runTypes';
 import { isShardPartOutputName } from './shards';
 import { CODE_VERSION } from './version';
@@ -375,6 +376,8 @@ export function toTemporalFailure(error: unknown, attempt = 1): unknown {
     // Not retried: the workflow asked for the stop (or no longer waits for this attempt).
     return ApplicationFailure.create({ message: error.message, type: 'StageCancelled', nonRetryable: true });
   }
+  const storageRefusal = storageRefusalFailure(error, attempt);
+  if (storageRefusal) return storageRefusal;
   if (error instanceof DataValidationError) {
     return ApplicationFailure.create({
       message: error.message,

@@ -158,7 +158,9 @@ export async function waitForRun(
       error instanceof WorkflowFailedError
         ? await readRunSummary(started.runId).catch(() => undefined)
         : undefined;
-    if (!stored) throw error;
+    // run.json still RUNNING: the run failed before it could record its end (storage refusing writes, say);
+    // the workflow's own failure says why.
+    if (!stored || stored.status === 'RUNNING') throw error;
     summary = stored;
   } finally {
     state.done = true;
