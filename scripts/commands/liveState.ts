@@ -75,7 +75,10 @@ export function failureCause(failure: Failure | null | undefined): string {
     if (timeout === TIMEOUT_TYPE_START_TO_CLOSE) return 'attempt timed out';
     if (timeout) return 'timed out';
   }
-  const text = failureTexts(failure).join(' ');
+  const texts = failureTexts(failure);
+  // lib/storageRefusal.ts: S3 answers but refuses writes; retried only a few attempts
+  if (texts.includes('StorageRefusesWrites')) return 'S3 refuses writes (read-only? permissions?)';
+  const text = texts.join(' ');
   if (S3_DOWN.test(text)) return 'S3 unavailable';
   if (S3_THROTTLED.test(text)) return 'S3 throttling';
   if (S3_SERVER_ERROR.test(text)) return 'S3 server error';

@@ -28,6 +28,12 @@ describe('failureCause', () => {
     expect(
       failureCause({ message: 'activity Heartbeat timeout', timeoutFailureInfo: { timeoutType: 4 } }),
     ).toBe('worker lost (no heartbeat)');
+    expect(
+      failureCause({
+        message: 'storage refuses writes (read-only? permissions?): writing s3://custflow/x failed',
+        applicationFailureInfo: { type: 'StorageRefusesWrites' },
+      }),
+    ).toBe('S3 refuses writes (read-only? permissions?)');
     expect(failureCause({ message: 'x', timeoutFailureInfo: { timeoutType: 1 } })).toBe('attempt timed out');
   });
 
