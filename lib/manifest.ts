@@ -40,6 +40,11 @@ export interface StageManifest {
   durationMs: number;
   /** Where the time went: fingerprint, cache lookup, compute (download + work), upload. */
   phaseMs?: Record<string, number>;
+  /**
+   * The longest the worker's event loop was blocked during the attempt (lib/eventLoopBlock.ts); the
+   * heartbeat timeout is one minute. Absent in manifests written before it was measured.
+   */
+  longestEventLoopBlockMs?: number;
 }
 
 export interface CacheKeyParts {

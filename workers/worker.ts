@@ -43,6 +43,11 @@ export async function createWorker(options: CustflowWorkerOptions): Promise<Work
       options.maxConcurrentActivityTaskExecutions ?? planThisWorker().slots,
     // Stage activities heartbeat; give a draining worker time to finish a stage before it is cut off.
     shutdownGraceTime: '30 seconds',
+    // The stage runner heartbeats every 5 s; the SDK sends at most one per this interval (and per 80% of
+    // the heartbeat timeout). 10 s, not the SDK's 60 s: a heartbeat reaches the server at least every 10 s,
+    // so with the one-minute timeout an attempt survives an event-loop block of up to ~50 s, and the
+    // server learns of a cancellation within 10 s.
+    maxHeartbeatThrottleInterval: '10 seconds',
   });
 }
 
