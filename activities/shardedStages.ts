@@ -7,9 +7,11 @@ import type { StageName } from '../lib/stageRegistry';
 import type { ShardedStage } from '../lib/shardedStage';
 import { SHARDED_STAGES, type ShardedStageActivities } from '../lib/shardedStageTypes';
 import { featuresSharded } from './features/sharded';
+import { segmentSharded } from './segment/sharded';
 
 const SHARDED_STAGE_DEFINITIONS: Partial<Record<StageName, ShardedStage>> = {
   features: featuresSharded,
+  segment: segmentSharded,
 };
 
 for (const stage of SHARDED_STAGES) {

@@ -67,7 +67,8 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   const cancellable = patched('run-cancellation');
   const cancelled = (): boolean => cancellable && CancellationScope.current().consideredCancelled;
   // Sharded stages (issue 10) run as child workflows: runs recorded before them call the single activity.
-  const shardedStages: readonly StageName[] = patched('sharded-stages') ? SHARDED_STAGES : [];
+  const shardedStages: StageName[] = patched('sharded-stages') ? [...SHARDED_STAGES] : [];
+  if (patched('sharded-segment')) shardedStages.push('segment'); // likewise segment (issue 10)
   // experiment runs when clv or churn failed (they feed only its policies; workflows/optionalReads.ts).
   // Runs recorded before it replay with the old rule: any failed dependency skipped the stage.
   const withOptionalReads = patched('experiment-deps');

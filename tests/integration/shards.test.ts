@@ -33,16 +33,31 @@ describe('sharded stages give the same answers for any shard count', () => {
     harness = await openHarness();
     await harness.startWorker();
     dataDir = await mkdtemp(join(tmpdir(), 'custflow-shards-'));
-    await generateDataset({ outDir: dataDir, customers: 1200, months: 12, seed: 11, startMonth: '2023-01' });
+    await generateDataset({
+      outDir: dataDir,
+      customers: 1200,
+      months: 12,
+      seed: 11,
+      startMonth: '2023-01',
+    });
     for (const table of ['transactions', 'events', 'assignments'] as const) {
       await loadData(
-        { dataset: DATASET, format: 'canonical', table, from: join(dataDir, table) },
+        {
+          dataset: DATASET,
+          format: 'canonical',
+          table,
+          from: join(dataDir, table),
+        },
         harness.store,
       );
     }
     const runWith = async (count: number): Promise<RunSummary> => {
       const config = parseRunConfig({ shards: { count, concurrency: 3 } });
-      const started = await startRun(harness.client, { dataset: DATASET, month: MONTH, config });
+      const started = await startRun(harness.client, {
+        dataset: DATASET,
+        month: MONTH,
+        config,
+      });
       return waitForRun(harness.client, started, { quiet: true });
     };
     one = await runWith(1);
@@ -65,10 +80,13 @@ describe('sharded stages give the same answers for any shard count', () => {
     expect(eight.stages.features.metrics.shards).toBe(8);
     expect(eight.stages.clean.status).toBe('completed');
     expect(eight.stages.features.status).toBe('completed');
+    expect(eight.stages.segment.metrics.shards).toBe(8);
+    // 1,200 customers, below segment.fitSampleCustomers: the model is fitted on every customer.
+    expect(eight.stages.segment.metrics.segmentationSampleSize).toBe(eight.stages.segment.metrics.customers);
   });
 
-  it('writes the same bytes for every whole-table output of clean and features', async () => {
-    for (const stage of ['clean', 'features']) {
+  it('writes the same bytes for every whole-table output of clean, features and segment', async () => {
+    for (const stage of ['clean', 'features', 'segment']) {
       const [a, b] = [await manifestOf(one, stage), await manifestOf(eight, stage)];
       const names = Object.keys(a.outputs).filter((n) => !isShardPartOutputName(n) && !n.endsWith('Shards'));
       expect(names.length).toBeGreaterThan(2);
@@ -79,7 +97,7 @@ describe('sharded stages give the same answers for any shard count', () => {
 
   it('gives every downstream stage the same customer-level rows and documents', async () => {
     // Their cache keys include the shard indexes, which differ with S, so they recompute: to the same rows.
-    for (const stage of ['segment', 'clv', 'churn', 'forecast', 'experiment', 'recommend'] as const) {
+    for (const stage of ['clv', 'churn', 'forecast', 'experiment', 'recommend'] as const) {
       expect(eight.stages[stage].status, stage).toBe('completed');
       expect(await outputDifferences(harness.store, one, eight, stage), stage).toEqual([]);
     }
@@ -117,7 +135,10 @@ describe('sharded stages give the same answers for any shard count', () => {
           wholePath,
         );
         const list = `[${parts.map(sqlString).join(', ')}]`;
-        const { n, differing } = await duck.one<{ n: number; differing: number }>(
+        const { n, differing } = await duck.one<{
+          n: number;
+          differing: number;
+        }>(
           `SELECT (SELECT count(*) FROM read_parquet(${list}))::INTEGER AS n,
                   ((SELECT count(*) FROM (SELECT * FROM read_parquet(${list}) EXCEPT ALL SELECT * FROM read_parquet(${sqlString(wholePath)})))
                  + (SELECT count(*) FROM (SELECT * FROM read_parquet(${sqlString(wholePath)}) EXCEPT ALL SELECT * FROM read_parquet(${list}))))::INTEGER AS differing`,
@@ -129,6 +150,17 @@ describe('sharded stages give the same answers for any shard count', () => {
       duck.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('runs segment as a child workflow with one activity per shard', async () => {
+    const history = await harness.client.workflow.getHandle(`${eight.workflowId}/segment`).fetchHistory();
+    const scheduled = (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes
+        ? [e.activityTaskScheduledEventAttributes.activityType?.name]
+        : [],
+    );
+    expect(scheduled.filter((n) => n === 'shardedStageShard')).toHaveLength(8);
+    expect(scheduled.filter((n) => n === 'shardedStageReduce')).toHaveLength(1);
   });
 
   it('runs features as a child workflow with one activity per shard', async () => {
