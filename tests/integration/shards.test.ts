@@ -33,31 +33,16 @@ describe('sharded stages give the same answers for any shard count', () => {
     harness = await openHarness();
     await harness.startWorker();
     dataDir = await mkdtemp(join(tmpdir(), 'custflow-shards-'));
-    await generateDataset({
-      outDir: dataDir,
-      customers: 1200,
-      months: 12,
-      seed: 11,
-      startMonth: '2023-01',
-    });
+    await generateDataset({ outDir: dataDir, customers: 1200, months: 12, seed: 11, startMonth: '2023-01' });
     for (const table of ['transactions', 'events', 'assignments'] as const) {
       await loadData(
-        {
-          dataset: DATASET,
-          format: 'canonical',
-          table,
-          from: join(dataDir, table),
-        },
+        { dataset: DATASET, format: 'canonical', table, from: join(dataDir, table) },
         harness.store,
       );
     }
     const runWith = async (count: number): Promise<RunSummary> => {
       const config = parseRunConfig({ shards: { count, concurrency: 3 } });
-      const started = await startRun(harness.client, {
-        dataset: DATASET,
-        month: MONTH,
-        config,
-      });
+      const started = await startRun(harness.client, { dataset: DATASET, month: MONTH, config });
       return waitForRun(harness.client, started, { quiet: true });
     };
     one = await runWith(1);
@@ -135,10 +120,7 @@ describe('sharded stages give the same answers for any shard count', () => {
           wholePath,
         );
         const list = `[${parts.map(sqlString).join(', ')}]`;
-        const { n, differing } = await duck.one<{
-          n: number;
-          differing: number;
-        }>(
+        const { n, differing } = await duck.one<{ n: number; differing: number }>(
           `SELECT (SELECT count(*) FROM read_parquet(${list}))::INTEGER AS n,
                   ((SELECT count(*) FROM (SELECT * FROM read_parquet(${list}) EXCEPT ALL SELECT * FROM read_parquet(${sqlString(wholePath)})))
                  + (SELECT count(*) FROM (SELECT * FROM read_parquet(${sqlString(wholePath)}) EXCEPT ALL SELECT * FROM read_parquet(${list}))))::INTEGER AS differing`,
