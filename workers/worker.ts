@@ -13,6 +13,7 @@ import { temporalSettings } from '../lib/env';
 import type { StageActivities } from '../lib/runTypes';
 import { connectNative } from '../lib/temporal';
 import { adoptScratchRoot, clearStaleScratch, describePlan, planThisWorker } from './hygiene';
+import { installMetricsRuntime, stageMetricsInterceptor, workerMetricsAddress } from './metrics';
 
 // Compile-time check: every stage of the DAG has an activity.
 const stageActivities: StageActivities = activities;
@@ -48,6 +49,8 @@ export async function createWorker(options: CustflowWorkerOptions): Promise<Work
     // so with the one-minute timeout an attempt survives an event-loop block of up to ~50 s, and the
     // server learns of a cancellation within 10 s.
     maxHeartbeatThrottleInterval: '10 seconds',
+    // per-stage counters and durations on the runtime's meter (exported when metrics are on: workers/metrics.ts)
+    interceptors: { activity: [stageMetricsInterceptor] },
   });
 }
 
@@ -66,6 +69,8 @@ export async function runWorker(): Promise<void> {
   const plan = planThisWorker();
   // lib/duck.ts reads it at every Duck.open: each activity's database gets the slot's share.
   process.env.CUSTFLOW_DUCKDB_MEMORY_LIMIT = plan.duckdbMemoryLimit;
+  const metricsAddress = workerMetricsAddress();
+  if (metricsAddress) installMetricsRuntime(metricsAddress); // before the connection creates the runtime
   const connection = await connectNative(settings);
   try {
     const worker = await createWorker({
@@ -78,6 +83,8 @@ export async function runWorker(): Promise<void> {
       `custflow worker: task queue "${settings.taskQueue}" on ${settings.address} (namespace ${settings.namespace})`,
     );
     console.error(`custflow worker: ${describePlan(plan)}; scratch in ${scratchRoot}`);
+    if (metricsAddress)
+      console.error(`custflow worker: Prometheus metrics on http://${metricsAddress}/metrics`);
     await worker.run();
   } finally {
     await connection.close();
