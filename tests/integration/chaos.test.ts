@@ -8,19 +8,20 @@
  * - The worker process SIGKILLed mid-stage: a new worker process clears the dead one's scratch at start,
  *   the stage is retried after the heartbeat timeout and the run completes.
  * - S3 killed (SIGKILL) in the middle of a stage and restarted 90 s later.
+ * - The S3 data directory turning read-only mid-run: versitygw answers every write 500 InternalError while
+ *   reads work; the run fails within seconds, naming the object and "storage refuses writes".
  *
- * Each run completes with the same outputs as an undisturbed run of the same data (run ids and timestamps
- * aside), and every object named by a completed stage's manifest exists. The recovery figures (how long
- * after the fault ended the interrupted stage and the run completed) are printed for the record.
- *
- * Not here: the S3 data directory turning read-only. versitygw answers a write to a read-only directory
- * (EROFS or EACCES) with 500 InternalError, which no client can tell from a passing fault, so the stage
- * retries for its whole retry window (at least an attempt's 30 min): longer than this suite may take.
+ * Each run but the read-only one completes with the same outputs as an undisturbed run of the same data
+ * (run ids and timestamps aside), and every object named by a completed stage's manifest exists. The
+ * recovery figures (how long after the fault ended the interrupted stage and the run completed) are printed
+ * for the record. Runs that wait on a timeout use short ones (FAST_RECOVERY: heartbeat timeout 15 s,
+ * backoff cap 10 s) so that the suite stays short; the defaults (60 s, 120 s) only lengthen the waits.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,8 @@ import {
   waitFor,
 } from '../../infra/servers';
 import { ensureTools } from '../../infra/tools';
+import type { RunConfig } from '../../lib/config';
+import { resolveDatasetRunConfig } from '../../lib/datasets';
 import { STAGE_NAMES, type StageName } from '../../lib/stageRegistry';
 import { monthlyWorkflowId } from '../../lib/ids';
 import { ObjectStore } from '../../lib/objectStore';
@@ -50,6 +53,10 @@ const DATASET = 'chaos';
 const MONTH = '2023-06';
 const S3_OUTAGE_MS = 90_000;
 const TEMPORAL_OUTAGE_MS = 10_000;
+/** Retry settings of the runs that wait on a timeout: a killed worker costs 15 s, S3's return 10 s at most. */
+const FAST_RECOVERY = { heartbeatTimeoutSeconds: 15, maxRetryIntervalSeconds: 10 };
+/** `nobody`: root ignores permission bits, so the read-only case runs versitygw as another user. */
+const NOBODY = { uid: 65534, gid: 65534 };
 
 describe('chaos: storage, Temporal and worker faults', () => {
   let harness: Harness;
@@ -64,9 +71,13 @@ describe('chaos: storage, Temporal and worker faults', () => {
   /** Temporal run ids of this dataset's runs so far, to tell a newly started run apart. */
   const knownRunIds = new Set<string>();
 
-  const startOwnS3 = async (): Promise<void> => {
+  const startOwnS3 = async (
+    runAs?: { uid: number; gid: number },
+    binary = tools.versitygw,
+  ): Promise<void> => {
     s3 = await startS3Server({
-      binary: tools.versitygw,
+      binary,
+      runAs,
       dataDir: join(dir, 's3'),
       port: s3Port,
       // The shared stack's keys: the harness gives this process (and the CLI and workers it starts) those.
@@ -141,6 +152,12 @@ describe('chaos: storage, Temporal and worker faults', () => {
     const summary = await waitForRun(harness.client, started, { quiet: true });
     knownRunIds.add(started.temporalRunId);
     return summary;
+  };
+
+  /** The dataset's run config with the short timeouts of FAST_RECOVERY (retry settings change no output). */
+  const fastRecoveryConfig = async (): Promise<RunConfig> => {
+    const { config } = await resolveDatasetRunConfig(store, DATASET);
+    return { ...config, retry: { ...config.retry, ...FAST_RECOVERY } };
   };
 
   /** The same outputs as the undisturbed run, stage by stage, and every manifest's objects present. */
@@ -246,7 +263,7 @@ describe('chaos: storage, Temporal and worker faults', () => {
     try {
       const started = await startRun(
         harness.client,
-        { dataset: DATASET, month: MONTH, force: ['all'] },
+        { dataset: DATASET, month: MONTH, force: ['all'], config: await fastRecoveryConfig() },
         store,
       );
       await waitForNewRun((s) => s.stages.ingest.status === 'completed', 120_000);
@@ -271,7 +288,7 @@ describe('chaos: storage, Temporal and worker faults', () => {
       const endedAt = Date.now();
       console.log(
         `worker SIGKILL during ${inFlight}: ${inFlight} completed ${Math.round((stageDoneAt - killedAt) / 1000)} s after the kill ` +
-          `(the 60 s heartbeat timeout included); run ended ${Math.round((endedAt - killedAt) / 1000)} s after`,
+          `(the ${FAST_RECOVERY.heartbeatTimeoutSeconds} s heartbeat timeout included); run ended ${Math.round((endedAt - killedAt) / 1000)} s after`,
       );
       await expectSameOutputsAsBaseline(summary);
     } finally {
@@ -286,7 +303,11 @@ describe('chaos: storage, Temporal and worker faults', () => {
   });
 
   it('survives S3 killed for 90 s in the middle of a stage, with the same outputs', async () => {
-    const started = await startRun(harness.client, { dataset: DATASET, month: MONTH, force: ['all'] }, store);
+    const started = await startRun(
+      harness.client,
+      { dataset: DATASET, month: MONTH, force: ['all'], config: await fastRecoveryConfig() },
+      store,
+    );
     // clean is running once ingest has completed: kill S3 under it.
     const inFlight: StageName = 'clean';
     await waitForNewRun((s) => s.stages.ingest.status === 'completed', 120_000);
@@ -299,11 +320,75 @@ describe('chaos: storage, Temporal and worker faults', () => {
     const summary = await runToEnd(started);
     const endedAt = Date.now();
     console.log(
-      `S3 outage: down ${Math.round((restartedAt - killedAt) / 1000)} s during ${inFlight}; ${inFlight} completed ${Math.round((stageDoneAt - restartedAt) / 1000)} s after S3 came back; run ended ${Math.round((endedAt - restartedAt) / 1000)} s after`,
+      `S3 outage: down ${Math.round((restartedAt - killedAt) / 1000)} s during ${inFlight} (backoff cap ${FAST_RECOVERY.maxRetryIntervalSeconds} s); ${inFlight} completed ${Math.round((stageDoneAt - restartedAt) / 1000)} s after S3 came back; run ended ${Math.round((endedAt - restartedAt) / 1000)} s after`,
     );
     await expectSameOutputsAsBaseline(summary);
   });
+
+  // Last: it leaves the S3 data directory read-only (afterAll removes it).
+  it('fails clearly when the S3 data directory turns read-only mid-run; no manifest without its data', async () => {
+    const s3Dir = join(dir, 's3');
+    const asRoot = process.getuid?.() === 0;
+    await kill(s3);
+    if (asRoot) {
+      // nobody must reach the binary (root's cache is private) and the data directory
+      const binary = join(dir, 'versitygw');
+      await copyFile(tools.versitygw, binary);
+      await chmod(binary, 0o755);
+      await chmod(dir, 0o755);
+      await execFileAsync('chown', ['-R', `${NOBODY.uid}:${NOBODY.gid}`, s3Dir]);
+      await startOwnS3(NOBODY, binary);
+    } else {
+      await startOwnS3();
+    }
+    const started = await startRun(harness.client, { dataset: DATASET, month: MONTH, force: ['all'] }, store);
+    await waitForNewRun((s) => s.stages.ingest.status === 'completed', 120_000);
+    await execFileAsync('chmod', ['-R', 'a-w', s3Dir]);
+    const readOnlyAt = Date.now();
+
+    const failure = await waitForRun(harness.client, started, { quiet: true }).then(
+      (summary) => new Error(`the run ended ${summary.status}, not failed`),
+      (error: unknown) => error,
+    );
+    const failedAt = Date.now();
+    const handle = harness.client.workflow.getHandle(started.workflowId, started.temporalRunId);
+    expect((await handle.describe()).status.name).toBe('FAILED');
+    const why = causeMessages(failure);
+    expect(why).toContain('storage refuses writes (read-only? permissions?)');
+    expect(why).toContain(`s3://${store.bucket}/runs/${DATASET}/${MONTH}/${started.runId}/`);
+
+    const progress = await handle.query(progressQuery);
+    knownRunIds.add(started.temporalRunId);
+    expect(progress.stages.ingest.status).toBe('completed');
+    expect(progress.stages.clean.status).toBe('failed');
+    expect(progress.stages.clean.error?.type).toBe('StorageRefusesWrites');
+    expect(progress.stages.clean.error?.message).toMatch(
+      /^storage refuses writes \(read-only\? permissions\?\): writing s3:\/\/\S+\/clean\/attempt-\d+\/\S+ failed with InternalError \(HTTP 500\)/,
+    );
+    for (const stage of STAGE_NAMES.filter((s) => s !== 'ingest' && s !== 'clean' && s !== 'report')) {
+      expect(progress.stages[stage].status, stage).toBe('skipped');
+    }
+    expect(progress.stages.report.status).toBe('failed'); // it runs after failures, and cannot write either
+    // Never a completed stage whose objects are missing, never a manifest without its data.
+    expect(await missingManifestObjects(store, progress)).toEqual([]);
+    const written = await store.list(`runs/${DATASET}/${MONTH}/${started.runId}/`);
+    const manifests = written.filter((o) => o.key.endsWith('manifest.json'));
+    expect(manifests.map((o) => o.key.split('/')[4])).toEqual(['ingest']);
+    console.log(
+      `S3 read-only: the run failed ${Math.round((failedAt - readOnlyAt) / 1000)} s after the data directory turned read-only ` +
+        `(clean: ${progress.stages.clean.error?.message})`,
+    );
+  });
 });
+
+const execFileAsync = promisify(execFile);
+
+/** An error's message and its causes' messages, one per line (a workflow failure wraps the activity's). */
+function causeMessages(error: unknown): string {
+  const lines: string[] = [];
+  for (let e = error, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) lines.push(e.message);
+  return lines.join('\n');
+}
 
 /** Objects named by the manifests of a run's completed stages that are not in the bucket. */
 async function missingManifestObjects(store: ObjectStore, summary: RunSummary): Promise<string[]> {
