@@ -12,6 +12,7 @@ import type { Holiday } from './additiveRegression';
 import * as holtWinters from './holtWinters';
 import * as sarima from './sarima';
 import * as seasonalNaive from './seasonalNaive';
+import { sarimaSearchMinLength, searchSarimaOrder, type SarimaSearchBounds } from './sarimaSearch';
 import {
   closedMask,
   openView,
@@ -184,6 +185,11 @@ export interface SelectModelOptions extends BacktestOptions {
   forecastHorizon?: number;
   /** The benchmark for `baselineMase` (default: seasonal naive). */
   baseline?: Candidate;
+  /**
+   * Choose only among candidates whose name starts with this family (forecast.model); when none of them can
+   * be fitted the choice falls back to every candidate and a note says so.
+   */
+  pinnedFamily?: string;
 }
 
 /** The outcome of model choice. */
@@ -199,6 +205,8 @@ export interface Selection {
   baseline: ModelScore;
   /** Plain-language remarks: skipped zero actuals, excluded closed days, failed candidates. */
   notes: string[];
+  /** With a pinned family: true when none of its candidates could be used (the choice fell back). */
+  pinnedFallback?: boolean;
 }
 
 /**
@@ -225,6 +233,7 @@ export function selectModel(
     }
   });
   const notes: string[] = [];
+  const pinnedFallback = { value: false };
   if (baseline.skippedZeroActuals > 0) {
     notes.push(
       `MAPE skips ${baseline.skippedZeroActuals} of ${baseline.points} backtest periods whose actual is 0`,
@@ -244,7 +253,21 @@ export function selectModel(
     .map((score, index) => ({ score, index }))
     .filter(({ score }) => !score.error && Number.isFinite(score.mase))
     .sort((a, b) => a.score.mase - b.score.mase || a.index - b.index);
-  for (const { score, index } of ranked) {
+  const pinned = options.pinnedFamily;
+  // A pinned family goes first; the others stay behind it as the documented fallback.
+  const order = pinned
+    ? [
+        ...ranked.filter(({ score }) => score.name.startsWith(pinned)),
+        ...ranked.filter(({ score }) => !score.name.startsWith(pinned)),
+      ]
+    : ranked;
+  for (const { score, index } of order) {
+    if (pinned && !score.name.startsWith(pinned) && !pinnedFallback.value) {
+      notes.push(
+        `forecast.model pins ${pinned}, but none of its candidates could be backtested and fitted: the lowest-MASE model is used instead`,
+      );
+      pinnedFallback.value = true;
+    }
     try {
       const model = candidates[index].fit(series);
       const lead = options.lead ?? 0;
@@ -252,7 +275,15 @@ export function selectModel(
         model.forecast(lead + (options.forecastHorizon ?? options.horizon)),
         lead,
       );
-      return { chosen: score.name, model, forecast, scores, baseline, notes };
+      return {
+        chosen: score.name,
+        model,
+        forecast,
+        scores,
+        baseline,
+        notes,
+        ...(pinned ? { pinnedFallback: pinnedFallback.value } : {}),
+      };
     } catch (error) {
       notes.push(`${score.name} failed on the full series: ${messageOf(error)}`);
     }
@@ -350,6 +381,16 @@ export function sarimaCandidate(options: sarima.SarimaOptions): Candidate {
   };
 }
 
+/** A SARIMA whose orders are searched by AIC within bounds at every fit (sarimaSearch.ts). */
+export function sarimaSearchCandidate(bounds: SarimaSearchBounds): Candidate {
+  const log = bounds.transform === 'log' ? ' log' : '';
+  return {
+    name: `sarima(search <=${bounds.maxP},${bounds.d},<=${bounds.maxQ})(<=${bounds.maxSeasonalP},${bounds.seasonalD},<=${bounds.maxSeasonalQ})${log}`,
+    fit: (s) => searchSarimaOrder(s, bounds).model,
+    minLength: (s) => sarimaSearchMinLength(bounds, openView(s).seasonLength),
+  };
+}
+
 /** An additive regression (Prophet-like) candidate. */
 export function additiveRegressionCandidate(
   options: additiveRegression.AdditiveRegressionOptions = {},
@@ -369,14 +410,17 @@ export function additiveRegressionCandidate(
  * to 1 and it costs 5x the airline model's time without winning.)
  */
 export function defaultCandidates(
-  options: { holidays?: readonly Holiday[]; seasonLength?: number } = {},
+  options: { holidays?: readonly Holiday[]; seasonLength?: number; sarimaSearch?: SarimaSearchBounds } = {},
 ): Candidate[] {
   const seasonLength = options.seasonLength;
+  const search = options.sarimaSearch;
   if (seasonLength === 1) {
     return [
       seasonalNaiveCandidate({ seasonLength: 1 }),
       holtWintersCandidate({ seasonality: 'none', trend: 'damped' }),
-      sarimaCandidate({ order: { p: 0, d: 1, q: 1 } }),
+      search
+        ? sarimaSearchCandidate({ ...search, maxSeasonalP: 0, maxSeasonalQ: 0, seasonalD: 0 })
+        : sarimaCandidate({ order: { p: 0, d: 1, q: 1 } }),
       additiveRegressionCandidate({ holidays: options.holidays }),
     ];
   }
@@ -385,7 +429,7 @@ export function defaultCandidates(
     seasonalNaiveCandidate({ seasonLength }),
     holtWintersCandidate({ seasonality: 'additive', trend: 'damped', seasonLength }),
     holtWintersCandidate({ seasonality: 'multiplicative', trend: 'damped', seasonLength }),
-    sarimaCandidate({ order: { p: 0, d: 1, q: 1 }, seasonal }),
+    search ? sarimaSearchCandidate(search) : sarimaCandidate({ order: { p: 0, d: 1, q: 1 }, seasonal }),
     additiveRegressionCandidate({ holidays: options.holidays }),
   ];
 }

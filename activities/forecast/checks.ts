@@ -36,6 +36,12 @@ export async function checkForecastOutputs(
     );
   }
   const warnings: StageWarning[] = [];
+  if (metrics.pinnedModel && !metrics.pinnedModel.used) {
+    warnings.push({
+      code: 'forecast_pinned_model_unavailable',
+      message: `forecast.model pins ${metrics.pinnedModel.family}, which could not be fitted here; ${metrics.model} (lowest backtest MASE) is used instead`,
+    });
+  }
   if (metrics.mase !== null && metrics.baselineMase !== null && metrics.mase > metrics.baselineMase) {
     warnings.push({
       code: 'forecast_below_baseline',

@@ -7,10 +7,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
+import type { Holiday } from './additiveRegression';
 import { forecastMetrics, selectModel, type Selection } from './backtest';
 import type { ForecastConfig } from './config';
 import type { BacktestReport, ForecastStageMetrics } from './contract';
-import { holidaysFromDates } from './holidays';
+import { resolveHolidays } from './holidays';
 import {
   compactScore,
   finiteOrNull,
@@ -66,7 +67,8 @@ export async function computeForecast(
   const prepared = prepareSeries(daily, { grain: config.grain, closedWeekdays: config.closedWeekdays });
   const notes = [...prepared.notes];
   const closedWeekdays = prepared.closedWeekdays;
-  const holidays = holidaysFromDates(config.holidays);
+  const years = holidayYears(daily, options.cutoff, config);
+  const holidays = resolveHolidays(config, years.first, years.last);
 
   let plan: BacktestPlan | null = null;
   let selection: Selection | null = null;
@@ -87,6 +89,7 @@ export async function computeForecast(
       origins: config.origins,
       holidays,
       lead,
+      ...(config.sarimaSearch ? { sarimaSearch: config.sarimaSearch } : {}),
     });
     notes.push(...planned.notes);
     if (planned.plan) plan = planned.plan;
@@ -101,6 +104,7 @@ export async function computeForecast(
         step: plan.step,
         lead,
         ...(plan.candidateSet === 'nonSeasonal' ? { seasonLength: 1 } : {}),
+        ...(config.model !== 'auto' ? { pinnedFamily: config.model } : {}),
       });
       notes.push(...selection.notes);
     } catch (error) {
@@ -188,6 +192,12 @@ export async function computeForecast(
     backtestPoints: chosenScore ? chosenScore.points : null,
   };
   if (reason) metrics.reason = reason;
+  if (config.model !== 'auto') {
+    metrics.pinnedModel = { family: config.model, used: selection ? !selection.pinnedFallback : false };
+  }
+  if (config.holidayCalendars.length > 0 || config.namedHolidays.length > 0) {
+    metrics.holidays = holidaySummaries(holidays, seriesEnd);
+  }
   return {
     metrics,
     backtest,
@@ -196,4 +206,33 @@ export async function computeForecast(
     paths,
     rows: { forecast: forecastRows, history: historyRows },
   };
+}
+
+/** Years whose holidays the models need: from the first day of data to the end of the forecast horizon. */
+function holidayYears(
+  daily: { firstDay: number; revenue: Float64Array },
+  cutoff: string | undefined,
+  config: ForecastConfig,
+): { first: number; last: number } {
+  const lastDataDay = daily.firstDay + daily.revenue.length - 1;
+  const cutoffDay = cutoff ? dayNumber(cutoff, 'cutoff') : lastDataDay;
+  const periodDays = config.grain === 'day' ? 1 : config.grain === 'week' ? 7 : 31;
+  const lastDay = Math.max(lastDataDay, cutoffDay) + config.horizon * periodDays;
+  return {
+    first: Number(isoDate(daily.firstDay).slice(0, 4)),
+    last: Number(isoDate(lastDay).slice(0, 4)),
+  };
+}
+
+/** Per holiday: how many of its dates fall in the history and its first date after it (its next effect). */
+function holidaySummaries(
+  holidays: readonly Holiday[],
+  seriesEnd: string | null,
+): NonNullable<ForecastStageMetrics['holidays']> {
+  return holidays.map((holiday) => ({
+    name: holiday.name,
+    datesInHistory: seriesEnd === null ? 0 : holiday.dates.filter((date) => date <= seriesEnd).length,
+    nextDate:
+      (seriesEnd === null ? holiday.dates[0] : holiday.dates.find((date) => date > seriesEnd)) ?? null,
+  }));
 }

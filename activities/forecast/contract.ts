@@ -69,6 +69,13 @@ export interface ForecastStageMetrics extends Record<string, unknown> {
   backtestPoints: number | null;
   /** Why there is no forecast, when there is none. */
   reason?: string;
+  /** With forecast.model pinned: the family, and false when it could not be used (the choice fell back). */
+  pinnedModel?: { family: string; used: boolean };
+  /**
+   * With holiday calendars or named holidays configured: each holiday, the dates of it in the history (its
+   * effect is estimated from them) and its next date after the history (where the forecast applies it).
+   */
+  holidays?: { name: string; datesInHistory: number; nextDate: string | null }[];
 }
 
 /** One forecast period: its first day and the point forecast with its 80% and 95% intervals. */

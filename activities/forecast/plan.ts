@@ -4,6 +4,7 @@
  */
 import type { Holiday } from './additiveRegression';
 import { defaultCandidates, holtWintersCandidate, sarimaCandidate, type Candidate } from './backtest';
+import type { SarimaSearchBounds } from './sarimaSearch';
 import { seasonalNaiveMinLength } from './seasonalNaive';
 import { closedMask, isoDate, openView, periodDay, type RegularSeries } from './series';
 /** Smallest training window (open periods) of any candidate set: the trend models need 8 points. */
@@ -38,7 +39,14 @@ export interface BacktestPlan {
  */
 export function planBacktest(
   series: RegularSeries,
-  options: { horizon: number; origins: number; holidays?: readonly Holiday[]; lead?: number },
+  options: {
+    horizon: number;
+    origins: number;
+    holidays?: readonly Holiday[];
+    lead?: number;
+    /** Search SARIMA orders by AIC instead of the airline model (forecast.sarimaSearch). */
+    sarimaSearch?: SarimaSearchBounds;
+  },
 ): { plan: BacktestPlan | null; reason: string; notes: string[] } {
   const { horizon } = options;
   // Periods between the series' end and the first period forecast: every backtest window spans them too.
@@ -68,13 +76,19 @@ export function planBacktest(
     sets.push({
       candidateSet: 'seasonal',
       seasonLength: m,
-      candidates: defaultCandidates({ holidays: options.holidays }).map(floored),
+      candidates: defaultCandidates({ holidays: options.holidays, sarimaSearch: options.sarimaSearch }).map(
+        floored,
+      ),
     });
   }
   sets.push({
     candidateSet: 'nonSeasonal',
     seasonLength: 1,
-    candidates: defaultCandidates({ holidays: options.holidays, seasonLength: 1 }).map(floored),
+    candidates: defaultCandidates({
+      holidays: options.holidays,
+      seasonLength: 1,
+      sarimaSearch: options.sarimaSearch,
+    }).map(floored),
   });
 
   for (const set of sets) {
