@@ -236,12 +236,17 @@ describe('operating custflow on Temporal', () => {
     });
     let childStderr = '';
     child.stderr.on('data', (chunk: Buffer) => (childStderr = (childStderr + chunk.toString()).slice(-4000)));
+    // A short heartbeat timeout: the killed worker's stage is retried after 15 s instead of a minute (retry
+    // settings change no output, so the outputs still match the first backfill's).
+    const configPath = join(dataDir, 'fast-recovery.json');
+    await writeFile(configPath, JSON.stringify({ retry: { heartbeatTimeoutSeconds: 15 } }));
     const started = await startBackfill(harness.client, {
       dataset: 'ops',
       from,
       to,
       concurrency: 2,
       force: ['all'],
+      configPath,
     });
     // Kill it once the first month's new run has a stage activity in flight.
     const earlier = await harness.client.workflow.getHandle(monthlyWorkflowId('ops', from)).describe();
