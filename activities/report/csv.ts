@@ -28,6 +28,12 @@ export interface CrmRow {
   suggestedAction: string;
   /** The customer's first recommendations (recommend stage), best first; absent or short means empty cells. */
   recommendations?: readonly { productId: string; name: string }[];
+  /** P(future spend above the median) from the churn stage's Bayesian high-value model, with its 95% interval. */
+  highValueProbability?: number | null;
+  highValueLower95?: number | null;
+  highValueUpper95?: number | null;
+  /** Expected repeat purchases over the CLV horizon (clv's expected_purchases_<n>m), or null. */
+  expectedPurchases?: number | null;
 }
 
 /** Recommendations per customer in the CRM export. */
@@ -53,6 +59,11 @@ export const CRM_COLUMNS = [
   'recommendation_2_name',
   'recommendation_3_id',
   'recommendation_3_name',
+  // appended (report v9): columns are only ever added at the end, so readers by position keep working
+  'high_value_probability',
+  'high_value_lower95',
+  'high_value_upper95',
+  'expected_purchases',
 ] as const;
 
 /** Optional leading white space (incl. U+00A0, U+2000-U+200B, U+3000, U+FEFF), then a formula lead-in. */
@@ -105,6 +116,7 @@ export function crmCsv(rows: readonly CrmRow[]): string {
     }
     checkProbability(row.pAlive, 'pAlive', index);
     checkProbability(row.churnProbability, 'churnProbability', index);
+    checkProbability(row.highValueProbability ?? null, 'highValueProbability', index);
     return [
       row.customerId,
       row.segment,
@@ -119,6 +131,10 @@ export function crmCsv(rows: readonly CrmRow[]): string {
         const recommendation = row.recommendations?.[r];
         return recommendation ? [recommendation.productId, recommendation.name] : ['', ''];
       }).flat(),
+      rounded(row.highValueProbability ?? null, 4),
+      rounded(row.highValueLower95 ?? null, 4),
+      rounded(row.highValueUpper95 ?? null, 4),
+      rounded(row.expectedPurchases ?? null, 4),
     ];
   });
   return tableCsv(CRM_COLUMNS, records);

@@ -381,6 +381,13 @@ export async function recommendSection(
     evaluationWindow: summary.evaluationWindow,
     blend: summary.blend,
     blendChosenBy: summary.blendChosenBy,
+    // Summaries written before the category lists (recommend v1) have no categoryLists.
+    categoryFirstChoices:
+      summary.categoryLists?.firstChoices.map((c) => ({
+        category: c.category,
+        customers: c.customers,
+        reason: c.reason,
+      })) ?? null,
     notes: summary.notes,
   };
 }

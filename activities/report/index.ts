@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
-import { sqlString, withDuck } from '../../lib/duck';
+import { sqlIdent, sqlString, withDuck } from '../../lib/duck';
 import { STAGE_NAMES, type StageName } from '../../lib/stageRegistry';
 import {
   defineStageActivity,
@@ -30,6 +30,8 @@ import {
   topProducts,
   type LocalOutputs,
 } from './gather';
+import { edaSection } from './gatherEda';
+import { categorySeasonSection, experimentDetailSection, valueModelsSection } from './gatherModels';
 import type { Headlines } from './headlines';
 import { renderReport } from './html';
 import type { ReportData, ReportSegments } from './model';
@@ -47,12 +49,13 @@ export interface ReportMetrics extends Record<string, unknown> {
 /** What the report reads of each stage (the rest of their outputs stays in S3). */
 const READS: Partial<Record<StageName, string[]>> = {
   clean: ['transactions'],
-  features: ['kpis', 'dictionary', 'insights', 'cohorts', 'dailyRevenue'],
+  features: ['kpis', 'dictionary', 'insights', 'cohorts', 'dailyRevenue', 'customerFeatures'],
   segment: ['segments', 'personas', 'selection', 'migration', 'rules'],
   clv: ['clv', 'summary'],
   churn: ['scores', 'model'],
   forecast: ['forecast', 'history'],
   recommend: ['summary', 'recommendations'],
+  experiment: ['results'],
 };
 
 async function fetchOutputs(ctx: StageContext): Promise<LocalOutputs> {
@@ -78,7 +81,10 @@ export const report = defineStageActivity<ReportMetrics>({
   //    names wrap only at underscores; each quarantine reason is explained. Metrics gain headlines.
   // 7: customers with no net purchase: no P(alive) and no retention flag in the CRM export; personas note.
   // 8: the CRM export's location is under the attempt's prefix (report/attempt-<n>/crm_export.csv).
-  version: 8,
+  // 9: the exploratory page (distributions, country and category breakdowns, null rates, elbow, persona
+  //    profiles), executive summary, value models, experiments by segment, cohort revenue curves; the CRM
+  //    export gains high-value probability (with its interval) and expected purchases.
+  version: 9,
   configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold, currency: config.currency }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
@@ -118,6 +124,21 @@ export const report = defineStageActivity<ReportMetrics>({
           experiments: experimentsSection(metricsOf('experiment'), ctx.run.config.experiment.srmThreshold),
           recommend: await recommendSection(files.recommend?.summary, metricsOf('recommend')),
           topProducts: await topProducts(duck, files.clean?.transactions),
+          eda: await edaSection(duck, {
+            transactionsPath: files.clean?.transactions,
+            customerFeaturesPath: files.features?.customerFeatures,
+            segmentsPath: files.segment?.segments,
+            cutoff: ctx.run.cutoff,
+            cleanMetrics: metricsOf('clean'),
+          }),
+          valueModels: await valueModelsSection(
+            duck,
+            files.churn,
+            metricsOf('churn'),
+            files.segment?.segments,
+          ),
+          experimentDetail: await experimentDetailSection(files.experiment?.results),
+          categorySeason: await categorySeasonSection(files.features?.insights),
           unavailable: unavailableReasons(ctx),
         };
         ctx.heartbeat({ step: 'gathered' });
@@ -133,7 +154,7 @@ export const report = defineStageActivity<ReportMetrics>({
             ),
             rows: crm.length,
             description:
-              'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action, top 3 recommended products',
+              'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action, top 3 recommended products, high-value probability (95% interval), expected purchases',
           },
         ];
         const html = renderReport(data);
@@ -151,6 +172,10 @@ export const report = defineStageActivity<ReportMetrics>({
             'experiments',
             'recommend',
             'topProducts',
+            'eda',
+            'valueModels',
+            'experimentDetail',
+            'categorySeason',
           ] as const
         ).filter((s) => data[s] !== undefined);
         const outputs: Record<string, StageOutputFile> = {
@@ -202,6 +227,10 @@ async function crmRows(
 ): Promise<CrmRow[]> {
   const base = files.clv?.clv ?? files.churn?.scores ?? files.segment?.segments;
   if (!base) return [];
+  // clv names its horizon in the column (expected_purchases_12m for 12 months).
+  const expectedPurchases = files.clv?.clv
+    ? (await columnNames(duck, files.clv.clv)).find((c) => /^expected_purchases_\d+m$/.test(c))
+    : undefined;
   const rows = await duck.all<{
     customer_id: string;
     segment: number | null;
@@ -213,12 +242,18 @@ async function crmRows(
     churn_probability: number | null;
     recommendations: { id: string; name: string }[] | null;
     no_net_purchase: boolean | null;
+    high_value_probability: number | null;
+    high_value_lower95: number | null;
+    high_value_upper95: number | null;
+    expected_purchases: number | null;
   }>(
     `SELECT b.customer_id,
             ${files.segment?.segments ? `s.segment, s.persona, s.rfm_cell, ${(await hasColumn(duck, files.segment.segments, 'rule')) ? 's.rule' : 'NULL::VARCHAR AS rule'}` : 'NULL::INTEGER AS segment, NULL::VARCHAR AS persona, NULL::VARCHAR AS rfm_cell, NULL::VARCHAR AS rule'},
             ${files.segment?.segments && (await hasColumn(duck, files.segment.segments, 'no_net_purchase')) ? 's.no_net_purchase' : 'NULL::BOOLEAN AS no_net_purchase'},
             ${files.clv?.clv ? 'c.clv, c.p_alive' : 'NULL::DOUBLE AS clv, NULL::DOUBLE AS p_alive'},
             ${files.churn?.scores ? 'h.churn_probability' : 'NULL::DOUBLE AS churn_probability'},
+            ${files.churn?.scores && (await hasColumn(duck, files.churn.scores, 'high_value_probability')) ? 'h.high_value_probability, h.high_value_lower95, h.high_value_upper95' : 'NULL::DOUBLE AS high_value_probability, NULL::DOUBLE AS high_value_lower95, NULL::DOUBLE AS high_value_upper95'},
+            ${expectedPurchases ? `c.${sqlIdent(expectedPurchases)}::DOUBLE AS expected_purchases` : 'NULL::DOUBLE AS expected_purchases'},
             ${files.recommend?.recommendations ? 'r.recommendations' : 'NULL AS recommendations'}
      FROM read_parquet(${sqlString(base)}) b
      ${files.segment?.segments ? `LEFT JOIN read_parquet(${sqlString(files.segment.segments)}) s USING (customer_id)` : ''}
@@ -252,15 +287,24 @@ async function crmRows(
       churnProbability: r.no_net_purchase ? null : r.churn_probability,
     }),
     recommendations: (r.recommendations ?? []).map((x) => ({ productId: x.id, name: x.name })),
+    highValueProbability: r.high_value_probability,
+    highValueLower95: r.high_value_lower95,
+    highValueUpper95: r.high_value_upper95,
+    expectedPurchases: r.expected_purchases,
   }));
+}
+
+/** The column names of a Parquet file. */
+async function columnNames(duck: Duck, path: string): Promise<string[]> {
+  const rows = await duck.all<{ column_name: string }>(
+    `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(path)}))`,
+  );
+  return rows.map((r) => r.column_name);
 }
 
 /** Whether a Parquet file has a column (segments written before decision rules have no `rule`). */
 async function hasColumn(duck: Duck, path: string, column: string): Promise<boolean> {
-  const rows = await duck.all<{ column_name: string }>(
-    `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(path)}))`,
-  );
-  return rows.some((r) => r.column_name === column);
+  return (await columnNames(duck, path)).includes(column);
 }
 
 function reasonOf(metrics: Record<string, unknown>): string {

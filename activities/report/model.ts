@@ -7,6 +7,7 @@
  * ("—"), since JSON turns them into null anyway.
  */
 
+import type { ReportCategorySeason, ReportEda, ReportExperimentDetail, ReportValueModels } from './edaModel';
 import type { Headlines } from './headlines';
 
 /**
@@ -357,6 +358,8 @@ export interface ReportRecommend {
   /** Weight of the customer's own history in the model's score, and how it was set. */
   blend: number;
   blendChosenBy: string;
+  /** Customers by their first recommended category, with the typical reason (null: no category lists). */
+  categoryFirstChoices: { category: string; customers: number; reason: string }[] | null;
   notes: string[];
 }
 
@@ -385,6 +388,14 @@ export interface ReportData {
   forecast?: ReportForecast;
   experiments?: ReportExperiments;
   recommend?: ReportRecommend;
+  /** The exploratory page: distributions, country and category breakdowns, null rates (gatherEda.ts). */
+  eda?: ReportEda;
+  /** High-value models compared on one holdout, the spend regression, rates per persona (gatherModels.ts). */
+  valueModels?: ReportValueModels;
+  /** Spend per order by category and season, with the interaction p-value (features' insights). */
+  categorySeason?: ReportCategorySeason;
+  /** Per-segment A/B (Holm), treatment x segment interaction and power / MDE (gatherModels.ts). */
+  experimentDetail?: ReportExperimentDetail;
   /** Best-selling products (names come from data and may be hostile). */
   topProducts?: { productName: string; revenue: number; orders?: number }[];
   exports?: ReportExport[];

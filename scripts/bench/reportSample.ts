@@ -5,6 +5,7 @@
  */
 import { Rng } from '../../lib/random';
 import type { ReportData, ReportKpiMonth, ReportStage } from '../../activities/report/model';
+import { sampleEdaSections } from './reportSampleEda';
 
 /** A product name that would run script if it were not escaped. */
 export const HOSTILE_PRODUCT = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
@@ -541,6 +542,7 @@ export function sampleReportData(): ReportData {
           'One row per customer: segment, persona, CLV, P(alive), churn probability, suggested action',
       },
     ],
+    ...sampleEdaSections(),
   };
 }
 

@@ -111,6 +111,20 @@ export function recommendCard(rec: ReportRecommend): string {
   parts.push(
     grid2('<h4>Add-on attachment by persona</h4>' + attachment, '<h4>Top bundles by persona</h4>' + bundles),
   );
+  if (rec.categoryFirstChoices && rec.categoryFirstChoices.length > 0) {
+    parts.push(
+      '<h4>Top category per customer</h4>' +
+        table(
+          [{ label: 'Category offered first' }, { label: 'Customers', numeric: true }, { label: 'Typical reason' }],
+          rec.categoryFirstChoices
+            .slice(0, RECOMMEND_ROWS)
+            .map((c) => [c.category, fmtInt(c.customers), c.reason]),
+        ) +
+        `<p class="note">${esc(
+          'Categories each active customer has not bought recently, from co-purchases of categories and the customer’s own category history (category_recommendations.parquet; the first is in the CRM export).',
+        )}</p>`,
+    );
+  }
   return card(
     'Bundles and next best offer',
     'Products bought together (association rules over orders: support, confidence, lift), each persona’s bundles and how often an add-on joins its antecedent, and the per-customer recommendations judged against popularity and buy-again baselines. The top three per customer are in the CRM export.',

@@ -18,7 +18,7 @@ export function masthead(ctx: Ctx, title: string): string {
     '<div class="eyebrow">custflow · customer analytics report</div>' +
     `<h1>${esc(title)}</h1>` +
     `<div class="meta">${meta.join('')}</div>` +
-    '<nav class="toc"><a href="#operational">1 · Operational</a><a href="#strategic">2 · Strategic</a><a href="#appendix">Appendix</a></nav>' +
+    '<nav class="toc"><a href="#operational">1 · Operational</a><a href="#strategic">2 · Strategic</a><a href="#eda">3 · Exploratory</a><a href="#appendix">Appendix</a></nav>' +
     '</div></header>' +
     warningsBanner(run.warnings ?? [])
   );

@@ -11,6 +11,9 @@ import { migrationCard } from '../cards/migration';
 import { personasCard } from '../cards/personas';
 import { recommendCard } from '../cards/recommend';
 import { topProductsCard } from '../cards/topProducts';
+import { experimentSegmentsCard } from '../cards/experimentSegments';
+import { valueModelsCard } from '../cards/valueModels';
+import { executiveSummary } from './summary';
 import { type Ctx, card, kpi, kpiMoney, notAvailable, unavailableReason, sum } from './blocks';
 
 export function strategicPage(ctx: Ctx): string {
@@ -30,8 +33,9 @@ export function strategicPage(ctx: Ctx): string {
     data.churn
       ? churnCard(ctx, data.churn)
       : card('Churn risk', null, notAvailable(unavailableReason(data, 'churn'))),
+    data.valueModels ? valueModelsCard(ctx, data.valueModels) : '',
     data.cohorts
-      ? cohortCard(data.cohorts)
+      ? cohortCard(ctx, data.cohorts)
       : card('Cohort retention', null, notAvailable(unavailableReason(data, 'cohorts'))),
     data.forecast
       ? forecastCard(ctx, data.forecast)
@@ -39,6 +43,7 @@ export function strategicPage(ctx: Ctx): string {
     data.experiments
       ? experimentsCard(ctx, data.experiments)
       : card('Experiments and policies', null, notAvailable(unavailableReason(data, 'experiments'))),
+    data.experimentDetail ? experimentSegmentsCard(ctx, data.experimentDetail) : '',
     data.recommend
       ? recommendCard(data.recommend)
       : card('Bundles and next best offer', null, notAvailable(unavailableReason(data, 'recommend'))),
@@ -49,6 +54,7 @@ export function strategicPage(ctx: Ctx): string {
     '<section class="page" id="strategic"><div class="page-head"><h2>2 · Strategic</h2>' +
     '<span>Who the customers are, what they are worth, and what to do next.</span></div>' +
     (kpis ? `<div class="kpis">${kpis}</div>` : '') +
+    executiveSummary(ctx) +
     cards.join('') +
     '</section>'
   );

@@ -93,7 +93,7 @@ describe.skipIf(!hasChromium)('report in headless Chromium', () => {
 
     // Every chart has a size and drawn marks.
     const charts = await page.evaluate<ChartBox[]>(MEASURE_CHARTS);
-    expect(charts).toHaveLength(16);
+    expect(charts).toHaveLength(29);
     for (const chart of charts) {
       expect(chart.width, chart.label).toBeGreaterThan(100);
       expect(chart.height, chart.label).toBeGreaterThan(40);

@@ -126,7 +126,8 @@ describe('crmCsv', () => {
       text.startsWith(
         'customer_id,segment,persona,rfm_cell,persona_rule,clv,p_alive,churn_probability,suggested_action,' +
           'recommendation_1_id,recommendation_1_name,recommendation_2_id,recommendation_2_name,' +
-          'recommendation_3_id,recommendation_3_name\r\n',
+          'recommendation_3_id,recommendation_3_name,' +
+          'high_value_probability,high_value_lower95,high_value_upper95,expected_purchases\r\n',
       ),
     ).toBe(true);
     const records = parseCsv(text);
@@ -148,6 +149,7 @@ describe('crmCsv', () => {
         `'=HYPERLINK("x")`,
         '',
         '',
+        ...Array.from({ length: 4 }, () => ''),
       ],
       [
         "'=1+1",
@@ -159,7 +161,7 @@ describe('crmCsv', () => {
         '',
         '0.5',
         "'@SUM(1)",
-        ...Array.from({ length: 6 }, () => ''),
+        ...Array.from({ length: 10 }, () => ''),
       ],
     ]);
   });

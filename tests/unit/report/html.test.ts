@@ -108,11 +108,25 @@ describe('renderReport structure', () => {
       'Holdout: predicted and actual purchases per customer by calibration frequency',
       'Calibration: predicted churn probability against observed churn rate',
       'Feature importance of the churn model',
+      'High-value logistic coefficients (standardised) with 95% credible intervals',
+      'Spend regression coefficients with 95% confidence intervals',
       'Cohort retention by months since first purchase',
+      'Cumulative revenue per acquired customer by months since first purchase',
       'Revenue forecast by week with 80% and 95% intervals',
       'Relative lift of treatment over control with 95% intervals',
       'Incremental revenue by policy: mean and 5th to 95th percentile',
       'Revenue of the best-selling products',
+      // page 3, exploratory analysis
+      'Distribution of monetary_total',
+      'Distribution of frequency_orders',
+      'Revenue by country',
+      'Revenue by category',
+      'Monthly revenue of the top 2 categories',
+      'Mean spend per order by category and season',
+      'Revenue from new and returning customers by month',
+      'Elbow: within-cluster sum of squares by k',
+      'Silhouette by k',
+      'Persona profiles: mean of each feature',
     ]);
     expect(html).not.toContain('No data');
     expect(html).not.toContain('Not available');
@@ -262,7 +276,8 @@ describe('renderReport structure', () => {
 describe('renderReport with missing sections', () => {
   it('renders with only run info and says why each part is missing', () => {
     const html = renderReport(runOnlyReportData());
-    expect(count(html, '<div class="na">Not available: ')).toBe(12);
+    // 12 cards of pages 1 and 2, and the exploratory page
+    expect(count(html, '<div class="na">Not available: ')).toBe(13);
     expect(html).toContain(
       'Not available: the churn stage failed: logistic.fit: &lt;b&gt;IRLS&lt;/b&gt; did not converge after 50 iterations',
     );

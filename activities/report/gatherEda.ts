@@ -1,0 +1,349 @@
+/**
+ * The exploratory page's numbers, computed in the report's gather step by DuckDB over Parquet the run
+ * already wrote: the cleaned transactions (revenue by country and by category, null rates, new against
+ * returning customers) and the customer feature table (distributions of the key features). JavaScript sees
+ * one row per country, category, month, column or histogram bin, never one per transaction.
+ */
+import type { Duck } from '../../lib/duck';
+import { sqlIdent, sqlString, sqlTimestamp } from '../../lib/duck';
+import type {
+  ReportCategoryRanking,
+  ReportDimensionBreakdown,
+  ReportEda,
+  ReportFeatureDistribution,
+  ReportNewVsReturning,
+  ReportNullRate,
+  ReportOutliers,
+  ReportSegmentProfile,
+} from './edaModel';
+
+/** Features whose distribution the page shows, when the feature table has them (dictionary names). */
+export const EDA_FEATURES = [
+  'monetary_total',
+  'frequency_orders',
+  'recency_days',
+  'monetary_mean_order',
+  'items_per_order',
+  'tenure_days',
+] as const;
+
+/** Histogram bins per feature. */
+const HISTOGRAM_BINS = 20;
+/** Values of the dimension listed one by one; the rest are summed as "other". */
+const DIMENSION_ROWS = 10;
+/** Categories ranked, and the ones whose monthly trend is drawn. */
+const CATEGORY_ROWS = 12;
+const TREND_CATEGORIES = 5;
+/** Months of the new-against-returning table and the category trend. */
+const RECENT_MONTHS = 12;
+/** Days within which a new customer's second order counts as a repeat. */
+const REPEAT_DAYS = 90;
+
+async function columnsOf(duck: Duck, source: string): Promise<string[]> {
+  const rows = await duck.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${source}`);
+  return rows.map((r) => r.column_name);
+}
+
+const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : Number(v));
+const numOrNull = (v: unknown): number | null => {
+  const x = num(v);
+  return v === null || v === undefined || !Number.isFinite(x) ? null : x;
+};
+
+/** Everything of the EDA page; undefined without the cleaned transactions. */
+export async function edaSection(
+  duck: Duck,
+  inputs: {
+    transactionsPath: string | undefined;
+    customerFeaturesPath: string | undefined;
+    /** The segment stage's per-customer segments (persona), for the profile heatmap. */
+    segmentsPath?: string;
+    cutoff: string;
+    cleanMetrics: Record<string, unknown> | undefined;
+    /** Dimension of the breakdown (a transactions column); default 'country'. */
+    dimension?: string;
+  },
+): Promise<ReportEda | undefined> {
+  if (!inputs.transactionsPath) return undefined;
+  const tx = `read_parquet(${sqlString(inputs.transactionsPath)})`;
+  const columns = await columnsOf(duck, tx);
+  // Purchase lines only for revenue rankings: postage and fees are not a country's or category's sales.
+  const merch = columns.includes('line_kind') ? `line_kind IS DISTINCT FROM 'non_merchandise'` : 'TRUE';
+  const [totals] = await duck.all<Record<string, unknown>>(
+    `SELECT count(*)::DOUBLE AS n, coalesce(sum(amount), 0)::DOUBLE AS revenue,
+            count(DISTINCT customer_id)::DOUBLE AS customers, count(DISTINCT order_id)::DOUBLE AS orders FROM ${tx}`,
+  );
+  const dimension = inputs.dimension ?? 'country';
+  const eda: ReportEda = {
+    transactions: num(totals.n),
+    revenue: num(totals.revenue),
+    customers: num(totals.customers),
+    orders: num(totals.orders),
+    distributions: inputs.customerFeaturesPath
+      ? await featureDistributions(duck, `read_parquet(${sqlString(inputs.customerFeaturesPath)})`)
+      : [],
+    nullRates: await nullRates(duck, tx, columns, num(totals.n)),
+  };
+  if (columns.includes(dimension)) {
+    const breakdown = await dimensionBreakdown(duck, tx, dimension, merch);
+    if (breakdown) eda.dimension = breakdown;
+  }
+  if (columns.includes('category')) {
+    const ranking = await categoryRanking(duck, tx, merch);
+    if (ranking) eda.categories = ranking;
+  }
+  eda.newVsReturning = await newVsReturning(duck, tx, inputs.cutoff);
+  if (inputs.customerFeaturesPath && inputs.segmentsPath) {
+    const profile = await segmentProfile(duck, inputs.customerFeaturesPath, inputs.segmentsPath);
+    if (profile) eda.segmentProfile = profile;
+  }
+  const outliers = outliersOf(inputs.cleanMetrics);
+  if (outliers) eda.outliers = outliers;
+  return eda;
+}
+
+async function featureDistributions(duck: Duck, source: string): Promise<ReportFeatureDistribution[]> {
+  const present = new Set(await columnsOf(duck, source));
+  const out: ReportFeatureDistribution[] = [];
+  for (const feature of EDA_FEATURES) {
+    if (!present.has(feature)) continue;
+    const x = sqlIdent(feature);
+    const [s] = await duck.all<Record<string, unknown>>(
+      `SELECT count(${x})::DOUBLE AS n, avg(${x})::DOUBLE AS mean, stddev_samp(${x})::DOUBLE AS sd,
+              skewness(${x})::DOUBLE AS skew, min(${x})::DOUBLE AS min, max(${x})::DOUBLE AS max,
+              quantile_cont(${x}, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]) AS q
+       FROM ${source} WHERE isfinite(${x}::DOUBLE)`,
+    );
+    const n = num(s.n);
+    if (n === 0) continue;
+    const q = (s.q as { items?: unknown[] } | unknown[]) ?? [];
+    const qs = (Array.isArray(q) ? q : (q.items ?? [])).map(num);
+    let lo = qs[0];
+    let hi = qs[6];
+    if (!(hi > lo)) {
+      lo = num(s.min);
+      hi = num(s.max) > lo ? num(s.max) : lo + 1;
+    }
+    const width = (hi - lo) / HISTOGRAM_BINS;
+    const bins = await duck.all<{ bin: number; n: number }>(
+      `SELECT least(${HISTOGRAM_BINS - 1}, greatest(0, floor((${x} - ${lo}) / ${width})))::INTEGER AS bin, count(*)::DOUBLE AS n
+       FROM ${source} WHERE isfinite(${x}::DOUBLE) GROUP BY bin ORDER BY bin`,
+    );
+    const [clip] = await duck.all<Record<string, unknown>>(
+      `SELECT count(*) FILTER (WHERE ${x} < ${lo} OR ${x} > ${hi})::DOUBLE AS clipped FROM ${source} WHERE isfinite(${x}::DOUBLE)`,
+    );
+    const counts = Array.from({ length: HISTOGRAM_BINS }, () => 0);
+    for (const b of bins) counts[num(b.bin)] = num(b.n);
+    out.push({
+      feature,
+      customers: n,
+      mean: num(s.mean),
+      sd: num(s.sd),
+      skewness: numOrNull(s.skew),
+      min: num(s.min),
+      p5: qs[1],
+      p25: qs[2],
+      median: qs[3],
+      p75: qs[4],
+      p95: qs[5],
+      max: num(s.max),
+      histogram: {
+        edges: Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => lo + i * width),
+        counts,
+        clipped: num(clip.clipped),
+      },
+    });
+  }
+  return out;
+}
+
+async function nullRates(duck: Duck, tx: string, columns: string[], rows: number): Promise<ReportNullRate[]> {
+  if (columns.length === 0 || rows === 0) return [];
+  const [r] = await duck.all<Record<string, unknown>>(
+    `SELECT ${columns.map((c, i) => `(count(*) - count(${sqlIdent(c)}))::DOUBLE AS c${i}`).join(', ')} FROM ${tx}`,
+  );
+  return columns.map((column, i) => {
+    const nulls = num(r[`c${i}`]);
+    return { column, nulls, rate: nulls / rows };
+  });
+}
+
+async function dimensionBreakdown(
+  duck: Duck,
+  tx: string,
+  dimension: string,
+  merch: string,
+): Promise<ReportDimensionBreakdown | undefined> {
+  const d = sqlIdent(dimension);
+  const rows = await duck.all<Record<string, unknown>>(
+    `SELECT coalesce(CAST(${d} AS VARCHAR), '(none)') AS value, sum(amount)::DOUBLE AS revenue,
+            count(DISTINCT customer_id)::DOUBLE AS customers, count(DISTINCT order_id)::DOUBLE AS orders
+     FROM ${tx} WHERE ${merch} GROUP BY ALL ORDER BY revenue DESC, value`,
+  );
+  if (rows.length === 0) return undefined;
+  const all = rows.map((r) => ({
+    value: String(r.value),
+    revenue: num(r.revenue),
+    customers: num(r.customers),
+    orders: num(r.orders),
+  }));
+  const rest = all.slice(DIMENSION_ROWS);
+  // Customers and orders of "other" are distinct counts over the remaining values, not sums of theirs.
+  let other: ReportDimensionBreakdown['other'] = null;
+  if (rest.length > 0) {
+    const [o] = await duck.all<Record<string, unknown>>(
+      `SELECT sum(amount)::DOUBLE AS revenue, count(DISTINCT customer_id)::DOUBLE AS customers, count(DISTINCT order_id)::DOUBLE AS orders
+       FROM ${tx} WHERE ${merch} AND coalesce(CAST(${d} AS VARCHAR), '(none)') NOT IN (${all
+         .slice(0, DIMENSION_ROWS)
+         .map((r) => sqlString(r.value))
+         .join(', ')})`,
+    );
+    other = {
+      value: `${rest.length} others`,
+      revenue: num(o.revenue),
+      customers: num(o.customers),
+      orders: num(o.orders),
+    };
+  }
+  return {
+    dimension,
+    rows: all.slice(0, DIMENSION_ROWS),
+    other,
+    distinct: all.length,
+    totalRevenue: all.reduce((s, r) => s + r.revenue, 0),
+  };
+}
+
+async function categoryRanking(
+  duck: Duck,
+  tx: string,
+  merch: string,
+): Promise<ReportCategoryRanking | undefined> {
+  const monthly = await duck.all<Record<string, unknown>>(
+    `SELECT category, strftime(ts, '%Y-%m') AS month, sum(amount)::DOUBLE AS revenue, count(DISTINCT order_id)::DOUBLE AS orders
+     FROM ${tx} WHERE ${merch} AND category IS NOT NULL GROUP BY ALL ORDER BY category, month`,
+  );
+  if (monthly.length === 0) return undefined;
+  const months = [...new Set(monthly.map((r) => String(r.month)))].sort();
+  const recent = months.slice(-RECENT_MONTHS);
+  const byCategory = new Map<string, { revenue: number; orders: number; perMonth: Map<string, number> }>();
+  for (const r of monthly) {
+    const c = String(r.category);
+    const entry = byCategory.get(c) ?? { revenue: 0, orders: 0, perMonth: new Map() };
+    entry.revenue += num(r.revenue);
+    entry.orders += num(r.orders);
+    entry.perMonth.set(String(r.month), num(r.revenue));
+    byCategory.set(c, entry);
+  }
+  const total = [...byCategory.values()].reduce((s, e) => s + e.revenue, 0);
+  const ranked = [...byCategory.entries()].sort(
+    (a, b) => b[1].revenue - a[1].revenue || a[0].localeCompare(b[0]),
+  );
+  // Last three months against the three before (the month of the cutoff may be partial: the trend chart shows it).
+  const last3 = months.slice(-3);
+  const prev3 = months.slice(-6, -3);
+  const sumOf = (m: Map<string, number>, list: string[]): number =>
+    list.reduce((s, k) => s + (m.get(k) ?? 0), 0);
+  return {
+    categories: ranked.slice(0, CATEGORY_ROWS).map(([category, e]) => {
+      const before = sumOf(e.perMonth, prev3);
+      return {
+        category,
+        revenue: e.revenue,
+        share: total !== 0 ? e.revenue / total : 0,
+        orders: e.orders,
+        recentChange: prev3.length === 3 && before > 0 ? sumOf(e.perMonth, last3) / before - 1 : null,
+      };
+    }),
+    months: recent,
+    trend: ranked.slice(0, TREND_CATEGORIES).map(([category, e]) => ({
+      category,
+      revenue: recent.map((m) => e.perMonth.get(m) ?? 0),
+    })),
+    distinct: ranked.length,
+  };
+}
+
+async function newVsReturning(duck: Duck, tx: string, cutoff: string): Promise<ReportNewVsReturning> {
+  // A customer is new in the month of their first order and returning in every later month they order in.
+  const orders = `(SELECT customer_id, order_id, min(ts) AS ts, sum(amount) AS value FROM ${tx}
+                   WHERE customer_id IS NOT NULL GROUP BY ALL)`;
+  const months = await duck.all<Record<string, unknown>>(
+    `WITH o AS ${orders}, f AS (SELECT customer_id, min(ts) AS first_ts FROM o GROUP BY ALL),
+     m AS (SELECT strftime(o.ts, '%Y-%m') AS month,
+                  date_trunc('month', o.ts) = date_trunc('month', f.first_ts) AS is_new, o.customer_id, o.value FROM o JOIN f USING (customer_id))
+     SELECT month,
+            count(DISTINCT customer_id) FILTER (WHERE is_new)::DOUBLE AS new_customers,
+            count(DISTINCT customer_id) FILTER (WHERE NOT is_new)::DOUBLE AS returning_customers,
+            coalesce(sum(value) FILTER (WHERE is_new), 0)::DOUBLE AS new_revenue,
+            coalesce(sum(value) FILTER (WHERE NOT is_new), 0)::DOUBLE AS returning_revenue,
+            avg(value) FILTER (WHERE is_new)::DOUBLE AS new_aov,
+            avg(value) FILTER (WHERE NOT is_new)::DOUBLE AS returning_aov
+     FROM m GROUP BY month ORDER BY month`,
+  );
+  const cut = sqlTimestamp(cutoff, 'report new vs returning');
+  const [repeat] = await duck.all<Record<string, unknown>>(
+    `WITH o AS ${orders}, r AS (SELECT customer_id, ts, row_number() OVER (PARTITION BY customer_id ORDER BY ts, order_id) AS k FROM o),
+     f AS (SELECT customer_id, max(ts) FILTER (WHERE k = 1) AS first_ts, max(ts) FILTER (WHERE k = 2) AS second_ts FROM r GROUP BY ALL)
+     SELECT count(*)::DOUBLE AS eligible,
+            count(*) FILTER (WHERE second_ts <= first_ts + INTERVAL ${REPEAT_DAYS} DAY)::DOUBLE AS repeated
+     FROM f WHERE first_ts <= ${cut} - INTERVAL ${REPEAT_DAYS} DAY`,
+  );
+  const eligible = num(repeat.eligible);
+  const repeated = num(repeat.repeated);
+  return {
+    months: months.slice(-RECENT_MONTHS).map((m) => ({
+      month: String(m.month),
+      newCustomers: num(m.new_customers),
+      returningCustomers: num(m.returning_customers),
+      newRevenue: num(m.new_revenue),
+      returningRevenue: num(m.returning_revenue),
+      newOrderValue: numOrNull(m.new_aov),
+      returningOrderValue: numOrNull(m.returning_aov),
+    })),
+    repeatWithin: { days: REPEAT_DAYS, eligible, repeated, rate: eligible > 0 ? repeated / eligible : null },
+  };
+}
+
+function outliersOf(metrics: Record<string, unknown> | undefined): ReportOutliers | undefined {
+  const bounds = metrics?.outlierBounds as { low?: unknown; high?: unknown } | undefined;
+  if (typeof metrics?.outlierRows !== 'number' || !bounds) return undefined;
+  return {
+    rows: metrics.outlierRows,
+    low: Number(bounds.low),
+    high: Number(bounds.high),
+    ...(typeof metrics.outlierTreatment === 'string' ? { treatment: metrics.outlierTreatment } : {}),
+  };
+}
+
+async function segmentProfile(
+  duck: Duck,
+  featuresPath: string,
+  segmentsPath: string,
+): Promise<ReportSegmentProfile | undefined> {
+  const source = `read_parquet(${sqlString(featuresPath)})`;
+  const present = new Set(await columnsOf(duck, source));
+  const features = EDA_FEATURES.filter((f) => present.has(f));
+  if (features.length === 0) return undefined;
+  const rows = await duck.all<Record<string, unknown>>(
+    `WITH j AS (SELECT coalesce(s.persona, 'unsegmented') AS persona, f.* FROM ${source} f
+                LEFT JOIN read_parquet(${sqlString(segmentsPath)}) s USING (customer_id)),
+     overall AS (SELECT ${features.map((f, i) => `avg(${sqlIdent(f)})::DOUBLE AS m${i}, stddev_samp(${sqlIdent(f)})::DOUBLE AS s${i}`).join(', ')} FROM j)
+     SELECT persona, count(*)::DOUBLE AS customers,
+            ${features.map((f, i) => `avg(${sqlIdent(f)})::DOUBLE AS a${i}, any_value(overall.m${i}) AS m${i}, any_value(overall.s${i}) AS s${i}`).join(', ')}
+     FROM j, overall GROUP BY persona ORDER BY customers DESC, persona`,
+  );
+  if (rows.length === 0) return undefined;
+  return {
+    personas: rows.map((r) => String(r.persona)),
+    customers: rows.map((r) => num(r.customers)),
+    features: [...features],
+    means: rows.map((r) => features.map((_, i) => num(r[`a${i}`]))),
+    z: rows.map((r) =>
+      features.map((_, i) => {
+        const sd = num(r[`s${i}`]);
+        return sd > 0 ? (num(r[`a${i}`]) - num(r[`m${i}`])) / sd : 0;
+      }),
+    ),
+  };
+}
