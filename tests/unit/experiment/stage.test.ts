@@ -72,7 +72,7 @@ describe('analyzeAssignments on a planted uplift of 30 %', () => {
   let truth: ExperimentTruth;
   beforeAll(async () => {
     ({ duck, truth } = await plantedExperiment(20_000, 1, { uplift: 0.3 }));
-  });
+  }, 60_000); // generating 20,000 customers takes seconds, more on a loaded machine
 
   it('reproduces the arms, covers the planted lift, and breaks down by segment', async () => {
     const { experiments, invalidRows } = await analyzeAssignments(duck, {
@@ -328,5 +328,55 @@ describe('experiment stage compute', () => {
     const topClv = results.policies.find((p) => p.name === 'top clv');
     expect(topClv?.customersTargeted).toBe(300);
     expect(topClv?.cost).toBe(300);
+  });
+});
+
+describe('experiment without clv or churn (those stages failed)', () => {
+  it('still analyses the experiments and skips the policies with a warning', async () => {
+    const { duck, truth } = await plantedExperiment(2_000, 31, { uplift: 0.3 });
+    const inputs = mkdtempSync(join(tmpdir(), 'custflow-experiment-partial-'));
+    cleanup.push(() => rmSync(inputs, { recursive: true, force: true }));
+    const path = (name: string) => join(inputs, `${name}.parquet`);
+    await duck.toParquet(
+      `SELECT * FROM tx ORDER BY customer_id, ts, order_id, product_id`,
+      path('transactions'),
+    );
+    await duck.toParquet(`SELECT * FROM asg ORDER BY experiment_id, customer_id`, path('assignments'));
+    await duck.toParquet(
+      `SELECT customer_id, group_name AS persona FROM truth_customers ORDER BY customer_id`,
+      path('segments'),
+    );
+    const config = parseRunConfig({
+      experiment: {
+        windowDays: truth.windowDays,
+        policies: [{ name: 'all', upliftConversion: { dist: 'fixed', value: 0.1 }, costPerContact: 1 }],
+      },
+    });
+    const result = await computeExperiment({
+      transactionsPath: path('transactions'),
+      assignmentsPath: path('assignments'),
+      segmentsPath: path('segments'),
+      clvPath: null,
+      churnPath: path('transactions'), // present but unused without clv
+      clvMetrics: undefined,
+      cutoffIso: CUTOFF,
+      config: config.experiment,
+      seed: config.seed,
+      clvTimeUnit: config.clv.timeUnit,
+      churnWindowDays: config.churn.window,
+      scratchDir: inputs,
+    });
+    expect(result.metrics.experimentStatus).toEqual([
+      expect.objectContaining({ id: truth.id, status: 'analyzed' }),
+    ]);
+    expect(result.metrics.experiments.length).toBeGreaterThan(0);
+    expect(result.metrics.policies).toEqual([]);
+    expect(result.metrics.policyCustomers).toBe(0);
+    expect(result.warnings).toContainEqual(
+      expect.objectContaining({ code: 'experiment_policies_not_simulated' }),
+    );
+    const results = JSON.parse(readFileSync(result.outputs.results.path, 'utf8')) as ExperimentResults;
+    expect(results.policyCustomers).toBeNull();
+    expect(results.notes).toContain('no policy customers: the clv stage did not complete');
   });
 });
