@@ -5,8 +5,8 @@
  * memory does not grow with the customer count as a typed array of every customer would; both are
  * functions of the set of customers only, hence the same for every shard count.
  */
-import { type Duck, sqlIdent, sqlString } from '../../lib/duck';
-import { NO_NET_PURCHASE, NO_NET_PURCHASE_RULE } from './personas';
+import { type Duck, sqlIdent } from '../../lib/duck';
+import { createNameTables, segmentsQuery } from './outputs';
 
 /**
  * Table `segment_rfm` (customer_id, r_score, f_score, m_score) from view `features`: quintiles of ranks
@@ -60,34 +60,20 @@ export async function segmentQuantiles(
 
 /**
  * segments.parquet from the shards' label parts (view `labels`), the RFM table and the persona and rule
- * names: the unsharded stage's columns, types and order (outputs.ts writeSegmentsParquet).
+ * names: the unsharded stage's columns, types and order (outputs.ts).
  */
 export async function writeMergedSegments(
   duck: Duck,
   options: { path: string; personaName: string[]; personaBase: string[]; ruleLabels: string[] },
 ): Promise<void> {
-  await duck.run(`CREATE OR REPLACE TABLE segment_rules (rule_id INTEGER, rule VARCHAR)`);
-  await duck.run(
-    `INSERT INTO segment_rules VALUES ${options.ruleLabels.map((text, id) => `(${id}, ${sqlString(text)})`).join(', ')}`,
-  );
-  await duck.run(
-    `CREATE OR REPLACE TABLE segment_personas (segment INTEGER, persona VARCHAR, persona_base VARCHAR)`,
-  );
-  const personaRows = options.personaName.map(
-    (name, c) => `(${c}, ${sqlString(name)}, ${sqlString(options.personaBase[c])})`,
-  );
-  await duck.run(`INSERT INTO segment_personas VALUES ${personaRows.join(', ')}`);
+  await createNameTables(duck, options);
   await duck.toParquet(
-    `SELECT l.customer_id, l.segment,
-            CASE WHEN l.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE)} ELSE p.persona END AS persona,
-            CASE WHEN l.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE)} ELSE p.persona_base END AS persona_base,
-            m.r_score, m.f_score, m.m_score,
-            m.r_score::VARCHAR || m.f_score::VARCHAR || m.m_score::VARCHAR AS rfm_cell, l.distance_to_centroid,
-            l.rule_id, CASE WHEN l.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE_RULE)} ELSE r.rule END AS rule,
-            l.no_net_purchase
-     FROM labels l JOIN segment_rfm m USING (customer_id) JOIN segment_personas p USING (segment)
-       JOIN segment_rules r USING (rule_id)
-     ORDER BY l.customer_id`,
+    segmentsQuery({
+      from: 'labels l JOIN segment_rfm m USING (customer_id)',
+      id: 'l',
+      labels: 'l',
+      scores: 'm',
+    }),
     options.path,
   );
 }

@@ -2,7 +2,7 @@
  * The segment stage's files: segments.parquet written from typed arrays, its output check, JSON documents.
  */
 import { writeFile } from 'node:fs/promises';
-import { type Duck, sqlString } from '../../lib/duck';
+import { type Duck, rowIndexes, sqlString, writeColumns } from '../../lib/duck';
 import { checkParquetColumns } from '../../lib/outputChecks';
 import { NO_NET_PURCHASE, NO_NET_PURCHASE_RULE } from './personas';
 
@@ -32,6 +32,35 @@ export async function writeSegmentsParquet(
   },
 ): Promise<void> {
   const { labels, rfm, distances, ruleIdOf, noNetPurchase } = options;
+  await createNameTables(duck, options);
+  await writeColumns(duck, 'segment_labels', labels.length, [
+    { name: 'idx', type: 'INTEGER', values: rowIndexes(labels.length) },
+    { name: 'segment', type: 'INTEGER', values: labels },
+    { name: 'r_score', type: 'INTEGER', values: rfm.recency },
+    { name: 'f_score', type: 'INTEGER', values: rfm.frequency },
+    { name: 'm_score', type: 'INTEGER', values: rfm.monetary },
+    { name: 'distance_to_centroid', type: 'DOUBLE', values: distances },
+    { name: 'rule_id', type: 'INTEGER', values: ruleIdOf },
+    { name: 'no_net_purchase', type: 'BOOLEAN', values: Array.from(noNetPurchase, (v) => v === 1) },
+  ]);
+  await duck.run(`CREATE OR REPLACE TABLE segment_ids AS
+    SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS idx FROM ${options.source}`);
+  await duck.toParquet(
+    segmentsQuery({
+      from: 'segment_ids i JOIN segment_labels l USING (idx)',
+      id: 'i',
+      labels: 'l',
+      scores: 'l',
+    }),
+    options.path,
+  );
+}
+
+/** Tables `segment_rules` (rule_id, rule) and `segment_personas` (segment, persona, persona_base). */
+export async function createNameTables(
+  duck: Duck,
+  options: { personaName: readonly string[]; personaBase: readonly string[]; ruleLabels: readonly string[] },
+): Promise<void> {
   await duck.run(`CREATE OR REPLACE TABLE segment_rules (rule_id INTEGER, rule VARCHAR)`);
   await duck.run(
     `INSERT INTO segment_rules VALUES ${options.ruleLabels.map((text, id) => `(${id}, ${sqlString(text)})`).join(', ')}`,
@@ -43,41 +72,24 @@ export async function writeSegmentsParquet(
     (name, c) => `(${c}, ${sqlString(name)}, ${sqlString(options.personaBase[c])})`,
   );
   await duck.run(`INSERT INTO segment_personas VALUES ${personaRows.join(', ')}`);
-  await duck.run(`CREATE OR REPLACE TABLE segment_labels (
-    idx INTEGER, segment INTEGER, r_score INTEGER, f_score INTEGER, m_score INTEGER, distance_to_centroid DOUBLE,
-    rule_id INTEGER, no_net_purchase BOOLEAN)`);
-  const appender = await duck.connection.createAppender('segment_labels');
-  try {
-    for (let i = 0; i < labels.length; i++) {
-      appender.appendInteger(i);
-      appender.appendInteger(labels[i]);
-      appender.appendInteger(rfm.recency[i]);
-      appender.appendInteger(rfm.frequency[i]);
-      appender.appendInteger(rfm.monetary[i]);
-      appender.appendDouble(distances[i]);
-      appender.appendInteger(ruleIdOf[i]);
-      appender.appendBoolean(noNetPurchase[i] === 1);
-      appender.endRow();
-    }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
-  }
-  await duck.run(`CREATE OR REPLACE TABLE segment_ids AS
-    SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS idx FROM ${options.source}`);
-  await duck.toParquet(
-    `SELECT i.customer_id, l.segment,
-            CASE WHEN l.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE)} ELSE p.persona END AS persona,
-            CASE WHEN l.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE)} ELSE p.persona_base END AS persona_base,
-            l.r_score, l.f_score, l.m_score,
-            l.r_score::VARCHAR || l.f_score::VARCHAR || l.m_score::VARCHAR AS rfm_cell, l.distance_to_centroid,
-            l.rule_id, CASE WHEN l.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE_RULE)} ELSE r.rule END AS rule,
-            l.no_net_purchase
-     FROM segment_ids i JOIN segment_labels l USING (idx) JOIN segment_personas p USING (segment)
-       JOIN segment_rules r USING (rule_id)
-     ORDER BY i.customer_id`,
-    options.path,
-  );
+}
+
+/**
+ * The SELECT of segments.parquet's columns in their order, customer_id order: `id` is the alias holding
+ * customer_id, `labels` the one with segment, distance_to_centroid, rule_id and no_net_purchase, `scores`
+ * the one with r_score, f_score and m_score (createNameTables' tables are joined here).
+ */
+export function segmentsQuery(options: { from: string; id: string; labels: string; scores: string }): string {
+  const { id, labels: l, scores: m } = options;
+  return `SELECT ${id}.customer_id, ${l}.segment,
+            CASE WHEN ${l}.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE)} ELSE p.persona END AS persona,
+            CASE WHEN ${l}.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE)} ELSE p.persona_base END AS persona_base,
+            ${m}.r_score, ${m}.f_score, ${m}.m_score,
+            ${m}.r_score::VARCHAR || ${m}.f_score::VARCHAR || ${m}.m_score::VARCHAR AS rfm_cell, ${l}.distance_to_centroid,
+            ${l}.rule_id, CASE WHEN ${l}.no_net_purchase THEN ${sqlString(NO_NET_PURCHASE_RULE)} ELSE r.rule END AS rule,
+            ${l}.no_net_purchase
+     FROM ${options.from} JOIN segment_personas p USING (segment) JOIN segment_rules r USING (rule_id)
+     ORDER BY ${id}.customer_id`;
 }
 
 /** Every customer once, segment and rule ids in range (lib/outputChecks.ts). */
