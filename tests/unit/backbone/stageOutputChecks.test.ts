@@ -41,7 +41,11 @@ function churnResult(scores: string, overrides: Partial<ChurnMetrics>): ComputeC
     warnings: [],
     ...overrides,
   } as unknown as ChurnMetrics;
-  return { metrics, paths: { scores, model: join(dir, 'model.json') }, document: {} };
+  return {
+    metrics,
+    paths: { scores, model: join(dir, 'model.json') },
+    document: { stage: 'churn', definitions: {}, atRisk: [] },
+  };
 }
 
 const SCORES = (a: string, b: string): string =>
