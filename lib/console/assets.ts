@@ -47,6 +47,7 @@ table.months th.year { text-align:right; padding-right:.3rem; font-size:.85rem; 
 .cell.completed { background:#4ac26b; color:#fff; } .cell.failed { background:#e5534b; color:#fff; }
 .cell.running { background:#54aeff; color:#fff; animation: pulse 1.4s ease-in-out infinite; }
 .cell.missing { background: repeating-linear-gradient(45deg, #eaeef2, #eaeef2 4px, #f6f8fa 4px, #f6f8fa 8px); }
+table.months td:empty::before { content:''; display:block; width:2.6rem; } /* months without data keep their column's width */
 button.cell { cursor:pointer; } button.cell:hover { border-color:#57606a; }
 .cell.selected { border-color:#8250df; box-shadow:0 0 0 2px #c297ff; }
 @keyframes pulse { 50% { opacity:.55; } }
@@ -84,7 +85,7 @@ dialog .actions { display:flex; gap:.5rem; justify-content:flex-end; margin-top:
   body { font-size:14px; } .wrap { padding:.7rem; } h1 { font-size:1.25rem; }
   .card { padding:.8rem; }
   .cell { width:1.25rem; height:1.4rem; line-height:1.2rem; font-size:0; border-width:2px; }
-  table.months { border-spacing:2px; }
+  table.months { border-spacing:2px; } table.months td:empty::before { width:1.25rem; }
   table.months th { font-size:.6rem; } table.months th.year { font-size:.7rem; padding-right:.15rem; }
   .dag { flex-direction:column; } .dag .column { min-width:0; }
   header.top nav { order:3; flex-basis:100%; }
@@ -187,6 +188,15 @@ for (const grid of document.querySelectorAll('[data-grid]')) {
   refresh();
 }
 
+// Where an action lands: another page, or this page again (reloaded, since only a #hash may differ).
+function followTo(location) {
+  const target = new URL(location || window.location.href, window.location.href);
+  if (target.pathname + target.search === window.location.pathname + window.location.search) {
+    window.location.hash = target.hash;
+    window.location.reload();
+  } else window.location.assign(target.href);
+}
+
 // Action forms (schedule, replay, cancel): confirm, then post as JSON with the CSRF header, then follow.
 for (const form of document.querySelectorAll('form[data-action]')) {
   form.addEventListener('submit', async (event) => {
@@ -194,11 +204,14 @@ for (const form of document.querySelectorAll('form[data-action]')) {
     const body = Object.fromEntries(new FormData(form));
     delete body._csrf;
     for (const box of form.querySelectorAll('input[type="checkbox"]')) body[box.name] = box.checked;
-    const message = form.dataset.confirm;
-    if (message && !(await confirmDialog(message, [el('p', form.dataset.confirmDetail || '')]))) return;
+    // getAttribute, never form.action or form.dataset: the schedule form has inputs named "action" and
+    // "dataset", which the DOM exposes under those very names (form.action is then the input element)
+    const message = form.getAttribute('data-confirm');
+    const detail = form.getAttribute('data-confirm-detail') || '';
+    if (message && !(await confirmDialog(message, [el('p', detail)]))) return;
     try {
-      const result = await postJson(form.action, body);
-      window.location.assign(result.location || window.location.href);
+      const result = await postJson(form.getAttribute('action'), body);
+      followTo(result.location);
     } catch (error) {
       showError(form.closest('.card') || document.body, error.message);
     }
@@ -212,7 +225,12 @@ for (const section of document.querySelectorAll('[data-live]')) {
       const response = await fetch(section.dataset.live, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
       if (response.ok) {
         section.innerHTML = await response.text();
-        if (response.headers.get('x-live') !== '1') { section.removeAttribute('data-live'); return; }
+        if (response.headers.get('x-live') !== '1') {
+          section.removeAttribute('data-live');
+          // a run page shows its downloads, report and next actions once the run has ended
+          if (section.dataset.reloadWhenDone === '1') window.location.reload();
+          return;
+        }
       }
     } catch { /* the next tick tries again */ }
     setTimeout(tick, 2000);

@@ -3,13 +3,13 @@
  * list, schedule list) so a page and `custflow ... --json` never disagree.
  */
 import type { Client } from '@temporalio/client';
-import { listDataFiles } from '../../scripts/commands/data';
+import { listDataFiles } from '../../scripts/commands/dataFiles';
 import { listDatasets } from '../../scripts/commands/datasets';
-import { listRuns } from '../../scripts/commands/runs';
 import { listSchedules, type ScheduleInfo } from '../../scripts/commands/schedule';
 import { latestCompletedKey } from '../layout';
 import { addMonths, monthOf, monthRange } from '../month';
 import { mapConcurrent, type ObjectStore } from '../objectStore';
+import { listRuns, type RunSummaryCache } from '../runSummaries';
 import type { RunSummary } from '../runTypes';
 
 /** A month cell of a dataset's grid: the state of its newest run. */
@@ -68,10 +68,11 @@ export async function datasetOverviews(
   store: ObjectStore,
   client: Client | undefined,
   now = Date.now(),
+  cache?: RunSummaryCache,
 ): Promise<DatasetOverview[]> {
   const [datasets, allRuns, schedules] = await Promise.all([
     listDatasets(store),
-    listRuns(undefined, store),
+    listRuns(undefined, store, cache),
     client ? listSchedules(client).catch(() => [] as ScheduleInfo[]) : Promise.resolve([]),
   ]);
   const lastEnded = addMonths(monthOf(now), -1);
@@ -88,7 +89,9 @@ export async function datasetOverviews(
         : null,
     };
     try {
-      const files = (await listDataFiles(entry.dataset, store)).filter((f) => f.table === 'transactions');
+      // the catalog alone (dates, load times): not `data list`'s notes on skipped files, which read every
+      // run summary again
+      const files = (await listDataFiles(store, entry.dataset)).filter((f) => f.table === 'transactions');
       const firstDates = files.map((f) => f.firstDate).filter((d): d is string => d !== null);
       const lastDates = files.map((f) => f.lastDate).filter((d): d is string => d !== null);
       const loads = files.map((f) => f.loadedAt).filter((d): d is string => d !== null);
@@ -123,8 +126,12 @@ export interface RunFilter {
   month?: string;
 }
 
-export async function filteredRuns(store: ObjectStore, filter: RunFilter): Promise<RunSummary[]> {
-  const runs = await listRuns(filter.dataset || undefined, store);
+export async function filteredRuns(
+  store: ObjectStore,
+  filter: RunFilter,
+  cache?: RunSummaryCache,
+): Promise<RunSummary[]> {
+  const runs = await listRuns(filter.dataset || undefined, store, cache);
   return runs.filter(
     (r) =>
       (!filter.status || r.status === filter.status.toUpperCase()) &&

@@ -164,13 +164,18 @@ const LEGEND = html`<div class="legend">
 
 function scheduleControls(overview: DatasetOverview, page: PageContext): HtmlValue {
   if (page.session.role !== 'operator' || !overview.schedule) return '';
-  const form = (action: 'pause' | 'unpause' | 'trigger', label: string, detail: string): Html =>
+  const form = (
+    action: 'pause' | 'unpause' | 'trigger',
+    label: string,
+    question: string,
+    detail: string,
+  ): Html =>
     html`<form
       class="inline"
       method="post"
       action="/api/schedule"
       data-action="schedule"
-      data-confirm="${label} the schedule of ${overview.dataset}?"
+      data-confirm="${question}"
       data-confirm-detail="${detail}"
     >
       <input type="hidden" name="_csrf" value="${page.csrfToken}" /><input
@@ -180,11 +185,27 @@ function scheduleControls(overview: DatasetOverview, page: PageContext): HtmlVal
       /><input type="hidden" name="action" value="${action}" /> <button type="submit">${label}</button>
     </form>`;
   return html`<div class="toolbar">
+    <strong>Schedule</strong>
     ${
       overview.schedule.paused
-        ? form('unpause', 'Unpause', 'It fires again at its next time.')
-        : form('pause', 'Pause', 'No monthly run starts until it is unpaused.')
-    }${form('trigger', 'Trigger now', 'Starts the run of the month before now, as the schedule would.')}
+        ? form(
+            'unpause',
+            'Unpause',
+            `Unpause the schedule of ${overview.dataset}?`,
+            'It fires again at its next time.',
+          )
+        : form(
+            'pause',
+            'Pause',
+            `Pause the schedule of ${overview.dataset}?`,
+            'No monthly run starts until it is unpaused.',
+          )
+    }${form(
+      'trigger',
+      'Trigger now',
+      `Run the schedule of ${overview.dataset} now?`,
+      'Starts the run of the month before now, as the schedule would; the runs list follows it.',
+    )}
   </div>`;
 }
 
@@ -289,8 +310,9 @@ export function runsPage(
   datasets: readonly string[],
   page: PageContext,
   fragmentUrl: string,
+  /** Whether the list is still changing (a run is running, or a triggered run is awaited). */
+  live: boolean,
 ): Html {
-  const live = runs.some((r) => r.status === 'RUNNING');
   const statuses = ['', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELED', 'TERMINATED'];
   return layout(
     'Runs',
@@ -345,7 +367,7 @@ function stageCard(runId: string, stage: StageName, entry: StageSummary | undefi
 /** The live part of a run page: status line, DAG, warnings. */
 export function runDetail(summary: RunSummary): Html {
   const columns = dagColumns();
-  return html`<p>
+  return html`<p data-run-status="${summary.status}">
       ${statusBadge(summary.status)}
       <span class="muted"
         >started
@@ -382,7 +404,11 @@ export function runPage(summary: RunSummary, page: PageContext, links: { tempora
         · <a href="/api/runs/${summary.runId}">summary JSON</a>
       </p>
       <section class="card">
-        <div data-live="/runs/${summary.runId}/live" data-live-now="${running ? '1' : '0'}">
+        <div
+          data-live="/runs/${summary.runId}/live"
+          data-live-now="${running ? '1' : '0'}"
+          data-reload-when-done="1"
+        >
           ${runDetail(summary)}
         </div>
       </section>

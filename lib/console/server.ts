@@ -8,7 +8,7 @@
  * call answers 401 and a page redirects to /login; a viewer's action answers 403, as does any POST
  * without the right CSRF token. Each action, allowed or refused, is written to the audit log in S3.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { serve, type ServerType } from '@hono/node-server';
@@ -18,9 +18,9 @@ import { Hono, type Context, type Next } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { startBackfill } from '../../scripts/commands/backfill';
-import { explainConnectionError } from '../../scripts/commands/connections';
+import { explainConnectionError } from '../connections';
 import { startReplay } from '../../scripts/commands/replay';
-import { readRunSummary, startRun } from '../../scripts/commands/run';
+import { startRun } from '../../scripts/commands/run';
 import { MonthRefusedError } from '../../scripts/commands/runnableMonths';
 import { scheduleAction } from '../../scripts/commands/schedule';
 import { STAGE_NAMES } from '../stageRegistry';
@@ -28,6 +28,7 @@ import { listDatasetNames } from '../datasets';
 import { temporalSettings, type TemporalSettings } from '../env';
 import { monthRange, parseMonth } from '../month';
 import type { ObjectStore } from '../objectStore';
+import { listRuns, readRunSummary, RunSummaryCache, waitForRunRecord } from '../runSummaries';
 import type { RunSummary } from '../runTypes';
 import { workflowUiLink } from '../temporal';
 import type { backfill } from '../../workflows/backfill';
@@ -45,7 +46,9 @@ import {
   type Session,
 } from './auth';
 import type { Html } from './html';
+import { consoleMetricFamilies, taskQueueStates } from './metrics';
 import { datasetOverviews, filteredRuns, launchPlan } from './overview';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheusText';
 import {
   auditPage,
   backfillDetail,
@@ -69,6 +72,12 @@ export interface ConsoleDependencies {
   /** Mark cookies Secure even over plain HTTP (behind a TLS-terminating proxy). */
   secureCookies: boolean;
   temporal?: TemporalSettings;
+  /**
+   * A bearer token Prometheus must present at GET /metrics (CUSTFLOW_CONSOLE_METRICS_TOKEN); without one
+   * the metrics (counts and durations per dataset and stage, nothing secret) answer anyone who can reach
+   * the console.
+   */
+  metricsToken?: string;
   /** For page load timings: called with the route and the server time in ms. */
   onTiming?: (route: string, ms: number) => void;
 }
@@ -135,12 +144,20 @@ const ACTION_BODIES = {
 
 type ActionName = keyof typeof ACTION_BODIES;
 
+/** How long a run or replay action waits for the run's record before sending the browser to its page. */
+const RUN_RECORD_WAIT_MS = 10_000;
+
+/** How long the runs list keeps polling for the run a schedule trigger starts. */
+const FOLLOW_MS = 60_000;
+
 /** Where a run started by an action can be followed. */
 const runLocation = (runId: string): string => `/runs/${encodeURIComponent(runId)}`;
 
 export function createConsoleApp(deps: ConsoleDependencies): Hono<Env> {
   const app = new Hono<Env>();
   const settings = deps.temporal ?? temporalSettings();
+  // finished summaries are final: each page load reads only the index listing and running or new runs
+  const runCache = new RunSummaryCache();
 
   const securityHeaders = (c: Context, csp: string): void => {
     c.header('Content-Security-Policy', csp);
@@ -162,6 +179,24 @@ export function createConsoleApp(deps: ConsoleDependencies): Hono<Env> {
   });
 
   app.get('/healthz', (c) => c.json({ ok: true, service: 'custflow-console' }));
+  // Before the session check: Prometheus has no session; it may have a bearer token.
+  app.get('/metrics', async (c) => {
+    if (deps.metricsToken !== undefined && !bearerMatches(c.req.header('authorization'), deps.metricsToken))
+      return c.text('metrics need Authorization: Bearer <CUSTFLOW_CONSOLE_METRICS_TOKEN>\n', 401);
+    const [overviews, runs, queues] = await Promise.all([
+      datasetOverviews(deps.store, deps.client, Date.now(), runCache),
+      listRuns(undefined, deps.store, runCache),
+      taskQueueStates(deps.client, settings.namespace, settings.taskQueue).catch(() => undefined),
+    ]);
+    const families = consoleMetricFamilies({
+      overviews,
+      runs,
+      taskQueues: queues ?? [],
+      temporalReachable: queues !== undefined,
+      now: Date.now(),
+    });
+    return c.body(renderPrometheus(families), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE });
+  });
   app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/static/console.css', (c) =>
     c.body(CONSOLE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
@@ -288,35 +323,52 @@ export function createConsoleApp(deps: ConsoleDependencies): Hono<Env> {
   app.get('/', (c) => c.redirect('/datasets', 303));
 
   app.get('/datasets', async (c) => {
-    const overviews = await datasetOverviews(deps.store, deps.client);
+    const overviews = await datasetOverviews(deps.store, deps.client, Date.now(), runCache);
     return renderPage(c, datasetsPage(overviews, pageContext(c)));
   });
-  app.get('/api/datasets', async (c) => c.json(await datasetOverviews(deps.store, deps.client)));
+  app.get('/api/datasets', async (c) =>
+    c.json(await datasetOverviews(deps.store, deps.client, Date.now(), runCache)),
+  );
 
   const runFilter = (c: Context): { dataset?: string; status?: string; month?: string } => ({
     dataset: c.req.query('dataset') || undefined,
     status: c.req.query('status') || undefined,
     month: c.req.query('month') || undefined,
   });
+  /**
+   * `?since=ISO` (where a schedule trigger lands): keep following the list until a run started at or after
+   * that instant has appeared and ended, for at most FOLLOW_MS (the schedule starts the run a moment later).
+   */
+  const following = (c: Context, runs: readonly RunSummary[]): boolean => {
+    const since = Date.parse(c.req.query('since') ?? '');
+    if (Number.isNaN(since) || Date.now() - since > FOLLOW_MS) return false;
+    return !runs.some((r) => Date.parse(r.startedAt) >= since);
+  };
+  const live = (c: Context, runs: readonly RunSummary[]): boolean =>
+    runs.some((r) => r.status === 'RUNNING') || following(c, runs);
   app.get('/runs', async (c) => {
     const filter = runFilter(c);
     const [runs, datasets] = await Promise.all([
-      filteredRuns(deps.store, filter),
+      filteredRuns(deps.store, filter, runCache),
       listDatasetNames(deps.store),
     ]);
+    const since = c.req.query('since');
     const query = new URLSearchParams(
-      Object.entries(filter).filter((e): e is [string, string] => Boolean(e[1])),
+      Object.entries({ ...filter, since }).filter((e): e is [string, string] => Boolean(e[1])),
     );
-    return renderPage(c, runsPage(runs, filter, datasets, pageContext(c), `/runs-live?${query.toString()}`));
+    return renderPage(
+      c,
+      runsPage(runs, filter, datasets, pageContext(c), `/runs-live?${query.toString()}`, live(c, runs)),
+    );
   });
   app.get('/runs-live', async (c) => {
-    const runs = await filteredRuns(deps.store, runFilter(c));
-    c.header('X-Live', runs.some((r) => r.status === 'RUNNING') ? '1' : '0');
+    const runs = await filteredRuns(deps.store, runFilter(c), runCache);
+    c.header('X-Live', live(c, runs) ? '1' : '0');
     return c.html(runsTable(runs).value);
   });
   app.get('/api/runs', async (c) =>
     c.json(
-      (await filteredRuns(deps.store, runFilter(c))).map((s) => ({
+      (await filteredRuns(deps.store, runFilter(c), runCache)).map((s) => ({
         runId: s.runId,
         dataset: s.dataset,
         month: s.month,
@@ -481,6 +533,7 @@ export function createConsoleApp(deps: ConsoleDependencies): Hono<Env> {
 
   action('run', async (body) => {
     const started = await startRun(deps.client, { dataset: body.dataset, month: body.month }, deps.store);
+    await waitForRunRecord(deps.store, started.runId, RUN_RECORD_WAIT_MS);
     return { runId: started.runId, workflowId: started.workflowId, location: runLocation(started.runId) };
   });
   action('backfill', async (body) => {
@@ -496,11 +549,17 @@ export function createConsoleApp(deps: ConsoleDependencies): Hono<Env> {
       { runId: body.runId, fromStage: body.fromStage || undefined, force: body.force ?? false },
       deps.store,
     );
+    await waitForRunRecord(deps.store, started.runId, RUN_RECORD_WAIT_MS);
     return { runId: started.runId, workflowId: started.workflowId, location: runLocation(started.runId) };
   });
   action('schedule', async (body) => {
     const result = await scheduleAction(deps.client, body.action, body.dataset);
-    return { result, location: `/datasets#dataset-${body.dataset}` };
+    // a trigger starts a run a moment later: follow the dataset's runs until it appears and ends
+    const location =
+      body.action === 'trigger'
+        ? `/runs?${new URLSearchParams({ dataset: body.dataset, since: new Date().toISOString() }).toString()}`
+        : `/datasets#dataset-${body.dataset}`;
+    return { result, location };
   });
   action('cancel', async (body) => {
     const summary = await readRunSummary(body.runId, deps.store);
@@ -547,6 +606,13 @@ async function objectStream(store: ObjectStore, key: string): Promise<ReadableSt
   const result = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
   if (!result.Body) throw new Error(`empty body for ${store.uri(key)}`);
   return result.Body.transformToWebStream();
+}
+
+/** Constant-time comparison of an Authorization header with the expected bearer token. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = Buffer.from(header ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
 }
 
 function describeZodError(error: z.ZodError): string {

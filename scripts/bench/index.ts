@@ -23,6 +23,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   recommend: async () => (await import('./recommend')).benchRecommend.bind(null, 1_000_000),
   orchestration: async () => (await import('./orchestration')).benchOrchestration,
   cli: async () => (await import('./cli')).benchCli,
+  console: async () => (await import('./console')).benchConsole,
   // Not in the default set: the whole DAG at 300k customers per S x W combination takes many minutes.
   scale: async () => (await import('./scale')).benchScale,
 };

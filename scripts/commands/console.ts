@@ -55,6 +55,7 @@ export async function startConsole(
     authority,
     signingKey: sessionSigningKey(),
     secureCookies: options.secureCookies ?? process.env.CUSTFLOW_CONSOLE_SECURE_COOKIES === '1',
+    metricsToken: process.env.CUSTFLOW_CONSOLE_METRICS_TOKEN || undefined,
   });
   const running = await listen(app, options.host, options.port);
   if (authority.hasConfiguredUsers) return running;

@@ -3,42 +3,15 @@
  * only, so this module imports nothing of Temporal (`runs list` starts fast).
  */
 import { join, resolve } from 'node:path';
-import type { RunIndexEntry } from '../../activities/run';
 import { stateDir } from '../../lib/env';
-import { runIndexKey } from '../../lib/layout';
-import { mapConcurrent, ObjectStore } from '../../lib/objectStore';
-import { collectRunWarnings, type RunSummary } from '../../lib/runTypes';
+import { ObjectStore } from '../../lib/objectStore';
+import type { RunSummary } from '../../lib/runTypes';
 import { headlineFigures } from './headlines';
 import { formatDuration } from './output';
 
 export { headlineFigures } from './headlines';
-
-export async function readRunSummary(runId: string, store = ObjectStore.fromEnv()): Promise<RunSummary> {
-  const entry = await store.tryGetJson<RunIndexEntry>(runIndexKey(runId));
-  if (!entry) throw new Error(`no run with id ${runId} (looked for ${store.uri(runIndexKey(runId))})`);
-  return withWarnings(await store.getJson<RunSummary>(entry.summaryKey));
-}
-
-/** Summaries written before the run-level `warnings` list existed get it from their stages. */
-function withWarnings(summary: RunSummary): RunSummary {
-  if (Array.isArray(summary.warnings)) return summary;
-  return { ...summary, warnings: collectRunWarnings(Object.keys(summary.stages), summary.stages) };
-}
-
-export async function listRuns(
-  dataset: string | undefined,
-  store = ObjectStore.fromEnv(),
-): Promise<RunSummary[]> {
-  const entries = await store.list('runs/_index/');
-  const found = await mapConcurrent(entries, 16, async (object) => {
-    const entry = await store.getJson<RunIndexEntry>(object.key);
-    if (dataset && entry.dataset !== dataset) return undefined;
-    const summary = await store.tryGetJson<RunSummary>(entry.summaryKey);
-    return summary ? withWarnings(summary) : undefined;
-  });
-  const summaries = found.filter((s): s is RunSummary => s !== undefined);
-  return summaries.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
-}
+// reading summaries lives in lib/ (the console reads them too); re-exported for the commands and tests
+export { listRuns, readRunSummary, RunSummaryCache } from '../../lib/runSummaries';
 
 /**
  * Where `run --wait` saves a run's HTML report: `file` when given, else reports/<dataset>-<month>-<runId>.html

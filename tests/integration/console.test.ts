@@ -18,7 +18,9 @@ import { addMonths, monthOf } from '../../lib/month';
 import { startConsole } from '../../scripts/commands/console';
 import { loadData } from '../../scripts/commands/data';
 import { listRuns } from '../../scripts/commands/runs';
+import { createSchedule, describeSchedule } from '../../scripts/commands/schedule';
 import { generateDataset } from '../../scripts/generate';
+import { sampleValue } from '../prometheus';
 import { openHarness, type Harness } from './harness';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,6 +30,7 @@ if (!hasChromium)
   console.warn(`console browser test SKIPPED: ${CHROMIUM} does not exist (apt-get install -y chromium)`);
 
 const DATASET = 'console-shop';
+const METRICS_TOKEN = 'test-metrics-token';
 
 describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
   let harness: Harness;
@@ -68,6 +71,7 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
       authority: new ConsoleAuthority(await readUsersFile(tokensFile), join(dir, 'state')),
       signingKey: 'test-signing-key-of-at-least-thirty-two-characters',
       secureCookies: false,
+      metricsToken: METRICS_TOKEN,
     });
     consoleServer = await listen(app, '127.0.0.1', 0);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -129,11 +133,21 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     return Promise.all(objects.map((o) => harness.store.getJson<AuditEntry>(o.key)));
   };
 
+  const scrape = async (): Promise<string> => {
+    const response = await fetch(`${consoleServer.url}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+    return response.text();
+  };
+
   it('answers /healthz, and 401 to anyone without a session', async () => {
     const health = await fetch(`${consoleServer.url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ ok: true });
     expect((await fetch(`${consoleServer.url}/api/runs`)).status).toBe(401);
+    expect((await fetch(`${consoleServer.url}/metrics`)).status).toBe(401); // Prometheus needs its token
     const post = await fetch(`${consoleServer.url}/api/backfill`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -224,12 +238,27 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     // The backfill page follows the months live until all three completed.
     // (polled from the test: the page's CSP forbids evaluating strings, so waitForFunction cannot run there)
     const deadline = Date.now() + 280_000;
+    let scrapedRunning = false; // the metrics saw a run RUNNING, so the summary cache must let it go later
     while ((await page.locator('tr[data-status="COMPLETED"]').count()) < 3) {
       expect(await page.locator('tr[data-status="FAILED"]').count()).toBe(0);
+      scrapedRunning ||=
+        (sampleValue(await scrape(), 'custflow_runs', { dataset: DATASET, status: 'RUNNING' }) ?? 0) > 0;
       if (Date.now() > deadline) throw new Error('the backfill did not complete in time');
       await page.waitForTimeout(1000);
     }
     await screenshot(page, 'backfill-done');
+
+    // Prometheus: the three completed months, the rest missing, a worker polling, stage durations.
+    const metrics = await scrape();
+    expect(scrapedRunning).toBe(true);
+    expect(sampleValue(metrics, 'custflow_runs', { dataset: DATASET, status: 'COMPLETED' })).toBe(3);
+    expect(sampleValue(metrics, 'custflow_runs', { dataset: DATASET, status: 'RUNNING' })).toBeUndefined();
+    expect(sampleValue(metrics, 'custflow_months', { dataset: DATASET, state: 'completed' })).toBe(3);
+    expect(sampleValue(metrics, 'custflow_months', { dataset: DATASET, state: 'missing' })).toBe(6);
+    expect(sampleValue(metrics, 'custflow_dataset_overdue_seconds', { dataset: DATASET })).toBe(0);
+    expect(sampleValue(metrics, 'custflow_run_stage_duration_seconds_count', { stage: 'ingest' })).toBe(3);
+    expect(sampleValue(metrics, 'custflow_task_queue_pollers', { type: 'activity' })).toBeGreaterThan(0);
+    expect(sampleValue(metrics, 'custflow_temporal_up')).toBe(1);
 
     await page.goto(`${consoleServer.url}/runs?dataset=${DATASET}&status=completed`);
     expect(await page.locator('tr[data-run]').count()).toBe(3);
@@ -280,5 +309,106 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     });
     // nothing secret in the audit log
     expect(JSON.stringify(await auditEntries())).not.toContain(tokens.operator);
+  });
+
+  it('lets an operator pause, unpause and trigger the schedule, replay a run and cancel one, each confirmed', async () => {
+    await createSchedule(harness.client, { dataset: DATASET }, harness.store);
+    const { context, page, errors } = await signIn('omar', tokens.operator);
+    const dialog = page.locator('dialog#confirm');
+    const card = page.locator(`#dataset-${DATASET}`);
+    const scheduleButton = (label: string) =>
+      card.locator('form[data-action="schedule"] button', { hasText: label });
+    const confirm = async (title: string): Promise<void> => {
+      await dialog.waitFor({ state: 'visible' });
+      expect(await dialog.locator('h2').textContent()).toBe(title);
+      await dialog.locator('button.primary').click();
+    };
+    /** Waits (polling from the test, as the page's CSP forbids evaluated strings) for a locator to exist. */
+    const until = async (what: string, found: () => Promise<boolean>, ms = 60_000): Promise<void> => {
+      const deadline = Date.now() + ms;
+      while (!(await found())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await page.waitForTimeout(250);
+      }
+    };
+
+    // Pause: the dialog's Cancel changes nothing; Confirm pauses, and the page shows it.
+    await scheduleButton('Pause').click();
+    await dialog.waitFor({ state: 'visible' });
+    await dialog.locator('button.cancel').click();
+    expect((await describeSchedule(harness.client, DATASET)).paused).toBe(false);
+    await scheduleButton('Pause').click();
+    await confirm(`Pause the schedule of ${DATASET}?`);
+    await until('the paused badge', async () => (await card.locator('.badge.paused').count()) === 1);
+    expect((await describeSchedule(harness.client, DATASET)).paused).toBe(true);
+    await scheduleButton('Unpause').click();
+    await confirm(`Unpause the schedule of ${DATASET}?`);
+    await until('the Pause button again', async () => (await scheduleButton('Pause').count()) === 1);
+    expect((await describeSchedule(harness.client, DATASET)).paused).toBe(false);
+
+    // Trigger: the run of the month before now starts; the runs list follows it until it completes.
+    await scheduleButton('Trigger now').click();
+    await Promise.all([page.waitForURL('**/runs?*since=*'), confirm(`Run the schedule of ${DATASET} now?`)]);
+    const monthRows = page.locator(`tr[data-run][data-month="${picked[2]}"]`);
+    await until('the triggered run to complete', async () => {
+      expect(await page.locator('tr[data-run][data-status="FAILED"]').count()).toBe(0);
+      return (
+        (await monthRows.count()) === 2 &&
+        (await page.locator('tr[data-run][data-status="RUNNING"]').count()) === 0
+      );
+    });
+
+    // Replay from the report: the browser lands on the new run and follows it to the end.
+    await Promise.all([page.waitForURL('**/runs/*'), monthRows.first().locator('a').first().click()]);
+    const triggeredRunId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+    await page.selectOption('form[data-action="replay"] select[name="fromStage"]', 'report');
+    await page.click('form[data-action="replay"] button[type="submit"]');
+    await Promise.all([
+      page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(triggeredRunId)),
+      confirm('Replay this run?'),
+    ]);
+    const replayedRunId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+    const runStatus = page.locator('[data-run-status]');
+    await until(
+      'the replay to complete',
+      async () => (await runStatus.getAttribute('data-run-status').catch(() => null)) === 'COMPLETED',
+    );
+    expect((await listRuns(DATASET, harness.store)).find((r) => r.runId === replayedRunId)?.replayOf).toBe(
+      triggeredRunId,
+    );
+    await screenshot(page, 'run-replayed');
+
+    // A forced replay from clean, cancelled from its page while it runs.
+    await page.selectOption('form[data-action="replay"] select[name="fromStage"]', 'clean');
+    await page.check('form[data-action="replay"] input[name="force"]');
+    await page.click('form[data-action="replay"] button[type="submit"]');
+    await Promise.all([
+      page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(replayedRunId)),
+      confirm('Replay this run?'),
+    ]);
+    const forcedRunId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+    await page.click('form[data-action="cancel"] button[type="submit"]');
+    await confirm('Cancel this run?');
+    await until('the run to end cancelled', async () =>
+      /^CANCELL?ED$/.test((await runStatus.getAttribute('data-run-status').catch(() => null)) ?? ''),
+    );
+    expect(await page.locator('.stage[data-stage="clean"]').getAttribute('data-status')).not.toBe(
+      'completed',
+    );
+    await screenshot(page, 'run-cancelled');
+    expect(errors).toEqual([]);
+    await context.close();
+
+    const actions = (await auditEntries())
+      .filter((e) => e.user === 'omar' && e.result.ok && ['schedule', 'replay', 'cancel'].includes(e.action))
+      .map((e) => [e.action, e.request.action ?? e.request.fromStage ?? e.request.runId]);
+    expect(actions).toEqual([
+      ['schedule', 'pause'],
+      ['schedule', 'unpause'],
+      ['schedule', 'trigger'],
+      ['replay', 'report'],
+      ['replay', 'clean'],
+      ['cancel', forcedRunId],
+    ]);
   });
 });
