@@ -11,10 +11,10 @@
  * Data no model can be fitted to (no customers, no repeat purchase) fails the stage with a
  * DataValidationError; an out-of-range score with an OutputCheckError.
  */
-import { join } from 'node:path';
-import { sqlString, withDuck } from '../../lib/duck';
+import { sqlString } from '../../lib/duck';
 import { defineStageActivity, type StageDefinition } from '../../lib/stage';
 import { computeClv } from './computeClv';
+import { withClvDuck } from './stageResult';
 import type { ClvMetrics } from './summaryDocument';
 
 export { computeClv } from './computeClv';
@@ -48,30 +48,19 @@ export const clvStage: StageDefinition<ClvMetrics> = {
   configSection: (config) => config.clv,
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
-    return withDuck(
-      async (duck) => {
-        await duck.run(
-          `CREATE TABLE transactions AS SELECT customer_id, ts, amount FROM read_parquet(${sqlString(transactionsPath)})`,
-        );
-        const result = await computeClv(duck, {
-          transactionsTable: 'transactions',
-          cutoffIso: ctx.run.cutoff,
-          config: ctx.run.config.clv,
-          outDir: ctx.scratchDir,
-          source: 'clean/transactions.parquet',
-          heartbeat: (detail) => ctx.heartbeat(detail),
-        });
-        return {
-          outputs: {
-            clv: { path: result.paths.clv, rows: result.rows },
-            summary: { path: result.paths.summary },
-          },
-          metrics: result.metrics,
-          warnings: result.warnings,
-        };
-      },
-      { tempDirectory: join(ctx.scratchDir, 'duck') },
-    );
+    return withClvDuck(ctx.scratchDir, async (duck) => {
+      await duck.run(
+        `CREATE TABLE transactions AS SELECT customer_id, ts, amount FROM read_parquet(${sqlString(transactionsPath)})`,
+      );
+      return computeClv(duck, {
+        transactionsTable: 'transactions',
+        cutoffIso: ctx.run.cutoff,
+        config: ctx.run.config.clv,
+        outDir: ctx.scratchDir,
+        source: 'clean/transactions.parquet',
+        heartbeat: (detail) => ctx.heartbeat(detail),
+      });
+    });
   },
 };
 

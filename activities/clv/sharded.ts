@@ -18,7 +18,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
 import { sqlString, withDuck } from '../../lib/duck';
-import type { StageWarning } from '../../lib/runTypes';
 import { defineShardedStage, upstreamShardIndex } from '../../lib/shardedStage';
 import { stepTimer } from '../../lib/stepTimer';
 import type { ClvConfig } from './config';
@@ -27,6 +26,7 @@ import { mergeShardStatistics } from './mergeStatistics';
 import { scoreCustomers } from './scoreCustomers';
 import { readShardStatisticsParquet, summarizeShard, writeShardStatisticsParquet } from './shardStatistics';
 import type { ClvShardTotals } from './shardStatistics';
+import { withClvDuck, type ClvComputed } from './stageResult';
 import { buildClvDocuments } from './summaryDocument';
 import type { ClvMetrics, ClvSummary } from './summaryDocument';
 
@@ -62,12 +62,8 @@ export async function summarizeClvShard(
 }
 
 /** What reduceClvShards wrote and measured. */
-export interface ClvReduceResult {
-  paths: { clv: string; summary: string };
-  rows: number;
-  metrics: ClvMetrics;
+export interface ClvReduceResult extends ClvComputed {
   summary: ClvSummary;
-  warnings: StageWarning[];
 }
 
 /**
@@ -173,30 +169,19 @@ export const clvSharded = defineShardedStage<ClvMetrics>({
     );
   },
   async reduce(ctx) {
-    return withDuck(
-      async (duck) => {
-        const result = await reduceClvShards(duck, {
-          shardCount: ctx.shardCount,
-          statistics: async (shard) => ({
-            statisticsPath: await ctx.fetchShardPart('statistics', shard),
-            totals: ctx.receipts[shard].summary as ClvShardTotals,
-          }),
-          customers: (shard) => ctx.fetchShardPart('customers', shard),
-          config: ctx.run.config.clv,
-          outDir: join(ctx.scratchDir, 'reduce'),
-          source: 'clean/transactions (shard parts)',
-          heartbeat: (detail) => ctx.heartbeat(detail),
-        });
-        return {
-          outputs: {
-            clv: { path: result.paths.clv, rows: result.rows },
-            summary: { path: result.paths.summary },
-          },
-          metrics: result.metrics,
-          warnings: result.warnings,
-        };
-      },
-      { tempDirectory: join(ctx.scratchDir, 'duck') },
+    return withClvDuck(ctx.scratchDir, (duck) =>
+      reduceClvShards(duck, {
+        shardCount: ctx.shardCount,
+        statistics: async (shard) => ({
+          statisticsPath: await ctx.fetchShardPart('statistics', shard),
+          totals: ctx.receipts[shard].summary as ClvShardTotals,
+        }),
+        customers: (shard) => ctx.fetchShardPart('customers', shard),
+        config: ctx.run.config.clv,
+        outDir: join(ctx.scratchDir, 'reduce'),
+        source: 'clean/transactions (shard parts)',
+        heartbeat: (detail) => ctx.heartbeat(detail),
+      }),
     );
   },
 });
