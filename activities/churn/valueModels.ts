@@ -11,7 +11,9 @@
  *   training window and on the holdout.
  *
  * Features that are constant on the training window are left out of the regression (their column of X'X is
- * zero); a singular X'X (perfectly collinear features) gives no regression and says so.
+ * zero), and so is a feature that is a linear combination of the ones before it (the weekday or season
+ * spend shares sum to 1 with the intercept): columns are added in feature order and one whose Cholesky pivot
+ * vanishes is named in `collinearFeatures` instead.
  */
 import { cholesky, choleskyInverse } from '../../lib/numeric/linalg';
 import { normalQuantile } from '../../lib/numeric/distributions';
@@ -62,6 +64,8 @@ export interface SpendRegressionResult {
   /** Intercept first, then one per kept feature (standardised units). */
   coefficients: CoefficientInterval[];
   droppedFeatures: string[];
+  /** Features left out because they are linear combinations of the intercept and earlier features. */
+  collinearFeatures: string[];
   r2: number;
   holdoutR2: number;
   residualSd: number;
@@ -149,23 +153,47 @@ export function fitSpendRegression(
     if (hi > lo) keep.push(j);
     else dropped.push(names[j]);
   }
-  const p = keep.length + 1;
   const n = Z.rows;
-  if (n <= p) return { result: null, reason: `${n} customers for ${p} coefficients` };
   const y = Float64Array.from(train.spend, (s) => Math.log1p(Math.max(0, s)));
-  // X'X and X'y with the intercept column first.
-  const xtx = new Float64Array(p * p);
-  const xty = new Float64Array(p);
-  const row = new Float64Array(p);
+  // X'X and X'y over every varying column, the intercept first.
+  const full = keep.length + 1;
+  const fullXtx = new Float64Array(full * full);
+  const fullXty = new Float64Array(full);
+  const row = new Float64Array(full);
   for (let i = 0; i < n; i++) {
     row[0] = 1;
     for (let k = 0; k < keep.length; k++) row[k + 1] = Z.data[i * Z.cols + keep[k]];
-    for (let a = 0; a < p; a++) {
-      xty[a] += row[a] * y[i];
-      for (let b = 0; b <= a; b++) xtx[a * p + b] += row[a] * row[b];
+    for (let a = 0; a < full; a++) {
+      fullXty[a] += row[a] * y[i];
+      for (let b = 0; b <= a; b++) fullXtx[a * full + b] += row[a] * row[b];
     }
   }
-  const L = cholesky(xtx, p, { relative: 1e-10 });
+  // Greedy in feature order: a column joins when X'X of the chosen columns stays positive definite.
+  const sub = (indexes: number[]): Float64Array => {
+    const m = indexes.length;
+    const out = new Float64Array(m * m);
+    for (let a = 0; a < m; a++) {
+      for (let b = 0; b <= a; b++) {
+        const [hi, lo] = indexes[a] >= indexes[b] ? [indexes[a], indexes[b]] : [indexes[b], indexes[a]];
+        out[a * m + b] = fullXtx[hi * full + lo];
+        out[b * m + a] = out[a * m + b];
+      }
+    }
+    return out;
+  };
+  const chosen = [0];
+  const collinear: string[] = [];
+  for (let k = 1; k < full; k++) {
+    const trial = [...chosen, k];
+    if (cholesky(sub(trial), trial.length, { relative: 1e-9 })) chosen.push(k);
+    else collinear.push(names[keep[k - 1]]);
+  }
+  const p = chosen.length;
+  if (n <= p) return { result: null, reason: `${n} customers for ${p} coefficients` };
+  keep.splice(0, keep.length, ...chosen.slice(1).map((k) => keep[k - 1]));
+  const xtx = sub(chosen);
+  const xty = Float64Array.from(chosen, (k) => fullXty[k]);
+  const L = cholesky(xtx, p, { relative: 1e-9 });
   if (!L) return { result: null, reason: "X'X is singular: some features are perfectly collinear" };
   const inverse = choleskyInverse(L, p);
   const beta = new Float64Array(p);
@@ -211,6 +239,7 @@ export function fitSpendRegression(
       n,
       coefficients,
       droppedFeatures: dropped,
+      collinearFeatures: collinear,
       r2: fit.r2,
       holdoutR2: held.r2,
       residualSd: Math.sqrt(sigma2),

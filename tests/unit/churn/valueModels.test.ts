@@ -131,4 +131,16 @@ describe('value models', () => {
       'basket',
     ]);
   });
+
+  it('a feature that is a sum of others (shares adding to 1) is named collinear, the rest fitted', () => {
+    const w = regressionWindow(5, 400);
+    const h = regressionWindow(6, 400);
+    for (const m of [w, h]) {
+      for (let i = 0; i < 400; i++) m.X.data[i * 3 + 2] = 1 - m.X.data[i * 3] - m.X.data[i * 3 + 1];
+    }
+    const { result } = fitSpendRegression(w, h, { featureNames: FEATURES });
+    expect(result!.collinearFeatures).toEqual(['noise']);
+    expect(result!.coefficients.map((c) => c.name)).toEqual(['intercept', 'orders', 'basket']);
+    expect(result!.holdoutR2).toBeGreaterThan(0.6);
+  });
 });
