@@ -5,16 +5,20 @@
  */
 import type { StageName } from '../lib/stageRegistry';
 import type { ShardedStage } from '../lib/shardedStage';
-import { SHARDED_STAGES, type ShardedStageActivities } from '../lib/shardedStageTypes';
+import { ALL_SHARDED_STAGES, type ShardedStageActivities } from '../lib/shardedStageTypes';
+import { churnSharded } from './churn/sharded';
+import { clvSharded } from './clv/sharded';
 import { featuresSharded } from './features/sharded';
 import { segmentSharded } from './segment/sharded';
 
 const SHARDED_STAGE_DEFINITIONS: Partial<Record<StageName, ShardedStage>> = {
   features: featuresSharded,
+  clv: clvSharded,
+  churn: churnSharded,
   segment: segmentSharded,
 };
 
-for (const stage of SHARDED_STAGES) {
+for (const stage of ALL_SHARDED_STAGES) {
   if (!SHARDED_STAGE_DEFINITIONS[stage]) throw new Error(`sharded stage ${stage} has no definition`);
 }
 

@@ -16,10 +16,11 @@ export const SHARDED_STAGES: readonly StageName[] = ['features'];
 
 /**
  * Every stage a new run shards: SHARDED_STAGES and the stages that joined later, each behind its own patch
- * in workflows/monthlyPipeline.ts (segment: 'sharded-segment') so runs recorded before it replay with its
- * single activity. Tests and tools read this list; the workflow builds its own from the patches.
+ * in workflows/monthlyPipeline.ts (clv: 'sharded-clv', churn: 'sharded-churn', segment: 'sharded-segment')
+ * so runs recorded before it replay with its single activity. Tests and tools read this list; the workflow
+ * builds its own from the patches.
  */
-export const ALL_SHARDED_STAGES: readonly StageName[] = [...SHARDED_STAGES, 'segment'];
+export const ALL_SHARDED_STAGES: readonly StageName[] = [...SHARDED_STAGES, 'clv', 'churn', 'segment'];
 
 /** How a run shards its stages: the config section `shards`, every field optional (old runs have none). */
 export interface ShardSettings {

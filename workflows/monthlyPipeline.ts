@@ -68,6 +68,8 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   const cancelled = (): boolean => cancellable && CancellationScope.current().consideredCancelled;
   // Sharded stages (issue 10) run as child workflows: runs recorded before them call the single activity.
   const shardedStages: StageName[] = patched('sharded-stages') ? [...SHARDED_STAGES] : [];
+  if (patched('sharded-clv')) shardedStages.push('clv'); // clv joined later: old runs replay its activity
+  if (patched('sharded-churn')) shardedStages.push('churn'); // so did churn
   if (patched('sharded-segment')) shardedStages.push('segment'); // likewise segment (issue 10)
   // experiment runs when clv or churn failed (they feed only its policies; workflows/optionalReads.ts).
   // Runs recorded before it replay with the old rule: any failed dependency skipped the stage.

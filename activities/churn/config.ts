@@ -15,8 +15,10 @@ export const churnSection = z
     learningRate: z.number().gt(0).max(1).default(0.1),
     /**
      * Customers the models are fitted on, per window: a seeded uniform sample when a window has more.
-     * Held-out metrics and scores always use every customer. 250,000 rows pin ~30 coefficients and
-     * depth-4 trees far below their sampling error, and keep 1M-customer fits inside the time budget.
+     * Scores always use every customer, and so do the held-out metrics of the unsharded stage; a sharded
+     * run takes both samples by a hash of customer_id and judges on the evaluation sample (sharded.ts).
+     * 250,000 rows pin ~30 coefficients and depth-4 trees far below their sampling error, and keep
+     * 1M-customer fits inside the time budget.
      */
     maxTrainingRows: z.number().int().min(1000).default(250_000),
     /** Prior sd of the Bayesian high-value classifier's coefficients. */

@@ -13,7 +13,7 @@ import { STAGE_NAMES } from '../../lib/stageRegistry';
 import { manifestKey } from '../../lib/layout';
 import type { StageManifest } from '../../lib/manifest';
 import type { RunSummary } from '../../lib/runTypes';
-import { SHARDED_STAGES } from '../../lib/shardedStageTypes';
+import { ALL_SHARDED_STAGES } from '../../lib/shardedStageTypes';
 import { loadData } from '../../scripts/commands/data';
 import { startRun, waitForRun } from '../../scripts/commands/run';
 import { generateDataset } from '../../scripts/generate';
@@ -124,7 +124,7 @@ describe('run control: live states, cancel, attempt-scoped outputs', () => {
       );
       for (const [name, output] of Object.entries(manifest.outputs)) {
         // Stages run as sharded child workflows (lib/shardedStage.ts) write their own keys (not yet attempt-scoped).
-        if (!SHARDED_STAGES.includes(stage))
+        if (!ALL_SHARDED_STAGES.includes(stage))
           expect(output.key, `${stage}/${name}`).toMatch(new RegExp(`/${stage}/attempt-\\d+/`));
         expect((await harness.store.head(output.key))?.size).toBe(output.size);
       }

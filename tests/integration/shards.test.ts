@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../lib/config';
 import { Duck, sqlString } from '../../lib/duck';
+import { computeChurn } from '../../activities/churn/computeChurn';
+import type { ChurnMetrics } from '../../activities/churn/contract';
+import type { ClvMetrics } from '../../activities/clv/contract';
 import type { StageManifest } from '../../lib/manifest';
 import type { RunSummary } from '../../lib/runTypes';
 import { isShardPartOutputName, shardOfCustomer, shardPartKey, type ShardIndex } from '../../lib/shards';
@@ -57,6 +60,12 @@ describe('sharded stages give the same answers for any shard count', () => {
   const manifestOf = (summary: RunSummary, stage: string): Promise<StageManifest> =>
     harness.store.getJson<StageManifest>(harness.store.keyFromUri(summary.stages[stage].manifestUri ?? ''));
 
+  /** A stage's shard parts and shard indexes (in the S = 1 run): they differ with S by design. */
+  const shardOutputsOf = async (stage: string): Promise<string[]> =>
+    Object.keys((await manifestOf(one, stage)).outputs).filter(
+      (n) => isShardPartOutputName(n) || n.endsWith('Shards'),
+    );
+
   it('completes both runs, with S as configured', () => {
     expect(one.status).toBe('COMPLETED');
     expect(eight.status).toBe('COMPLETED');
@@ -68,6 +77,40 @@ describe('sharded stages give the same answers for any shard count', () => {
     expect(eight.stages.segment.metrics.shards).toBe(8);
     // 1,200 customers, below segment.fitSampleCustomers: the model is fitted on every customer.
     expect(eight.stages.segment.metrics.segmentationSampleSize).toBe(eight.stages.segment.metrics.customers);
+    expect(eight.stages.clv.metrics.shards).toBe(8);
+    expect(one.stages.clv.metrics.shards).toBe(1);
+  });
+
+  it('fits clv to the same parameters (1e-9) and scores every customer the same, whatever S', async () => {
+    // Customer-level rows after sorting: clv.parquet is written in customer_id order, so the same rows
+    // mean the same bytes; outputDifferences compares rows where the bytes differ.
+    expect(await outputDifferences(harness.store, one, eight, 'clv', await shardOutputsOf('clv'))).toEqual(
+      [],
+    );
+    const [a, b] = [one.stages.clv.metrics as ClvMetrics, eight.stages.clv.metrics as ClvMetrics];
+    expect(b.model).toBe(a.model);
+    expect(b.customers).toBe(a.customers);
+    expect(b.customers).toBeGreaterThan(1000);
+    expect(b.uniqueTriples).toBe(a.uniqueTriples);
+    const close = (x: Record<string, number>, y: Record<string, number>, what: string): void => {
+      expect(Object.keys(y).sort(), what).toEqual(Object.keys(x).sort());
+      for (const [name, value] of Object.entries(x))
+        expect(Math.abs(y[name] - value), `${what}.${name}`).toBeLessThanOrEqual(
+          1e-9 * Math.max(1, Math.abs(value)),
+        );
+    };
+    close(
+      a.params as unknown as Record<string, number>,
+      b.params as unknown as Record<string, number>,
+      'params',
+    );
+    expect(a.spend).not.toBeNull();
+    close(
+      a.spend as unknown as Record<string, number>,
+      b.spend as unknown as Record<string, number>,
+      'spend',
+    );
+    expect(Math.abs(b.totalClv - a.totalClv)).toBeLessThanOrEqual(1e-9 * Math.abs(a.totalClv));
   });
 
   it('writes the same bytes for every whole-table output of clean, features and segment', async () => {
@@ -82,9 +125,66 @@ describe('sharded stages give the same answers for any shard count', () => {
 
   it('gives every downstream stage the same customer-level rows and documents', async () => {
     // Their cache keys include the shard indexes, which differ with S, so they recompute: to the same rows.
+    // Sharded ones (clv, churn) also list their parts and shard indexes, which differ with S by design.
     for (const stage of ['clv', 'churn', 'forecast', 'experiment', 'recommend'] as const) {
       expect(eight.stages[stage].status, stage).toBe('completed');
-      expect(await outputDifferences(harness.store, one, eight, stage), stage).toEqual([]);
+      const parts = await shardOutputsOf(stage);
+      expect(await outputDifferences(harness.store, one, eight, stage, parts), stage).toEqual([]);
+    }
+  });
+
+  it('shards churn: samples cover these windows, so S = 1, S = 8 and the unsharded stage agree', async () => {
+    const [a, b] = [one.stages.churn.metrics as ChurnMetrics, eight.stages.churn.metrics as ChurnMetrics];
+    expect(b.shards).toBe(8);
+    expect(b.model).not.toBeNull();
+    // The sample rule (activities/churn/sharded.ts): every customer when a window has at most maxTrainingRows.
+    expect(b.evalCustomers).toBeGreaterThan(500);
+    expect(b.fitCustomers).toEqual({ train: b.trainCustomers, eval: b.evalCustomers });
+    for (const key of ['auc', 'prAuc', 'brier', 'baselineAuc', 'positiveRate', 'trainPositiveRate'] as const)
+      expect(b[key], key).toBe(a[key]);
+    // The unsharded computation (computeChurn, version 3) on the S = 1 run's own inputs gives the same
+    // scores and figures: the sharded stage keeps the published behaviour when the sample is the window.
+    const dir = await mkdtemp(join(tmpdir(), 'custflow-shards-churn-'));
+    const duck = await Duck.open();
+    try {
+      const fetch = async (stage: 'clean' | 'features', output: string): Promise<string> => {
+        const path = join(dir, `${stage}-${output}.parquet`);
+        await harness.store.getToFile(harness.store.keyFromUri(one.stages[stage].outputs[output]), path);
+        return path;
+      };
+      for (const [table, stage, output] of [
+        ['transactions', 'clean', 'transactions'],
+        ['events', 'clean', 'events'],
+        ['scoring_features', 'features', 'customerFeatures'],
+      ] as const)
+        await duck.run(
+          `CREATE TABLE ${table} AS SELECT * FROM read_parquet(${sqlString(await fetch(stage, output))})`,
+        );
+      const config = parseRunConfig({});
+      const unsharded = await computeChurn(duck, {
+        transactionsTable: 'transactions',
+        eventsTable: 'events',
+        scoringFeaturesTable: 'scoring_features',
+        cutoff: one.cutoff,
+        config: config.churn,
+        seed: config.seed,
+        outDir: dir,
+      });
+      for (const key of ['auc', 'brier', 'baselineAuc', 'positiveRate', 'scoredCustomers', 'model'] as const)
+        expect(b[key], key).toBe(unsharded.metrics[key]);
+      const shardedScores = join(dir, 'sharded-scores.parquet');
+      await harness.store.getToFile(
+        harness.store.keyFromUri(eight.stages.churn.outputs.scores),
+        shardedScores,
+      );
+      const { differing } = await duck.one<{ differing: number }>(
+        `SELECT ((SELECT count(*) FROM (SELECT * FROM read_parquet(${sqlString(shardedScores)}) EXCEPT ALL SELECT * FROM read_parquet(${sqlString(unsharded.paths.scores)})))
+               + (SELECT count(*) FROM (SELECT * FROM read_parquet(${sqlString(unsharded.paths.scores)}) EXCEPT ALL SELECT * FROM read_parquet(${sqlString(shardedScores)}))))::INTEGER AS differing`,
+      );
+      expect(differing).toBe(0);
+    } finally {
+      duck.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -156,6 +256,12 @@ describe('sharded stages give the same answers for any shard count', () => {
     expect(scheduled.filter((n) => n === 'shardedStageShard')).toHaveLength(8);
     expect(scheduled.filter((n) => n === 'shardedStagePlan')).toHaveLength(1);
     expect(scheduled.filter((n) => n === 'shardedStageReduce')).toHaveLength(1);
+    // clv runs the same way (patched 'sharded-clv').
+    const clvChild = await harness.client.workflow.getHandle(`${eight.workflowId}/clv`).fetchHistory();
+    const clvShards = (clvChild.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'shardedStageShard',
+    );
+    expect(clvShards).toHaveLength(8);
     // The replay test (tests/unit/backbone/workflowReplay.test.ts) keeps proving the sharded branch.
     await recordHistory(harness.client, 'monthly-sharded', eight.workflowId);
     await recordHistory(harness.client, 'sharded-stage-features', `${eight.workflowId}/features`);
