@@ -21,7 +21,7 @@ export function assertDatasetName(dataset: string): void {
 
 export const rawPrefix = (dataset: string): string => `raw/${dataset}/`;
 
-function runPrefix(dataset: string, month: string, runId: string): string {
+export function runPrefix(dataset: string, month: string, runId: string): string {
   parseMonth(month);
   return `runs/${dataset}/${month}/${runId}/`;
 }

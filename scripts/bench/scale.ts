@@ -2,8 +2,9 @@
  * The whole DAG at scale (issue 10) on a real Temporal dev server and S3 server: the project's generator
  * (transactions only, 24 months), then one monthly run per combination of shard count S and worker
  * processes W, every stage forced so each combination computes everything. Figures per combination
- * `S<s>W<w>`: wall time of the run, each stage's duration (from the run summary), and each worker
- * process's peak resident memory (VmHWM from /proc, read before it is stopped).
+ * `S<s>W<w>`: wall time of the run, each stage's duration (from the run summary), the objects (and bytes)
+ * the run wrote, and each worker process's peak resident memory (VmHWM from /proc, read before it is
+ * stopped).
  *
  * Options from the environment (the bench runner passes only names):
  *   CUSTFLOW_BENCH_CUSTOMERS   customers to generate (default 300000)
@@ -21,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { startEphemeralStack } from '../../infra/ephemeralStack';
 import { parseRunConfig } from '../../lib/config';
+import { runPrefix } from '../../lib/layout';
 import { ObjectStore } from '../../lib/objectStore';
 import { loadData } from '../commands/data';
 import { startRun, waitForRun } from '../commands/run';
@@ -125,6 +127,10 @@ export async function benchScale(): Promise<Record<string, number>> {
         for (const [stage, entry] of Object.entries(summary.stages)) {
           figures[`${label}.${stage}Ms`] = entry.durationMs;
         }
+        // Objects the run wrote (stage outputs, shard parts, receipts, manifests) and their bytes.
+        const written = await store.list(runPrefix('scale', lastMonth, summary.runId));
+        figures[`${label}.objectsWritten`] = written.length;
+        figures[`${label}.bytesWritten`] = written.reduce((sum, o) => sum + o.size, 0);
         processes.forEach((child, i) => {
           if (child.pid !== undefined)
             figures[`${label}.worker${i + 1}PeakRssBytes`] = peakRssBytes(child.pid);
