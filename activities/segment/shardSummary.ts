@@ -36,6 +36,8 @@ export function summarizeShard(options: {
   k: number;
   rules: number;
   noNetPurchase: number;
+  /** Called after each column: exact sums cost about 0.1-0.5 µs per value, seconds per column at scale. */
+  heartbeat?: (column: string) => void;
 }): SegmentShardSummary {
   const { columns, labels, k } = options;
   const n = labels.length;
@@ -62,6 +64,7 @@ export function summarizeShard(options: {
     sums[name] = raw.map((s) => s.partials());
     scaledSums[name] = logged ? scaled.map((s) => s.partials()) : sums[name];
     scaledSquares[name] = squares.partials();
+    options.heartbeat?.(name);
   }
   return {
     customers: n,

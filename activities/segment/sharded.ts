@@ -179,6 +179,7 @@ export const segmentSharded = defineShardedStage<SegmentMetrics, SegmentPlan>({
           k: model.k,
           rules: model.rules.length,
           noNetPurchase: noNetPurchaseCustomers,
+          heartbeat: (column) => ctx.heartbeat({ stage: 'segment', shard: ctx.shard, step: 'sums', column }),
         });
         return { outputs: { segmentLabels: { path, rows: rowCount } }, summary };
       },
