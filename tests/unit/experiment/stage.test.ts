@@ -158,7 +158,7 @@ describe('analyzeAssignments on a planted sample ratio mismatch (52 % treatment)
   let truth: ExperimentTruth;
   beforeAll(async () => {
     ({ duck, truth } = await plantedExperiment(20_000, 2, { uplift: 0, srm: 0.52 }));
-  });
+  }, 60_000);
 
   it('flags the SRM against an equal split, not against the planned 48/52 split', async () => {
     const options = { transactions: 'tx', assignments: 'asg', cutoffIso: CUTOFF } as const;
