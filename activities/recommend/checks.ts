@@ -15,10 +15,13 @@ import type { RecommendMetrics } from './contract';
 export async function checkRecommendOutputs(
   duck: Duck,
   input: {
-    paths: { recommendations: string; rules: string };
+    /** Category lists are checked when given (a stage run always gives them). */
+    paths: { recommendations: string; rules: string; categoryRecommendations?: string };
     metrics: RecommendMetrics;
     recommendationRows: number;
+    categoryRecommendationRows?: number;
     topN: number;
+    categoryTopN?: number;
   },
 ): Promise<StageWarning[]> {
   const { metrics } = input;
@@ -54,6 +57,22 @@ export async function checkRecommendOutputs(
         message: `${metrics.recommendedCustomers - listed} of ${metrics.recommendedCustomers} active customers got no recommendation: no product of the ${metrics.items} in the catalogue was left to offer them`,
       });
     }
+  }
+  if (input.paths.categoryRecommendations) {
+    await checkParquetColumns(
+      duck,
+      input.paths.categoryRecommendations,
+      'category_recommendations.parquet',
+      [
+        { column: 'customer_id', notNull: true },
+        { column: 'rank', notNull: true, min: 1, max: input.categoryTopN },
+        { column: 'category', notNull: true },
+        { column: 'score', notNull: true, finite: true, min: 0 },
+        { column: 'source', notNull: true },
+        { column: 'reason', notNull: true },
+      ],
+      { expectRows: input.categoryRecommendationRows, uniqueBy: ['customer_id', 'category'] },
+    );
   }
   await checkParquetColumns(duck, input.paths.rules, 'rules.parquet', [
     { column: 'support', notNull: true, finite: true, min: 0, max: 1 },

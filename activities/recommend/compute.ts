@@ -22,6 +22,7 @@ import type { Duck } from '../../lib/duck';
 import type { StageWarning } from '../../lib/runTypes';
 import { activeCustomers, orderGroups } from './audience';
 import { buildBaskets } from './baskets';
+import { categoryLists, summarizeCategoryLists, writeCategoryRecommendations } from './categories';
 import { checkRecommendOutputs } from './checks';
 import type { RecommendConfig } from './config';
 import type { EvaluationWindow, RecommendMetrics, RecommendSummary } from './contract';
@@ -57,8 +58,14 @@ export interface ComputeRecommendationsOptions {
 export interface ComputeRecommendationsResult {
   metrics: RecommendMetrics;
   summary: RecommendSummary;
-  paths: { recommendations: string; rules: string; bundles: string; summary: string };
-  rows: { recommendations: number; rules: number; bundles: number };
+  paths: {
+    recommendations: string;
+    rules: string;
+    bundles: string;
+    summary: string;
+    categoryRecommendations: string;
+  };
+  rows: { recommendations: number; rules: number; bundles: number; categoryRecommendations: number };
   warnings: StageWarning[];
 }
 
@@ -231,6 +238,7 @@ export async function computeRecommendations(
     rules: join(options.outDir, 'rules.parquet'),
     bundles: join(options.outDir, 'bundles.parquet'),
     summary: join(options.outDir, 'recommend_summary.json'),
+    categoryRecommendations: join(options.outDir, 'category_recommendations.parquet'),
   };
   heartbeat({ step: 'scored' });
   const recommendationRows = await writeRecommendations(duck, lists, config, paths.recommendations);
@@ -238,6 +246,29 @@ export async function computeRecommendations(
   const ruleRows = await writeRules(duck, paths.rules);
   const bundleRows = await writeBundles(duck, paths.bundles);
   heartbeat({ step: 'written' });
+
+  // The top categories per active customer, from the same model on category baskets.
+  const categoryListsFound =
+    effectiveEnd && recommendedCustomers > 0
+      ? await categoryLists(duck, { at: effectiveEnd, categories: counts.categories, config, blend })
+      : null;
+  if (!categoryListsFound && counts.categories < 2) {
+    notes.push('no category lists: the products have fewer than two categories');
+  }
+  const categoryRows = await writeCategoryRecommendations(
+    duck,
+    categoryListsFound,
+    config,
+    paths.categoryRecommendations,
+  );
+  const categorySummary = categoryListsFound
+    ? await summarizeCategoryLists(duck, paths.categoryRecommendations, {
+        topN: config.categoryTopN,
+        categories: counts.categories,
+        rows: categoryRows,
+      })
+    : null;
+  heartbeat({ step: 'categories' });
 
   const productRules = mining.find((m) => m.level === 'product')?.rules ?? 0;
   const categoryRules = mining.find((m) => m.level === 'category')?.rules ?? 0;
@@ -259,6 +290,7 @@ export async function computeRecommendations(
     beatsBaselines,
     recommendedCustomers,
     recommendationRows,
+    categoryRecommendationRows: categoryRows,
     attachmentRate: overall?.attachmentRate ?? null,
     effectiveEnd,
     items: counts.items,
@@ -277,6 +309,7 @@ export async function computeRecommendations(
     validation,
     blend,
     blendChosenBy,
+    categoryLists: categorySummary,
     notes,
   };
   await writeFile(paths.summary, JSON.stringify(summary, null, 2) + '\n');
@@ -285,13 +318,20 @@ export async function computeRecommendations(
     paths,
     metrics,
     recommendationRows,
+    categoryRecommendationRows: categoryRows,
     topN: config.topN,
+    categoryTopN: config.categoryTopN,
   });
   return {
     metrics,
     summary,
     paths,
-    rows: { recommendations: recommendationRows, rules: ruleRows, bundles: bundleRows },
+    rows: {
+      recommendations: recommendationRows,
+      rules: ruleRows,
+      bundles: bundleRows,
+      categoryRecommendations: categoryRows,
+    },
     warnings,
   };
 }

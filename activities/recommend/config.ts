@@ -20,6 +20,8 @@ export const recommendSection = z
     bundlesPerPersona: z.number().int().min(1).max(100).default(5),
     /** Recommendations per customer (the CRM export shows the first 3). */
     topN: z.number().int().min(3).max(100).default(10),
+    /** Categories recommended per customer (category_recommendations.parquet; the CRM export shows the first). */
+    categoryTopN: z.number().int().min(1).max(20).default(3),
     /** Neighbours kept per product in the item-to-item model. */
     neighbors: z.number().int().min(1).max(500).default(100),
     /** Orders a pair must share before it links two products in the item-to-item model. */

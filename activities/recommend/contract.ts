@@ -36,6 +36,8 @@ export interface RecommendMetrics extends Record<string, unknown> {
   /** Active customers given a list, and list rows written. */
   recommendedCustomers: number;
   recommendationRows: number;
+  /** Category list rows written (category_recommendations.parquet; 0 with fewer than two categories). */
+  categoryRecommendationRows: number;
   /** Share of orders holding a rule's antecedent that also hold its consequent (all orders). */
   attachmentRate: number | null;
   effectiveEnd: string | null;
@@ -60,7 +62,18 @@ export interface RecommendSummary {
   } | null;
   blend: number;
   blendChosenBy: RecommendMetrics['blendChosenBy'];
+  /** The category lists: how many per customer and, per category, the customers whose first it is. */
+  categoryLists: CategoryListsSummary | null;
   notes: string[];
+}
+
+/** What the category lists hold (issue 12 item 3). */
+export interface CategoryListsSummary {
+  topN: number;
+  categories: number;
+  rows: number;
+  /** Customers by their first recommended category, most first (ties by category), with the most common reason. */
+  firstChoices: { category: string; customers: number; source: string; reason: string }[];
 }
 
 /** A rule as the summary lists it (names resolved). */

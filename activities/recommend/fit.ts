@@ -10,7 +10,7 @@
  * fewer than minPairOrders orders are noise and left out; each item keeps its `neighbors` best.
  */
 import type { Duck } from '../../lib/duck';
-import { sqlTimestamp as timestampSql } from '../../lib/duck';
+import { sqlIdent, sqlTimestamp as timestampSql } from '../../lib/duck';
 import type { Histories, NeighborTable } from './model';
 import type { Targets } from './evaluation';
 
@@ -21,6 +21,9 @@ import type { Targets } from './evaluation';
  * customers buy next; the cosine over-rewards rare pairs (two colours of one cup).
  */
 export const SIMILARITY_POPULARITY = 0.25;
+
+/** The product baskets (baskets.ts); category lists pass rec_category_basket instead. */
+const PRODUCT_BASKET = 'rec_basket';
 
 /** One fitted neighbour table and what it was fitted on. */
 export interface NeighborFit {
@@ -46,8 +49,11 @@ export async function fitNeighbors(
     neighbors: number;
     minPairOrders: number;
     popularityExponent?: number;
+    /** (ord, item) baskets: rec_basket (products, the default) or rec_category_basket (categories). */
+    basketTable?: string;
   },
 ): Promise<NeighborFit[]> {
+  const basket = sqlIdent(options.basketTable ?? PRODUCT_BASKET);
   const exponent = options.popularityExponent ?? SIMILARITY_POPULARITY;
   if (options.dates.length === 0) return [];
   const latest = options.dates.reduce((a, b) => (a > b ? a : b));
@@ -56,7 +62,7 @@ export async function fitNeighbors(
       .map((d, k) => `count(*) FILTER (WHERE ${alias}.ts <= ${timestampSql(d)})::DOUBLE AS n${k}`)
       .join(', ');
   await duck.run(`CREATE OR REPLACE TEMP TABLE rec_fit_basket AS
-    SELECT b.ord, b.item, o.ts FROM rec_basket b JOIN rec_orders o USING (ord) WHERE o.ts <= ${timestampSql(latest)}`);
+    SELECT b.ord, b.item, o.ts FROM ${basket} b JOIN rec_orders o USING (ord) WHERE o.ts <= ${timestampSql(latest)}`);
   await duck.run(`CREATE OR REPLACE TEMP TABLE rec_fit_items AS
     SELECT item, ${countsAt('rec_fit_basket')} FROM rec_fit_basket GROUP BY item`);
   await duck.run(`CREATE OR REPLACE TEMP TABLE rec_fit_pairs AS
@@ -99,10 +105,15 @@ export async function fitNeighbors(
   return fits;
 }
 
-/** Products by orders in (at - days, at], most first (ties: lower item first). */
-export async function popularity(duck: Duck, at: string, days: number): Promise<Int32Array> {
+/** Items (products, or categories with `basketTable`) by orders in (at - days, at], most first (ties: lower item first). */
+export async function popularity(
+  duck: Duck,
+  at: string,
+  days: number,
+  basketTable = PRODUCT_BASKET,
+): Promise<Int32Array> {
   const { columns } = await duck.columns(
-    `SELECT b.item::DOUBLE AS item FROM rec_basket b JOIN rec_orders o USING (ord)
+    `SELECT b.item::DOUBLE AS item FROM ${sqlIdent(basketTable)} b JOIN rec_orders o USING (ord)
      WHERE o.ts <= ${timestampSql(at)} AND o.ts > ${timestampSql(at)} - INTERVAL ${days} DAY
      GROUP BY b.item ORDER BY count(*) DESC, b.item`,
     ['item'],
@@ -114,12 +125,17 @@ export async function popularity(duck: Duck, at: string, days: number): Promise<
  * Histories at `at` of the customers in `scoreSet` (a table (pos INTEGER, cust INTEGER) with pos 0..n-1;
  * cust may be NULL for a customer without merchandise purchases, who gets an empty history).
  */
-export async function loadHistories(duck: Duck, scoreSet: string, at: string): Promise<Histories> {
+export async function loadHistories(
+  duck: Duck,
+  scoreSet: string,
+  at: string,
+  basketTable = PRODUCT_BASKET,
+): Promise<Histories> {
   const { n } = await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${scoreSet}`);
   const { rowCount, columns } = await duck.columns(
     `SELECT s.pos::DOUBLE AS pos, b.item::DOUBLE AS item, count(*)::DOUBLE AS orders,
             epoch(${timestampSql(at)}) / 86400.0 - max(o.day) AS age
-     FROM ${scoreSet} s JOIN rec_orders o ON o.cust = s.cust JOIN rec_basket b ON b.ord = o.ord
+     FROM ${scoreSet} s JOIN rec_orders o ON o.cust = s.cust JOIN ${sqlIdent(basketTable)} b ON b.ord = o.ord
      WHERE o.ts <= ${timestampSql(at)}
      GROUP BY s.pos, b.item ORDER BY s.pos, b.item`,
     ['pos', 'item', 'orders', 'age'],

@@ -18,7 +18,9 @@ export { checkRecommendOutputs } from './checks';
 /** The recommend stage (for runStage in tests and tools); `recommend` is its Temporal activity. */
 export const recommendStage: StageDefinition<RecommendMetrics> = {
   stage: 'recommend',
-  version: 1,
+  // 2: category lists (category_recommendations.parquet, summary categoryLists, metric
+  // categoryRecommendationRows) and config categoryTopN; the product outputs' bytes are unchanged.
+  version: 2,
   // Deterministic: no sampling, so the run seed does not enter the outputs.
   configSection: (config) => config.recommend,
   async compute(ctx) {
@@ -61,6 +63,10 @@ export const recommendStage: StageDefinition<RecommendMetrics> = {
             rules: { path: result.paths.rules, rows: result.rows.rules },
             bundles: { path: result.paths.bundles, rows: result.rows.bundles },
             summary: { path: result.paths.summary },
+            categoryRecommendations: {
+              path: result.paths.categoryRecommendations,
+              rows: result.rows.categoryRecommendations,
+            },
           },
           metrics: result.metrics,
           warnings: result.warnings,

@@ -3,7 +3,7 @@
  * DuckDB, and the rows of the summary read back from the same relations.
  */
 import type { Duck } from '../../lib/duck';
-import { sqlString, writeColumns } from '../../lib/duck';
+import { sqlIdent, sqlString, writeColumns } from '../../lib/duck';
 import type { RecommendConfig } from './config';
 import type { BundleRow, RuleRow } from './contract';
 import { SOURCE_NAMES, type RecommendationLists } from './model';
@@ -11,6 +11,9 @@ import { RULES_TABLE } from './rules';
 
 /** Rules listed in the summary (and the report) per level. */
 const TOP_RULES = 20;
+
+/** A list entry's source (table alias `l`) by name, as SQL. */
+export const SOURCE_NAME_SQL = `[${SOURCE_NAMES.map(sqlString).join(', ')}][l.source + 1]`;
 
 /**
  * recommendations.parquet: customer_id, rank, product_id, product_name, category, score, source
@@ -21,6 +24,48 @@ export async function writeRecommendations(
   lists: RecommendationLists | null,
   config: RecommendConfig,
   path: string,
+): Promise<number> {
+  const rows = await listsTable(duck, 'rec_lists', lists);
+  await duck.toParquet(
+    `SELECT s.customer_id, l.rank, i.product_id, i.product_name, i.category, round(l.score, 6) AS score,
+            ${SOURCE_NAME_SQL} AS source,
+            ${reasonSql('coalesce(bi.product_name, bi.product_id)', 'products', config.popularityDays)} AS reason,
+            bi.product_id AS because_product_id
+     FROM rec_lists l JOIN rec_score_set s USING (pos) JOIN rec_items i ON i.item = l.item
+     LEFT JOIN rec_items bi ON bi.item = l.because
+     ORDER BY l.pos, l.rank`, // pos numbers the customers in customer_id order (activeCustomers)
+    path,
+  );
+  return rows;
+}
+
+/**
+ * The reason a list entry (table alias `l`: source, confidence, orders, age_days) is there, as SQL: the
+ * history item behind a co-purchase (`becauseName`, an SQL expression) and the share of its orders that held
+ * the entry, the customer's own purchases, or popularity among `noun`.
+ */
+export function reasonSql(
+  becauseName: string,
+  noun: 'products' | 'categories',
+  popularityDays: number,
+): string {
+  return `CASE l.source
+              WHEN 0 THEN format('bought together with {} in {}% of its orders',
+                                 ${becauseName}, round(100 * l.confidence)::INTEGER)
+              WHEN 1 THEN format('bought in {} of your orders, last {} days ago',
+                                 l.orders::INTEGER, floor(l.age_days)::INTEGER)
+              ELSE format('among the most ordered ${noun} of the last {} days', ${popularityDays})
+            END`;
+}
+
+/**
+ * Write lists as table `table` (pos, rank, item, score, source, because, confidence, orders, age_days), one
+ * row per filled slot, in (pos, rank) order.
+ */
+export async function listsTable(
+  duck: Duck,
+  table: string,
+  lists: RecommendationLists | null,
 ): Promise<number> {
   // Every slot goes in as typed arrays, a data chunk at a time; a slot's customer position and rank follow
   // from its row number (slot = pos * topN + rank - 1), so they are not sent. Empty slots (item -1) are
@@ -36,28 +81,11 @@ export async function writeRecommendations(
     { name: 'orders', type: 'DOUBLE', values: lists?.orders ?? null },
     { name: 'age_days', type: 'DOUBLE', values: lists?.ageDays ?? null },
   ]);
-  await duck.run(`CREATE OR REPLACE TABLE rec_lists AS
+  await duck.run(`CREATE OR REPLACE TABLE ${sqlIdent(table)} AS
     SELECT (rowid // ${topN})::INTEGER AS pos, (rowid % ${topN} + 1)::INTEGER AS rank, *
     FROM rec_slots WHERE item >= 0 ORDER BY rowid`);
   await duck.run('DROP TABLE rec_slots');
-  const sourceName = `[${SOURCE_NAMES.map(sqlString).join(', ')}][l.source + 1]`;
-  await duck.toParquet(
-    `SELECT s.customer_id, l.rank, i.product_id, i.product_name, i.category, round(l.score, 6) AS score,
-            ${sourceName} AS source,
-            CASE l.source
-              WHEN 0 THEN format('bought together with {} in {}% of its orders',
-                                 coalesce(bi.product_name, bi.product_id), round(100 * l.confidence)::INTEGER)
-              WHEN 1 THEN format('bought in {} of your orders, last {} days ago',
-                                 l.orders::INTEGER, floor(l.age_days)::INTEGER)
-              ELSE format('among the most ordered products of the last {} days', ${config.popularityDays})
-            END AS reason,
-            bi.product_id AS because_product_id
-     FROM rec_lists l JOIN rec_score_set s USING (pos) JOIN rec_items i ON i.item = l.item
-     LEFT JOIN rec_items bi ON bi.item = l.because
-     ORDER BY l.pos, l.rank`, // pos numbers the customers in customer_id order (activeCustomers)
-    path,
-  );
-  return (await duck.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM rec_lists')).n;
+  return (await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${sqlIdent(table)}`)).n;
 }
 
 /** The SQL of rules with product ids and names resolved (a category is its own id and name). */

@@ -359,7 +359,7 @@ export interface ReportRecommend {
   blend: number;
   blendChosenBy: string;
   /** Customers by their first recommended category, with the typical reason (null: no category lists). */
-  categoryFirstChoices: { category: string; customers: number; reason: string }[] | null;
+  categoryFirstChoices?: { category: string; customers: number; reason: string }[] | null;
   notes: string[];
 }
 

@@ -115,7 +115,11 @@ export function recommendCard(rec: ReportRecommend): string {
     parts.push(
       '<h4>Top category per customer</h4>' +
         table(
-          [{ label: 'Category offered first' }, { label: 'Customers', numeric: true }, { label: 'Typical reason' }],
+          [
+            { label: 'Category offered first' },
+            { label: 'Customers', numeric: true },
+            { label: 'Typical reason' },
+          ],
           rec.categoryFirstChoices
             .slice(0, RECOMMEND_ROWS)
             .map((c) => [c.category, fmtInt(c.customers), c.reason]),
