@@ -9,6 +9,7 @@ import { fitHighValueModels } from './highValue';
 import type { HighValueMetrics } from './highValue';
 import { highValueLabels } from './labels';
 import type { FitWindow, LabelledWindow } from './windows';
+import { fitValueModels } from './valueModels';
 import { takeRows, windowShortfall } from './windows';
 
 /** Credible level of the high-value intervals in the scores file (its columns say 95). */
@@ -47,6 +48,12 @@ export function fitHighValue(
     logistic: { l2: settings.l2, log1pFeatures },
     bayesian: bayesianOptions,
   });
+  // The tree and the spend regression on the same windows, so the report compares them on one holdout.
+  const valueModels = fitValueModels(
+    { X: train.X, y: trainLabels.y, spend: train.futureSpend },
+    { X: evaluation.X, y: evalLabels.y, spend: evaluation.futureSpend },
+    { featureNames, log1pFeatures },
+  );
   const scoringModel = fitBayesianLogistic(evaluationFit.X, evalFitY, {
     ...bayesianOptions,
     featureNames,
@@ -91,6 +98,8 @@ export function fitHighValue(
       },
       calibration: fitted.calibration,
       importance: fitted.importance,
+      tree: valueModels.tree,
+      spendRegression: valueModels.spendRegression ?? { skipped: valueModels.spendRegressionReason },
     },
   };
 }

@@ -70,7 +70,9 @@ export const churnStage: StageDefinition<ChurnMetrics> = {
   // 2: models fitted on at most churn.maxTrainingRows customers per window.
   // 3: Hosmer-Lemeshow p-value as a direct upper tail (was 1 - cdf, 0 below 1e-16); covariances from the
   //    shared Cholesky inverse (lib/numeric/linalg), standard errors differ in the last digit.
-  version: 3,
+  // 6: churn_model.json's highValue gains the tree and the spend regression (4 and 5 are the sharded
+  //    stage's versions; the unsharded one skips them so the two never share a cache key).
+  version: 6,
   configSection: (config) => ({ churn: config.churn, seed: config.seed }),
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');

@@ -95,7 +95,8 @@ export const churnSharded = defineShardedStage<ChurnMetrics, ChurnPlan>({
   // 4: sharded: windows, scoring-feature parts and their indexes added; fits on a sample chosen by a hash
   //    of customer_id (not the row sample of version 3) and held-out figures on the evaluation sample, so
   //    above churn.maxTrainingRows customers per window the bytes differ from version 3's.
-  version: 4,
+  // 5: churn_model.json's highValue gains the depth-limited tree and the spend regression (valueModels.ts).
+  version: 5,
   configSection: (config) => ({ churn: config.churn, seed: config.seed }),
   async shardCount(ctx) {
     return (await upstreamShardIndex(ctx, 'clean', 'transactions')).shardCount;
