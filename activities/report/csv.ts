@@ -34,6 +34,8 @@ export interface CrmRow {
   highValueUpper95?: number | null;
   /** Expected repeat purchases over the CLV horizon (clv's expected_purchases_<n>m), or null. */
   expectedPurchases?: number | null;
+  /** The category recommended first (recommend's category lists) and why; absent means empty cells. */
+  topCategory?: { category: string; reason: string } | null;
 }
 
 /** Recommendations per customer in the CRM export. */
@@ -64,6 +66,9 @@ export const CRM_COLUMNS = [
   'high_value_lower95',
   'high_value_upper95',
   'expected_purchases',
+  // appended (report v10)
+  'recommended_category',
+  'recommended_category_reason',
 ] as const;
 
 /** Optional leading white space (incl. U+00A0, U+2000-U+200B, U+3000, U+FEFF), then a formula lead-in. */
@@ -106,7 +111,8 @@ function checkProbability(value: number | null, field: string, index: number): v
 
 /**
  * The CRM export: one row per customer with segment, persona, CLV (2 decimals), P(alive) and churn
- * probability (4 decimals), the suggested action, and the first three recommended products (id and name).
+ * probability (4 decimals), the suggested action, the first three recommended products (id and name) and
+ * the first recommended category with its reason.
  * Missing scores and recommendations are empty cells.
  */
 export function crmCsv(rows: readonly CrmRow[]): string {
@@ -135,6 +141,8 @@ export function crmCsv(rows: readonly CrmRow[]): string {
       rounded(row.highValueLower95 ?? null, 4),
       rounded(row.highValueUpper95 ?? null, 4),
       rounded(row.expectedPurchases ?? null, 4),
+      row.topCategory?.category ?? '',
+      row.topCategory?.reason ?? '',
     ];
   });
   return tableCsv(CRM_COLUMNS, records);

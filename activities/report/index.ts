@@ -54,7 +54,7 @@ const READS: Partial<Record<StageName, string[]>> = {
   clv: ['clv', 'summary'],
   churn: ['scores', 'model'],
   forecast: ['forecast', 'history'],
-  recommend: ['summary', 'recommendations'],
+  recommend: ['summary', 'recommendations', 'categoryRecommendations'],
   experiment: ['results'],
 };
 
@@ -84,7 +84,9 @@ export const report = defineStageActivity<ReportMetrics>({
   // 9: the exploratory page (distributions, country and category breakdowns, null rates, elbow, persona
   //    profiles), executive summary, value models, experiments by segment, cohort revenue curves; the CRM
   //    export gains high-value probability (with its interval) and expected purchases.
-  version: 9,
+  // 10: the CRM export gains the first recommended category and its reason (recommend v2's category lists);
+  //     the recommend card lists customers by first category.
+  version: 10,
   configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold, currency: config.currency }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
@@ -154,7 +156,7 @@ export const report = defineStageActivity<ReportMetrics>({
             ),
             rows: crm.length,
             description:
-              'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action, top 3 recommended products, high-value probability (95% interval), expected purchases',
+              'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action, top 3 recommended products, high-value probability (95% interval), expected purchases, first recommended category and why',
           },
         ];
         const html = renderReport(data);
@@ -241,6 +243,8 @@ async function crmRows(
     p_alive: number | null;
     churn_probability: number | null;
     recommendations: { id: string; name: string }[] | null;
+    top_category: string | null;
+    top_category_reason: string | null;
     no_net_purchase: boolean | null;
     high_value_probability: number | null;
     high_value_lower95: number | null;
@@ -254,7 +258,8 @@ async function crmRows(
             ${files.churn?.scores ? 'h.churn_probability' : 'NULL::DOUBLE AS churn_probability'},
             ${files.churn?.scores && (await hasColumn(duck, files.churn.scores, 'high_value_probability')) ? 'h.high_value_probability, h.high_value_lower95, h.high_value_upper95' : 'NULL::DOUBLE AS high_value_probability, NULL::DOUBLE AS high_value_lower95, NULL::DOUBLE AS high_value_upper95'},
             ${expectedPurchases ? `c.${sqlIdent(expectedPurchases)}::DOUBLE AS expected_purchases` : 'NULL::DOUBLE AS expected_purchases'},
-            ${files.recommend?.recommendations ? 'r.recommendations' : 'NULL AS recommendations'}
+            ${files.recommend?.recommendations ? 'r.recommendations' : 'NULL AS recommendations'},
+            ${files.recommend?.categoryRecommendations ? 'rc.category AS top_category, rc.reason AS top_category_reason' : 'NULL::VARCHAR AS top_category, NULL::VARCHAR AS top_category_reason'}
      FROM read_parquet(${sqlString(base)}) b
      ${files.segment?.segments ? `LEFT JOIN read_parquet(${sqlString(files.segment.segments)}) s USING (customer_id)` : ''}
      ${files.clv?.clv ? `LEFT JOIN read_parquet(${sqlString(files.clv.clv)}) c USING (customer_id)` : ''}
@@ -264,6 +269,12 @@ async function crmRows(
          ? `LEFT JOIN (SELECT customer_id, list({'id': product_id, 'name': coalesce(product_name, product_id)} ORDER BY rank)
                          FILTER (WHERE rank <= ${CRM_RECOMMENDATIONS}) AS recommendations
                        FROM read_parquet(${sqlString(files.recommend.recommendations)}) GROUP BY customer_id) r USING (customer_id)`
+         : ''
+     }
+     ${
+       files.recommend?.categoryRecommendations
+         ? `LEFT JOIN (SELECT customer_id, category, reason
+                       FROM read_parquet(${sqlString(files.recommend.categoryRecommendations)}) WHERE rank = 1) rc USING (customer_id)`
          : ''
      }
      ORDER BY b.customer_id`,
@@ -291,6 +302,8 @@ async function crmRows(
     highValueLower95: r.high_value_lower95,
     highValueUpper95: r.high_value_upper95,
     expectedPurchases: r.expected_purchases,
+    topCategory:
+      r.top_category === null ? null : { category: r.top_category, reason: r.top_category_reason ?? '' },
   }));
 }
 

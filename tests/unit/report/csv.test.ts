@@ -107,6 +107,7 @@ describe('crmCsv', () => {
         { productId: '85123A', name: 'WHITE HANGING HEART T-LIGHT HOLDER' },
         { productId: '22423', name: '=HYPERLINK("x")' },
       ],
+      topCategory: { category: 'Kitchen', reason: 'bought together with Garden in 41% of its orders' },
     },
     {
       customerId: '=1+1',
@@ -127,7 +128,8 @@ describe('crmCsv', () => {
         'customer_id,segment,persona,rfm_cell,persona_rule,clv,p_alive,churn_probability,suggested_action,' +
           'recommendation_1_id,recommendation_1_name,recommendation_2_id,recommendation_2_name,' +
           'recommendation_3_id,recommendation_3_name,' +
-          'high_value_probability,high_value_lower95,high_value_upper95,expected_purchases\r\n',
+          'high_value_probability,high_value_lower95,high_value_upper95,expected_purchases,' +
+          'recommended_category,recommended_category_reason\r\n',
       ),
     ).toBe(true);
     const records = parseCsv(text);
@@ -150,6 +152,8 @@ describe('crmCsv', () => {
         '',
         '',
         ...Array.from({ length: 4 }, () => ''),
+        'Kitchen',
+        'bought together with Garden in 41% of its orders',
       ],
       [
         "'=1+1",
@@ -161,7 +165,7 @@ describe('crmCsv', () => {
         '',
         '0.5',
         "'@SUM(1)",
-        ...Array.from({ length: 10 }, () => ''),
+        ...Array.from({ length: 12 }, () => ''),
       ],
     ]);
   });
