@@ -13,6 +13,7 @@ import { churnSection } from '../activities/churn/config';
 import { clvSection } from '../activities/clv/config';
 import { experimentSection } from '../activities/experiment/config';
 import { featuresSection } from '../activities/features/config';
+import { attributesSection } from './attributesConfig';
 import { forecastSection } from '../activities/forecast/config';
 import { recommendSection } from '../activities/recommend/config';
 import { segmentSection } from '../activities/segment/config';
@@ -130,6 +131,8 @@ export const runConfigSchema = z
     retry: retrySection.default(() => retrySection.parse({})),
     shards: shardsSection.default(() => shardsSection.parse({})),
     ingest: ingestSection.default(() => ingestSection.parse({})),
+    /** Customer attributes (a customers table) and their tests against spend; absent: none. */
+    attributes: attributesSection.optional(),
     clean: cleanSection.default(() => cleanSection.parse({})),
     features: featuresSection.default(() => featuresSection.parse({})),
     segment: segmentSection.default(() => segmentSection.parse({})),

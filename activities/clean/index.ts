@@ -140,6 +140,14 @@ export const clean = defineStageActivity<CleanMetrics>({
           outputs.assignments = { path: assignments.path, rows: assignments.metrics.outputRows };
           metrics.assignments = assignments.metrics;
         }
+        // The customers table (attributes) passes through: ingest already typed it and quarantined bad values.
+        if (ctx.upstream.ingest?.outputs.customers) {
+          const path = await ctx.fetchUpstream('ingest', 'customers');
+          const { n } = await duck.one<{ n: number }>(
+            `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(path)})`,
+          );
+          outputs.customers = { path, rows: n };
+        }
         metrics.shards = chooseShardCount(metrics.customers, ctx.run.config.shards?.count);
         for (const output of ['transactions', 'events', 'assignments'] as const) {
           const file = outputs[output];

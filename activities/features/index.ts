@@ -22,11 +22,15 @@ export const features = defineStageActivity<FeaturesMetrics>({
   // 2: ANOVA F and Kruskal-Wallis p-values from lib/numeric's tails (jstat's stopped at 3e-7 tolerance).
   // 3: basket, product and category features leave out non-merchandise lines (clean's line_kind).
   version: 3,
-  configSection: (config) => config.features,
+  configSection: (config) =>
+    config.attributes ? { ...config.features, attributes: config.attributes } : config.features,
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
     const eventsPath = ctx.upstream.clean?.outputs.events
       ? await ctx.fetchUpstream('clean', 'events')
+      : undefined;
+    const customersPath = ctx.upstream.clean?.outputs.customers
+      ? await ctx.fetchUpstream('clean', 'customers')
       : undefined;
     return withDuck(
       async (duck) => {
@@ -38,6 +42,10 @@ export const features = defineStageActivity<FeaturesMetrics>({
         if (eventsPath)
           await duck.run(`CREATE TABLE events AS SELECT * FROM read_parquet(${sqlString(eventsPath)})`);
         const cutoff = ctx.run.cutoff;
+        if (customersPath)
+          await duck.run(
+            `CREATE VIEW customer_attributes AS SELECT * FROM read_parquet(${sqlString(customersPath)})`,
+          );
 
         const customer = await timer.timed('customerFeatures', () =>
           buildCustomerFeatures(duck, { cutoff, hasEvents }),
@@ -55,6 +63,9 @@ export const features = defineStageActivity<FeaturesMetrics>({
           customerFeatureNames: customer.featureNames,
           categories,
           timer,
+          ...(customersPath && ctx.run.config.attributes
+            ? { attributes: { customersTable: 'customer_attributes', config: ctx.run.config.attributes } }
+            : {}),
         });
       },
       { tempDirectory: join(ctx.scratchDir, 'duck') },

@@ -19,6 +19,8 @@ import type { StepTimer } from '../../lib/stepTimer';
 import type { CategoryShareResult } from './categoryShares';
 import { buildCohorts } from './cohorts';
 import { computeInsights } from './insights';
+import { computeAttributeTests } from './attributeTests';
+import type { AttributesConfig } from '../../lib/attributesConfig';
 import { buildMonthlyKpis } from './kpis';
 import { buildDailyRevenue } from './revenueSeries';
 
@@ -32,6 +34,8 @@ export interface FeaturesMetrics extends Record<string, unknown> {
   cohorts: number;
   months: number;
   stepMs: Record<string, number>;
+  /** Present when the dataset has a customers table: the attribute tests' headline (attribute_tests.json). */
+  attributeTests?: { customers: number; tested: number; associated: string[]; correction: 'bh' | 'holm' };
 }
 
 export interface FeatureOutputOptions {
@@ -45,6 +49,8 @@ export interface FeatureOutputOptions {
   customerFeatureNames: readonly string[];
   categories: CategoryShareResult;
   timer: StepTimer;
+  /** Customer attributes (clean's customers table, as a table or view) and the tests' config. */
+  attributes?: { customersTable: string; config: AttributesConfig };
 }
 
 /**
@@ -67,7 +73,22 @@ export async function writeFeatureOutputs(
       )
     : null;
 
+  const attributeFields = options.attributes?.config.customers?.fields;
+  const attributeTests =
+    options.attributes && attributeFields
+      ? await timed('attributeTests', () =>
+          computeAttributeTests(duck, {
+            cutoff,
+            fields: attributeFields,
+            tests: options.attributes!.config.tests,
+            customersTable: options.attributes!.customersTable,
+          }),
+        )
+      : undefined;
+
   const out = (name: string): string => join(options.outDir, name);
+  if (attributeTests)
+    await writeFile(out('attribute_tests.json'), JSON.stringify(attributeTests, null, 2) + '\n');
   await duck.toParquet(
     `SELECT * FROM ${options.customerTable} ORDER BY customer_id`,
     out('customer_features.parquet'),
@@ -112,6 +133,7 @@ export async function writeFeatureOutputs(
       kpis: { path: out('kpis_monthly.parquet'), rows: kpis.months },
       insights: { path: out('insights.json') },
       dictionary: { path: out('feature_dictionary.json') },
+      ...(attributeTests ? { attributeTests: { path: out('attribute_tests.json') } } : {}),
     },
     metrics: {
       customers: options.customers,
@@ -123,6 +145,16 @@ export async function writeFeatureOutputs(
       cohorts: cohorts.cohorts,
       months: kpis.months,
       stepMs: timer.stepMs,
+      ...(attributeTests
+        ? {
+            attributeTests: {
+              customers: attributeTests.customers,
+              tested: attributeTests.tests.filter((t) => t.pValue !== null).length,
+              associated: attributeTests.associated,
+              correction: attributeTests.correction,
+            },
+          }
+        : {}),
     },
   };
 }

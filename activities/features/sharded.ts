@@ -39,7 +39,9 @@ export const featuresSharded = defineShardedStage<FeaturesMetrics, FeaturesPlan>
   stage: 'features',
   // 4: sharded (customer table parts and their index added; the other outputs' bytes unchanged).
   version: 4,
-  configSection: (config) => config.features,
+  // The attributes config enters only when set, so datasets without one keep their cache keys.
+  configSection: (config) =>
+    config.attributes ? { ...config.features, attributes: config.attributes } : config.features,
   async shardCount(ctx) {
     return (await upstreamShardIndex(ctx, 'clean', 'transactions')).shardCount;
   },
@@ -105,9 +107,16 @@ export const featuresSharded = defineShardedStage<FeaturesMetrics, FeaturesPlan>
     }
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
     const eventsPath = ctx.prepared.hasEvents ? await ctx.fetchUpstream('clean', 'events') : undefined;
+    const customersPath = ctx.upstream.clean?.outputs.customers
+      ? await ctx.fetchUpstream('clean', 'customers')
+      : undefined;
     return withDuck(
       async (duck) => {
         const timer = stepTimer((step) => ctx.heartbeat({ stage: 'features', step }));
+        if (customersPath)
+          await duck.run(
+            `CREATE VIEW customer_attributes AS SELECT * FROM read_parquet(${sqlString(customersPath)})`,
+          );
         await duck.run(
           `CREATE VIEW transactions AS SELECT * FROM read_parquet(${sqlString(transactionsPath)})`,
         );
@@ -132,6 +141,9 @@ export const featuresSharded = defineShardedStage<FeaturesMetrics, FeaturesPlan>
           customerFeatureNames: first.featureNames,
           categories: first.categories,
           timer,
+          ...(customersPath && ctx.run.config.attributes
+            ? { attributes: { customersTable: 'customer_attributes', config: ctx.run.config.attributes } }
+            : {}),
         });
       },
       { tempDirectory: join(ctx.scratchDir, 'duck') },

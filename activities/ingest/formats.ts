@@ -16,7 +16,15 @@ export type InputFormat = (typeof INPUT_FORMATS)[number];
  * item_properties and category_tree are RetailRocket's item catalogue: an events-only dataset derives its
  * transactions from purchase events, priced and categorised from them as of each event (eventTransactions.ts).
  */
-export const TABLES = ['transactions', 'events', 'assignments', 'item_properties', 'category_tree'] as const;
+export const TABLES = [
+  'transactions',
+  'events',
+  'assignments',
+  'item_properties',
+  'category_tree',
+  // one row per customer with typed attributes, its columns declared in the `attributes` config (customers.ts)
+  'customers',
+] as const;
 export type TableName = (typeof TABLES)[number];
 
 export function isInputFormat(value: string): value is InputFormat {
@@ -25,7 +33,7 @@ export function isInputFormat(value: string): value is InputFormat {
 
 /** Which tables each format can hold. */
 export const FORMAT_TABLES: Record<InputFormat, readonly TableName[]> = {
-  canonical: ['transactions', 'events', 'assignments'],
+  canonical: ['transactions', 'events', 'assignments', 'customers'],
   'online-retail': ['transactions'],
   cdnow: ['transactions'],
   retailrocket: ['events', 'item_properties', 'category_tree'],

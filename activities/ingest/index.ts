@@ -20,6 +20,7 @@ import { parseAssignmentFiles, parseEventFiles } from './sideTables';
 import { selectRawScope, type RawScope, type ScopedRawFile } from './scope';
 import { countReadableRows, skippedFile, skippedFileWarning, type SkippedRawFile } from './badFiles';
 import { deriveTransactionsFromEvents, type DerivedTransactionMetrics } from './eventTransactions';
+import { parseCustomerFiles, type CustomerTableMetrics } from './customers';
 
 export interface IngestMetrics extends Record<string, unknown> {
   files: number;
@@ -36,6 +37,8 @@ export interface IngestMetrics extends Record<string, unknown> {
   skippedFiles: SkippedRawFile[];
   /** Events-only datasets: transactions derived from purchase events (eventTransactions.ts). */
   derivedFromEvents?: DerivedTransactionMetrics;
+  /** The customers table (attributes), when one is delivered: rows in, kept, quarantined, bad values. */
+  customerTable?: CustomerTableMetrics;
 }
 
 /**
@@ -67,8 +70,11 @@ export const ingest = defineStageActivity<IngestMetrics>({
   version: 2,
   // The limits decide whether a file is accepted; download concurrency changes nothing ingest writes.
   // onBadFile enters the hash only when it is not the default, so adding it kept every cached ingest valid.
-  configSection: ({ ingest: { downloadConcurrency: _, onBadFile, ...limits } }) =>
-    onBadFile === 'fail' ? limits : { ...limits, onBadFile },
+  // The customers mapping enters only when configured, for the same reason.
+  configSection: ({ ingest: { downloadConcurrency: _, onBadFile, ...limits }, attributes }) => ({
+    ...(onBadFile === 'fail' ? limits : { ...limits, onBadFile }),
+    ...(attributes?.customers ? { customers: attributes.customers } : {}),
+  }),
   async fingerprintInputs(ctx) {
     const { inScope } = await listScope(ctx);
     return Object.fromEntries(inScope.map((f) => [f.key, `${f.etag}:${f.size}`]));
@@ -139,6 +145,7 @@ export const ingest = defineStageActivity<IngestMetrics>({
             eventRows: parsed.events?.rows ?? 0,
             assignmentRows: parsed.assignments?.rows ?? 0,
             ...(parsed.derivedFromEvents ? { derivedFromEvents: parsed.derivedFromEvents } : {}),
+            ...(parsed.customerTable ? { customerTable: parsed.customerTable } : {}),
             downloadMs: Math.round(downloadedAt - startedAt),
             parseMs: Math.round(performance.now() - downloadedAt),
           },
@@ -180,6 +187,7 @@ interface ParsedRawFiles {
   events?: { rows: number; rowsByFormat: Record<string, number> };
   assignments?: { rows: number };
   derivedFromEvents?: DerivedTransactionMetrics;
+  customerTable?: CustomerTableMetrics;
   warnings: StageWarning[];
 }
 
@@ -221,6 +229,23 @@ async function parseRawFiles(ctx: StageContext, local: readonly LocalEntry[]): P
         const path = join(ctx.scratchDir, 'events.parquet');
         parsed.events = await parseEventFiles(duck, ofTable('events'), path);
         outputs.events = { path, rows: parsed.events.rows };
+      }
+      if (ofTable('customers').length > 0) {
+        const paths = {
+          customers: join(ctx.scratchDir, 'customers.parquet'),
+          quarantine: join(ctx.scratchDir, 'customers_quarantine.parquet'),
+        };
+        parsed.customerTable = await parseCustomerFiles(
+          duck,
+          ofTable('customers'),
+          ctx.run.config.attributes?.customers,
+          paths,
+        );
+        outputs.customers = { path: paths.customers, rows: parsed.customerTable.outputRows };
+        outputs.customersQuarantine = {
+          path: paths.quarantine,
+          rows: Object.values(parsed.customerTable.quarantinedByReason).reduce((a, b) => a + b, 0),
+        };
       }
       if (ofTable('assignments').length > 0) {
         const path = join(ctx.scratchDir, 'assignments.parquet');

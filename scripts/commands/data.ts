@@ -110,7 +110,7 @@ export async function loadData(
     lastTs: string | null;
   };
   const { accepted, rejected }: { accepted: ToStore[]; rejected: RejectedFile[] } = options.check
-    ? await checkFiles(toCheck, format, table, limits, log)
+    ? await checkFiles(toCheck, format, table, limits, log, parseRunConfig(configLayer).attributes?.customers)
     : { accepted: toCheck.map((f) => ({ ...f, rows: null, firstTs: null, lastTs: null })), rejected: [] };
   let datasetRecord: DatasetRecord | null = null;
   const loaded: LoadedFile[] = [];

@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { InputFormat, TableName } from '../../activities/ingest/formats';
+import type { CustomerAttributesConfig } from '../../activities/ingest/customers';
 import { DataValidationError } from '../../lib/errors';
 import { assertDatasetName, rawPrefix } from '../../lib/layout';
 import { monthOf } from '../../lib/month';
@@ -87,6 +88,7 @@ const TIME_COLUMN: Record<TableName, string> = {
   assignments: 'assigned_at',
   item_properties: 'ts',
   category_tree: 'ts', // always NULL: a tree has no time
+  customers: 'NULL::TIMESTAMP', // attributes are not dated
 };
 
 /**
@@ -99,6 +101,8 @@ export async function checkFiles(
   table: TableName,
   limits: RawFileLimits,
   log: (message: string) => void = () => {},
+  /** The customers table's column mapping (attributes.customers), needed to check a customers file. */
+  customerAttributes?: CustomerAttributesConfig,
 ): Promise<{ accepted: CheckedFile[]; rejected: RejectedFile[] }> {
   const scratch = await mkdtemp(join(tmpdir(), 'custflow-load-'));
   const rejected: RejectedFile[] = [];
@@ -145,6 +149,7 @@ export async function checkFiles(
         await parseTable(
           duck,
           table,
+          customerAttributes,
           pending.map((s, index) => ({
             file: { key: s.file.key, format },
             local: {
@@ -184,7 +189,7 @@ export async function checkFiles(
         } else {
           // Which of several files DuckDB could not read is not named: one at a time finds it.
           for (const s of pending) {
-            const one = await checkFiles([s.file], format, table, limits);
+            const one = await checkFiles([s.file], format, table, limits, () => {}, customerAttributes);
             accepted.push(...one.accepted);
             for (const bad of one.rejected) reject(bad, bad.error);
           }
@@ -200,8 +205,20 @@ export async function checkFiles(
   }
 }
 
-async function parseTable(duck: Duck, table: TableName, files: RawFileToParse[], out: string): Promise<void> {
-  if (table === 'transactions') {
+async function parseTable(
+  duck: Duck,
+  table: TableName,
+  customerAttributes: CustomerAttributesConfig | undefined,
+  files: RawFileToParse[],
+  out: string,
+): Promise<void> {
+  if (table === 'customers') {
+    const { parseCustomerFiles } = await import('../../activities/ingest/customers');
+    await parseCustomerFiles(duck, files, customerAttributes, {
+      customers: out,
+      quarantine: `${out}.quarantine.parquet`,
+    });
+  } else if (table === 'transactions') {
     const { parseTransactionFiles } = await import('../../activities/ingest/parse');
     await parseTransactionFiles(duck, files, out);
   } else if (table === 'events') {

@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { withDuck } from '../../lib/duck';
 import { generateDataset } from './index';
 import { CATEGORIES } from './profiles';
+import { writePlantedAttributes, type PlantedAttributes } from './attributes';
 
 export interface RetailRocketFixtureOptions {
   outDir: string;
@@ -27,6 +28,8 @@ export interface RetailRocketFixtureOptions {
   months?: number;
   seed?: number;
   startMonth?: string;
+  /** Also write customers/customers.csv with planted attributes (attributes.ts), keyed by visitor id. */
+  attributes?: boolean;
 }
 
 /** What the fixture planted: the numbers ingest and clean must reproduce. */
@@ -48,6 +51,7 @@ export interface RetailRocketFixture {
   outDir: string;
   files: { events: string; itemProperties: string; categoryTree: string; truth: string };
   truth: RetailRocketTruth;
+  attributes?: PlantedAttributes;
 }
 
 const UNPRICED_MOD = 7;
@@ -188,7 +192,13 @@ export async function generateRetailRocketFixture(
       );
       writeFileSync(files.categoryTree, ['categoryid,parentid', ...tree].join('\n') + '\n');
       writeFileSync(files.truth, JSON.stringify(truth, null, 2) + '\n');
-      return { outDir, files, truth };
+      const attributes = options.attributes
+        ? writePlantedAttributes(canonicalDir, options.seed ?? 7, {
+            targetDir: join(outDir, 'customers'),
+            customerId: (id) => String(idOf(id)),
+          })
+        : undefined;
+      return { outDir, files, truth, ...(attributes ? { attributes } : {}) };
     });
   } finally {
     rmSync(canonicalDir, { recursive: true, force: true });

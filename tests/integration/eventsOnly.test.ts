@@ -3,15 +3,18 @@
  * (events.csv, item_properties, category_tree; no transaction files) loaded with `--format retailrocket`
  * (each file to the table its name says), one monthly run on the real Temporal and S3 servers. Ingest derives
  * the transactions from purchase events with the planted prices and counts, clean quarantines the unpriced
- * lines as missing_price, and every stage of the DAG completes.
+ * lines as missing_price, and every stage of the DAG completes. The same dataset carries a customers table
+ * (canonical format, a client's column names mapped by the dataset config) with planted attributes: ingest
+ * quarantines its bad values by field and features' attribute tests find exactly the planted effects.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../../lib/config';
 import { readDatasetRecord } from '../../lib/datasets';
+import { loadData } from '../../scripts/commands/data';
 import { loadRetailRocket } from '../../scripts/commands/dataRetailRocket';
+import type { PlantedAttributes } from '../../scripts/generate/attributes';
 import { startRun, waitForRun } from '../../scripts/commands/run';
 import { generateRetailRocketFixture, type RetailRocketTruth } from '../../scripts/generate/retailRocket';
 import { openHarness, type Harness } from './harness';
@@ -22,20 +25,22 @@ describe('an events-only RetailRocket-shaped dataset', () => {
   let harness: Harness;
   let dataDir: string;
   let truth: RetailRocketTruth;
+  let planted: PlantedAttributes;
 
   beforeAll(async () => {
     harness = await openHarness();
     await harness.startWorker();
     dataDir = await mkdtemp(join(tmpdir(), 'custflow-rr-'));
-    truth = (
-      await generateRetailRocketFixture({
-        outDir: dataDir,
-        customers: 300,
-        months: 5,
-        seed: 13,
-        startMonth: '2023-01',
-      })
-    ).truth;
+    const fixture = await generateRetailRocketFixture({
+      outDir: dataDir,
+      customers: 300,
+      months: 5,
+      seed: 13,
+      startMonth: '2023-01',
+      attributes: true,
+    });
+    truth = fixture.truth;
+    planted = fixture.attributes!;
   });
 
   afterAll(async () => {
@@ -57,11 +62,23 @@ describe('an events-only RetailRocket-shaped dataset', () => {
       'item_properties:retailrocket',
     ]);
 
-    const started = await startRun(harness.client, {
-      dataset: DATASET,
-      month: '2023-05',
-      config: parseRunConfig({}),
-    });
+    // The customers table (canonical, a client's column names) with its mapping as the dataset config.
+    const configPath = join(dataDir, 'dataset-config.json');
+    await writeFile(configPath, JSON.stringify(planted.config));
+    const customersLoad = await loadData(
+      {
+        dataset: DATASET,
+        format: 'canonical',
+        table: 'customers',
+        from: planted.path,
+        config: configPath,
+        check: true,
+      },
+      harness.store,
+    );
+    expect(customersLoad.rejected).toEqual([]);
+
+    const started = await startRun(harness.client, { dataset: DATASET, month: '2023-05' });
     const summary = await waitForRun(harness.client, started, { quiet: true });
     expect(summary.status, JSON.stringify(summary.warnings)).toBe('COMPLETED');
     const stages = Object.entries(summary.stages);
@@ -94,6 +111,18 @@ describe('an events-only RetailRocket-shaped dataset', () => {
     };
     expect(clean.inputRows).toBe(truth.purchaseEvents);
     expect(clean.quarantinedByReason.missing_price).toBe(truth.unpriced);
+    // Customer attributes: every row kept, the bad values quarantined by field, the planted effects found.
+    expect(ingest.customerTable).toMatchObject({
+      inputRows: planted.rows,
+      outputRows: planted.rows,
+      badValuesByField: { income: planted.badValues.income, newsletter: planted.badValues.newsletter },
+    });
+    const attributeTests = summary.stages.features.metrics.attributeTests as {
+      associated: string[];
+      tested: number;
+    };
+    expect(attributeTests.tested).toBe(5);
+    expect(attributeTests.associated).toEqual([...planted.withEffect]);
     expect(summary.warnings.map((w) => w.code)).toEqual(
       expect.arrayContaining(['ingest_price_from_later_snapshot', 'ingest_purchase_without_price']),
     );
