@@ -147,8 +147,18 @@ data
   .option('--months <m>', 'months of history', (v) => Number(v), 24)
   .option('--seed <s>', 'random seed', (v) => Number(v), 42)
   .option('--start <YYYY-MM>', 'first month', '2023-01')
+  .option(
+    '--retailrocket',
+    'write a RetailRocket-shaped events-only dataset (events.csv, item_properties_part1.csv, category_tree.csv)',
+  )
   .option('--json', 'print what was written as JSON')
-  .addHelpText('after', examples('data generate --out /tmp/synth --customers 2000 --months 12'))
+  .addHelpText(
+    'after',
+    examples(
+      'data generate --out /tmp/synth --customers 2000 --months 12',
+      'data generate --out /tmp/rr --retailrocket --customers 400 --months 6',
+    ),
+  )
   .action(
     async (options: {
       out: string;
@@ -156,8 +166,22 @@ data
       months: number;
       seed: number;
       start: string;
+      retailrocket?: boolean;
       json?: boolean;
     }) => {
+      if (options.retailrocket) {
+        const { generateRetailRocketFixture } = await import('./generate/retailRocket');
+        const fixture = await generateRetailRocketFixture({
+          outDir: options.out,
+          customers: options.customers,
+          months: options.months,
+          seed: options.seed,
+          startMonth: options.start,
+        });
+        if (options.json) printJson(fixture);
+        else info(`wrote ${options.out} (RetailRocket layout; truth in ${fixture.files.truth})`);
+        return;
+      }
       const { generateDataset } = await import('./generate');
       const result = await generateDataset({
         outDir: options.out,
@@ -182,9 +206,10 @@ data
       .makeOptionMandatory(),
   )
   .addOption(
-    new Option('--table <table>', 'which table the files hold')
-      .choices(['transactions', 'events', 'assignments'])
-      .default('transactions'),
+    new Option(
+      '--table <table>',
+      'which table the files hold (default transactions; retailrocket: each file by its name)',
+    ).choices(['transactions', 'events', 'assignments', 'item_properties', 'category_tree', 'customers']),
   )
   .requiredOption('--from <path>', required('a file or a directory (read recursively)'))
   .option('--config <file>', 'a dataset config (YAML or JSON) that runs of this dataset use')
@@ -194,20 +219,37 @@ data
     examples(
       'data load --dataset cdnow --format cdnow --from ../shared/data/cdnow/CDNOW_sample.txt',
       'data load --dataset shop --format canonical --table events --from ./events',
+      'data load --dataset rr --format retailrocket --from ./retailrocket   # events, item_properties, category_tree',
     ),
   )
   .action(
     async (options: {
       dataset: string;
       format: string;
-      table: string;
+      table?: string;
       from: string;
       config?: string;
       json?: boolean;
     }) => {
       await requireStack(['s3']);
       const { describeLoad, loadData } = await import('./commands/data');
-      const result = await loadData({ ...options, check: true }, undefined, options.json ? undefined : info);
+      if (options.format === 'retailrocket' && options.table === undefined) {
+        const { loadRetailRocket } = await import('./commands/dataRetailRocket');
+        const results = await loadRetailRocket(
+          { ...options, check: true },
+          undefined,
+          options.json ? undefined : info,
+        );
+        if (options.json) printJson(results);
+        else for (const result of results) info(`${result.table}: ${describeLoad(result)}`);
+        if (results.some((r) => r.rejected.length > 0)) process.exitCode = 1;
+        return;
+      }
+      const result = await loadData(
+        { ...options, table: options.table ?? 'transactions', check: true },
+        undefined,
+        options.json ? undefined : info,
+      );
       if (options.json) printJson(result);
       else info(describeLoad(result));
       if (result.rejected.length > 0) process.exitCode = 1;
