@@ -104,12 +104,16 @@ describe('sharded stages give the same answers for any shard count', () => {
       b.params as unknown as Record<string, number>,
       'params',
     );
-    expect(a.spend).not.toBeNull();
-    close(
-      a.spend as unknown as Record<string, number>,
-      b.spend as unknown as Record<string, number>,
-      'spend',
-    );
+    // Gamma-Gamma, when the data allows it (this generator's spend often takes the documented empirical
+    // fallback, clv_spend_empirical_fallback): the same outcome for both S, the same parameters when fitted.
+    expect(b.spendMessage).toBe(a.spendMessage);
+    if (a.spend === null) expect(b.spend).toBeNull();
+    else
+      close(
+        a.spend as unknown as Record<string, number>,
+        b.spend as unknown as Record<string, number>,
+        'spend',
+      );
     expect(Math.abs(b.totalClv - a.totalClv)).toBeLessThanOrEqual(1e-9 * Math.abs(a.totalClv));
   });
 
