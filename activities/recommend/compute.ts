@@ -37,7 +37,7 @@ import {
   personaBundles,
   type LevelMiningSummary,
 } from './rules';
-import { BLEND_GRID, DEFAULT_BLEND, measureWindow } from './measure';
+import { bestBlend, BLEND_GRID, DEFAULT_BLEND, measureWindow } from './measure';
 import { effectiveEndOf, monthBefore } from './dates';
 
 /** Inputs of {@link computeRecommendations}. */
@@ -170,17 +170,7 @@ export async function computeRecommendations(
         window: measured.window,
         grid: BLEND_GRID.map((b, i) => ({ blend: b, metrics: measured.lists[i] })),
       };
-      // Best hit rate at 10; ties by recall at 10, then the smaller weight (more cross-sell).
-      let best = 0;
-      validation.grid.forEach((g, i) => {
-        const top = validation!.grid[best].metrics;
-        if (
-          g.metrics.hitRate10 > top.hitRate10 ||
-          (g.metrics.hitRate10 === top.hitRate10 && g.metrics.recall10 > top.recall10)
-        )
-          best = i;
-      });
-      blend = BLEND_GRID[best];
+      blend = bestBlend(validation.grid);
       blendChosenBy = 'validation';
     } else {
       notes.push(

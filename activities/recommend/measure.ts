@@ -68,3 +68,17 @@ export async function measureWindow(
     },
   };
 }
+
+/** The blend with the best hit rate at 10 on the validation grid; ties by recall at 10, then the smaller weight (more cross-sell). */
+export function bestBlend(grid: readonly { blend: number; metrics: RankingMetrics }[]): number {
+  let best = 0;
+  grid.forEach((g, i) => {
+    const top = grid[best].metrics;
+    if (
+      g.metrics.hitRate10 > top.hitRate10 ||
+      (g.metrics.hitRate10 === top.hitRate10 && g.metrics.recall10 > top.recall10)
+    )
+      best = i;
+  });
+  return grid[best].blend;
+}
