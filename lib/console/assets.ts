@@ -61,6 +61,7 @@ table.list th { font-size:.8rem; color:var(--muted); font-weight:600; background
 table.list td.wrap-ok { white-space:normal; }
 .filters { display:flex; flex-wrap:wrap; gap:.5rem; align-items:end; margin-bottom:1rem; }
 .filters label { display:flex; flex-direction:column; font-size:.8rem; color:var(--muted); gap:.15rem; }
+.filters select, .filters input, .filters button { height:2.2rem; box-sizing:border-box; } /* one row: a month input is taller */
 .dag { display:flex; gap:.8rem; overflow-x:auto; padding-bottom:.3rem; }
 .dag .column { display:flex; flex-direction:column; gap:.6rem; min-width:150px; flex:1; }
 .stage { border:1px solid var(--line); border-left:5px solid var(--miss); border-radius:8px; padding:.45rem .6rem; background:#fff; }

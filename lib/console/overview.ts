@@ -39,6 +39,9 @@ export interface DatasetOverview {
   problem?: string;
 }
 
+/** Temporal's spelling is CANCELLED; run summaries write CANCELED. */
+const isCancelled = (status: string): boolean => status === 'CANCELED' || status === 'CANCELLED';
+
 const stateOf = (status: RunSummary['status']): MonthState =>
   status === 'COMPLETED' ? 'completed' : status === 'RUNNING' ? 'running' : 'failed';
 
@@ -49,17 +52,24 @@ export function monthGrid(
   runs: readonly RunSummary[],
 ): MonthCell[] {
   if (!firstMonth || !lastMonth || firstMonth > lastMonth) return [];
+  // A cancelled run is an operator's choice, not a failure: the month shows its newest other run (a
+  // completed month stays completed when a replay of it is cancelled), or no result when all were cancelled.
   const newest = new Map<string, RunSummary>();
+  const newestCancelled = new Map<string, RunSummary>();
   const counts = new Map<string, number>();
   for (const run of runs) {
     counts.set(run.month, (counts.get(run.month) ?? 0) + 1);
-    const seen = newest.get(run.month);
-    if (!seen || seen.startedAt < run.startedAt) newest.set(run.month, run);
+    const into = isCancelled(run.status) ? newestCancelled : newest;
+    const seen = into.get(run.month);
+    if (!seen || seen.startedAt < run.startedAt) into.set(run.month, run);
   }
-  return monthRange(firstMonth, lastMonth).map((month) => {
+  return monthRange(firstMonth, lastMonth).map((month): MonthCell => {
+    const runCount = counts.get(month) ?? 0;
     const run = newest.get(month);
-    return run
-      ? { month, state: stateOf(run.status), runId: run.runId, runs: counts.get(month) ?? 1 }
+    if (run) return { month, state: stateOf(run.status), runId: run.runId, runs: runCount };
+    const cancelled = newestCancelled.get(month);
+    return cancelled
+      ? { month, state: 'missing', runId: cancelled.runId, runs: runCount }
       : { month, state: 'missing', runs: 0 };
   });
 }

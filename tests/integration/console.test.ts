@@ -316,8 +316,9 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     const { context, page, errors } = await signIn('omar', tokens.operator);
     const dialog = page.locator('dialog#confirm');
     const card = page.locator(`#dataset-${DATASET}`);
+    // exact: hasText matches substrings without case, and "Unpause" contains "pause"
     const scheduleButton = (label: string) =>
-      card.locator('form[data-action="schedule"] button', { hasText: label });
+      card.locator('form[data-action="schedule"]').getByRole('button', { name: label, exact: true });
     const confirm = async (title: string): Promise<void> => {
       await dialog.waitFor({ state: 'visible' });
       expect(await dialog.locator('h2').textContent()).toBe(title);

@@ -118,6 +118,19 @@ describe('console metrics', () => {
     expect(sampleValue(text, 'custflow_months', { dataset: 'late', state: 'failed' })).toBe(1);
   });
 
+  it('shows a month by its newest run that was not cancelled', () => {
+    const cancelled = run('shop', '2026-01', 'CANCELED', '2026-02-09T06:00:00Z', {});
+    const onlyCancelled = run('shop', '2026-03', 'CANCELED', '2026-04-02T06:00:00Z', {});
+    const grid = monthGrid('2026-01', '2026-03', [...shopRuns, cancelled, onlyCancelled]);
+    expect(grid.map((c) => [c.month, c.state, c.runs])).toEqual([
+      ['2026-01', 'completed', 2],
+      ['2026-02', 'completed', 2],
+      ['2026-03', 'missing', 1],
+    ]);
+    expect(grid[0].runId).toBe(shopRuns[0].runId);
+    expect(grid[2].runId).toBe(onlyCancelled.runId);
+  });
+
   it('says how long the newest ended month has waited for a completed run', () => {
     // March 2026 ended at 2026-04-01T00:00Z; now is 9 days later; neither dataset completed March
     expect(
