@@ -4,3 +4,4 @@
  */
 export type { FeaturesMetrics } from './outputs';
 export type { Insights } from './insights';
+export type { AttributeTest, AttributeTestsResult } from './attributeTests';

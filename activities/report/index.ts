@@ -34,6 +34,7 @@ import { edaSection } from './gatherEda';
 import { categorySeasonSection, experimentDetailSection, valueModelsSection } from './gatherModels';
 import type { Headlines } from './headlines';
 import { renderReport } from './html';
+import { attributeTestsSection } from './cards/attributeTests';
 import type { ReportData, ReportSegments } from './model';
 import { segmentsSection } from './segments';
 
@@ -49,7 +50,15 @@ export interface ReportMetrics extends Record<string, unknown> {
 /** What the report reads of each stage (the rest of their outputs stays in S3). */
 const READS: Partial<Record<StageName, string[]>> = {
   clean: ['transactions'],
-  features: ['kpis', 'dictionary', 'insights', 'cohorts', 'dailyRevenue', 'customerFeatures'],
+  features: [
+    'kpis',
+    'dictionary',
+    'insights',
+    'cohorts',
+    'dailyRevenue',
+    'customerFeatures',
+    'attributeTests',
+  ],
   segment: ['segments', 'personas', 'selection', 'migration', 'rules'],
   clv: ['clv', 'summary'],
   churn: ['scores', 'model'],
@@ -86,7 +95,8 @@ export const report = defineStageActivity<ReportMetrics>({
   //    export gains high-value probability (with its interval) and expected purchases.
   // 10: the CRM export gains the first recommended category and its reason (recommend v2's category lists);
   //     the recommend card lists customers by first category.
-  version: 10,
+  // 11: the customer attributes card (features' attribute tests, when the dataset has a customers table).
+  version: 11,
   configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold, currency: config.currency }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
@@ -141,6 +151,7 @@ export const report = defineStageActivity<ReportMetrics>({
           ),
           experimentDetail: await experimentDetailSection(files.experiment?.results),
           categorySeason: await categorySeasonSection(files.features?.insights),
+          attributeTests: await attributeTestsSection(files.features?.attributeTests),
           unavailable: unavailableReasons(ctx),
         };
         ctx.heartbeat({ step: 'gathered' });

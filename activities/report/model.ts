@@ -7,6 +7,7 @@
  * ("—"), since JSON turns them into null anyway.
  */
 
+import type { ReportAttributeTests } from './cards/attributeTests';
 import type { ReportCategorySeason, ReportEda, ReportExperimentDetail, ReportValueModels } from './edaModel';
 import type { Headlines } from './headlines';
 
@@ -381,6 +382,8 @@ export interface ReportData {
   unavailable?: Partial<Record<ReportSection, string>>;
   dataQuality?: ReportDataQuality;
   features?: ReportFeatures;
+  /** Customer attributes tested against spend (features' attribute_tests.json); absent without a customers table. */
+  attributeTests?: ReportAttributeTests;
   segments?: ReportSegments;
   cohorts?: ReportCohorts;
   clv?: ReportClv;

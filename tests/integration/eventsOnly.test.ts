@@ -123,6 +123,15 @@ describe('an events-only RetailRocket-shaped dataset', () => {
     };
     expect(attributeTests.tested).toBe(5);
     expect(attributeTests.associated).toEqual([...planted.withEffect]);
+    // ...and the report shows them: the card, each attribute, and the verdicts.
+    const html = new TextDecoder().decode(
+      await harness.store.getBytes(harness.store.keyFromUri(summary.stages.report.outputs.html)),
+    );
+    expect(html).toContain('Customer attributes and spend');
+    // names wrap at underscores in the report (<wbr>)
+    for (const name of [...planted.withEffect, ...planted.withoutEffect])
+      expect(html).toContain(`<code>${name.replaceAll('_', '_<wbr>')}</code>`);
+    expect(html.match(/>associated</g)).toHaveLength(planted.withEffect.length);
     expect(summary.warnings.map((w) => w.code)).toEqual(
       expect.arrayContaining(['ingest_price_from_later_snapshot', 'ingest_purchase_without_price']),
     );

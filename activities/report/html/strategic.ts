@@ -6,6 +6,7 @@ import { cohortCard } from '../cards/cohorts';
 import { experimentsCard } from '../cards/experiments';
 import { forecastCard } from '../cards/forecast';
 import { insightsCard } from '../cards/insights';
+import { attributeTestsCard } from '../cards/attributeTests';
 import { kpiTrendCard } from '../cards/kpiTrend';
 import { migrationCard } from '../cards/migration';
 import { personasCard } from '../cards/personas';
@@ -49,6 +50,7 @@ export function strategicPage(ctx: Ctx): string {
       : card('Bundles and next best offer', null, notAvailable(unavailableReason(data, 'recommend'))),
     topProductsCard(ctx),
     data.features?.insights ? insightsCard(ctx, data.features) : '',
+    data.attributeTests ? attributeTestsCard(ctx, data.attributeTests) : '',
   ];
   return (
     '<section class="page" id="strategic"><div class="page-head"><h2>2 · Strategic</h2>' +
