@@ -208,8 +208,17 @@ for (const form of document.querySelectorAll('form[data-action]')) {
     // getAttribute, never form.action or form.dataset: the schedule form has inputs named "action" and
     // "dataset", which the DOM exposes under those very names (form.action is then the input element)
     const message = form.getAttribute('data-confirm');
-    const detail = form.getAttribute('data-confirm-detail') || '';
-    if (message && !(await confirmDialog(message, [el('p', detail)]))) return;
+    const detail = [el('p', form.getAttribute('data-confirm-detail') || '')];
+    // a replay says which stages run again and which this run's outputs are reused for
+    const stageChoice = form.querySelector('select[name="fromStage"]');
+    if (stageChoice) {
+      const reruns = (stageChoice.selectedOptions[0]?.getAttribute('data-reruns') || '').split(', ').filter(Boolean);
+      const reused = [...stageChoice.options].map((o) => o.value).filter((s) => s && !reruns.includes(s));
+      const forced = body.force === true;
+      detail.push(el('p', 'Will run again: ' + reruns.join(', ') + (forced ? ' (forced: computed even where the cache has them)' : ' (a stage whose inputs are unchanged is reused from the cache)')));
+      detail.push(el('p', 'Reused from this run: ' + (reused.length ? reused.join(', ') : 'nothing'), 'muted'));
+    }
+    if (message && !(await confirmDialog(message, detail))) return;
     try {
       const result = await postJson(form.getAttribute('action'), body);
       followTo(result.location);

@@ -3,7 +3,7 @@
  * `html` (escaped). Live parts (a running run's DAG, the runs list, a backfill) are fragments that the page
  * script re-fetches while they change.
  */
-import { STAGE_NAMES, dependenciesOf, type StageName } from '../stageRegistry';
+import { STAGE_NAMES, dependenciesOf, downstreamOf, type StageName } from '../stageRegistry';
 import type { RunSummary, StageSummary } from '../runTypes';
 import { formatDuration } from '../../scripts/commands/output';
 import type { AuditEntry } from './audit';
@@ -462,8 +462,8 @@ export function runPage(summary: RunSummary, page: PageContext, links: { tempora
                         <label class="small"
                           >Replay from
                           <select name="fromStage">
-                            <option value="">the start</option>
-                            ${STAGE_NAMES.map((s) => html`<option value="${s}">${s}</option>`)}
+                            <option value="" data-reruns="${STAGE_NAMES.join(', ')}">the start</option>
+                            ${STAGE_NAMES.map((s) => html`<option value="${s}" data-reruns="${downstreamOf(s).join(', ')}">${s}</option>`)}
                           </select></label
                         >
                         <label class="small"

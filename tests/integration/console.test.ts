@@ -364,6 +364,11 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     const triggeredRunId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
     await page.selectOption('form[data-action="replay"] select[name="fromStage"]', 'report');
     await page.click('form[data-action="replay"] button[type="submit"]');
+    await dialog.waitFor({ state: 'visible' });
+    await expect(dialog.textContent()).resolves.toContain('Will run again: report (a stage whose inputs');
+    await expect(dialog.textContent()).resolves.toContain(
+      'Reused from this run: ingest, clean, features, segment, clv, churn, forecast, experiment, recommend',
+    );
     await Promise.all([
       page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(triggeredRunId)),
       confirm('Replay this run?'),
