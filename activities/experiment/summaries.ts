@@ -62,7 +62,13 @@ export function checkExperimentResults(
 ): StageWarning[] {
   for (const policy of metrics.policies) {
     const { mean, p5, p95 } = policy.incrementalRevenue;
-    checkFiniteMetrics(`experiment policy ${policy.name}`, { mean, p5, p95, roi: policy.roi });
+    // ROI is undefined (NaN) when the policy costs nothing, e.g. when it targets no customer.
+    checkFiniteMetrics(`experiment policy ${policy.name}`, {
+      mean,
+      p5,
+      p95,
+      ...(policy.cost > 0 ? { roi: policy.roi } : {}),
+    });
   }
   const warnings: StageWarning[] = [];
   for (const row of metrics.experiments) {
@@ -77,6 +83,14 @@ export function checkExperimentResults(
       warnings.push({
         code: 'experiment_lift_undefined',
         message: `${where}: the relative lift is undefined (control value ${row.controlValue})`,
+      });
+    }
+  }
+  for (const policy of metrics.policies) {
+    if (policy.customersTargeted === 0) {
+      warnings.push({
+        code: 'experiment_policy_targets_nobody',
+        message: `${policy.name}: no scored customer matches its target this month; its outcome is 0`,
       });
     }
   }

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { boostSweep } from '../../../activities/experiment/boostSweep';
 import { experimentSection } from '../../../activities/experiment/config';
-import { simulatePolicy } from '../../../activities/experiment/policySimulation';
+import { policyMetricRows, simulatePolicy } from '../../../activities/experiment/policySimulation';
+import { checkExperimentResults } from '../../../activities/experiment/summaries';
 import type { CustomerScores } from '../../../activities/experiment/targeting';
 import { logGamma } from '../../../lib/numeric/special';
 
@@ -141,5 +142,25 @@ describe('boostSweep', () => {
     expect(parsed.success).toBe(false);
     expect(JSON.stringify(parsed.error?.issues)).toContain('boostSweep needs a goal');
     expect(parsed.error?.issues[0].path).toEqual(['policies', 0, 'boostSweep']);
+  });
+});
+
+describe('a policy that targets nobody', () => {
+  it('completes with ROI undefined and a warning, instead of failing the stage', () => {
+    const result = simulatePolicy(customers(100, 0.1, 20, 0), {
+      name: 'nobody',
+      target: { minClv: 1e9 },
+      upliftConversion: { dist: 'fixed', value: 0.1 },
+      costPerContact: 1,
+      goal: { totalRevenue: 100 },
+    });
+    expect(result.customersTargeted).toBe(0);
+    expect(Number.isNaN(result.roi)).toBe(true);
+    const warnings = checkExperimentResults(
+      { experiments: [], policies: policyMetricRows([result]) },
+      [{ name: 'nobody', warnings: [] }],
+      0,
+    );
+    expect(warnings.map((w) => w.code)).toEqual(['experiment_policy_targets_nobody']);
   });
 });
