@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExperimentMetrics } from '../../activities/experiment/contract';
+import type { ForecastStageMetrics } from '../../activities/forecast/contract';
 import { parseRunConfig } from '../../lib/config';
 import { STAGE_NAMES } from '../../lib/stageRegistry';
 import type { RunSummary } from '../../lib/runTypes';
@@ -50,8 +52,31 @@ describe('monthly pipeline on Temporal and S3', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
+  // Exercises the configured experiment metrics, guardrails, policy goals and sweeps and a rule-based holiday
+  // end to end (issue 14); every run of this file uses the same config, so the cache tests hold.
+  const runConfig = parseRunConfig({
+    experiment: {
+      metrics: [
+        { name: 'orders', column: 'order_id', aggregate: 'countDistinct', rows: 'purchases' },
+        { name: 'revenuePerOrder', numerator: 'revenue', denominator: 'orders' },
+      ],
+      guardrails: [{ metric: 'revenuePerOrder', maxRelativeDrop: 0.5 }],
+      policies: [
+        {
+          name: 'everyone',
+          upliftConversion: { dist: 'fixed', value: 0.1 },
+          costPerContact: 0.1,
+          goal: { totalRevenue: 1000 },
+          boostSweep: [0, 0.1, 0.3],
+        },
+      ],
+    },
+    forecast: {
+      namedHolidays: [{ name: 'Black Friday', rule: 'friday after 4th thursday in November' }],
+    },
+  });
   const runMonth = async (dataset: string, month: string, force?: string[]): Promise<RunSummary> => {
-    const started = await startRun(harness.client, { dataset, month, config: parseRunConfig({}), force });
+    const started = await startRun(harness.client, { dataset, month, config: runConfig, force });
     return waitForRun(harness.client, started, { quiet: true });
   };
 
@@ -100,6 +125,18 @@ describe('monthly pipeline on Temporal and S3', () => {
       'quarantine',
       'transactions',
       'transactionsShards',
+    ]);
+
+    const experiment = first.stages.experiment.metrics as ExperimentMetrics;
+    expect(experiment.customMetrics?.map((m) => m.metric)).toEqual(['orders', 'revenuePerOrder']);
+    expect(typeof experiment.guardrails?.[0].pass).toBe('boolean');
+    expect(experiment.boostSweeps?.[0].points.map((p) => p.boost)).toEqual([0, 0.1, 0.3]);
+    const sweep = experiment.boostSweeps?.[0].points.map((p) => p.expectedIncrementalOrders) ?? [];
+    expect(sweep[0]).toBe(0);
+    expect(sweep[2]).toBeGreaterThan(sweep[1]);
+    const forecast = first.stages.forecast.metrics as ForecastStageMetrics;
+    expect(forecast.holidays).toEqual([
+      expect.objectContaining({ name: 'Black Friday', nextDate: '2024-11-29' }),
     ]);
 
     const stored = await readRunSummary(first.runId, harness.store);
