@@ -3,7 +3,7 @@
  * context fields) and the experiment_results.json document the report reads. Types only, and the limits
  * and defaults that shape them.
  */
-import type { ExperimentAnalysis, ExperimentMetric } from './abTest';
+import type { ExperimentAnalysis, ExperimentMetricRow } from './abTest';
 import type { CustomMetricResult, GuardrailResult } from './customMetrics';
 import type { PolicyCustomers } from './policyCustomers';
 import type { PolicyMetricRow, PolicyResult } from './policySimulation';
@@ -66,22 +66,9 @@ export interface ExperimentReport {
   guardrails?: GuardrailResult[];
 }
 
-/** One contract row per analysed experiment, treatment and metric (docs/DESIGN.md), plus context. */
-export interface ExperimentMetricSummary {
-  id: string;
-  treatment: string;
-  metric: ExperimentMetric;
-  lift: number;
-  ci: [number, number];
-  pValue: number;
-  srmPValue: number;
-  srmFlagged: boolean;
-  probabilityToBeatControl: number;
-  controlValue: number;
-  treatmentValue: number;
-  customersControl: number;
-  customersTreatment: number;
-}
+/** One contract row per analysed experiment, treatment and metric (docs/DESIGN.md), plus context: the
+ * analysis' run-summary row without its absolute lift. */
+export type ExperimentMetricSummary = Omit<ExperimentMetricRow, 'absoluteLift'>;
 
 /** Status of every experiment, analysed or not. */
 export interface ExperimentStatusSummary {

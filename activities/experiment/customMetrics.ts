@@ -24,25 +24,26 @@ import { normalTwoSidedPValue } from '../../lib/numeric/distributions';
 import type { ExperimentConfig, ExperimentMetricConfig } from './config';
 import { groupMoments } from './groupMoments';
 import { fiellerRelativeLiftInterval } from './relativeLiftInterval';
-import { criticalValue, welchTTest } from './twoSampleTests';
+import { criticalValue, type TwoSampleComparison, welchTTest } from './twoSampleTests';
 
 /** Per-customer columns every experiment has, usable by name in ratio metrics and guardrails. */
 export const BUILT_IN_METRICS = ['conversion', 'revenue'] as const;
 
 /** One configured metric, treatment against control. Relative values are fractions (0.05 = +5 %). */
-export interface CustomMetricResult {
+export interface CustomMetricResult extends Pick<
+  TwoSampleComparison,
+  | 'controlValue'
+  | 'treatmentValue'
+  | 'absoluteLift'
+  | 'absoluteCi'
+  | 'lift'
+  | 'ci'
+  | 'pValue'
+  | 'standardError'
+> {
   metric: string;
   kind: 'measure' | 'ratio';
   treatment: string;
-  controlValue: number;
-  treatmentValue: number;
-  absoluteLift: number;
-  absoluteCi: [number, number];
-  /** treatment / control - 1 (NaN when the control value is 0). */
-  lift: number;
-  ci: [number, number];
-  pValue: number;
-  standardError: number;
 }
 
 /** A guardrail's verdict for one treatment. */

@@ -12,6 +12,7 @@ import type {
   ReportCategorySeason,
   ReportCoefficient,
   ReportExperimentDetail,
+  ReportSegmentTest,
   ReportValueModels,
 } from './edaModel';
 
@@ -137,18 +138,7 @@ interface ExperimentResultsParts {
           powerAtPlannedLift?: number;
         }[];
       }[];
-      segments: {
-        segment: string;
-        treatment: string;
-        metric: string;
-        customersControl: number;
-        customersTreatment: number;
-        controlValue: number | null;
-        treatmentValue: number | null;
-        lift: number | null;
-        pValue: number | null;
-        adjustedPValue: number | null;
-      }[];
+      segments: Omit<ReportSegmentTest, 'experiment'>[];
     } | null;
   }[];
 }
