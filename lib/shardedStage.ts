@@ -64,6 +64,7 @@ import {
   resultFromManifest,
   stageCacheKey,
   toTemporalFailure,
+  watchCancellation,
   type StageComputeResult,
   type StageContext,
   type StageOutputFile,
@@ -339,6 +340,8 @@ async function reduceStage<M extends Record<string, unknown>, P>(
     durationMs: completedAt.getTime() - startedAt.getTime(),
   };
   const key = manifestKey(run.dataset, run.month, run.runId, definition.stage);
+  // Last check before the commit marker: a cancelled or abandoned reduce leaves no manifest.
+  await ctx.confirmNotCancelled?.();
   await store.putJson(key, manifest); // the commit marker: after every part, index and global output
   await writeCacheIndex(store, manifest, key);
   return resultFromManifest(store, manifest, 'completed', manifest.durationMs);
@@ -420,12 +423,10 @@ async function withStageContext<T>(
 ): Promise<T> {
   const activityContext = currentActivityContext();
   const scratchDir = await mkdtemp(join(tmpdir(), `custflow-${stage}-`));
-  // A cancelled run stops its shards at their next heartbeat, as lib/stage.ts stops a stage.
-  const throwIfCancelled = (): void => {
-    const signal = activityContext?.cancellationSignal;
-    if (signal?.aborted)
-      throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
-  };
+  // A cancelled run stops its shards within seconds, as lib/stage.ts stops a stage: the SDK's signal plus
+  // a direct heartbeat every CANCELLATION_POLL_MS (the SDK throttles its own heartbeats).
+  const cancellation = watchCancellation(activityContext);
+  const throwIfCancelled = (): void => cancellation.throwIfCancelled();
   const heartbeat = (detail?: unknown): void => {
     throwIfCancelled();
     activityContext?.heartbeat(detail);
@@ -458,10 +459,11 @@ async function withStageContext<T>(
     },
   };
   try {
-    return await fn(ctx);
+    return await fn({ ...ctx, confirmNotCancelled: () => cancellation.confirmNotCancelled() });
   } catch (error) {
     throw activityContext ? toTemporalFailure(error, activityContext.info.attempt) : error;
   } finally {
+    cancellation.stop();
     clearInterval(timer);
     await rm(scratchDir, { recursive: true, force: true });
   }

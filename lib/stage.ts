@@ -61,6 +61,8 @@ export interface StageContext {
   heartbeat(detail?: unknown): void;
   /** Throws when the stage should stop (as `heartbeat` does), without heartbeating. */
   throwIfCancelled?(): void;
+  /** Asks Temporal now and throws when the stage should stop: the last step before a commit marker. */
+  confirmNotCancelled?(): Promise<void>;
   log(message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -250,7 +252,7 @@ export class StageCancelledError extends Error {
   override name = 'StageCancelledError';
 }
 
-interface CancellationWatch {
+export interface CancellationWatch {
   /** Throws (synchronously) once the attempt should stop. */
   throwIfCancelled(): void;
   /** Asks Temporal now (one heartbeat round trip) and throws if the attempt should stop. */
@@ -266,7 +268,7 @@ const GRPC_NOT_FOUND = 5;
  * every CANCELLATION_POLL_MS whose answer says whether cancellation was requested (or that Temporal no longer
  * knows the attempt). Outside a worker (benchmarks, direct tests) nothing is watched.
  */
-function watchCancellation(context: Context | undefined): CancellationWatch {
+export function watchCancellation(context: Context | undefined): CancellationWatch {
   let reason: string | undefined;
   const ask = async (): Promise<void> => {
     if (!context || reason) return;

@@ -9,7 +9,7 @@
  * Each activity uses the stage's options (lib/stageRegistry.ts): the heartbeat timeout notices a lost
  * worker within a minute and the retry classes are those of every stage. Deterministic code only.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, patched, proxyActivities } from '@temporalio/workflow';
 import type { StageResult } from '../lib/runTypes';
 import {
   DEFAULT_SHARD_CONCURRENCY,
@@ -21,7 +21,12 @@ import { stageActivityOptions, type RetrySettings } from '../lib/stageRegistry';
 
 export async function shardedStage(request: ShardedStageRequest): Promise<StageResult> {
   const config = request.input.run.config as { retry?: RetrySettings; shards?: ShardSettings };
-  const steps = proxyActivities<ShardedStageActivities>(stageActivityOptions(request.stage, config.retry));
+  const options = stageActivityOptions(request.stage, config.retry);
+  // A cancelled run's child ends only once its running step has stopped, so no reduce commits a manifest
+  // after the run says the stage was cancelled. Children recorded before this replay with the old handling.
+  if (patched('sharded-stage-waits-for-cancellation'))
+    options.cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
+  const steps = proxyActivities<ShardedStageActivities>(options);
   const outcome = await steps.shardedStagePlan(request);
   if (outcome.kind === 'cached') return outcome.result;
   const { plan } = outcome;
