@@ -78,9 +78,10 @@ export function consoleMetricFamilies(input: ConsoleMetricsInput): MetricFamily[
     for (const [stage, summary] of Object.entries(run.stages)) {
       // computed stages only: a cached stage's duration is the cache lookup, not the stage
       if (summary.status === 'completed') {
-        const list = durations.get(stage) ?? [];
+        const key = `${run.dataset}\u0000${stage}`;
+        const list = durations.get(key) ?? [];
         list.push(summary.durationMs / 1000);
-        durations.set(stage, list);
+        durations.set(key, list);
       }
       if (summary.status === 'failed') {
         const key = `${run.dataset}\u0000${stage}`;
@@ -115,10 +116,11 @@ export function consoleMetricFamilies(input: ConsoleMetricsInput): MetricFamily[
     {
       name: 'custflow_run_stage_duration_seconds',
       type: 'histogram',
-      help: 'Wall time of computed (not cached) stages of stored runs (the worker exports each attempt as custflow_stage_duration_seconds).',
-      samples: [...durations.keys()]
-        .sort()
-        .flatMap((stage) => histogramSamples({ stage }, durations.get(stage) ?? [], STAGE_DURATION_BOUNDS)),
+      help: 'Wall time of computed (not cached) stages of stored runs, by dataset and stage (the worker exports each attempt as custflow_stage_duration_seconds).',
+      samples: [...durations.keys()].sort().flatMap((key) => {
+        const [dataset, stage] = key.split('\u0000');
+        return histogramSamples({ dataset, stage }, durations.get(key) ?? [], STAGE_DURATION_BOUNDS);
+      }),
     },
     {
       name: 'custflow_stage_failures',

@@ -256,7 +256,12 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     expect(sampleValue(metrics, 'custflow_months', { dataset: DATASET, state: 'completed' })).toBe(3);
     expect(sampleValue(metrics, 'custflow_months', { dataset: DATASET, state: 'missing' })).toBe(6);
     expect(sampleValue(metrics, 'custflow_dataset_overdue_seconds', { dataset: DATASET })).toBe(0);
-    expect(sampleValue(metrics, 'custflow_run_stage_duration_seconds_count', { stage: 'ingest' })).toBe(3);
+    expect(
+      sampleValue(metrics, 'custflow_run_stage_duration_seconds_count', {
+        dataset: DATASET,
+        stage: 'ingest',
+      }),
+    ).toBe(3);
     expect(sampleValue(metrics, 'custflow_task_queue_pollers', { type: 'activity' })).toBeGreaterThan(0);
     expect(sampleValue(metrics, 'custflow_temporal_up')).toBe(1);
 
