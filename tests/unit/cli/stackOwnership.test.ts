@@ -31,7 +31,7 @@ async function workerLookalike(options: {
   if (options.stateDir !== undefined) env.CUSTFLOW_STATE_DIR = options.stateDir;
   const child = spawn(
     process.execPath,
-    ['-e', 'setInterval(() => {}, 1000)', ...(options.args ?? [cli, 'worker'])],
+    ['-e', 'setInterval(() => {}, 1000)', '--', ...(options.args ?? [cli, 'worker'])],
     { cwd: options.cwd, env, stdio: 'ignore' },
   );
   started.push(child);
