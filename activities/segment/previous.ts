@@ -8,7 +8,7 @@ import { previousMonthStage } from '../../lib/previousRun';
 import type { StageContext } from '../../lib/stage';
 import type { PreviousSegments } from './contract';
 
-type PreviousLookup = { previous: PreviousSegments } | { previous: undefined; reason: string };
+export type PreviousLookup = { previous: PreviousSegments } | { previous: undefined; reason: string };
 
 const previousLookups = new WeakMap<StageContext, Promise<PreviousLookup>>();
 
@@ -41,8 +41,10 @@ async function lookupPrevious(ctx: StageContext): Promise<PreviousLookup> {
 /** Last month's segments as a local file, or why there are none (for the metrics). */
 export async function fetchPreviousSegments(
   ctx: StageContext,
+  /** The lookup the cache key was built from, when it was made in another activity (a sharded plan). */
+  named?: PreviousLookup,
 ): Promise<{ previous?: PreviousSegments & { path: string }; noPreviousReason?: string }> {
-  const lookup = await findPrevious(ctx);
+  const lookup = named ?? (await findPrevious(ctx));
   if (!lookup.previous) return { noPreviousReason: lookup.reason };
   const path = join(ctx.scratchDir, 'in', 'previous', 'segments.parquet');
   await ctx.store.getToFile(lookup.previous.key, path);

@@ -43,7 +43,7 @@ import { createRfmTable, segmentQuantiles, writeMergedSegments } from './mergedT
 import { assignSegments, segmentModelOf, type SegmentModel } from './model';
 import { checkSegmentOutputs, writeJson } from './outputs';
 import { describePersonas, hasNoNetPurchase, type PersonaFeatures, type SegmentProfile } from './personas';
-import { fetchPreviousSegments, findPrevious } from './previous';
+import { fetchPreviousSegments, findPrevious, type PreviousLookup } from './previous';
 import { inSampleSql, sampleRule, sampleThreshold } from './sample';
 import { mergeShardSummaries, summarizeShard, type SegmentShardSummary } from './shardSummary';
 
@@ -64,6 +64,11 @@ export interface SegmentPlan {
   stability: number;
   ruleFitSampleSize: number;
   ruleDepth: number;
+  /**
+   * Last month's segments as the plan found them for the cache key; reduce downloads exactly these. Absent
+   * in plans made before it was carried (reduce then looks them up itself).
+   */
+  previous?: PreviousLookup;
 }
 
 const segmentSeed = (config: { seed: number; segment: { seed?: number } }): number =>
@@ -130,6 +135,7 @@ export const segmentSharded = defineShardedStage<SegmentMetrics, SegmentPlan>({
           stability: fit.stability.stability,
           ruleFitSampleSize: fit.ruleFitIdx ? fit.ruleFitIdx.length : input.rowCount,
           ruleDepth: fit.tree.depth,
+          previous: await findPrevious(ctx),
         };
         return plan;
       },
@@ -212,7 +218,7 @@ export const segmentSharded = defineShardedStage<SegmentMetrics, SegmentPlan>({
       partPaths.push(await ctx.fetchShardPart('segmentLabels', shard));
     }
     const featuresPath = await ctx.fetchUpstream('features', 'customerFeatures');
-    const { previous, noPreviousReason } = await fetchPreviousSegments(ctx);
+    const { previous, noPreviousReason } = await fetchPreviousSegments(ctx, plan.previous);
     const config = ctx.run.config.segment;
     const outDir = ctx.scratchDir;
     const paths = {
