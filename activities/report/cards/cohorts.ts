@@ -2,7 +2,7 @@
 import { fmtInt, fmtPct, isNum } from '../format';
 import type { ReportCohorts } from '../model';
 import { FULL_WIDTH, heatmap, lineChart, PALETTE } from '../svg';
-import { type Ctx, card, notAvailable } from '../html/blocks';
+import { type Ctx, card, notAvailableCard } from '../html/blocks';
 
 /** Cohorts drawn as revenue curves (evenly spaced over the acquisition months, so the lines stay readable). */
 const REVENUE_CURVES = 6;
@@ -43,7 +43,7 @@ function revenueCurves(ctx: Ctx, cohorts: ReportCohorts, ages: number): string {
 }
 
 export function cohortCard(ctx: Ctx, cohorts: ReportCohorts): string {
-  if (cohorts.cohortMonths.length === 0) return card('Cohort retention', null, notAvailable('no cohorts'));
+  if (cohorts.cohortMonths.length === 0) return notAvailableCard('Cohort retention', 'no cohorts');
   const ages = Math.max(1, cohorts.maxAge + 1);
   const values = cohorts.retention.map((row) => Array.from({ length: ages }, (_, a) => row[a] ?? null));
   // Month 0 is 100% by definition; shade against the best later month so the pattern after it shows.

@@ -2,11 +2,11 @@
 import { fmtCompact, fmtInt, fmtPct, isNum } from '../format';
 import type { ReportFeatures } from '../model';
 import { HALF_WIDTH, lineChart, PALETTE } from '../svg';
-import { type Cell, type Column, type Ctx, table, card, grid2, notAvailable } from '../html/blocks';
+import { type Cell, type Column, type Ctx, table, card, grid2, notAvailableCard } from '../html/blocks';
 
 export function kpiTrendCard(ctx: Ctx, features: ReportFeatures): string {
   const months = features.kpisMonthly;
-  if (months.length === 0) return card('Monthly KPIs', null, notAvailable('the KPI table is empty'));
+  if (months.length === 0) return notAvailableCard('Monthly KPIs', 'the KPI table is empty');
   const x = months.map((m) => m.month);
   const revenue = lineChart({
     label: 'Revenue by month',

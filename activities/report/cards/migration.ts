@@ -2,11 +2,11 @@
 import { fmtInt, fmtPct, MISSING } from '../format';
 import type { ReportSegments } from '../model';
 import { FULL_WIDTH, heatmap } from '../svg';
-import { card, stats, notAvailable, sum } from '../html/blocks';
+import { card, stats, sum, notAvailableCard } from '../html/blocks';
 
 export function migrationCard(segments: ReportSegments): string {
   const m = segments.migration;
-  if (!m) return card('Persona migration', null, notAvailable('no previous run to compare with'));
+  if (!m) return notAvailableCard('Persona migration', 'no previous run to compare with');
   let stayed = 0;
   let inBoth = 0;
   let total = 0;

@@ -2,11 +2,11 @@
 import { escapeHtml as esc, fmtCompact, fmtInt, fmtNum, fmtPct } from '../format';
 import type { ReportSegments } from '../model';
 import { groupedBarChart, HALF_WIDTH, PALETTE } from '../svg';
-import { type Ctx, table, badge, card, stats, grid2, notAvailable } from '../html/blocks';
+import { type Ctx, table, badge, card, stats, grid2, notAvailableCard } from '../html/blocks';
 
 export function personasCard(ctx: Ctx, segments: ReportSegments): string {
   const personas = segments.personas;
-  if (personas.length === 0) return card('Personas', null, notAvailable('segmentation produced no personas'));
+  if (personas.length === 0) return notAvailableCard('Personas', 'segmentation produced no personas');
   const shares = groupedBarChart({
     label: 'Share of customers and of revenue by persona',
     categories: personas.map((p) => p.name),

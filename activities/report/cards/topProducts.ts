@@ -8,15 +8,15 @@ import {
   table,
   card,
   grid2,
-  notAvailable,
   unavailableReason,
   sum,
+  notAvailableCard,
 } from '../html/blocks';
 
 export function topProductsCard(ctx: Ctx): string {
   const products = ctx.data.topProducts;
-  if (!products) return card('Top products', null, notAvailable(unavailableReason(ctx.data, 'topProducts')));
-  if (products.length === 0) return card('Top products', null, notAvailable('no product sold in the period'));
+  if (!products) return notAvailableCard('Top products', unavailableReason(ctx.data, 'topProducts'));
+  if (products.length === 0) return notAvailableCard('Top products', 'no product sold in the period');
   const sorted = [...products].sort((a, b) => b.revenue - a.revenue).slice(0, 15);
   const total = sum(products.map((p) => p.revenue));
   const chart = barChart({

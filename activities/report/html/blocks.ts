@@ -129,6 +129,25 @@ export function notAvailable(reason: string): string {
   return `<div class="na">Not available: ${esc(reason)}</div>`;
 }
 
+/** A card with only a title and the reason its content is missing. */
+export function notAvailableCard(title: string, reason: string): string {
+  return card(title, null, notAvailable(reason));
+}
+
+/**
+ * The card of an optional section: `render(value)` when the section has data, else a card with the same title
+ * saying why not (`unavailableReason`: the reason given, else the state of the stage that produces it).
+ */
+export function sectionOr<T>(
+  ctx: Ctx,
+  section: ReportSection,
+  title: string,
+  value: T | null | undefined,
+  render: (value: T) => string,
+): string {
+  return value != null ? render(value) : notAvailableCard(title, unavailableReason(ctx.data, section));
+}
+
 /** Why a section is missing: the reason passed in, else the state of the stage that produces it. */
 export function unavailableReason(data: ReportData, section: ReportSection): string {
   const given = data.unavailable?.[section];

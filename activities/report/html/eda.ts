@@ -23,10 +23,10 @@ import {
   card,
   code,
   grid2,
-  notAvailable,
   stats,
   table,
   unavailableReason,
+  notAvailableCard,
 } from './blocks';
 
 /** Features whose values are money (formatted with the currency). */
@@ -37,7 +37,7 @@ export function edaPage(ctx: Ctx): string {
   const eda = data.eda;
   const cards: string[] = [];
   if (!eda) {
-    cards.push(card('Exploratory analysis', null, notAvailable(unavailableReason(data, 'dataQuality'))));
+    cards.push(notAvailableCard('Exploratory analysis', unavailableReason(data, 'dataQuality')));
   } else {
     cards.push(distributionsCard(ctx, eda));
     cards.push(dimensionCard(ctx, eda));
@@ -62,8 +62,7 @@ function featureFormat(ctx: Ctx, feature: string): (v: number) => string {
 
 function distributionsCard(ctx: Ctx, eda: ReportEda): string {
   const dists = eda.distributions;
-  if (dists.length === 0)
-    return card('Feature distributions', null, notAvailable('no customer feature table'));
+  if (dists.length === 0) return notAvailableCard('Feature distributions', 'no customer feature table');
   const rows: Cell[][] = dists.map((d) => {
     const f = featureFormat(ctx, d.feature);
     return [
@@ -112,7 +111,7 @@ function distributionsCard(ctx: Ctx, eda: ReportEda): string {
 
 function dimensionCard(ctx: Ctx, eda: ReportEda): string {
   const dim = eda.dimension;
-  if (!dim) return card('Revenue by country', null, notAvailable('the transactions have no country column'));
+  if (!dim) return notAvailableCard('Revenue by country', 'the transactions have no country column');
   const label = dim.dimension.charAt(0).toUpperCase() + dim.dimension.slice(1);
   const all = dim.other ? [...dim.rows, dim.other] : dim.rows;
   const share = (v: number): string => (dim.totalRevenue !== 0 ? fmtPct(v / dim.totalRevenue) : MISSING);
@@ -160,7 +159,7 @@ function categoryCard(ctx: Ctx, eda: ReportEda): string {
     const reason = !nulls
       ? 'the transactions have no category column'
       : 'no transaction line has a category (the column is empty in this dataset)';
-    return card('Category revenue ranking and trend', null, notAvailable(reason));
+    return notAvailableCard('Category revenue ranking and trend', reason);
   }
   const chart = barChart({
     label: 'Revenue by category',
@@ -212,7 +211,7 @@ function categoryCard(ctx: Ctx, eda: ReportEda): string {
 
 function categorySeasonCard(ctx: Ctx, cs: ReportCategorySeason): string {
   if (cs.skippedReason || cs.cells.length === 0) {
-    return card('Spend by category and season', null, notAvailable(cs.skippedReason ?? 'no cells'));
+    return notAvailableCard('Spend by category and season', cs.skippedReason ?? 'no cells');
   }
   const categories = [...new Set(cs.cells.map((c) => c.category))];
   const values = categories.map((cat) =>

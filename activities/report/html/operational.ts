@@ -23,10 +23,11 @@ import {
   kpi,
   stats,
   grid2,
-  notAvailable,
   unavailableReason,
   stageTone,
   sum,
+  notAvailableCard,
+  sectionOr,
 } from './blocks';
 
 /** Lag between the last transaction and the cutoff above which data is flagged as stale. */
@@ -63,11 +64,7 @@ export function operationalPage(ctx: Ctx): string {
     );
   }
   cards.push(stagesCard(ctx));
-  cards.push(
-    dq
-      ? dataQualityCard(ctx, dq)
-      : card('Data quality', null, notAvailable(unavailableReason(data, 'dataQuality'))),
-  );
+  cards.push(sectionOr(ctx, 'dataQuality', 'Data quality', dq, (q) => dataQualityCard(ctx, q)));
   cards.push(dq ? freshnessCard(ctx, dq) : '');
   cards.push(exportsCard(ctx));
   return (
@@ -81,7 +78,7 @@ export function operationalPage(ctx: Ctx): string {
 
 function stagesCard(ctx: Ctx): string {
   const stages = ctx.data.run.stages;
-  if (stages.length === 0) return card('Stages', null, notAvailable('the run summary lists no stages'));
+  if (stages.length === 0) return notAvailableCard('Stages', 'the run summary lists no stages');
   // The report stage renders this file: its own duration is not known yet, so it is neither timed nor charted.
   const timed = stages.filter((s) => s.status !== 'thisReport');
   const total = sum(timed.map((s) => s.durationMs));
@@ -264,7 +261,7 @@ function freshnessCard(ctx: Ctx, dq: ReportDataQuality): string {
 function exportsCard(ctx: Ctx): string {
   const exports = ctx.data.exports;
   if (!exports || exports.length === 0)
-    return card('Exports', null, notAvailable(unavailableReason(ctx.data, 'exports')));
+    return notAvailableCard('Exports', unavailableReason(ctx.data, 'exports'));
   return card(
     'Exports',
     'Files written with this report (CSV, RFC 4180; cells that a spreadsheet would read as a formula start with a quote).',

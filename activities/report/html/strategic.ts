@@ -4,6 +4,7 @@ import { churnCard } from '../cards/churn';
 import { clvCard } from '../cards/clv';
 import { cohortCard } from '../cards/cohorts';
 import { experimentsCard } from '../cards/experiments';
+import { experimentControlsCard } from '../cards/experimentControls';
 import { forecastCard } from '../cards/forecast';
 import { insightsCard } from '../cards/insights';
 import { attributeTestsCard } from '../cards/attributeTests';
@@ -15,39 +16,26 @@ import { topProductsCard } from '../cards/topProducts';
 import { experimentSegmentsCard } from '../cards/experimentSegments';
 import { valueModelsCard } from '../cards/valueModels';
 import { executiveSummary } from './summary';
-import { type Ctx, card, kpi, kpiMoney, notAvailable, unavailableReason, sum } from './blocks';
+import { type Ctx, kpi, kpiMoney, sectionOr, sum } from './blocks';
 
 export function strategicPage(ctx: Ctx): string {
   const { data } = ctx;
   const kpis = strategicKpis(ctx);
   const cards = [
-    data.features
-      ? kpiTrendCard(ctx, data.features)
-      : card('Monthly KPIs', null, notAvailable(unavailableReason(data, 'features'))),
-    data.segments
-      ? personasCard(ctx, data.segments)
-      : card('Personas', null, notAvailable(unavailableReason(data, 'segments'))),
+    sectionOr(ctx, 'features', 'Monthly KPIs', data.features, (f) => kpiTrendCard(ctx, f)),
+    sectionOr(ctx, 'segments', 'Personas', data.segments, (s) => personasCard(ctx, s)),
     data.segments ? migrationCard(data.segments) : '',
-    data.clv
-      ? clvCard(ctx, data.clv)
-      : card('Customer lifetime value', null, notAvailable(unavailableReason(data, 'clv'))),
-    data.churn
-      ? churnCard(ctx, data.churn)
-      : card('Churn risk', null, notAvailable(unavailableReason(data, 'churn'))),
+    sectionOr(ctx, 'clv', 'Customer lifetime value', data.clv, (c) => clvCard(ctx, c)),
+    sectionOr(ctx, 'churn', 'Churn risk', data.churn, (c) => churnCard(ctx, c)),
     data.valueModels ? valueModelsCard(ctx, data.valueModels) : '',
-    data.cohorts
-      ? cohortCard(ctx, data.cohorts)
-      : card('Cohort retention', null, notAvailable(unavailableReason(data, 'cohorts'))),
-    data.forecast
-      ? forecastCard(ctx, data.forecast)
-      : card('Revenue forecast', null, notAvailable(unavailableReason(data, 'forecast'))),
-    data.experiments
-      ? experimentsCard(ctx, data.experiments)
-      : card('Experiments and policies', null, notAvailable(unavailableReason(data, 'experiments'))),
+    sectionOr(ctx, 'cohorts', 'Cohort retention', data.cohorts, (c) => cohortCard(ctx, c)),
+    sectionOr(ctx, 'forecast', 'Revenue forecast', data.forecast, (f) => forecastCard(ctx, f)),
+    sectionOr(ctx, 'experiments', 'Experiments and policies', data.experiments, (e) =>
+      experimentsCard(ctx, e),
+    ),
+    data.experiments ? experimentControlsCard(ctx, data.experiments) : '',
     data.experimentDetail ? experimentSegmentsCard(ctx, data.experimentDetail) : '',
-    data.recommend
-      ? recommendCard(data.recommend)
-      : card('Bundles and next best offer', null, notAvailable(unavailableReason(data, 'recommend'))),
+    sectionOr(ctx, 'recommend', 'Bundles and next best offer', data.recommend, recommendCard),
     topProductsCard(ctx),
     data.features?.insights ? insightsCard(ctx, data.features) : '',
     data.attributeTests ? attributeTestsCard(ctx, data.attributeTests) : '',
