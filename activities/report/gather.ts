@@ -9,6 +9,7 @@ import { sqlString } from '../../lib/duck';
 import type { StageName } from '../../lib/stageRegistry';
 import { collectRunWarnings, finishedRunStatus, type RunRef, type RunSummary } from '../../lib/runTypes';
 import type { ClvSummary } from '../clv/contract';
+import type { ExperimentMetrics } from '../experiment/contract';
 import type { Insights } from '../features/contract';
 import type { RecommendSummary } from '../recommend/contract';
 import { nextPeriodHeadline, revenueHeadline, type Headlines, type RevenueHeadline } from './headlines';
@@ -20,6 +21,7 @@ import type {
   ReportDataQuality,
   ReportExperiments,
   ReportFeatures,
+  ReportPolicyGoal,
   ReportForecast,
   ReportRecommend,
   ReportSegments,
@@ -317,12 +319,22 @@ export async function forecastSection(
 export function experimentsSection(
   metrics: Record<string, unknown> | undefined,
   srmThreshold: number,
+  goals: ReportPolicyGoal[] = [],
 ): ReportExperiments | undefined {
   if (!metrics) return undefined;
+  const m = metrics as Partial<ExperimentMetrics>;
+  const simulated = new Set((m.policies ?? []).map((p) => p.name));
+  const policyGoals = goals.filter((g) => simulated.has(g.policy));
   return {
     experiments: (metrics.experiments as ReportExperiments['experiments'] | undefined) ?? [],
     policies: (metrics.policies as ReportExperiments['policies'] | undefined) ?? [],
     srmThreshold,
+    ...(typeof m.confidence === 'number' ? { confidence: m.confidence } : {}),
+    ...(m.customMetrics?.length ? { customMetrics: m.customMetrics } : {}),
+    ...(m.guardrails?.length ? { guardrails: m.guardrails } : {}),
+    ...(m.boostSweeps?.length ? { boostSweeps: m.boostSweeps } : {}),
+    ...(policyGoals.length ? { goals: policyGoals } : {}),
+    ...(typeof m.policyHorizonDays === 'number' ? { policyHorizonDays: m.policyHorizonDays } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RunConfig } from '../../lib/config';
 import type { Duck } from '../../lib/duck';
 import { sqlIdent, sqlString, withDuck } from '../../lib/duck';
 import { STAGE_NAMES, type StageName } from '../../lib/stageRegistry';
@@ -35,7 +36,7 @@ import { categorySeasonSection, experimentDetailSection, valueModelsSection } fr
 import type { Headlines } from './headlines';
 import { renderReport } from './html';
 import { attributeTestsSection } from './cards/attributeTests';
-import type { ReportData, ReportSegments } from './model';
+import type { ReportData, ReportPolicyGoal, ReportSegments } from './model';
 import { segmentsSection } from './segments';
 
 export interface ReportMetrics extends Record<string, unknown> {
@@ -96,8 +97,14 @@ export const report = defineStageActivity<ReportMetrics>({
   // 10: the CRM export gains the first recommended category and its reason (recommend v2's category lists);
   //     the recommend card lists customers by first category.
   // 11: the customer attributes card (features' attribute tests, when the dataset has a customers table).
-  version: 11,
-  configSection: (config) => ({ srmThreshold: config.experiment.srmThreshold, currency: config.currency }),
+  // 12: the experiment-controls card (configured metrics, guardrails, policy goals in words, boost sweeps);
+  //     the exploratory page ranks products when the data have no categories; the outlier treatment used.
+  version: 12,
+  configSection: (config) => ({
+    srmThreshold: config.experiment.srmThreshold,
+    currency: config.currency,
+    policyGoals: policyGoals(config.experiment.policies),
+  }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
     const inputs = upstreamFingerprints(ctx);
@@ -133,7 +140,11 @@ export const report = defineStageActivity<ReportMetrics>({
             segmentsPath: files.segment?.segments,
           }),
           forecast: await forecastSection(duck, files.forecast, metricsOf('forecast')),
-          experiments: experimentsSection(metricsOf('experiment'), ctx.run.config.experiment.srmThreshold),
+          experiments: experimentsSection(
+            metricsOf('experiment'),
+            ctx.run.config.experiment.srmThreshold,
+            policyGoals(ctx.run.config.experiment.policies),
+          ),
           recommend: await recommendSection(files.recommend?.summary, metricsOf('recommend')),
           topProducts: await topProducts(duck, files.clean?.transactions),
           eda: await edaSection(duck, {
@@ -210,6 +221,11 @@ export const report = defineStageActivity<ReportMetrics>({
     );
   },
 });
+
+/** The configured policies' goals, in the report's shape (the report says them in words). */
+function policyGoals(policies: RunConfig['experiment']['policies']): ReportPolicyGoal[] {
+  return policies.flatMap((p) => (p.goal ? [{ policy: p.name, ...p.goal }] : []));
+}
 
 /** Sections that cannot be shown for a reason the stages' statuses do not tell. */
 function unavailableReasons(ctx: StageContext): ReportData['unavailable'] {

@@ -10,6 +10,7 @@
 import type { ReportAttributeTests } from './cards/attributeTests';
 import type { ReportCategorySeason, ReportEda, ReportExperimentDetail, ReportValueModels } from './edaModel';
 import type { Headlines } from './headlines';
+import type { ExperimentMetrics } from '../experiment/contract';
 
 /**
  * Status of one stage as the run summary records it; 'thisReport' is the report stage itself, which is
@@ -301,12 +302,35 @@ export interface ReportPolicy {
   exactProbabilityOfTarget?: number | null;
 }
 
+/** What a policy was asked to reach over the policy horizon (experiment.policies[].goal); all stated must hold. */
+export interface ReportPolicyGoal {
+  policy: string;
+  /** At least this many incremental orders. */
+  extraOrders?: number;
+  /** At least this much incremental revenue (with the policy minus without). */
+  incrementalRevenue?: number;
+  /** At least this much total revenue from every scored customer, targeted or not. */
+  totalRevenue?: number;
+}
+
 /** Experiments and policy simulations. */
 export interface ReportExperiments {
   experiments: ReportExperiment[];
   policies: ReportPolicy[];
   /** SRM p-value below which an experiment is flagged (default 0.001). */
   srmThreshold?: number;
+  /** Confidence level of every interval (1 - experiment.alpha). */
+  confidence?: number;
+  /** Configured metrics (experiment.metrics) per experiment and treatment, with intervals. */
+  customMetrics?: NonNullable<ExperimentMetrics['customMetrics']>;
+  /** Guardrail verdicts (experiment.guardrails) per experiment and treatment. */
+  guardrails?: NonNullable<ExperimentMetrics['guardrails']>;
+  /** P(goal) and expected outcomes against the conversion boost, per policy with a boostSweep. */
+  boostSweeps?: NonNullable<ExperimentMetrics['boostSweeps']>;
+  /** The policies' goals, from the run's config. */
+  goals?: ReportPolicyGoal[];
+  /** Days over which policies are simulated and their goals counted. */
+  policyHorizonDays?: number;
 }
 
 /** Top-K ranking figures of one recommender on the month after its fit (0..1; null when not measured). */

@@ -584,6 +584,8 @@ export interface XyChartOptions {
   yFormat?: (value: number) => string;
   /** Draw the y = x reference line (perfect calibration). */
   diagonal?: boolean;
+  /** A dashed horizontal line at this y (a goal or threshold), labelled at its right end; inside the y domain. */
+  referenceY?: { value: number; label: string };
   width?: number;
   height?: number;
   xTitle?: string;
@@ -604,9 +606,12 @@ export function xyChart(options: XyChartOptions): string {
     options.xDomain?.[1] ?? Math.max(...points.map((p) => p.x)),
     5,
   );
+  const reference = options.referenceY && isNum(options.referenceY.value) ? options.referenceY : undefined;
+  // The reference line is always drawn: the y domain stretches to hold it.
+  const yValues = [...points.map((p) => p.y), ...(reference ? [reference.value] : [])];
   const ys = niceScale(
-    options.yDomain?.[0] ?? Math.min(...points.map((p) => p.y)),
-    options.yDomain?.[1] ?? Math.max(...points.map((p) => p.y)),
+    options.yDomain?.[0] ?? Math.min(...yValues),
+    options.yDomain?.[1] ?? Math.max(...yValues),
     5,
   );
   const top = 12;
@@ -624,6 +629,11 @@ export function xyChart(options: XyChartOptions): string {
     const a = Math.max(xs.min, ys.min);
     const b = Math.min(xs.max, ys.max);
     body += `<line x1="${r(x(a))}" y1="${r(y(a))}" x2="${r(x(b))}" y2="${r(y(b))}" stroke="${AXIS}" stroke-dasharray="4 3"/>`;
+  }
+  if (reference) {
+    const ry = y(reference.value);
+    body += `<line x1="${r(left)}" y1="${r(ry)}" x2="${r(width - right)}" y2="${r(ry)}" stroke="${PALETTE[4]}" stroke-dasharray="5 4"/>`;
+    body += text(width - right - 4, ry - 5, reference.label, { anchor: 'end', size: 10, fill: PALETTE[4] });
   }
   const color = options.color ?? PALETTE[0];
   body += `<path d="${points.map((p, i) => `${i === 0 ? 'M' : 'L'}${r(x(p.x))} ${r(y(p.y))}`).join('')}" fill="none" stroke="${color}" stroke-width="2"/>`;
