@@ -27,7 +27,7 @@ import process from 'node:process';
 import { URL, fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Folders whose sources can end up in the bundle. */
-const SOURCE_DIRS = ['scripts', 'lib', 'activities', 'workers', 'workflows', 'infra'];
+const SOURCE_DIRS = ['scripts', 'console', 'lib', 'activities', 'workers', 'workflows', 'infra'];
 const SOURCE_FILE = /\.(ts|mts|mjs|js|json)$/;
 /** Files outside SOURCE_DIRS that change what the bundle is. */
 const SOURCE_EXTRAS = ['package.json', 'tsconfig.json'];

@@ -744,7 +744,7 @@ consoleCommand
       process.env.CUSTFLOW_CONSOLE_TOKENS_FILE;
     if (!file)
       throw new Error('say where the tokens file is: --tokens-file FILE or CUSTFLOW_CONSOLE_TOKENS_FILE');
-    const { addUser } = await import('../lib/console/auth');
+    const { addUser } = await import('../console/auth');
     const { token, replaced } = await addUser(file, { name: options.name, role: options.role });
     info(
       `${replaced ? 'gave' : 'added'} ${options.name} (${options.role}) ${replaced ? 'a new token ' : ''}in ${file}`,

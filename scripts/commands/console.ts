@@ -1,5 +1,5 @@
 /**
- * `custflow console [--host H] [--port N]`: the web console (lib/console/). It connects to Temporal and S3
+ * `custflow console [--host H] [--port N]`: the web console (console/). It connects to Temporal and S3
  * like every other command, reads who may sign in from the tokens file, and refuses to listen anywhere
  * but loopback when no one is configured: then the only way in is the one-time operator login it prints.
  */
@@ -10,8 +10,8 @@ import {
   issueOneTimeLogin,
   readUsersFile,
   type UsersFile,
-} from '../../lib/console/auth';
-import { createConsoleApp, listen, sessionSigningKey, type RunningConsole } from '../../lib/console/server';
+} from '../../console/auth';
+import { createConsoleApp, listen, sessionSigningKey, type RunningConsole } from '../../console/server';
 import { stateDir } from '../../lib/env';
 import { ObjectStore } from '../../lib/objectStore';
 import { connectClient } from '../../lib/temporal';

@@ -7,7 +7,7 @@ import { addMonths } from '../../lib/month';
 import type { RunSummary } from '../../lib/runTypes';
 import { connectClient } from '../../lib/temporal';
 import { ObjectStore } from '../../lib/objectStore';
-import { issueOneTimeLogin } from '../../lib/console/auth';
+import { issueOneTimeLogin } from '../../console/auth';
 import { DEFAULT_CONSOLE_HOST, DEFAULT_CONSOLE_PORT } from './console';
 import { loadData } from './data';
 import { info } from './output';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { consoleMetricFamilies } from '../../../lib/console/metrics';
+import { consoleMetricFamilies } from '../../../console/metrics';
 import { WORKER_METRIC_NAMES } from '../../../workers/metrics';
 
 interface RuleFile {

@@ -20,8 +20,8 @@ import {
   readUsersFile,
   redeemOneTimeLogin,
   verifySecret,
-} from '../../../lib/console/auth';
-import { html } from '../../../lib/console/html';
+} from '../../../console/auth';
+import { html } from '../../../console/html';
 
 const dir = mkdtempSync(join(tmpdir(), 'custflow-console-auth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,9 +4,9 @@
  * state, stage durations of computed stages only, failures, and how overdue the newest ended month is.
  */
 import { describe, expect, it } from 'vitest';
-import { consoleMetricFamilies, overdueSeconds } from '../../../lib/console/metrics';
-import { monthGrid, type DatasetOverview } from '../../../lib/console/overview';
-import { histogramSamples, renderPrometheus } from '../../../lib/console/prometheusText';
+import { consoleMetricFamilies, overdueSeconds } from '../../../console/metrics';
+import { monthGrid, type DatasetOverview } from '../../../console/overview';
+import { histogramSamples, renderPrometheus } from '../../../console/prometheusText';
 import type { RunSummary, StageSummary } from '../../../lib/runTypes';
 import { sampleValue } from '../../prometheus';
 

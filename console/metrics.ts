@@ -7,8 +7,8 @@
  * worker's own metrics (Temporal SDK, per-attempt stage figures) come from the worker (workers/metrics.ts).
  */
 import type { Client } from '@temporalio/client';
-import { addMonths, monthStartMs } from '../month';
-import type { RunSummary } from '../runTypes';
+import { addMonths, monthStartMs } from '../lib/month';
+import type { RunSummary } from '../lib/runTypes';
 import type { DatasetOverview } from './overview';
 import { histogramSamples, type MetricFamily, type Sample } from './prometheusText';
 

@@ -3,14 +3,14 @@
  * list, schedule list) so a page and `custflow ... --json` never disagree.
  */
 import type { Client } from '@temporalio/client';
-import { listDataFiles } from '../../scripts/commands/dataFiles';
-import { listDatasets } from '../../scripts/commands/datasets';
-import { listSchedules, type ScheduleInfo } from '../../scripts/commands/schedule';
-import { latestCompletedKey } from '../layout';
-import { addMonths, monthOf, monthRange } from '../month';
-import { mapConcurrent, type ObjectStore } from '../objectStore';
-import { listRuns, type RunSummaryCache } from '../runSummaries';
-import type { RunSummary } from '../runTypes';
+import { listDataFiles } from '../scripts/commands/dataFiles';
+import { listDatasets } from '../scripts/commands/datasets';
+import { listSchedules, type ScheduleInfo } from '../scripts/commands/schedule';
+import { latestCompletedKey } from '../lib/layout';
+import { addMonths, monthOf, monthRange } from '../lib/month';
+import { mapConcurrent, type ObjectStore } from '../lib/objectStore';
+import { listRuns, type RunSummaryCache } from '../lib/runSummaries';
+import type { RunSummary } from '../lib/runTypes';
 
 /** A month cell of a dataset's grid: the state of its newest run. */
 export type MonthState = 'completed' | 'failed' | 'running' | 'missing';

@@ -3,7 +3,7 @@
  * reads what the CLI reads (run summaries and the file catalog in S3, schedules in Temporal) and starts
  * what the CLI starts (run, backfill, replay, schedule actions, cancel) through the same functions.
  *
- * Access (lib/console/auth.ts): every page needs a session; every POST needs the session's CSRF token (a
+ * Access (console/auth.ts): every page needs a session; every POST needs the session's CSRF token (a
  * form field or the x-csrf-token header); every action needs the operator role. Without a session an API
  * call answers 401 and a page redirects to /login; a viewer's action answers 403, as does any POST
  * without the right CSRF token. Each action, allowed or refused, is written to the audit log in S3.
@@ -17,22 +17,22 @@ import type { Client } from '@temporalio/client';
 import { Hono, type Context, type Next } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import { z } from 'zod';
-import { startBackfill } from '../../scripts/commands/backfill';
-import { explainConnectionError } from '../connections';
-import { startReplay } from '../../scripts/commands/replay';
-import { startRun } from '../../scripts/commands/run';
-import { MonthRefusedError } from '../../scripts/commands/runnableMonths';
-import { scheduleAction } from '../../scripts/commands/schedule';
-import { STAGE_NAMES } from '../stageRegistry';
-import { listDatasetNames } from '../datasets';
-import { temporalSettings, type TemporalSettings } from '../env';
-import { monthRange, parseMonth } from '../month';
-import type { ObjectStore } from '../objectStore';
-import { listRuns, readRunSummary, RunSummaryCache, waitForRunRecord } from '../runSummaries';
-import type { RunSummary } from '../runTypes';
-import { workflowUiLink } from '../temporal';
-import type { backfill } from '../../workflows/backfill';
-import { backfillProgressQuery, progressQuery } from '../../workflows/queries';
+import { startBackfill } from '../scripts/commands/backfill';
+import { explainConnectionError } from '../lib/connections';
+import { startReplay } from '../scripts/commands/replay';
+import { startRun } from '../scripts/commands/run';
+import { MonthRefusedError } from '../scripts/commands/runnableMonths';
+import { scheduleAction } from '../scripts/commands/schedule';
+import { STAGE_NAMES } from '../lib/stageRegistry';
+import { listDatasetNames } from '../lib/datasets';
+import { temporalSettings, type TemporalSettings } from '../lib/env';
+import { monthRange, parseMonth } from '../lib/month';
+import type { ObjectStore } from '../lib/objectStore';
+import { listRuns, readRunSummary, RunSummaryCache, waitForRunRecord } from '../lib/runSummaries';
+import type { RunSummary } from '../lib/runTypes';
+import { workflowUiLink } from '../lib/temporal';
+import type { backfill } from '../workflows/backfill';
+import { backfillProgressQuery, progressQuery } from '../workflows/queries';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import { readAudit, writeAudit, type AuditEntry } from './audit';
 import {

@@ -3,9 +3,9 @@
  * `html` (escaped). Live parts (a running run's DAG, the runs list, a backfill) are fragments that the page
  * script re-fetches while they change.
  */
-import { STAGE_NAMES, dependenciesOf, downstreamOf, type StageName } from '../stageRegistry';
-import type { RunSummary, StageSummary } from '../runTypes';
-import { formatDuration } from '../../scripts/commands/output';
+import { STAGE_NAMES, dependenciesOf, downstreamOf, type StageName } from '../lib/stageRegistry';
+import type { RunSummary, StageSummary } from '../lib/runTypes';
+import { formatDuration } from '../scripts/commands/output';
 import type { AuditEntry } from './audit';
 import type { Session } from './auth';
 import { html, type Html, type HtmlValue } from './html';

@@ -4,7 +4,7 @@
  * appended to, so concurrent consoles cannot overwrite each other and a listing by date is a prefix list.
  */
 import { randomBytes } from 'node:crypto';
-import type { ObjectStore } from '../objectStore';
+import type { ObjectStore } from '../lib/objectStore';
 import type { ConsoleUser } from './auth';
 
 export interface AuditEntry {
