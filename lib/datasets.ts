@@ -28,7 +28,7 @@ import {
   TABLES,
   type InputFormat,
   type TableName,
-} from '../activities/ingest/formats';
+} from './inputFormats';
 
 export const datasetRecordKey = (dataset: string): string => `datasets/${dataset}/dataset.json`;
 export const DATASETS_PREFIX = 'datasets/';

@@ -7,10 +7,9 @@
  * anyway) and a summary is final once its status is not RUNNING (recordRunEnd writes it last and nothing
  * rewrites it), so only running runs and new runs are read again.
  */
-import type { RunIndexEntry } from '../activities/run';
 import { runIndexKey } from './layout';
 import { mapConcurrent, ObjectStore } from './objectStore';
-import { collectRunWarnings, type RunSummary } from './runTypes';
+import { collectRunWarnings, type RunIndexEntry, type RunSummary } from './runTypes';
 
 export async function readRunSummary(runId: string, store = ObjectStore.fromEnv()): Promise<RunSummary> {
   const entry = await store.tryGetJson<RunIndexEntry>(runIndexKey(runId));

@@ -144,6 +144,15 @@ export function finishedRunStatus(
   return Object.values(stages).some((s) => s.status === 'failed') ? 'FAILED' : 'COMPLETED';
 }
 
+/** runs/_index/<runId>.json: where a run's summary is, found by run id alone (written at run start). */
+export interface RunIndexEntry {
+  runId: string;
+  dataset: string;
+  month: string;
+  workflowId: string;
+  summaryKey: string;
+}
+
 /** The run summary: `run --json`, `runs show --json` and runs/<dataset>/<month>/<runId>/run.json. */
 export interface RunSummary {
   runId: string;

@@ -9,7 +9,7 @@ import { latestCompletedKey, rawPrefix, runConfigKey, runIndexKey, runSummaryKey
 import { monthOf } from '../../lib/month';
 import { ObjectStore, mapConcurrent } from '../../lib/objectStore';
 import { notifyRunEnd, webhookSettings } from '../../lib/notify';
-import type { RunSummary } from '../../lib/runTypes';
+import type { RunIndexEntry, RunSummary } from '../../lib/runTypes';
 import { log } from '@temporalio/activity';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,14 +39,6 @@ async function notifyOutcome(summary: RunSummary): Promise<void> {
       console.warn('run notification not delivered', fields); // outside a worker (tools, tests)
     }
   }
-}
-
-export interface RunIndexEntry {
-  runId: string;
-  dataset: string;
-  month: string;
-  workflowId: string;
-  summaryKey: string;
 }
 
 /** Writes the index entry, the config and the RUNNING summary; returns the summary with its config hash and URI. */
