@@ -59,6 +59,25 @@ export interface ReportCategoryRanking {
   distinct: number;
 }
 
+/**
+ * Revenue ranking of products and their monthly trend: shown instead of the category ranking when the data
+ * have no categories. `name` is the product's most used description (its id when it has none).
+ */
+export interface ReportProductRanking {
+  products: {
+    productId: string;
+    name: string;
+    revenue: number;
+    share: number;
+    orders: number;
+    recentChange: number | null;
+  }[];
+  /** Months of the trend, 'YYYY-MM'; revenue[m] of the top products. */
+  months: string[];
+  trend: { productId: string; name: string; revenue: number[] }[];
+  distinct: number;
+}
+
 /** Null rate of one column of the cleaned transactions. */
 export interface ReportNullRate {
   column: string;
@@ -99,6 +118,8 @@ export interface ReportEda {
   distributions: ReportFeatureDistribution[];
   dimension?: ReportDimensionBreakdown;
   categories?: ReportCategoryRanking;
+  /** Only when there is no category ranking. */
+  products?: ReportProductRanking;
   nullRates: ReportNullRate[];
   newVsReturning?: ReportNewVsReturning;
   outliers?: ReportOutliers;

@@ -14,6 +14,7 @@ import type {
   ReportNewVsReturning,
   ReportNullRate,
   ReportOutliers,
+  ReportProductRanking,
   ReportSegmentProfile,
 } from './edaModel';
 
@@ -91,6 +92,11 @@ export async function edaSection(
   if (columns.includes('category')) {
     const ranking = await categoryRanking(duck, tx, merch);
     if (ranking) eda.categories = ranking;
+  }
+  // Without categories (Online Retail has none) the page ranks products instead, labelled as products.
+  if (!eda.categories && columns.includes('product_id')) {
+    const ranking = await productRanking(duck, tx, merch, columns.includes('product_name'));
+    if (ranking) eda.products = ranking;
   }
   eda.newVsReturning = await newVsReturning(duck, tx, inputs.cutoff);
   if (inputs.customerFeaturesPath && inputs.segmentsPath) {
@@ -214,53 +220,136 @@ async function dimensionBreakdown(
   };
 }
 
-async function categoryRanking(
+/** One ranked value (a category or a product) with its monthly revenue; `recentChange` as in the card. */
+interface RankedRevenue {
+  key: string;
+  label: string;
+  revenue: number;
+  share: number;
+  orders: number;
+  recentChange: number | null;
+  perMonth: Map<string, number>;
+}
+
+/**
+ * Merchandise revenue per value of `keySql` (named by `labelSql`, one label per key), ranked, with the
+ * recent months of each: the shared part of the category and product rankings. Undefined without rows.
+ */
+async function revenueRanking(
   duck: Duck,
-  tx: string,
-  merch: string,
-): Promise<ReportCategoryRanking | undefined> {
+  source: string,
+  where: string,
+): Promise<{ ranked: RankedRevenue[]; months: string[] } | undefined> {
   const monthly = await duck.all<Record<string, unknown>>(
-    `SELECT category, strftime(ts, '%Y-%m') AS month, sum(amount)::DOUBLE AS revenue, count(DISTINCT order_id)::DOUBLE AS orders
-     FROM ${tx} WHERE ${merch} AND category IS NOT NULL GROUP BY ALL ORDER BY category, month`,
+    `SELECT key, label, strftime(ts, '%Y-%m') AS month, sum(amount)::DOUBLE AS revenue, count(DISTINCT order_id)::DOUBLE AS orders
+     FROM ${source} WHERE ${where} GROUP BY ALL ORDER BY key, month`,
   );
   if (monthly.length === 0) return undefined;
   const months = [...new Set(monthly.map((r) => String(r.month)))].sort();
-  const recent = months.slice(-RECENT_MONTHS);
-  const byCategory = new Map<string, { revenue: number; orders: number; perMonth: Map<string, number> }>();
+  const byKey = new Map<
+    string,
+    { label: string; revenue: number; orders: number; perMonth: Map<string, number> }
+  >();
   for (const r of monthly) {
-    const c = String(r.category);
-    const entry = byCategory.get(c) ?? { revenue: 0, orders: 0, perMonth: new Map() };
+    const k = String(r.key);
+    const entry = byKey.get(k) ?? { label: String(r.label), revenue: 0, orders: 0, perMonth: new Map() };
     entry.revenue += num(r.revenue);
     entry.orders += num(r.orders);
     entry.perMonth.set(String(r.month), num(r.revenue));
-    byCategory.set(c, entry);
+    byKey.set(k, entry);
   }
-  const total = [...byCategory.values()].reduce((s, e) => s + e.revenue, 0);
-  const ranked = [...byCategory.entries()].sort(
-    (a, b) => b[1].revenue - a[1].revenue || a[0].localeCompare(b[0]),
-  );
+  const total = [...byKey.values()].reduce((s, e) => s + e.revenue, 0);
   // Last three months against the three before (the month of the cutoff may be partial: the trend chart shows it).
   const last3 = months.slice(-3);
   const prev3 = months.slice(-6, -3);
   const sumOf = (m: Map<string, number>, list: string[]): number =>
     list.reduce((s, k) => s + (m.get(k) ?? 0), 0);
-  return {
-    categories: ranked.slice(0, CATEGORY_ROWS).map(([category, e]) => {
+  const ranked = [...byKey.entries()]
+    .sort((a, b) => b[1].revenue - a[1].revenue || a[0].localeCompare(b[0]))
+    .map(([key, e]) => {
       const before = sumOf(e.perMonth, prev3);
       return {
-        category,
+        key,
+        label: e.label,
         revenue: e.revenue,
         share: total !== 0 ? e.revenue / total : 0,
         orders: e.orders,
         recentChange: prev3.length === 3 && before > 0 ? sumOf(e.perMonth, last3) / before - 1 : null,
+        perMonth: e.perMonth,
       };
-    }),
-    months: recent,
-    trend: ranked.slice(0, TREND_CATEGORIES).map(([category, e]) => ({
-      category,
-      revenue: recent.map((m) => e.perMonth.get(m) ?? 0),
+    });
+  return { ranked, months };
+}
+
+async function categoryRanking(
+  duck: Duck,
+  tx: string,
+  merch: string,
+): Promise<ReportCategoryRanking | undefined> {
+  const found = await revenueRanking(
+    duck,
+    `(SELECT category AS key, category AS label, ts, amount, order_id FROM ${tx} WHERE ${merch})`,
+    'key IS NOT NULL',
+  );
+  if (!found) return undefined;
+  const recent = found.months.slice(-RECENT_MONTHS);
+  return {
+    categories: found.ranked.slice(0, CATEGORY_ROWS).map((c) => ({
+      category: c.key,
+      revenue: c.revenue,
+      share: c.share,
+      orders: c.orders,
+      recentChange: c.recentChange,
     })),
-    distinct: ranked.length,
+    months: recent,
+    trend: found.ranked.slice(0, TREND_CATEGORIES).map((c) => ({
+      category: c.key,
+      revenue: recent.map((m) => c.perMonth.get(m) ?? 0),
+    })),
+    distinct: found.ranked.length,
+  };
+}
+
+/**
+ * Products ranked by merchandise revenue, for data without categories (Online Retail): each product id is
+ * named by its most used description (ties: the first in sort order), since one StockCode carries several
+ * spellings over the years.
+ */
+async function productRanking(
+  duck: Duck,
+  tx: string,
+  merch: string,
+  hasNames: boolean,
+): Promise<ReportProductRanking | undefined> {
+  const names = hasNames
+    ? `(SELECT product_id, product_name FROM (
+          SELECT product_id, product_name, row_number() OVER (PARTITION BY product_id ORDER BY count(*) DESC, product_name) AS k
+          FROM ${tx} WHERE ${merch} AND product_name IS NOT NULL GROUP BY product_id, product_name) WHERE k = 1)`
+    : `(SELECT NULL::VARCHAR AS product_id, NULL::VARCHAR AS product_name WHERE FALSE)`;
+  const found = await revenueRanking(
+    duck,
+    `(SELECT t.product_id AS key, coalesce(n.product_name, t.product_id) AS label, t.ts, t.amount, t.order_id
+      FROM ${tx} t LEFT JOIN ${names} n USING (product_id) WHERE ${merch})`,
+    'key IS NOT NULL',
+  );
+  if (!found) return undefined;
+  const recent = found.months.slice(-RECENT_MONTHS);
+  return {
+    products: found.ranked.slice(0, CATEGORY_ROWS).map((p) => ({
+      productId: p.key,
+      name: p.label,
+      revenue: p.revenue,
+      share: p.share,
+      orders: p.orders,
+      recentChange: p.recentChange,
+    })),
+    months: recent,
+    trend: found.ranked.slice(0, TREND_CATEGORIES).map((p) => ({
+      productId: p.key,
+      name: p.label,
+      revenue: recent.map((m) => p.perMonth.get(m) ?? 0),
+    })),
+    distinct: found.ranked.length,
   };
 }
 

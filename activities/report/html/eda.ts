@@ -13,7 +13,12 @@ import {
   fmtSignedPct,
   MISSING,
 } from '../format';
-import type { ReportCategorySeason, ReportEda, ReportSegmentProfile } from '../edaModel';
+import type {
+  ReportCategorySeason,
+  ReportEda,
+  ReportProductRanking,
+  ReportSegmentProfile,
+} from '../edaModel';
 import type { ReportSegments } from '../model';
 import { barChart, FULL_WIDTH, HALF_WIDTH, heatmap, histogram, lineChart, PALETTE } from '../svg';
 import {
@@ -152,6 +157,60 @@ function dimensionCard(ctx: Ctx, eda: ReportEda): string {
   );
 }
 
+/** Products ranked by revenue, with the trend of the top ones: the page's ranking when there are no categories. */
+function productCard(ctx: Ctx, products: ReportProductRanking, why: string): string {
+  const label = (p: { productId: string; name: string }): string =>
+    p.name === p.productId ? p.productId : `${p.productId} · ${p.name}`;
+  const chart = barChart({
+    label: 'Revenue by product',
+    items: products.products.map((p) => ({ label: label(p), value: p.revenue, color: PALETTE[2] })),
+    format: ctx.moneyShort,
+    width: HALF_WIDTH,
+    maxLabelChars: 32,
+  });
+  const rows: Cell[][] = products.products.map((p, i) => [
+    String(i + 1),
+    code(p.productId),
+    p.name,
+    ctx.money(p.revenue),
+    fmtPct(p.share),
+    fmtInt(p.orders),
+    fmtSignedPct(p.recentChange),
+  ]);
+  const trend = lineChart({
+    label: `Monthly revenue of the top ${products.trend.length} products`,
+    x: products.months,
+    series: products.trend.map((t, i) => ({
+      name: label(t),
+      values: t.revenue,
+      color: PALETTE[i % PALETTE.length],
+    })),
+    yFormat: ctx.moneyShort,
+    width: FULL_WIDTH,
+    height: 240,
+  });
+  return card(
+    'Product revenue ranking and trend',
+    `Products, not categories: ${why}, so products (product code and their most used description) are ranked instead. Merchandise revenue by product (${fmtInt(products.distinct)} products); "last 3 months" compares the last three calendar months with the three before (the cutoff's month may be partial).`,
+    grid2(
+      chart,
+      table(
+        [
+          { label: '#' },
+          { label: 'Product' },
+          { label: 'Description' },
+          { label: 'Revenue', numeric: true },
+          { label: 'Share', numeric: true },
+          { label: 'Orders', numeric: true },
+          { label: 'Last 3 months', numeric: true },
+        ],
+        rows,
+      ),
+    ) + trend,
+    'products',
+  );
+}
+
 function categoryCard(ctx: Ctx, eda: ReportEda): string {
   const cats = eda.categories;
   if (!cats) {
@@ -159,6 +218,7 @@ function categoryCard(ctx: Ctx, eda: ReportEda): string {
     const reason = !nulls
       ? 'the transactions have no category column'
       : 'no transaction line has a category (the column is empty in this dataset)';
+    if (eda.products) return productCard(ctx, eda.products, reason);
     return notAvailableCard('Category revenue ranking and trend', reason);
   }
   const chart = barChart({

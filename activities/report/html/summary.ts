@@ -23,6 +23,8 @@ export function summarySentences(ctx: Ctx): string[] {
     }
     const cat = eda.categories?.categories[0];
     if (cat) out.push(`The leading category, ${cat.category}, brings ${fmtPct(cat.share)} of it.`);
+    const product = eda.products?.products[0];
+    if (product) out.push(`The leading product, ${product.name}, brings ${fmtPct(product.share)} of it.`);
     const repeat = eda.newVsReturning?.repeatWithin;
     if (repeat && isNum(repeat.rate)) {
       out.push(`${fmtPct(repeat.rate)} of new customers ordered again within ${repeat.days} days.`);

@@ -95,3 +95,49 @@ describe('edaSection', () => {
     expect(eda.outliers).toEqual({ rows: 1, low: 0, high: 64.35 });
   });
 });
+
+describe('edaSection without categories (Online Retail has none)', () => {
+  it('ranks products by merchandise revenue, named by their most used description, with a trend', async () => {
+    const dir2 = await mkdtemp(join(tmpdir(), 'custflow-eda-products-'));
+    try {
+      const tx = join(dir2, 'transactions.parquet');
+      const products = await withDuck(async (duck) => {
+        // 85123A: 3 lines, two spelled 'WHITE HANGING HEART', one 'CREAM HANGING HEART': revenue 60.
+        // 22423: 100 in Jan, 150 in Feb; POST (postage, non-merchandise) 500 must not rank; 71053 has no name.
+        await duck.run(`COPY (SELECT * FROM (VALUES
+          ('c1', 'o1', TIMESTAMP '2011-01-05 10:00', '85123A', 'WHITE HANGING HEART', 20.0, 'merchandise'),
+          ('c1', 'o1', TIMESTAMP '2011-01-05 10:00', '22423', 'REGENCY CAKESTAND', 100.0, 'merchandise'),
+          ('c2', 'o2', TIMESTAMP '2011-02-10 10:00', '85123A', 'CREAM HANGING HEART', 15.0, 'merchandise'),
+          ('c2', 'o2', TIMESTAMP '2011-02-10 10:00', '85123A', 'WHITE HANGING HEART', 25.0, 'merchandise'),
+          ('c2', 'o2', TIMESTAMP '2011-02-10 10:00', 'POST', 'POSTAGE', 500.0, 'non_merchandise'),
+          ('c3', 'o3', TIMESTAMP '2011-02-15 10:00', '22423', 'REGENCY CAKESTAND', 150.0, 'merchandise'),
+          ('c3', 'o3', TIMESTAMP '2011-02-15 10:00', '71053', NULL, 8.0, 'merchandise')
+        ) t(customer_id, order_id, ts, product_id, product_name, amount, line_kind))
+        TO ${sqlString(tx)} (FORMAT parquet)`);
+        return (await edaSection(duck, {
+          transactionsPath: tx,
+          customerFeaturesPath: undefined,
+          cutoff: '2011-02-28T23:59:59.999Z',
+          cleanMetrics: undefined,
+        }))!;
+      });
+      expect(products.categories).toBeUndefined();
+      const ranking = products.products!;
+      expect(ranking.products.map((p) => [p.productId, p.name, p.revenue, p.orders])).toEqual([
+        ['22423', 'REGENCY CAKESTAND', 250, 2],
+        ['85123A', 'WHITE HANGING HEART', 60, 2],
+        ['71053', '71053', 8, 1],
+      ]);
+      expect(ranking.products[0].share).toBeCloseTo(250 / 318, 12);
+      expect(ranking.distinct).toBe(3);
+      expect(ranking.months).toEqual(['2011-01', '2011-02']);
+      expect(ranking.trend[0]).toEqual({
+        productId: '22423',
+        name: 'REGENCY CAKESTAND',
+        revenue: [100, 150],
+      });
+    } finally {
+      await rm(dir2, { recursive: true, force: true });
+    }
+  });
+});
