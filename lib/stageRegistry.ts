@@ -39,7 +39,8 @@ export const STAGE_REGISTRY = {
   segment: { reads: ['features'], attemptMinutes: 60 },
   clv: { reads: ['clean'], attemptMinutes: 30 },
   churn: { reads: ['clean', 'features'], attemptMinutes: 60 },
-  forecast: { reads: ['features'], attemptMinutes: 30 },
+  // segment is an optional read (workflows/optionalReads.ts): per-segment forecasts only.
+  forecast: { reads: ['clean', 'features', 'segment'], attemptMinutes: 30 },
   experiment: { reads: ['clean', 'segment', 'clv', 'churn'], attemptMinutes: 30 },
   recommend: { reads: ['clean', 'features', 'segment'], attemptMinutes: 30 },
   report: {

@@ -71,9 +71,17 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   if (patched('sharded-clv')) shardedStages.push('clv'); // clv joined later: old runs replay its activity
   if (patched('sharded-churn')) shardedStages.push('churn'); // so did churn
   if (patched('sharded-segment')) shardedStages.push('segment'); // likewise segment (issue 10)
+  // ingest fans out by file group (activities/ingest/sharded.ts): old runs replay its single activity.
+  if (patched('sharded-ingest')) shardedStages.push('ingest');
   // experiment runs when clv or churn failed (they feed only its policies; workflows/optionalReads.ts).
   // Runs recorded before it replay with the old rule: any failed dependency skipped the stage.
   const withOptionalReads = patched('experiment-deps');
+  // forecast reads clean and segment too, for its per-category and per-segment forecasts (issue 14), so it
+  // now waits for segment (and runs when segment failed: optionalReads.ts). Runs recorded before it scheduled
+  // forecast as soon as features completed.
+  const forecastBySeries = patched('forecast-by-series');
+  const readsOf = (stage: StageName): readonly StageName[] =>
+    stage === 'forecast' && !forecastBySeries ? ['features'] : dependenciesOf(stage);
   // Runs started before the retry section existed carry no such key: the defaults apply.
   const retry = (input.config as { retry?: RetrySettings }).retry;
   const bookkeeping = proxyActivities<typeof activities>(bookkeepingActivityOptions(retry));
@@ -115,7 +123,7 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
     let promise = started.get(stage);
     if (!promise) {
       promise = (async () => {
-        const deps = dependenciesOf(stage).filter((d) => stageNames.includes(d));
+        const deps = readsOf(stage).filter((d) => stageNames.includes(d));
         const depsOk = await Promise.all(deps.map(runStage));
         const neededOk = depsOk.filter((_, i) => !(withOptionalReads && isOptionalRead(stage, deps[i])));
         const entry = summary.stages[stage];
@@ -145,7 +153,7 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
         entry.status = 'running';
         try {
           const upstream = Object.fromEntries(
-            dependenciesOf(stage).flatMap((d) => (results[d] ? [[d, results[d]]] : [])),
+            readsOf(stage).flatMap((d) => (results[d] ? [[d, results[d]]] : [])),
           );
           const stageInput = {
             run,

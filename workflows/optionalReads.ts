@@ -5,9 +5,13 @@
  * experiment: the A/B analysis reads only clean and segment; clv and churn feed the policy simulation,
  * which the stage leaves out with a warning when either is missing (issue 14). Behind
  * patched('experiment-deps') in monthlyPipeline: runs recorded before it skipped experiment instead.
+ *
+ * forecast: segment's assignments feed only the per-segment forecasts; without them the stage forecasts the
+ * total and the categories and warns `forecast_segments_unavailable` (patched('forecast-by-series')).
  */
 const OPTIONAL_READS: Readonly<Record<string, readonly string[]>> = {
   experiment: ['clv', 'churn'],
+  forecast: ['segment'],
 };
 
 /** True when `stage` runs even if `upstream` (one of the stages it reads) did not complete. */

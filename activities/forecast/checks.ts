@@ -2,7 +2,7 @@ import { sqlString, type Duck } from '../../lib/duck';
 import { OutputCheckError } from '../../lib/errors';
 import { checkParquetColumns } from '../../lib/outputChecks';
 import type { StageWarning } from '../../lib/runTypes';
-import type { ForecastStageMetrics } from './contract';
+import type { ForecastStageMetrics, SeriesForecastSummary } from './contract';
 
 /**
  * The stage's own check of forecast.parquet: one row per forecast period, every mean and bound finite and
@@ -49,4 +49,36 @@ export async function checkForecastOutputs(
     });
   }
   return warnings;
+}
+
+/**
+ * The stage's check of forecast_by_series.parquet: one row per forecast series and period (horizon rows for
+ * each series with status 'forecast'), every mean and bound finite, the intervals nested.
+ */
+export async function checkSeriesForecastOutputs(
+  duck: Duck,
+  path: string,
+  summary: SeriesForecastSummary,
+): Promise<void> {
+  const forecastSeries = summary.dimensions.flatMap((d) => d.series).filter((s) => s.status === 'forecast');
+  await checkParquetColumns(
+    duck,
+    path,
+    'forecast_by_series.parquet',
+    ['mean', 'lower80', 'upper80', 'lower95', 'upper95'].map((column) => ({
+      column,
+      notNull: true,
+      finite: true,
+    })),
+    { expectRows: forecastSeries.length * summary.horizon, uniqueBy: ['dimension', 'series', 'date'] },
+  );
+  const { unnested } = await duck.one<{ unnested: number }>(
+    `SELECT count(*) FILTER (WHERE NOT (lower95 <= lower80 AND lower80 <= upper80 AND upper80 <= upper95))::INTEGER
+       AS unnested FROM read_parquet(${sqlString(path)})`,
+  );
+  if (unnested > 0) {
+    throw new OutputCheckError(
+      `output check failed for forecast_by_series.parquet: ${unnested} periods have intervals that are not nested (lower95 <= lower80 <= upper80 <= upper95)`,
+    );
+  }
 }

@@ -8,9 +8,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
 import type { Holiday } from './additiveRegression';
-import { forecastMetrics, selectModel, type Selection } from './backtest';
+import { forecastMetrics, type Selection } from './backtest';
+import { chooseForecast } from './chooseForecast';
 import type { ForecastConfig } from './config';
-import type { BacktestReport, ForecastStageMetrics } from './contract';
+import type { BacktestReport, ForecastControls, ForecastStageMetrics } from './contract';
 import { resolveHolidays } from './holidays';
 import {
   compactScore,
@@ -20,9 +21,10 @@ import {
   writeForecast,
   writeHistory,
 } from './outputs';
-import { planBacktest, type BacktestPlan } from './plan';
-import { prepareSeries, readDailyRevenue, type DailyRevenueSource } from './prepare';
-import { dayNumber, isoDate, periodDay, type Forecast, type RegularSeries } from './series';
+import type { BacktestPlan } from './plan';
+import { prepareSeries, readDailyRevenue, type DailyRevenue, type DailyRevenueSource } from './prepare';
+import { searchSarimaOrder } from './sarimaSearch';
+import { dayNumber, isoDate, openView, periodDay, type Forecast, type RegularSeries } from './series';
 
 /** Options of {@link computeForecast}. */
 export interface ComputeForecastOptions {
@@ -49,6 +51,19 @@ export interface ComputeForecastResult {
   series: RegularSeries | null;
   paths: { forecast: string; history: string; backtest: string };
   rows: { forecast: number; history: number };
+  /** What the per-series forecasts reuse (bySeries.ts): the daily input, closed weekdays, holidays, lead. */
+  context: TotalForecastContext;
+}
+
+/** The total forecast's settings that every per-category and per-segment series shares. */
+export interface TotalForecastContext {
+  daily: DailyRevenue;
+  /** Last day with trading (day number), or null when none. */
+  lastObservedDay: number | null;
+  closedWeekdays: number[];
+  holidays: Holiday[];
+  lead: number;
+  cutoffDay: number | null;
 }
 
 /**
@@ -84,34 +99,12 @@ export async function computeForecast(
     );
   }
   if (prepared.series) {
-    const planned = planBacktest(prepared.series, {
-      horizon: config.horizon,
-      origins: config.origins,
-      holidays,
-      lead,
-      ...(config.sarimaSearch ? { sarimaSearch: config.sarimaSearch } : {}),
-    });
-    notes.push(...planned.notes);
-    if (planned.plan) plan = planned.plan;
-    else reason = planned.reason;
-  }
-  if (prepared.series && plan) {
     heartbeat('backtest');
-    try {
-      selection = selectModel(prepared.series, plan.candidates, {
-        horizon: config.horizon,
-        origins: plan.origins,
-        step: plan.step,
-        lead,
-        ...(plan.candidateSet === 'nonSeasonal' ? { seasonLength: 1 } : {}),
-        ...(config.model !== 'auto' ? { pinnedFamily: config.model } : {}),
-      });
-      notes.push(...selection.notes);
-    } catch (error) {
-      // What selectModel throws after planning is a property of the data (e.g. a series that repeats itself
-      // exactly, so MASE has no scale, or no candidate fits): report it like a short history.
-      reason = `no model could be chosen: ${error instanceof Error ? error.message : String(error)}`;
-    }
+    const chosen = chooseForecast(prepared.series, { config, holidays, lead });
+    notes.push(...chosen.notes);
+    plan = chosen.plan;
+    selection = chosen.selection;
+    if (chosen.reason !== null) reason = chosen.reason;
   }
   if (reason) notes.push(`no forecast: ${reason}`);
 
@@ -198,6 +191,7 @@ export async function computeForecast(
   if (config.holidayCalendars.length > 0 || config.namedHolidays.length > 0) {
     metrics.holidays = holidaySummaries(holidays, seriesEnd);
   }
+  metrics.controls = forecastControls(config, series, plan, selection);
   return {
     metrics,
     backtest,
@@ -205,6 +199,14 @@ export async function computeForecast(
     series,
     paths,
     rows: { forecast: forecastRows, history: historyRows },
+    context: {
+      daily,
+      lastObservedDay: prepared.lastObservedDate === null ? null : dayNumber(prepared.lastObservedDate),
+      closedWeekdays,
+      holidays,
+      lead,
+      cutoffDay,
+    },
   };
 }
 
@@ -235,4 +237,60 @@ function holidaySummaries(
     nextDate:
       (seriesEnd === null ? holiday.dates[0] : holiday.dates.find((date) => date > seriesEnd)) ?? null,
   }));
+}
+
+/**
+ * The controls behind the forecast, for the report's forecast card: forecast.model, the SARIMA order and how
+ * it was set, the holiday calendars and named holidays with their windows. With forecast.sarimaSearch and a
+ * chosen model that is not SARIMA, the order is searched once more on the full history so the card can say
+ * what the search picks there.
+ */
+function forecastControls(
+  config: ForecastConfig,
+  series: RegularSeries | null,
+  plan: BacktestPlan | null,
+  selection: Selection | null,
+): ForecastControls {
+  const search = config.sarimaSearch;
+  const chosenFit = selection?.chosen.startsWith('sarima') ? selection.model.name : null;
+  const period = plan?.seasonLength ?? (series ? openView(series).seasonLength : 1);
+  let sarimaControl: ForecastControls['sarima'];
+  if (!search) {
+    const seasonal = period > 1 ? `(0,1,1)${period}` : '';
+    sarimaControl = { method: 'airline', order: `sarima(0,1,1)${seasonal}`, orderFrom: 'fixed' };
+  } else {
+    const bounds =
+      `p <= ${search.maxP}, d = ${search.d}, q <= ${search.maxQ}, P <= ${search.maxSeasonalP}, ` +
+      `D = ${search.seasonalD}, Q <= ${search.maxSeasonalQ}${search.transform === 'log' ? ', log' : ''}`;
+    let order = chosenFit;
+    let orderFrom: ForecastControls['sarima']['orderFrom'] = chosenFit ? 'chosen model' : null;
+    if (!order && series) {
+      try {
+        const bounded = period > 1 ? search : { ...search, maxSeasonalP: 0, maxSeasonalQ: 0, seasonalD: 0 };
+        order = searchSarimaOrder(series, bounded, period).model.name;
+        orderFrom = 'search on the full history';
+      } catch {
+        // No order within the bounds fits the full history: the card says none was found.
+        order = null;
+      }
+    }
+    sarimaControl = { method: 'search', order, orderFrom, bounds };
+  }
+  return {
+    model: config.model,
+    sarima: sarimaControl,
+    holidayCalendars: config.holidayCalendars.map((c) => ({
+      country: c.country,
+      ...(c.region ? { region: c.region } : {}),
+      types: [...c.types],
+      window: [c.lowerWindow, c.upperWindow],
+    })),
+    namedHolidays: config.namedHolidays.map((h) => ({
+      name: h.name,
+      rule: h.rule ?? null,
+      dates: h.dates?.length ?? 0,
+      window: [h.lowerWindow, h.upperWindow],
+    })),
+    holidayDates: config.holidays.length,
+  };
 }

@@ -10,6 +10,20 @@ const holidayWindow = {
   upperWindow: z.number().int().min(0).max(14).default(0),
 };
 
+/** forecast.bySeries: the per-category and per-segment forecasts. */
+const bySeriesSection = z
+  .object({
+    categories: z.boolean().default(true),
+    segments: z.boolean().default(true),
+    /** Categories forecast on their own, by net revenue over the history; the others form one series. */
+    topCategories: z.number().int().min(1).max(50).default(10),
+    /** Days from a series' first sale to the end of the data below which it is "too short". */
+    minHistoryDays: z.number().int().min(14).max(3650).default(112),
+    /** Largest relative gap between the sum of the series' forecasts and the total forecast before a warning. */
+    coherenceTolerance: z.number().min(0).max(1).default(0.1),
+  })
+  .strict();
+
 export const forecastSection = z
   .object({
     grain: z.enum(['day', 'week', 'month']).default('day'),
@@ -89,6 +103,11 @@ export const forecastSection = z
       )
       .max(50)
       .default([]),
+    /**
+     * Forecasts per category (top N by revenue, the rest as one series) and per segment (persona), each
+     * series with the same model selection as the total; a series with less history is reported as too short.
+     */
+    bySeries: bySeriesSection.default(() => bySeriesSection.parse({})),
   })
   .strict();
 

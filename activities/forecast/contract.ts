@@ -76,6 +76,93 @@ export interface ForecastStageMetrics extends Record<string, unknown> {
    * effect is estimated from them) and its next date after the history (where the forecast applies it).
    */
   holidays?: { name: string; datesInHistory: number; nextDate: string | null }[];
+  /** The forecast controls in use (what the report's forecast card shows); absent in runs before v3. */
+  controls?: ForecastControls;
+  /** Forecasts per category and per segment (bySeries.ts); absent when forecast.bySeries turns both off. */
+  bySeries?: SeriesForecastSummary;
+}
+
+/** The controls behind the forecast: pinning, the SARIMA order and how it was set, the holidays. */
+export interface ForecastControls {
+  /** forecast.model: 'auto' (lowest backtest MASE) or the pinned family. */
+  model: string;
+  sarima: {
+    /** 'airline': (0,1,1)(0,1,1)m fixed; 'search': orders searched by AIC within forecast.sarimaSearch. */
+    method: 'airline' | 'search';
+    /** The order on the full history, e.g. 'sarima(0,1,1)(0,1,1)7'; null when it could not be fitted. */
+    order: string | null;
+    /** How `order` was found: fixed (airline), the chosen model's refit, or a search on the full history. */
+    orderFrom: 'fixed' | 'chosen model' | 'search on the full history' | null;
+    /** The search bounds, as configured (search only). */
+    bounds?: string;
+  };
+  holidayCalendars: { country: string; region?: string; types: string[]; window: [number, number] }[];
+  namedHolidays: { name: string; rule: string | null; dates: number; window: [number, number] }[];
+  /** Dates given in forecast.holidays (each its own one-day effect). */
+  holidayDates: number;
+}
+
+/** One series of a per-category or per-segment forecast. */
+export interface SeriesOutcome {
+  dimension: SeriesDimension;
+  /** The category, the persona, or the bucket ('(other categories)', '(no category)', '(no segment)'). */
+  series: string;
+  /** Net revenue of the series over its history, and its share of the total's. */
+  revenue: number;
+  revenueShare: number;
+  /** 'forecast'; 'too_short': under forecast.bySeries.minHistoryDays or too short to backtest; 'no_model'. */
+  status: 'forecast' | 'too_short' | 'no_model';
+  reason: string | null;
+  /** First day with revenue: the series starts there. */
+  firstDate: string | null;
+  points: number;
+  model: string | null;
+  /** The fitted model's label (e.g. the SARIMA order a search chose); null without a forecast. */
+  fitted: string | null;
+  mase: number | null;
+  baselineMase: number | null;
+  mape: number | null;
+  coverage80: number | null;
+  /** Sum of the point forecasts over the horizon (the table's "next N days"); null without a forecast. */
+  horizonTotal: number | null;
+}
+
+export type SeriesDimension = 'category' | 'segment';
+
+/** The coherence check of one dimension: do the series' forecasts add up to the total forecast? */
+export interface SeriesCoherence {
+  /** Sum of the series' histories against the total history (0 when they partition it exactly). */
+  historyGap: number | null;
+  /** Sum of the forecast series' horizon totals, the total forecast's horizon total, and their relative gap. */
+  seriesTotal: number;
+  totalForecast: number | null;
+  gap: number | null;
+  /** Share of the history's revenue in series without a forecast (their forecasts are missing from the sum). */
+  unforecastShare: number;
+  /** forecast.bySeries.coherenceTolerance, and whether |gap| is within it. */
+  tolerance: number;
+  coherent: boolean | null;
+}
+
+/** One dimension's forecasts: the series, or why there are none. */
+export interface SeriesDimensionSummary {
+  dimension: SeriesDimension;
+  /** 'forecast': series were forecast (some may be too short); 'skipped': see `reason`. */
+  status: 'forecast' | 'skipped';
+  reason: string | null;
+  series: SeriesOutcome[];
+  coherence: SeriesCoherence | null;
+}
+
+/** metrics.bySeries: the per-category and per-segment forecasts (forecast_by_series.parquet holds the periods). */
+export interface SeriesForecastSummary {
+  horizon: number;
+  grain: Grain;
+  /** Days the horizon covers (the table's "next N days" total). */
+  horizonDays: number;
+  minHistoryDays: number;
+  topCategories: number;
+  dimensions: SeriesDimensionSummary[];
 }
 
 /** One forecast period: its first day and the point forecast with its 80% and 95% intervals. */

@@ -24,7 +24,8 @@ describe('stage registry', () => {
       }
     }
     expect([...RUNS_AFTER_FAILURES]).toEqual(['report']);
-    expect(downstreamOf('segment')).toEqual(['segment', 'experiment', 'recommend', 'report']);
+    // forecast reads segment's assignments for its per-segment forecasts (issue 14).
+    expect(downstreamOf('segment')).toEqual(['segment', 'forecast', 'experiment', 'recommend', 'report']);
   });
 
   it('gives each stage its attempt timeout, the shared heartbeat and the retry classes', () => {
