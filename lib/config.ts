@@ -8,15 +8,15 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
-import { qualityGatesSection } from '../activities/clean/qualityGates';
-import { churnSection } from '../activities/churn/config';
-import { clvSection } from '../activities/clv/config';
-import { experimentSection } from '../activities/experiment/config';
-import { featuresSection } from '../activities/features/config';
+import { qualityGatesSection } from './stageConfig/clean';
+import { churnSection } from './stageConfig/churn';
+import { clvSection } from './stageConfig/clv';
+import { experimentSection } from './stageConfig/experiment';
+import { featuresSection } from './stageConfig/features';
 import { attributesSection } from './attributesConfig';
 import { forecastSection } from '../activities/forecast/config';
-import { recommendSection } from '../activities/recommend/config';
-import { segmentSection } from '../activities/segment/config';
+import { recommendSection } from './stageConfig/recommend';
+import { segmentSection } from './stageConfig/segment';
 
 const cleanSection = z
   .object({

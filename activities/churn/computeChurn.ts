@@ -10,7 +10,7 @@ import { buildCustomerFeatures } from '../../lib/customerFeatures/customerFeatur
 import { featureDefinitions } from '../../lib/customerFeatures/dictionary';
 import { deriveSeed } from '../../lib/random';
 import { stepTimer } from '../../lib/stepTimer';
-import type { ChurnConfig } from './config';
+import type { ChurnConfig } from '../../lib/stageConfig/churn';
 import type { ChurnMetrics, ChurnModelDocument } from './contract';
 import { churnDocuments, writeChurnDocument, writeWithoutModel } from './documents';
 import { fitChurnModels, scoreChurn } from './fitChurn';

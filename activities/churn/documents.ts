@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Duck } from '../../lib/duck';
-import type { ChurnConfig } from './config';
+import type { ChurnConfig } from '../../lib/stageConfig/churn';
 import type { ChurnAtRisk, ChurnMetrics, ChurnModelDocument } from './contract';
 import type { FittedChurn } from './fitChurn';
 import { CREDIBLE_LEVEL } from './highValueFit';

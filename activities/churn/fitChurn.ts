@@ -5,7 +5,7 @@
  * stage (computeChurn.ts) and the sharded reduce (sharded.ts) give it the windows they gathered.
  */
 import type { StepTimer } from '../../lib/stepTimer';
-import type { ChurnConfig } from './config';
+import type { ChurnConfig } from '../../lib/stageConfig/churn';
 import type { ChurnCandidate, ChurnModelName } from './contract';
 import type { FeatureImportance } from './data';
 import { fitGradientBoosting } from './gradientBoosting';

@@ -1,6 +1,6 @@
 /** Choosing the churn model and the compact forms of its figures that the metrics carry. */
 import type { ChurnCandidate, ChurnModelName } from './contract';
-import type { ChurnConfig } from './config';
+import type { ChurnConfig } from '../../lib/stageConfig/churn';
 import type { FeatureImportance } from './data';
 import type { BinaryMetrics } from './metrics';
 

@@ -37,7 +37,7 @@ import {
   windowJoinWarnings,
   type ComputeChurnResult,
 } from './computeChurn';
-import type { ChurnConfig } from './config';
+import type { ChurnConfig } from '../../lib/stageConfig/churn';
 import type { ChurnMetrics } from './contract';
 import { churnDocuments, writeChurnDocument, writeWithoutModel } from './documents';
 import { fitChurnModels, scoreChurn } from './fitChurn';

@@ -5,30 +5,7 @@
  * stops the run before any model reads data that is obviously incomplete. Pure: the stage gathers the
  * numbers (and last month's from its completed run) and reports the outcomes in its metrics.
  */
-import { z } from 'zod';
-
-const gate = (warn: number | null, fail: number | null) =>
-  z
-    .object({
-      warn: z.number().nonnegative().nullable().default(warn),
-      fail: z.number().nonnegative().nullable().default(fail),
-    })
-    .strict()
-    .default(() => ({ warn, fail }));
-
-export const qualityGatesSection = z
-  .object({
-    /** Share of delivered rows quarantined (0..1). Online Retail quarantines 24.9% (guest checkouts). */
-    quarantineShare: gate(0.3, 0.9),
-    /** Days from the last kept transaction to the cutoff. */
-    staleDays: gate(7, null),
-    /** |kept rows / last month's kept rows - 1|: history up to the cutoff should not shrink or jump. */
-    rowCountChange: gate(0.5, null),
-  })
-  .strict();
-
-export type QualityGatesConfig = z.infer<typeof qualityGatesSection>;
-export type QualityGateName = keyof QualityGatesConfig;
+import type { QualityGateName, QualityGatesConfig } from '../../lib/stageConfig/clean';
 
 export interface QualityGateOutcome {
   gate: QualityGateName;

@@ -13,7 +13,7 @@ import type { Duck } from '../../lib/duck';
 import type { StageWarning } from '../../lib/runTypes';
 import { shardPartName, shardSql } from '../../lib/shards';
 import { stepTimer } from '../../lib/stepTimer';
-import type { ClvConfig } from './config';
+import type { ClvConfig } from '../../lib/stageConfig/clv';
 import { fitClvModels } from './fitModels';
 import { mergeShardStatistics } from './mergeStatistics';
 import { scoreCustomers } from './scoreCustomers';

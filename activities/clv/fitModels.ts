@@ -10,7 +10,7 @@ import { weightedPearsonCorrelation } from '../../lib/numeric/statistics';
 import { DataValidationError } from '../../lib/errors';
 import type { StageWarning } from '../../lib/runTypes';
 import { holdoutEligibility, holdoutLength, MIN_CALIBRATION_MONTHS } from './calendar';
-import type { ClvConfig } from './config';
+import type { ClvConfig } from '../../lib/stageConfig/clv';
 import { fitGammaGamma, gammaGammaExpectedSpend } from './gammaGamma';
 import type { GammaGammaFit, GammaGammaParams } from './gammaGamma';
 import { compareHoldout } from './holdout';

@@ -10,7 +10,7 @@ import { rowIndexes, sqlIdent, writeColumns } from '../../lib/duck';
 import { checkParquetColumns } from '../../lib/outputChecks';
 import { unitsPerMonth } from './clvDcf';
 import type { ClvOptions } from './clvDcf';
-import type { ClvConfig } from './config';
+import type { ClvConfig } from '../../lib/stageConfig/clv';
 import type { ClvScoringParameters } from './fitModels';
 import { gammaGammaConditionalExpectedSpendMany } from './gammaGamma';
 import { purchaseModelScorer } from './purchaseModel';

@@ -16,7 +16,7 @@ import type { Duck } from '../../lib/duck';
 import { rowIndexes, sqlString, timestampParam, writeColumns } from '../../lib/duck';
 import { monthsBefore } from './calendar';
 import type { TimeUnit } from './common';
-import type { ClvConfig } from './config';
+import type { ClvConfig } from '../../lib/stageConfig/clv';
 import { customerSummarySql } from './customerSummary';
 import { holdoutPurchasesSql } from './holdout';
 

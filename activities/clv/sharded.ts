@@ -20,7 +20,7 @@ import type { Duck } from '../../lib/duck';
 import { sqlString, withDuck } from '../../lib/duck';
 import { defineShardedStage, upstreamShardIndex } from '../../lib/shardedStage';
 import { stepTimer } from '../../lib/stepTimer';
-import type { ClvConfig } from './config';
+import type { ClvConfig } from '../../lib/stageConfig/clv';
 import { fitClvModels } from './fitModels';
 import { mergeShardStatistics } from './mergeStatistics';
 import { scoreCustomers } from './scoreCustomers';

@@ -12,7 +12,7 @@ import { checkFiniteMetrics } from '../../lib/outputChecks';
 import { unitsPerMonth } from './clvDcf';
 import { DAYS_PER_UNIT } from './common';
 import type { TimeUnit } from './common';
-import type { ClvConfig } from './config';
+import type { ClvConfig } from '../../lib/stageConfig/clv';
 import { finiteOrNull, round, SPEND_CORRELATION_LIMIT } from './fitModels';
 import type { ClvFittedModels } from './fitModels';
 import type { ClvMergedStatistics } from './mergeStatistics';

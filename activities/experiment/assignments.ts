@@ -19,7 +19,7 @@ import type { Duck } from '../../lib/duck';
 import { sqlString, sqlTimestamp } from '../../lib/duck';
 import { ConfigError } from '../../lib/errors';
 import { analyzeExperiment, controlIndex } from './abTest';
-import type { ExperimentConfig } from './config';
+import type { ExperimentConfig } from '../../lib/stageConfig/experiment';
 import { DEFAULT_PRE_WINDOW_DAYS, DEFAULT_WINDOW_DAYS, UNSEGMENTED } from './contract';
 import type { ExperimentReport, VariantProgress } from './contract';
 import {

@@ -20,7 +20,7 @@ import type { DAYS_PER_UNIT } from '../../lib/timeUnits';
 import { analyzeAssignments } from './assignments';
 import type { AssignmentAnalysis } from './assignments';
 import { boostSweep } from './boostSweep';
-import type { ExperimentConfig } from './config';
+import type { ExperimentConfig } from '../../lib/stageConfig/experiment';
 import { MAX_METRIC_EXPERIMENT_ROWS, MAX_METRIC_POLICY_ROWS } from './contract';
 import type { ExperimentMetrics, ExperimentResults } from './contract';
 import { loadPolicyCustomers, preparePolicies, purchaseRateParamsFromMetrics } from './policyCustomers';

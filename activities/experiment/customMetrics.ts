@@ -21,7 +21,7 @@ import type { Duck } from '../../lib/duck';
 import { sqlIdent } from '../../lib/duck';
 import { ConfigError } from '../../lib/errors';
 import { normalTwoSidedPValue } from '../../lib/numeric/distributions';
-import type { ExperimentConfig, ExperimentMetricConfig } from './config';
+import type { ExperimentConfig, ExperimentMetricConfig } from '../../lib/stageConfig/experiment';
 import { groupMoments } from './groupMoments';
 import { fiellerRelativeLiftInterval } from './relativeLiftInterval';
 import { criticalValue, type TwoSampleComparison, welchTTest } from './twoSampleTests';

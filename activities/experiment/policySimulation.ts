@@ -28,6 +28,7 @@
  *   O(N bins), independent of the number of customers.
  */
 import { Rng } from '../../lib/random';
+import type { PolicyConfig } from '../../lib/stageConfig/experiment';
 import { affineSummary, summarize } from './distributionSummary';
 import type { DistributionSummary } from './distributionSummary';
 import { binomialUpperTail } from '../../lib/numeric/distributions';
@@ -65,6 +66,10 @@ export interface Policy {
   /** Fixed conversion uplifts at which boostSweep.ts simulates the policy again. */
   boostSweep?: number[];
 }
+
+// Compile-time check that a parsed policy (the config schema in lib/stageConfig/experiment.ts) is a Policy.
+const _policyCompatible = (policy: PolicyConfig): Policy => policy;
+void _policyCompatible;
 
 /** Options of simulatePolicies. */
 export interface SimulationOptions {

@@ -4,7 +4,7 @@
  */
 import type { Duck } from '../../lib/duck';
 import { sqlString, sqlTimestamp as timestampSql } from '../../lib/duck';
-import type { RecommendConfig } from './config';
+import type { RecommendConfig } from '../../lib/stageConfig/recommend';
 
 /** The order group of customers the segment stage did not assign (or every order without segments). */
 export const UNSEGMENTED = '(all customers)';

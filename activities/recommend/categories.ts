@@ -8,7 +8,7 @@
  */
 import type { Duck } from '../../lib/duck';
 import { sqlString } from '../../lib/duck';
-import type { RecommendConfig } from './config';
+import type { RecommendConfig } from '../../lib/stageConfig/recommend';
 import type { CategoryListsSummary } from './contract';
 import { fitNeighbors, loadHistories, popularity } from './fit';
 import { recommendLists, type RecommendationLists } from './model';

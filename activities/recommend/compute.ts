@@ -24,7 +24,7 @@ import { activeCustomers, orderGroups } from './audience';
 import { buildBaskets } from './baskets';
 import { categoryLists, summarizeCategoryLists, writeCategoryRecommendations } from './categories';
 import { checkRecommendOutputs } from './checks';
-import type { RecommendConfig } from './config';
+import type { RecommendConfig } from '../../lib/stageConfig/recommend';
 import type { EvaluationWindow, RecommendMetrics, RecommendSummary } from './contract';
 import type { RankingMetrics } from './evaluation';
 import { fitNeighbors, loadHistories, popularity, type NeighborFit } from './fit';

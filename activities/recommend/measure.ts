@@ -4,7 +4,7 @@
  */
 import type { Duck } from '../../lib/duck';
 import type { BasketCounts } from './baskets';
-import type { RecommendConfig } from './config';
+import type { RecommendConfig } from '../../lib/stageConfig/recommend';
 import type { EvaluationWindow } from './contract';
 import { rankingMetrics, type RankingMetrics } from './evaluation';
 import { evaluationSet, loadHistories, loadTargets, popularity, type NeighborFit } from './fit';

@@ -4,7 +4,7 @@
  */
 import type { Duck } from '../../lib/duck';
 import { sqlIdent, sqlString, writeColumns } from '../../lib/duck';
-import type { RecommendConfig } from './config';
+import type { RecommendConfig } from '../../lib/stageConfig/recommend';
 import type { BundleRow, RuleRow } from './contract';
 import { SOURCE_NAMES, type RecommendationLists } from './model';
 import { RULES_TABLE } from './rules';

@@ -9,7 +9,7 @@ import { type Duck, sqlString } from '../../lib/duck';
 import { OutputCheckError } from '../../lib/errors';
 import type { StageWarning } from '../../lib/runTypes';
 import { distanceToCentroid, summarizeSegments } from './clusterFeatures';
-import type { SegmentConfig } from './config';
+import type { SegmentConfig } from '../../lib/stageConfig/segment';
 import type { PreviousSegments, SegmentMetrics } from './contract';
 import { distinguishingFeatures } from './distinguishing';
 import {

@@ -19,7 +19,7 @@ import {
   scaleColumns,
   shrinkTowards,
 } from './clusterFeatures';
-import type { SegmentConfig } from './config';
+import type { SegmentConfig } from '../../lib/stageConfig/segment';
 import type { KMetrics } from './contract';
 import { corroborateBlocks, type BlockCorroboration } from './corroboration';
 import { deriveSeed, fromColumns, sampleIndices, takeRows, type Matrix } from './matrix';

@@ -37,11 +37,10 @@
 
 import {
   DEFAULT_PERSONA_RULES,
-  matchPersonaRule,
   type PersonaRule,
   type PersonaSettings,
-  type PersonaTraitValues,
-} from './personaRules';
+} from '../../lib/stageConfig/segmentPersonas';
+import { matchPersonaRule, type PersonaTraitValues } from './personaRules';
 import { quantileInPlace } from './quantile';
 
 /** Customer features the persona rules understand, in original units. Only R, F and M are required. */

@@ -10,7 +10,7 @@ import { customerLifetimeValue } from '../../activities/clv/clvDcf';
 import { uniqueTriples } from '../../activities/clv/common';
 import { fitGammaGamma, gammaGammaConditionalExpectedSpendMany } from '../../activities/clv/gammaGamma';
 import { simulateBgNbd, simulateGammaGammaSpend } from '../../activities/clv/simulate';
-import { clvSection } from '../../activities/clv/config';
+import { clvSection } from '../../lib/stageConfig/clv';
 import { fitClvModels } from '../../activities/clv/fitModels';
 import { mergeCounts, mergeShardStatistics } from '../../activities/clv/mergeStatistics';
 import { purchaseModelScorer } from '../../activities/clv/purchaseModel';

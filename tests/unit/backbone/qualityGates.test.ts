@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   evaluateQualityGates,
-  qualityGatesSection,
   qualityWarningCode,
   type QualityGateInputs,
 } from '../../../activities/clean/qualityGates';
+import { qualityGatesSection } from '../../../lib/stageConfig/clean';
 
 const DEFAULTS = qualityGatesSection.parse({});
 

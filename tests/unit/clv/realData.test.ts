@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Duck, sqlString } from '../../../lib/duck';
 import { cleanTransactions } from '../../../activities/clean/index';
-import { clvSection } from '../../../activities/clv/config';
+import { clvSection } from '../../../lib/stageConfig/clv';
 import { computeClv } from '../../../activities/clv/index';
 import type { ComputeClvResult } from '../../../activities/clv/index';
 import { parseTransactionFiles } from '../../../activities/ingest/parse';

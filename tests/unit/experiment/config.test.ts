@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { experimentSection } from '../../../activities/experiment/config';
+import { experimentSection } from '../../../lib/stageConfig/experiment';
 
 describe('experiment config section', () => {
   it('fills defaults and accepts a policy list', () => {

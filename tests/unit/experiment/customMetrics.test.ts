@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeAssignments } from '../../../activities/experiment/assignments';
-import { experimentSection } from '../../../activities/experiment/config';
+import { experimentSection } from '../../../lib/stageConfig/experiment';
 import { analyzeCustomMetrics, guardrailVerdict } from '../../../activities/experiment/customMetrics';
 import { Duck, sqlString } from '../../../lib/duck';
 import { ConfigError } from '../../../lib/errors';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { boostSweep } from '../../../activities/experiment/boostSweep';
-import { experimentSection } from '../../../activities/experiment/config';
+import { experimentSection } from '../../../lib/stageConfig/experiment';
 import { policyMetricRows, simulatePolicy } from '../../../activities/experiment/policySimulation';
 import { checkExperimentResults } from '../../../activities/experiment/summaries';
 import type { CustomerScores } from '../../../activities/experiment/targeting';

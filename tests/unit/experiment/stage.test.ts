@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experimentSection } from '../../../activities/experiment/config';
+import { experimentSection } from '../../../lib/stageConfig/experiment';
 import { analyzeAssignments, resolveVariants } from '../../../activities/experiment/assignments';
 import { computeExperiment } from '../../../activities/experiment/computeExperiment';
 import { UNSEGMENTED } from '../../../activities/experiment/contract';

@@ -13,7 +13,7 @@ import { Duck, sqlString } from '../../../lib/duck';
 import { cleanTransactions } from '../../../activities/clean/index';
 import { ONLINE_RETAIL_NON_MERCHANDISE_CODES } from '../../../activities/ingest/formats';
 import { parseTransactionFiles } from '../../../activities/ingest/parse';
-import { recommendSection } from '../../../activities/recommend/config';
+import { recommendSection } from '../../../lib/stageConfig/recommend';
 import {
   computeRecommendations,
   type ComputeRecommendationsResult,

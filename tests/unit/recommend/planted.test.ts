@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Duck, sqlString } from '../../../lib/duck';
 import { Rng } from '../../../lib/random';
-import { recommendSection } from '../../../activities/recommend/config';
+import { recommendSection } from '../../../lib/stageConfig/recommend';
 import {
   computeRecommendations,
   type ComputeRecommendationsResult,

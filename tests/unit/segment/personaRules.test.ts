@@ -5,7 +5,7 @@
  * bad rule is a ConfigError naming the key.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PERSONA_RULES } from '../../../activities/segment/personaRules';
+import { DEFAULT_PERSONA_RULES } from '../../../lib/stageConfig/segmentPersonas';
 import { describePersonas, profileSegments, type PersonaColumns } from '../../../activities/segment/personas';
 import { parseRunConfig } from '../../../lib/config';
 import { ConfigError } from '../../../lib/errors';

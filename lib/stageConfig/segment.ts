@@ -1,6 +1,6 @@
 /** The `segment` config section. */
 import { z } from 'zod';
-import { personaSettingsSchema } from './personaRules';
+import { personaSettingsSchema } from './segmentPersonas';
 
 export const segmentSection = z
   .object({

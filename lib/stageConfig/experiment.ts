@@ -4,7 +4,6 @@
  * Value rules that need the data (segment names, beta mean/sd compatibility) are checked again by the code.
  */
 import { z } from 'zod';
-import type { Policy } from './policySimulation';
 
 const upliftDistribution = z.discriminatedUnion('dist', [
   z.object({ dist: z.literal('fixed'), value: z.number().min(-1) }).strict(),
@@ -147,7 +146,4 @@ export const experimentSection = z
 
 export type ExperimentConfig = z.infer<typeof experimentSection>;
 export type ExperimentMetricConfig = ExperimentConfig['metrics'][number];
-
-// Compile-time check that a parsed policy is what simulatePolicies takes.
-const _policyCompatible = (policy: z.infer<typeof policySchema>): Policy => policy;
-void _policyCompatible;
+export type PolicyConfig = z.infer<typeof policySchema>;
