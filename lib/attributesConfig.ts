@@ -11,6 +11,14 @@
  *         - { name: age_band, column: AgeGroup, type: string, role: dimension }
  *         - { name: income, type: number, role: measure }
  *     tests: { correction: bh, alpha: 0.05, maxLevels: 20 }
+ *     transactions:                   # extension columns on transaction lines (issue 14)
+ *       fields:
+ *         - { name: discount, type: number, role: measure }
+ *         - { name: payment, column: PaymentMethod, type: string, role: dimension }
+ *     events:
+ *       fields:
+ *         - { name: duration_s, type: number, role: measure }
+ *     featureLevels: 8                 # dimension levels kept as feature columns; the rest are "other"
  */
 import { z } from 'zod';
 
@@ -31,6 +39,42 @@ export const attributeFieldSchema = z
 
 export type AttributeField = z.infer<typeof attributeFieldSchema>;
 
+/** Field names repeated, and measures that are not numbers: the same rules for every table's fields. */
+function checkFields(fields: readonly AttributeField[], ctx: z.RefinementCtx): void {
+  const names = fields.map((f) => f.name);
+  const repeated = names.filter((n, i) => names.indexOf(n) !== i);
+  if (repeated.length > 0)
+    ctx.addIssue({ code: 'custom', message: `field name(s) ${[...new Set(repeated)].join(', ')} repeated` });
+  const columns = fields.map((f) => f.column ?? f.name);
+  const repeatedColumns = columns.filter((c, i) => columns.indexOf(c) !== i);
+  if (repeatedColumns.length > 0)
+    ctx.addIssue({
+      code: 'custom',
+      message: `column(s) ${[...new Set(repeatedColumns)].join(', ')} mapped to more than one field`,
+    });
+  for (const f of fields)
+    if (f.role === 'measure' && f.type !== 'number')
+      ctx.addIssue({ code: 'custom', message: `field ${f.name}: a measure must have type number` });
+}
+
+/**
+ * Extension columns of a line table (transactions or events): columns beyond the canonical ones that ingest
+ * accepts because they are declared here, types and reads them (a bad value becomes NULL and a row of
+ * ingest's extension_issues.parquet), and carries through clean as `ext_<name>`.
+ */
+export const extensionColumnsSchema = z
+  .object({ fields: z.array(attributeFieldSchema).min(1) })
+  .strict()
+  .superRefine((value, ctx) => checkFields(value.fields, ctx));
+
+export type ExtensionColumns = z.infer<typeof extensionColumnsSchema>;
+
+/** The prefix of an extension column in ingest's and clean's tables (`ext_discount`): never a canonical name. */
+export const EXTENSION_PREFIX = 'ext_';
+
+/** The column of ingest's line tables listing a line's extension values that did not read as their type. */
+export const EXTENSION_ISSUES_COLUMN = 'ext_issues';
+
 export const attributesSection = z
   .object({
     customers: z
@@ -40,18 +84,9 @@ export const attributesSection = z
       })
       .strict()
       .superRefine((value, ctx) => {
-        const names = value.fields.map((f) => f.name);
-        const repeated = names.filter((n, i) => names.indexOf(n) !== i);
-        if (repeated.length > 0)
-          ctx.addIssue({
-            code: 'custom',
-            message: `field name(s) ${[...new Set(repeated)].join(', ')} repeated`,
-          });
-        if (names.includes('customer_id'))
+        checkFields(value.fields, ctx);
+        if (value.fields.some((f) => f.name === 'customer_id'))
           ctx.addIssue({ code: 'custom', message: 'customer_id is the id, not an attribute field' });
-        for (const f of value.fields)
-          if (f.role === 'measure' && f.type !== 'number')
-            ctx.addIssue({ code: 'custom', message: `field ${f.name}: a measure must have type number` });
       })
       .optional(),
     /** The attribute tests against customer spend (features/attributeTests.ts). */
@@ -66,6 +101,15 @@ export const attributesSection = z
       })
       .strict()
       .default(() => ({ correction: 'bh' as const, alpha: 0.05, maxLevels: 20 })),
+    /** Extension columns on transaction lines (name, type, role), beyond the canonical columns. */
+    transactions: extensionColumnsSchema.optional(),
+    /** Extension columns on browsing events. */
+    events: extensionColumnsSchema.optional(),
+    /**
+     * Feature columns per dimension (extension columns' shares of lines, customer attributes' one-hot): its
+     * most frequent levels, at most this many; the rest are pooled as "other".
+     */
+    featureLevels: z.number().int().min(1).max(50).default(8),
   })
   .strict();
 

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
-import { sqlString, sqlTimestamp, withDuck } from '../../lib/duck';
+import { sqlIdent, sqlString, sqlTimestamp, withDuck } from '../../lib/duck';
 import { DataValidationError, OutputCheckError } from '../../lib/errors';
 import { checkParquetColumns } from '../../lib/outputChecks';
 import { previousMonthStage } from '../../lib/previousRun';
@@ -17,6 +17,14 @@ import { chooseShardCount } from '../../lib/shards';
 import { writeShardParts } from './shards';
 import { evaluateQualityGates, qualityWarningCode, type QualityGateOutcome } from './qualityGates';
 import { DEDUPE_COLUMNS, QUARANTINE_REASONS, quarantineReasonSql, type QuarantineReason } from './rules';
+import {
+  extensionColumnsOf,
+  extensionSelectList,
+  hasExtensionIssuesColumn,
+  sameExtensionValuesSql,
+  writeExtensionIssues,
+  type ExtensionColumnMetrics,
+} from './extensionColumns';
 
 export interface CleanMetrics extends Record<string, unknown> {
   inputRows: number;
@@ -46,6 +54,8 @@ export interface CleanMetrics extends Record<string, unknown> {
   assignments?: { inputRows: number; outputRows: number; afterCutoffRows: number; experiments: number };
   /** S: the customer shards each kept table is also written in (lib/shards.ts; absent before version 4). */
   shards?: number;
+  /** Declared extension columns (ext_<name>), when the dataset has any: bad values and kept rows valued. */
+  extensionColumns?: ExtensionColumnMetrics;
 }
 
 export interface EventCleanMetrics {
@@ -57,6 +67,7 @@ export interface EventCleanMetrics {
   afterCutoffRows: number;
   customers: number;
   sessions: number;
+  extensionColumns?: ExtensionColumnMetrics;
 }
 
 export const clean = defineStageActivity<CleanMetrics>({
@@ -117,6 +128,11 @@ export const clean = defineStageActivity<CleanMetrics>({
           quarantine: { path: result.paths.quarantine, rows: result.metrics.quarantinedRows },
           duplicates: { path: result.paths.duplicates, rows: result.metrics.duplicateRows },
         };
+        if (result.paths.extensionIssues && result.metrics.extensionColumns)
+          outputs.extensionIssues = {
+            path: result.paths.extensionIssues,
+            rows: sumValues(result.metrics.extensionColumns.badValuesByField),
+          };
         const metrics: CleanMetrics = { ...result.metrics, qualityGates: gates };
         if (ctx.upstream.ingest?.outputs.events) {
           const events = await cleanEvents(duck, {
@@ -130,6 +146,11 @@ export const clean = defineStageActivity<CleanMetrics>({
             rows: events.metrics.quarantinedRows + events.metrics.duplicateRows,
           };
           metrics.events = events.metrics;
+          if (events.paths.extensionIssues && events.metrics.extensionColumns)
+            outputs.eventsExtensionIssues = {
+              path: events.paths.extensionIssues,
+              rows: sumValues(events.metrics.extensionColumns.badValuesByField),
+            };
         }
         if (ctx.upstream.ingest?.outputs.assignments) {
           const assignments = await cleanAssignments(duck, {
@@ -249,15 +270,16 @@ export async function cleanTransactions(
   options: CleanOptions,
 ): Promise<{
   metrics: CleanMetrics;
-  paths: { transactions: string; quarantine: string; duplicates: string };
+  paths: { transactions: string; quarantine: string; duplicates: string; extensionIssues?: string };
 }> {
   const cutoff = sqlTimestamp(options.cutoffIso, 'clean');
-  const dedupeKey = DEDUPE_COLUMNS.join(', ');
   // Row order of the ingest output (file, line) is the tie-breaker everywhere: the first copy of a
   // duplicate is the one delivered first.
   await duck.run(
     `CREATE TABLE input AS SELECT * EXCLUDE (file_row_number), file_row_number AS ordinal FROM read_parquet(${sqlString(options.inputPath)}, file_row_number = true)`,
   );
+  const extension = await extensionColumnsOf(duck, 'input');
+  const dedupeKey = [...DEDUPE_COLUMNS, ...extension.map(sqlIdent)].join(', ');
   // GROUP BY (NULLs group together) is much cheaper than a window partitioned by eleven columns.
   await duck.run(
     `CREATE TABLE first_copies AS SELECT min(ordinal) AS ordinal FROM input GROUP BY ${dedupeKey}`,
@@ -300,7 +322,7 @@ export async function cleanTransactions(
             quantity, unit_price, amount, country,
             quantity < 0 AS is_return,
             (abs(amount) > ${high} OR abs(amount) < ${low}) AS is_outlier,
-            line_kind,
+            line_kind${extensionSelectList(extension)},
             source_file, source_line
      FROM classified WHERE disposition IS NULL
      ORDER BY ts, ordinal`,
@@ -312,7 +334,9 @@ export async function cleanTransactions(
      ORDER BY ordinal`,
     paths.quarantine,
   );
-  const sameContent = DEDUPE_COLUMNS.map((c) => `d.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ');
+  const sameContent =
+    DEDUPE_COLUMNS.map((c) => `d.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ') +
+    sameExtensionValuesSql(extension);
   await duck.toParquet(
     `SELECT d.* EXCLUDE (disposition, ordinal, line_kind), 'duplicate' AS reason, d.line_kind,
             o.source_file AS first_copy_file, o.source_line AS first_copy_line
@@ -370,6 +394,16 @@ export async function cleanTransactions(
     firstTs: kept.first_ts ? kept.first_ts.toISOString() : null,
     lastTs: kept.last_ts ? kept.last_ts.toISOString() : null,
   };
+  if (extension.length > 0 || (await hasExtensionIssuesColumn(duck, 'classified'))) {
+    const path = join(options.outDir, 'extension_issues.parquet');
+    metrics.extensionColumns = await writeExtensionIssues(duck, {
+      table: 'classified',
+      columns: extension,
+      path,
+      label: 'transactions',
+    });
+    Object.assign(paths, { extensionIssues: path });
+  }
   const accounted =
     metrics.outputRows + metrics.quarantinedRows + metrics.duplicateRows + metrics.afterCutoffRows;
   if (accounted !== inputRows) {
@@ -386,11 +420,15 @@ const EVENT_REASONS = ['unparsable_timestamp', 'missing_customer_id', 'future_ti
 export async function cleanEvents(
   duck: Duck,
   options: { inputPath: string; cutoffIso: string; outDir: string },
-): Promise<{ metrics: EventCleanMetrics; paths: { events: string; quarantine: string } }> {
+): Promise<{
+  metrics: EventCleanMetrics;
+  paths: { events: string; quarantine: string; extensionIssues?: string };
+}> {
   const cutoff = sqlTimestamp(options.cutoffIso, 'clean');
-  const key = 'customer_id, session_id, ts, ts_raw, event_type, product_id, category';
   await duck.run(`CREATE TABLE events_in AS SELECT * EXCLUDE (file_row_number), file_row_number AS ordinal
     FROM read_parquet(${sqlString(options.inputPath)}, file_row_number = true)`);
+  const extension = await extensionColumnsOf(duck, 'events_in');
+  const key = `customer_id, session_id, ts, ts_raw, event_type, product_id, category${extensionSelectList(extension)}`;
   await duck.run(
     `CREATE TABLE events_first AS SELECT min(ordinal) AS ordinal FROM events_in GROUP BY ${key}`,
   );
@@ -408,7 +446,7 @@ export async function cleanEvents(
     quarantine: join(options.outDir, 'events_quarantine.parquet'),
   };
   await duck.toParquet(
-    `SELECT customer_id, session_id, ts, event_type, product_id, category, source_file, source_line
+    `SELECT customer_id, session_id, ts, event_type, product_id, category${extensionSelectList(extension)}, source_file, source_line
      FROM events_classified WHERE disposition IS NULL ORDER BY ts, ordinal`,
     paths.events,
   );
@@ -437,6 +475,16 @@ export async function cleanEvents(
     afterCutoffRows: counts.get('after_cutoff') ?? 0,
     ...kept,
   };
+  if (extension.length > 0 || (await hasExtensionIssuesColumn(duck, 'events_classified'))) {
+    const path = join(options.outDir, 'events_extension_issues.parquet');
+    metrics.extensionColumns = await writeExtensionIssues(duck, {
+      table: 'events_classified',
+      columns: extension,
+      path,
+      label: 'events',
+    });
+    return { metrics, paths: { ...paths, extensionIssues: path } };
+  }
   return { metrics, paths };
 }
 
@@ -467,3 +515,6 @@ export async function cleanAssignments(
   );
   return { metrics, path };
 }
+
+const sumValues = (counts: Record<string, number>): number =>
+  Object.values(counts).reduce((a, b) => a + b, 0);

@@ -11,10 +11,11 @@
 import type { Duck } from '../../lib/duck';
 import { sqlIdent } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
-import type { AttributeField, AttributesConfig } from '../../lib/attributesConfig';
+import type { AttributesConfig } from '../../lib/attributesConfig';
 import { fileMapSql, fileStartsJoin, lineSql, scanCsvSql } from './formats';
 import { readFirstLine, splitCsvHeader } from './headers';
 import { duckErrorToValidation, reconcileScan, type RawFileToParse } from './parse';
+import { ATTRIBUTE_TYPE_RULE, typedAttributeSql } from './attributeValues';
 
 export type CustomerAttributesConfig = NonNullable<AttributesConfig['customers']>;
 
@@ -30,29 +31,6 @@ export interface CustomerTableMetrics extends Record<string, unknown> {
 }
 
 const CSV = ", delim = ',', quote = '\"', escape = '\"'";
-
-/** The typed SQL of a field's raw text (NULL when it does not read as the type). */
-function typedSql(field: AttributeField, raw: string): string {
-  const text = `NULLIF(trim(${raw}), '')`;
-  switch (field.type) {
-    case 'string':
-      return text;
-    case 'number':
-      return `CASE WHEN isfinite(try_cast(${text} AS DOUBLE)) THEN try_cast(${text} AS DOUBLE) END`;
-    case 'boolean':
-      return `CASE WHEN lower(${text}) IN ('true', 'yes', 'y', 't', '1') THEN true
-                   WHEN lower(${text}) IN ('false', 'no', 'n', 'f', '0') THEN false END`;
-    case 'date':
-      return `try_cast(${text} AS DATE)`;
-  }
-}
-
-const TYPE_RULE: Record<AttributeField['type'], string> = {
-  string: 'text',
-  number: 'a finite number',
-  boolean: 'true/false, yes/no or 1/0',
-  date: 'an ISO date (YYYY-MM-DD)',
-};
 
 /** Header: the id column and every declared field's column, nothing undeclared (named if so). */
 function checkCustomersHeader(file: string, columns: readonly string[], config: CustomerAttributesConfig) {
@@ -102,7 +80,7 @@ export async function parseCustomerFiles(
     await reconcileScan(duck, raw, local, true);
     const fieldColumns = config.fields.map((f) => {
       const rawText = `r.${sqlIdent(f.column ?? f.name)}`;
-      return `${rawText} AS ${sqlIdent(`raw__${f.name}`)}, ${typedSql(f, rawText)} AS ${sqlIdent(f.name)}`;
+      return `${rawText} AS ${sqlIdent(`raw__${f.name}`)}, ${typedAttributeSql(f, rawText)} AS ${sqlIdent(f.name)}`;
     });
     await duck.run(`CREATE TABLE staged_customers_${i} AS SELECT
         m.file_index, m.key AS source_file, ${lineSql(true)} AS source_line,
@@ -123,7 +101,7 @@ export async function parseCustomerFiles(
   );
   const valueIssues = config.fields.map(
     (f) => `SELECT file_index, source_file, source_line, customer_id, ${`'${f.name}'`} AS field,
-                   ${sqlIdent(`raw__${f.name}`)} AS value, 'not ${TYPE_RULE[f.type]}' AS reason
+                   ${sqlIdent(`raw__${f.name}`)} AS value, 'not ${ATTRIBUTE_TYPE_RULE[f.type]}' AS reason
             FROM customers_all WHERE row_reason IS NULL AND NULLIF(trim(${sqlIdent(`raw__${f.name}`)}), '') IS NOT NULL
               AND ${sqlIdent(f.name)} IS NULL`,
   );

@@ -6,8 +6,10 @@
  * Every CSV is read with explicit VARCHAR columns (no sniffing): parsing is ours, so a bad value is
  * reported with its file, line and column instead of being guessed into a type.
  */
+import type { AttributeField } from '../../lib/attributesConfig';
 import type { InputFormat } from '../../lib/inputFormats';
-import { sqlString, sqlTimestamp } from '../../lib/duck';
+import { sqlIdent, sqlString, sqlTimestamp } from '../../lib/duck';
+import { extensionSelectSql } from './extensionColumns';
 
 // The format names, their tables and config defaults live in lib/inputFormats.ts: the run config and the
 // dataset records (lib/) need them, and lib does not import stages. This module adds each format's SQL.
@@ -100,6 +102,8 @@ export function stageTransactionsSql(
   name: string,
   files: readonly LocalRawFile[],
   canonicalColumns?: readonly string[],
+  /** Declared extension columns (extensionColumns.ts): canonical files carry them, typed, after the rest. */
+  extensionFields: readonly AttributeField[] = [],
 ): string[] {
   const target = `staged_${name}`;
   const raw = `raw_${name}`;
@@ -155,6 +159,10 @@ export function stageTransactionsSql(
         ? `SELECT * EXCLUDE (file_row_number), (file_row_number + 1)::BIGINT AS line FROM read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], filename = true, file_row_number = true)`
         : undefined;
       const text = (c: string): string => (isParquet ? `CAST(${col(c)} AS VARCHAR)` : col(c));
+      const extension =
+        extensionFields.length > 0
+          ? `, ${extensionSelectSql(extensionFields, columns, (c) => (isParquet ? `CAST(r.${sqlIdent(c)} AS VARCHAR)` : `r.${sqlIdent(c)}`))}`
+          : '';
       return [
         source
           ? `CREATE TABLE ${raw} AS ${source}`
@@ -167,7 +175,7 @@ export function stageTransactionsSql(
            trim(${text('product_id')}) AS product_id, ${text('product_name')} AS product_name,
            NULLIF(trim(${text('category')}), '') AS category,
            trim(${text('quantity')}) AS quantity_raw, trim(${text('unit_price')}) AS unit_price_raw,
-           NULLIF(trim(${text('amount')}), '') AS amount_raw, NULLIF(trim(${text('country')}), '') AS country
+           NULLIF(trim(${text('amount')}), '') AS amount_raw, NULLIF(trim(${text('country')}), '') AS country${extension}
          FROM ${raw} r JOIN ${fileMapSql(files)} ON r.filename = m.path ${isParquet ? '' : fileStartsJoin(raw)}`,
       ];
     }

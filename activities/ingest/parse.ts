@@ -17,6 +17,13 @@ import {
 import { readFirstLine, splitCsvHeader } from './headers';
 import { checkRawFile, reconcileRecordCounts, type RawFileLimits } from './rawFileCheck';
 import { checkHeader } from './sideTables';
+import type { AttributeField } from '../../lib/attributesConfig';
+import {
+  addAbsentExtensionColumns,
+  extensionOutputSql,
+  undeclaredColumnHint,
+  withExtensionColumns,
+} from './extensionColumns';
 
 export interface RawFileToParse {
   file: { key: string; format: InputFormat };
@@ -52,18 +59,22 @@ export async function parseTransactionFiles(
   files: readonly RawFileToParse[],
   outPath: string,
   heartbeat: (detail: unknown) => void = () => {},
+  /** Declared extension columns (attributes.transactions.fields): accepted, typed, written as ext_<name>. */
+  extensionFields: readonly AttributeField[] = [],
 ): Promise<{ rowsByFormat: Record<string, number>; rows: number }> {
-  const groups = await groupByLayout(files);
+  const groups = await groupByLayout(files, extensionFields);
   const rowsByFormat: Record<string, number> = {};
   const stagedTables: string[] = [];
   for (const [index, group] of groups.entries()) {
     const name = `g${index}`;
     try {
-      for (const sql of stageTransactionsSql(group.format, name, group.files, group.columns))
+      for (const sql of stageTransactionsSql(group.format, name, group.files, group.columns, extensionFields))
         await duck.run(sql);
     } catch (error) {
       throw duckErrorToValidation(error, group.files);
     }
+    if (group.format !== 'canonical')
+      await addAbsentExtensionColumns(duck, `staged_${name}`, extensionFields);
     if (group.format === 'cdnow') await reconcileScan(duck, `raw_${name}_lines`, group.files, false, 'text');
     else if (group.format !== 'canonical' || !group.files[0].path.endsWith('.parquet'))
       await reconcileScan(duck, `raw_${name}`, group.files, true);
@@ -78,8 +89,8 @@ export async function parseTransactionFiles(
             product_id, product_name, category,
             CAST(quantity_raw AS INTEGER) AS quantity, CAST(unit_price_raw AS DOUBLE) AS unit_price,
             COALESCE(CAST(amount_raw AS DOUBLE), CAST(quantity_raw AS INTEGER) * CAST(unit_price_raw AS DOUBLE)) AS amount,
-            country, source_file, source_line, source_period_end
-     FROM (${stagedTables.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL ')})
+            country, source_file, source_line, source_period_end${extensionOutputSql(extensionFields)}
+     FROM (${stagedTables.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL BY NAME ')})
      ORDER BY file_index, source_line`,
     outPath,
   );
@@ -94,7 +105,10 @@ interface FileGroup {
 }
 
 /** Check every header and group files that DuckDB can read in one scan (same format, same columns). */
-async function groupByLayout(files: readonly RawFileToParse[]): Promise<FileGroup[]> {
+async function groupByLayout(
+  files: readonly RawFileToParse[],
+  extensionFields: readonly AttributeField[],
+): Promise<FileGroup[]> {
   const groups = new Map<string, FileGroup>();
   const checked = await mapConcurrent(files, 8, async ({ file, local }) => {
     if (file.format === 'online-retail') {
@@ -115,7 +129,7 @@ async function groupByLayout(files: readonly RawFileToParse[]): Promise<FileGrou
     if (local.path.endsWith('.parquet'))
       return { key: 'canonical-parquet', format: file.format, local, columns: [] };
     const columns = splitCsvHeader(await readFirstLine(local.path));
-    checkCanonicalHeader(file.key, columns);
+    checkCanonicalHeader(file.key, columns, extensionFields);
     return { key: `canonical:${columns.join(',')}`, format: file.format, local, columns };
   });
   for (const item of checked) {
@@ -125,17 +139,30 @@ async function groupByLayout(files: readonly RawFileToParse[]): Promise<FileGrou
   }
   for (const group of groups.values()) {
     if (group.format === 'canonical' && group.files[0].path.endsWith('.parquet')) {
-      group.columns = await parquetColumns(group.files);
+      group.columns = await parquetColumns(group.files, extensionFields);
     }
   }
   return [...groups.values()];
 }
 
-function checkCanonicalHeader(file: string, columns: readonly string[]): void {
-  checkHeader(file, columns, CANONICAL_TRANSACTION_COLUMNS, 'transactions');
+function checkCanonicalHeader(
+  file: string,
+  columns: readonly string[],
+  extensionFields: readonly AttributeField[],
+): void {
+  checkHeader(
+    file,
+    columns,
+    withExtensionColumns(CANONICAL_TRANSACTION_COLUMNS, extensionFields, 'transactions'),
+    'transactions',
+    undeclaredColumnHint('transactions'),
+  );
 }
 
-async function parquetColumns(files: readonly LocalRawFile[]): Promise<string[]> {
+async function parquetColumns(
+  files: readonly LocalRawFile[],
+  extensionFields: readonly AttributeField[],
+): Promise<string[]> {
   return withDuck(
     async (duck) => {
       let first: string[] | undefined;
@@ -144,7 +171,7 @@ async function parquetColumns(files: readonly LocalRawFile[]): Promise<string[]>
           path: file.path,
         });
         const columns = rows.map((r) => r.column_name);
-        checkCanonicalHeader(file.key, columns);
+        checkCanonicalHeader(file.key, columns, extensionFields);
         if (first && first.join(',') !== columns.join(',')) {
           throw new DataValidationError({
             file: file.key,

@@ -16,6 +16,15 @@ import {
 } from './formats';
 import { readFirstLine, splitCsvHeader } from './headers';
 import { duckErrorToValidation, reconcileScan, type RawFileToParse } from './parse';
+import type { AttributeField } from '../../lib/attributesConfig';
+import { sqlIdent } from '../../lib/duck';
+import {
+  addAbsentExtensionColumns,
+  extensionOutputSql,
+  extensionSelectSql,
+  undeclaredColumnHint,
+  withExtensionColumns,
+} from './extensionColumns';
 
 export const CANONICAL_EVENT_COLUMNS = {
   required: ['customer_id', 'session_id', 'ts', 'event_type'],
@@ -38,6 +47,8 @@ export function checkHeader(
   columns: readonly string[],
   spec: { required: readonly string[]; optional: readonly string[] },
   table: string,
+  /** Appended to an unknown-column refusal: how such a column could be accepted. */
+  unknownHint = '',
 ): void {
   // A column named twice is ambiguous (which unit_price counts?) and DuckDB refuses it with a bare
   // "Duplicate struct entry name" that names no file: refuse it here, by name.
@@ -55,7 +66,7 @@ export function checkHeader(
   if (missing.length > 0 || unknown.length > 0) {
     const parts = [
       missing.length ? `missing required column(s) ${missing.join(', ')}` : '',
-      unknown.length ? `unknown column(s) ${unknown.join(', ')}` : '',
+      unknown.length ? `unknown column(s) ${unknown.join(', ')}${unknownHint}` : '',
     ].filter(Boolean);
     throw new DataValidationError({ file, line: 1, rule: `canonical ${table} header: ${parts.join('; ')}` });
   }
@@ -85,7 +96,10 @@ export async function parseEventFiles(
   duck: Duck,
   files: readonly RawFileToParse[],
   outPath: string,
+  /** Declared extension columns (attributes.events.fields): accepted in canonical files, written as ext_<name>. */
+  extensionFields: readonly AttributeField[] = [],
 ): Promise<{ rows: number; rowsByFormat: Record<string, number> }> {
+  const eventSpec = withExtensionColumns(CANONICAL_EVENT_COLUMNS, extensionFields, 'events');
   const groups = await headerGroups(files, (f, columns) => {
     if (f.file.format === 'retailrocket') {
       if (columns.join(',') !== RETAILROCKET_HEADER.join(',')) {
@@ -98,7 +112,7 @@ export async function parseEventFiles(
           `got ${columns.join(',')}`,
         );
       }
-    } else checkHeader(f.file.key, columns, CANONICAL_EVENT_COLUMNS, 'events');
+    } else checkHeader(f.file.key, columns, eventSpec, 'events', undeclaredColumnHint('events'));
   });
   const staged: string[] = [];
   const rowsByFormat: Record<string, number> = {};
@@ -128,12 +142,17 @@ export async function parseEventFiles(
                customer_id || '-' || sum(new_session) OVER (PARTITION BY customer_id ORDER BY epoch_ms, file_index, source_line) AS session_id,
                make_timestamp(epoch_ms * 1000) AS ts, ts_raw, event_type, product_id, NULL::VARCHAR AS category
         FROM gaps`);
+      await addAbsentExtensionColumns(duck, target, extensionFields);
     } else {
+      const extension =
+        extensionFields.length > 0
+          ? `, ${extensionSelectSql(extensionFields, group.columns, (c) => `r.${sqlIdent(c)}`)}`
+          : '';
       await duck.run(`CREATE TABLE ${target} AS SELECT
           m.file_index, m.key AS source_file, ${lineSql(true)} AS source_line, m.period_end AS source_period_end,
           NULLIF(trim(r.customer_id), '') AS customer_id, trim(r.session_id) AS session_id,
           ${tsSql('r.ts')} AS ts, r.ts AS ts_raw, lower(trim(r.event_type)) AS event_type,
-          NULLIF(trim(${col('product_id')}), '') AS product_id, NULLIF(trim(${col('category')}), '') AS category
+          NULLIF(trim(${col('product_id')}), '') AS product_id, NULLIF(trim(${col('category')}), '') AS category${extension}
         FROM ${raw} r JOIN ${fileMapSql(group.files)} ON r.filename = m.path ${fileStartsJoin(raw)}`);
     }
     await firstOffender(duck, target, [
@@ -154,8 +173,8 @@ export async function parseEventFiles(
   }
   await duck.toParquet(
     `SELECT customer_id, session_id, ts, CASE WHEN ts IS NULL THEN ts_raw END AS ts_raw, event_type, product_id, category,
-            source_file, source_line, source_period_end
-     FROM (${staged.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL ')}) ORDER BY file_index, source_line`,
+            source_file, source_line, source_period_end${extensionOutputSql(extensionFields)}
+     FROM (${staged.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL BY NAME ')}) ORDER BY file_index, source_line`,
     outPath,
   );
   return { rows: Object.values(rowsByFormat).reduce((a, b) => a + b, 0), rowsByFormat };
