@@ -110,7 +110,18 @@ export async function loadData(
     lastTs: string | null;
   };
   const { accepted, rejected }: { accepted: ToStore[]; rejected: RejectedFile[] } = options.check
-    ? await checkFiles(toCheck, format, table, limits, log, parseRunConfig(configLayer).attributes?.customers)
+    ? await checkFiles(
+        toCheck,
+        format,
+        table,
+        limits,
+        log,
+        parseRunConfig(configLayer).attributes?.customers,
+        // declared extension columns: the file is checked against the dataset config, as ingest will
+        table === 'transactions' || table === 'events'
+          ? parseRunConfig(configLayer).attributes?.[table]?.fields
+          : undefined,
+      )
     : { accepted: toCheck.map((f) => ({ ...f, rows: null, firstTs: null, lastTs: null })), rejected: [] };
   let datasetRecord: DatasetRecord | null = null;
   const loaded: LoadedFile[] = [];

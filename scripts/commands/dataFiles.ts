@@ -20,6 +20,7 @@ import { isUtf8 } from 'node:buffer';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { InputFormat, TableName } from '../../activities/ingest/formats';
 import type { CustomerAttributesConfig } from '../../activities/ingest/customers';
+import type { AttributeField } from '../../lib/attributesConfig';
 import { DataValidationError } from '../../lib/errors';
 import { assertDatasetName, rawPrefix } from '../../lib/layout';
 import { monthOf } from '../../lib/month';
@@ -103,6 +104,8 @@ export async function checkFiles(
   log: (message: string) => void = () => {},
   /** The customers table's column mapping (attributes.customers), needed to check a customers file. */
   customerAttributes?: CustomerAttributesConfig,
+  /** Declared extension columns of the table (attributes.transactions/events.fields): accepted, typed. */
+  extensionFields: readonly AttributeField[] = [],
 ): Promise<{ accepted: CheckedFile[]; rejected: RejectedFile[] }> {
   const scratch = await mkdtemp(join(tmpdir(), 'custflow-load-'));
   const rejected: RejectedFile[] = [];
@@ -150,6 +153,7 @@ export async function checkFiles(
           duck,
           table,
           customerAttributes,
+          extensionFields,
           pending.map((s, index) => ({
             file: { key: s.file.key, format },
             local: {
@@ -189,7 +193,15 @@ export async function checkFiles(
         } else {
           // Which of several files DuckDB could not read is not named: one at a time finds it.
           for (const s of pending) {
-            const one = await checkFiles([s.file], format, table, limits, () => {}, customerAttributes);
+            const one = await checkFiles(
+              [s.file],
+              format,
+              table,
+              limits,
+              () => {},
+              customerAttributes,
+              extensionFields,
+            );
             accepted.push(...one.accepted);
             for (const bad of one.rejected) reject(bad, bad.error);
           }
@@ -209,6 +221,7 @@ async function parseTable(
   duck: Duck,
   table: TableName,
   customerAttributes: CustomerAttributesConfig | undefined,
+  extensionFields: readonly AttributeField[],
   files: RawFileToParse[],
   out: string,
 ): Promise<void> {
@@ -220,10 +233,10 @@ async function parseTable(
     });
   } else if (table === 'transactions') {
     const { parseTransactionFiles } = await import('../../activities/ingest/parse');
-    await parseTransactionFiles(duck, files, out);
+    await parseTransactionFiles(duck, files, out, () => {}, extensionFields);
   } else if (table === 'events') {
     const { parseEventFiles } = await import('../../activities/ingest/sideTables');
-    await parseEventFiles(duck, files, out);
+    await parseEventFiles(duck, files, out, extensionFields);
   } else if (table === 'assignments') {
     const { parseAssignmentFiles } = await import('../../activities/ingest/sideTables');
     await parseAssignmentFiles(duck, files, out);
