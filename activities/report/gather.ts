@@ -298,6 +298,7 @@ export function forecastSectionFrom(
       coverage95: s.coverage95,
     })),
     notes: (metrics.notes as string[] | undefined) ?? [],
+    ...(metrics.controls ? { controls: metrics.controls as NonNullable<ReportForecast['controls']> } : {}),
   };
 }
 

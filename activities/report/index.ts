@@ -36,6 +36,7 @@ import { categorySeasonSection, experimentDetailSection, valueModelsSection } fr
 import type { Headlines } from './headlines';
 import { renderReport } from './html';
 import { attributeTestsSection } from './cards/attributeTests';
+import { forecastSeriesSection } from './cards/forecastSeries';
 import type { ReportData, ReportPolicyGoal, ReportSegments } from './model';
 import { segmentsSection } from './segments';
 
@@ -63,7 +64,7 @@ const READS: Partial<Record<StageName, string[]>> = {
   segment: ['segments', 'personas', 'selection', 'migration', 'rules'],
   clv: ['clv', 'summary'],
   churn: ['scores', 'model'],
-  forecast: ['forecast', 'history'],
+  forecast: ['forecast', 'history', 'bySeries', 'bySeriesHistory'],
   recommend: ['summary', 'recommendations', 'categoryRecommendations'],
   experiment: ['results'],
 };
@@ -98,7 +99,8 @@ export const report = defineStageActivity<ReportMetrics>({
   //     the recommend card lists customers by first category.
   // 11: the customer attributes card (features' attribute tests, when the dataset has a customers table).
   // 12: the experiment-controls card (configured metrics, guardrails, policy goals in words, boost sweeps);
-  //     the exploratory page ranks products when the data have no categories; the outlier treatment used.
+  //     the exploratory page ranks products when the data have no categories; the outlier treatment used;
+  //     the forecasts-by-category-and-segment card and the forecast controls in use.
   version: 12,
   configSection: (config) => ({
     srmThreshold: config.experiment.srmThreshold,
@@ -140,6 +142,7 @@ export const report = defineStageActivity<ReportMetrics>({
             segmentsPath: files.segment?.segments,
           }),
           forecast: await forecastSection(duck, files.forecast, metricsOf('forecast')),
+          forecastSeries: await forecastSeriesSection(duck, files.forecast, metricsOf('forecast')),
           experiments: experimentsSection(
             metricsOf('experiment'),
             ctx.run.config.experiment.srmThreshold,
@@ -200,6 +203,7 @@ export const report = defineStageActivity<ReportMetrics>({
             'valueModels',
             'experimentDetail',
             'categorySeason',
+            'forecastSeries',
           ] as const
         ).filter((s) => data[s] !== undefined);
         const outputs: Record<string, StageOutputFile> = {

@@ -8,6 +8,8 @@
  */
 
 import type { ReportAttributeTests } from './cards/attributeTests';
+import type { ReportForecastSeries } from './cards/forecastSeries';
+import type { ForecastControls } from '../forecast/contract';
 import type { ReportCategorySeason, ReportEda, ReportExperimentDetail, ReportValueModels } from './edaModel';
 import type { Headlines } from './headlines';
 import type { ExperimentMetrics } from '../experiment/contract';
@@ -269,6 +271,8 @@ export interface ReportForecast {
     error?: string;
   }[];
   notes?: string[];
+  /** The controls in use (pinning, SARIMA order and how, holidays); absent for forecasts before v3. */
+  controls?: ForecastControls;
 }
 
 /** One treatment-versus-control comparison. */
@@ -408,6 +412,8 @@ export interface ReportData {
   features?: ReportFeatures;
   /** Customer attributes tested against spend (features' attribute_tests.json); absent without a customers table. */
   attributeTests?: ReportAttributeTests;
+  /** Forecasts per category and per segment (forecast v3's bySeries). */
+  forecastSeries?: ReportForecastSeries;
   segments?: ReportSegments;
   cohorts?: ReportCohorts;
   clv?: ReportClv;

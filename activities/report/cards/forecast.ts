@@ -1,6 +1,7 @@
 /** Strategic card: revenue forecast. */
 import { escapeHtml as esc, fmtNum, fmtPct, isNum, MISSING } from '../format';
 import type { ReportForecast } from '../model';
+import type { ForecastControls } from '../../forecast/contract';
 import { FULL_WIDTH, lineChart, PALETTE } from '../svg';
 import { type Ctx, table, card, stats, grid2, shortDate } from '../html/blocks';
 
@@ -115,6 +116,7 @@ export function forecastCard(ctx: Ctx, fc: ReportForecast): string {
     fc.scores.map((s) => (s.model === fc.model ? 'chosen' : null)),
   );
   const notes = (fc.notes ?? []).map((n) => `<p class="note">${esc(n)}</p>`).join('');
+  const controls = fc.controls ? controlsBlock(fc.controls) : '';
   return card(
     'Revenue forecast',
     `Revenue by ${fc.grain}, with the model chosen by rolling-origin backtest (lowest MASE).`,
@@ -132,7 +134,50 @@ export function forecastCard(ctx: Ctx, fc: ReportForecast): string {
           (future.length > 0 ? forecastTable : '<p class="note">No forecast periods.</p>'),
         '<h4>Backtest scores</h4>' + scores,
       ) +
+      controls +
       notes,
     'forecast',
+  );
+}
+
+/** The forecast controls in use: pinned model, the SARIMA order and how it was set, holidays and windows. */
+function controlsBlock(controls: ForecastControls): string {
+  const window = ([before, after]: [number, number]): string =>
+    before === 0 && after === 0 ? 'the day only' : `${before} to +${after} days`;
+  const sarima =
+    controls.sarima.method === 'airline'
+      ? `airline model ${controls.sarima.order ?? ''} (fixed order; forecast.sarimaSearch searches instead)`
+      : `searched by AIC within ${controls.sarima.bounds ?? 'the bounds'}: ` +
+        (controls.sarima.order
+          ? `${controls.sarima.order} (${controls.sarima.orderFrom ?? ''})`
+          : 'no order within the bounds fits the full history');
+  const calendars = controls.holidayCalendars.map(
+    (c) =>
+      `${c.country}${c.region ? `-${c.region}` : ''} calendar (${c.types.join(', ')}), window ${window(c.window)}`,
+  );
+  const named = controls.namedHolidays.map(
+    (h) => `${h.name} (${h.rule ? `rule "${h.rule}"` : `${h.dates} dates`}), window ${window(h.window)}`,
+  );
+  const holidays = [
+    ...calendars,
+    ...named,
+    ...(controls.holidayDates > 0 ? [`${controls.holidayDates} dates from forecast.holidays`] : []),
+  ];
+  const rows: [string, string][] = [
+    [
+      'Model',
+      controls.model === 'auto'
+        ? 'not pinned: the lowest backtest MASE wins (forecast.model: auto)'
+        : `pinned to ${controls.model} (forecast.model)`,
+    ],
+    ['SARIMA order', sarima],
+    ['Holidays', holidays.length > 0 ? holidays.join('; ') : 'none configured'],
+  ];
+  return (
+    '<h4>Controls in use</h4>' +
+    table(
+      [{ label: 'Control' }, { label: 'Setting' }],
+      rows.map(([label, value]) => [label, value]),
+    )
   );
 }

@@ -54,6 +54,10 @@ code.id{overflow-wrap:anywhere}
 .warnings ul{margin:0;padding-left:18px;font-size:13.5px}
 .warnings code{font-size:12px;color:#92400e}
 svg.chart{display:block;max-width:100%;height:auto;font-family:inherit;font-size:11px;margin:4px 0}
+.multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:12px;margin:12px 0}
+.multiple{border:1px solid var(--border);border-radius:8px;padding:8px 10px}
+.multiple h5{margin:0;font-size:14px;font-weight:650;overflow-wrap:break-word}
+.multiple .figures{font-size:12px;color:var(--muted);margin:2px 0 2px}
 .personas{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px;margin-top:12px}
 .persona{border:1px solid var(--border);border-left-width:5px;border-radius:8px;padding:10px 14px}
 .persona h5{margin:0;font-size:14.5px;font-weight:650;overflow-wrap:break-word}

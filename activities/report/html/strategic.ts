@@ -6,6 +6,7 @@ import { cohortCard } from '../cards/cohorts';
 import { experimentsCard } from '../cards/experiments';
 import { experimentControlsCard } from '../cards/experimentControls';
 import { forecastCard } from '../cards/forecast';
+import { forecastSeriesCard } from '../cards/forecastSeries';
 import { insightsCard } from '../cards/insights';
 import { attributeTestsCard } from '../cards/attributeTests';
 import { kpiTrendCard } from '../cards/kpiTrend';
@@ -30,6 +31,7 @@ export function strategicPage(ctx: Ctx): string {
     data.valueModels ? valueModelsCard(ctx, data.valueModels) : '',
     sectionOr(ctx, 'cohorts', 'Cohort retention', data.cohorts, (c) => cohortCard(ctx, c)),
     sectionOr(ctx, 'forecast', 'Revenue forecast', data.forecast, (f) => forecastCard(ctx, f)),
+    data.forecastSeries ? forecastSeriesCard(ctx, data.forecastSeries) : '',
     sectionOr(ctx, 'experiments', 'Experiments and policies', data.experiments, (e) =>
       experimentsCard(ctx, e),
     ),
