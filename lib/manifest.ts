@@ -45,6 +45,11 @@ export interface StageManifest {
    * heartbeat timeout is one minute. Absent in manifests written before it was measured.
    */
   longestEventLoopBlockMs?: number;
+  /**
+   * The worker's peak resident memory sampled during the attempt, in bytes (lib/peakMemory.ts); for a
+   * sharded stage the largest of its plan, shard and reduce steps. Absent in older manifests.
+   */
+  peakRssBytes?: number;
 }
 
 export interface CacheKeyParts {

@@ -49,6 +49,7 @@ import type {
   ShardTaskInput,
   ShardTaskResult,
   ShardedStageRequest,
+  StepResources,
 } from './shardedStageTypes';
 import {
   assertShardCount,
@@ -70,6 +71,8 @@ import {
   type StageOutputFile,
 } from './stage';
 import { CODE_VERSION } from './version';
+import { watchEventLoopBlocks } from './eventLoopBlock';
+import { watchPeakMemory } from './peakMemory';
 
 /** What a shard's computation sees: the stage context plus its shard and the plan's decisions. */
 export interface ShardContext<P> extends StageContext {
@@ -133,16 +136,16 @@ export function defineShardedStage<M extends Record<string, unknown>, P = null>(
   return {
     stage: definition.stage,
     plan: (request, store = ObjectStore.fromEnv()) =>
-      withStageContext(definition.stage, request.input, store, 'plan', (ctx) =>
-        planStage(definition, request.input, ctx),
+      withStageContext(definition.stage, request.input, store, 'plan', (ctx, resources) =>
+        planStage(definition, request.input, ctx, resources),
       ),
     shard: (task, store = ObjectStore.fromEnv()) =>
-      withStageContext(definition.stage, task.input, store, `shard ${task.shard}`, (ctx) =>
-        runShard(definition, task, ctx),
+      withStageContext(definition.stage, task.input, store, `shard ${task.shard}`, (ctx, resources) =>
+        runShard(definition, task, ctx, resources),
       ),
     reduce: (request, store = ObjectStore.fromEnv()) =>
-      withStageContext(definition.stage, request.input, store, 'reduce', (ctx) =>
-        reduceStage(definition, request, ctx),
+      withStageContext(definition.stage, request.input, store, 'reduce', (ctx, resources) =>
+        reduceStage(definition, request, ctx, resources),
       ),
   };
 }
@@ -159,16 +162,19 @@ export async function runShardedStageLocally(
   const request = { stage: sharded.stage, input };
   const outcome = await sharded.plan(request, store);
   if (outcome.kind === 'cached') return outcome.result;
+  const shardResources: StepResources[] = [];
   for (let shard = 0; shard < outcome.plan.shardCount; shard++) {
-    await sharded.shard({ ...request, plan: outcome.plan, shard }, store);
+    const result = await sharded.shard({ ...request, plan: outcome.plan, shard }, store);
+    if (result.resources) shardResources.push(result.resources);
   }
-  return sharded.reduce({ ...request, plan: outcome.plan }, store);
+  return sharded.reduce({ ...request, plan: outcome.plan, shardResources }, store);
 }
 
 async function planStage<M extends Record<string, unknown>, P>(
   definition: ShardedStageDefinition<M, P>,
   input: StageInput,
   ctx: StageContext,
+  resources: StepResourcesWatch,
 ): Promise<ShardPlanOutcome> {
   const startedAt = new Date();
   const { run } = ctx;
@@ -198,6 +204,7 @@ async function planStage<M extends Record<string, unknown>, P>(
     shardCount,
     prepared,
     startedAt: startedAt.toISOString(),
+    planResources: resources.stop(),
   };
   return { kind: 'planned', plan };
 }
@@ -206,6 +213,7 @@ async function runShard<M extends Record<string, unknown>, P>(
   definition: ShardedStageDefinition<M, P>,
   task: ShardTaskInput,
   ctx: StageContext,
+  resources: StepResourcesWatch,
 ): Promise<ShardTaskResult> {
   const { plan, shard } = task;
   const prefix = stagePrefix(ctx.run.dataset, ctx.run.month, ctx.run.runId, definition.stage);
@@ -245,13 +253,16 @@ async function runShard<M extends Record<string, unknown>, P>(
     summary: summary ?? null,
   };
   await ctx.store.putJson(prefix + shardReceiptName(shard, plan.shardCount), receipt);
-  return { shard, rows };
+  // The measurements go back to the workflow, not into the receipt: a receipt's bytes are the same
+  // whichever attempt wrote them.
+  return { shard, rows, resources: resources.stop() };
 }
 
 async function reduceStage<M extends Record<string, unknown>, P>(
   definition: ShardedStageDefinition<M, P>,
   request: ShardReduceInput,
   ctx: StageContext,
+  resources: StepResourcesWatch,
 ): Promise<StageResult> {
   const { plan } = request;
   const { run, store } = ctx;
@@ -321,6 +332,9 @@ async function reduceStage<M extends Record<string, unknown>, P>(
   }
   const startedAt = new Date(plan.startedAt);
   const completedAt = new Date();
+  const steps = [plan.planResources, ...(request.shardResources ?? []), resources.stop()].filter(
+    (step): step is StepResources => step !== undefined,
+  );
   const manifest: StageManifest = {
     stage: definition.stage,
     stageVersion: definition.version,
@@ -338,6 +352,9 @@ async function reduceStage<M extends Record<string, unknown>, P>(
     startedAt: startedAt.toISOString(),
     completedAt: completedAt.toISOString(),
     durationMs: completedAt.getTime() - startedAt.getTime(),
+    // The largest of the steps: the worst any worker went through for this stage.
+    longestEventLoopBlockMs: Math.max(...steps.map((step) => step.longestEventLoopBlockMs)),
+    peakRssBytes: Math.max(...steps.map((step) => step.peakRssBytes)),
   };
   const key = manifestKey(run.dataset, run.month, run.runId, definition.stage);
   // Last check before the commit marker: a cancelled or abandoned reduce leaves no manifest.
@@ -419,8 +436,9 @@ async function withStageContext<T>(
   input: StageInput,
   store: ObjectStore,
   step: string,
-  fn: (ctx: StageContext) => Promise<T>,
+  fn: (ctx: StageContext, resources: StepResourcesWatch) => Promise<T>,
 ): Promise<T> {
+  const resources = watchStepResources();
   const activityContext = currentActivityContext();
   const scratchDir = await mkdtemp(join(tmpdir(), `custflow-${stage}-`));
   // A cancelled run stops its shards within seconds, as lib/stage.ts stops a stage: the SDK's signal plus
@@ -459,14 +477,33 @@ async function withStageContext<T>(
     },
   };
   try {
-    return await fn({ ...ctx, confirmNotCancelled: () => cancellation.confirmNotCancelled() });
+    return await fn({ ...ctx, confirmNotCancelled: () => cancellation.confirmNotCancelled() }, resources);
   } catch (error) {
     throw activityContext ? toTemporalFailure(error, activityContext.info.attempt) : error;
   } finally {
+    resources.stop();
     cancellation.stop();
     clearInterval(timer);
     await rm(scratchDir, { recursive: true, force: true });
   }
+}
+
+interface StepResourcesWatch {
+  /** Stop watching; the step's figures (the same ones on every later call). */
+  stop(): StepResources;
+}
+
+/** Watch one step's event-loop blocks and resident memory. */
+function watchStepResources(): StepResourcesWatch {
+  const eventLoop = watchEventLoopBlocks();
+  const memory = watchPeakMemory();
+  let result: StepResources | undefined;
+  return {
+    stop(): StepResources {
+      result ??= { longestEventLoopBlockMs: eventLoop.stop(), peakRssBytes: memory.stop() };
+      return result;
+    },
+  };
 }
 
 function currentActivityContext(): Context | undefined {

@@ -44,6 +44,18 @@ export interface ShardPlan {
   prepared: unknown;
   /** When the plan step started (the manifest's startedAt). */
   startedAt: string;
+  /** What the plan step measured of its worker (absent in plans made before it was measured). */
+  planResources?: StepResources;
+}
+
+/**
+ * What one step of a sharded stage measured of its worker while it ran: the longest event-loop block
+ * (lib/eventLoopBlock.ts) and the peak resident memory (lib/peakMemory.ts). Reduce writes the largest of
+ * every step's into the stage's manifest.
+ */
+export interface StepResources {
+  longestEventLoopBlockMs: number;
+  peakRssBytes: number;
 }
 
 /** The plan step's answer: a valid earlier result (cache hit), or the plan to fan out. */
@@ -63,10 +75,14 @@ export interface ShardTaskInput extends ShardedStageRequest {
 export interface ShardTaskResult {
   shard: number;
   rows: number;
+  /** Absent from activities that ran before it was measured. */
+  resources?: StepResources;
 }
 
 export interface ShardReduceInput extends ShardedStageRequest {
   plan: ShardPlan;
+  /** Every shard activity's measurements, in the order they finished (absent in older histories). */
+  shardResources?: StepResources[];
 }
 
 /** The three generic activities every sharded stage runs through (activities/shardedStages.ts). */

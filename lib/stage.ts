@@ -23,6 +23,7 @@ import {
 import { isTransientInfrastructureError, mapConcurrent, ObjectStore } from './objectStore';
 import { storageRefusalFailure } from './storageRefusal';
 import { watchEventLoopBlocks } from './eventLoopBlock';
+import { watchPeakMemory } from './peakMemory';
 import type { RunRef, StageInput, StageResult, StageWarning } from './runTypes';
 import { isShardPartOutputName } from './shards';
 import { CODE_VERSION } from './version';
@@ -156,6 +157,7 @@ export async function runStage<M extends Record<string, unknown>>(
   };
   const phaseMs: Record<string, number> = {};
   const eventLoop = watchEventLoopBlocks();
+  const memory = watchPeakMemory();
   let phaseStart = performance.now();
   const phase = (name: string): void => {
     const now = performance.now();
@@ -222,6 +224,7 @@ export async function runStage<M extends Record<string, unknown>>(
       durationMs: completedAt.getTime() - startedAt.getTime(),
       phaseMs,
       longestEventLoopBlockMs: eventLoop.stop(),
+      peakRssBytes: memory.stop(),
     };
     const key = manifestKey(run.dataset, run.month, run.runId, definition.stage);
     await store.putJson(key, manifest); // the commit marker: written after every data file
@@ -229,6 +232,7 @@ export async function runStage<M extends Record<string, unknown>>(
     return resultFromManifest(store, manifest, 'completed', manifest.durationMs);
   } finally {
     eventLoop.stop();
+    memory.stop();
     clearInterval(timer);
     cancellation.stop();
     await rm(scratchDir, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import {
   type ShardedStageActivities,
   type ShardedStageRequest,
   type ShardSettings,
+  type StepResources,
 } from '../lib/shardedStageTypes';
 import { stageActivityOptions, type RetrySettings } from '../lib/stageRegistry';
 
@@ -35,12 +36,16 @@ export async function shardedStage(request: ShardedStageRequest): Promise<StageR
     Math.min(config.shards?.concurrency ?? DEFAULT_SHARD_CONCURRENCY, plan.shardCount),
   );
   let next = 0;
+  // Each shard's event-loop and memory figures travel to reduce, which records the largest in the
+  // manifest. Only the reduce's input grows: the commands this workflow issues are unchanged.
+  const shardResources: StepResources[] = [];
   const lane = async (): Promise<void> => {
     while (next < plan.shardCount) {
       const shard = next++;
-      await steps.shardedStageShard({ ...request, plan, shard });
+      const result = await steps.shardedStageShard({ ...request, plan, shard });
+      if (result.resources) shardResources.push(result.resources);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
-  return steps.shardedStageReduce({ ...request, plan });
+  return steps.shardedStageReduce({ ...request, plan, shardResources });
 }

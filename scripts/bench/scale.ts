@@ -4,31 +4,41 @@
  * processes W, every stage forced so each combination computes everything. Figures per combination
  * `S<s>W<w>`: wall time of the run, each stage's duration (from the run summary), the objects (and bytes)
  * the run wrote, and each worker process's peak resident memory (VmHWM from /proc, read before it is
- * stopped).
+ * stopped). Per stage, from its manifest: the longest event-loop block and the peak resident memory
+ * sampled while it ran, printed as a table whose last column marks the stage that set the peak.
  *
  * Options from the environment (the bench runner passes only names):
  *   CUSTFLOW_BENCH_CUSTOMERS   customers to generate (default 300000)
  *   CUSTFLOW_BENCH_COMBOS      S x W combinations, e.g. "1x1,4x1,4x2" (the default)
  *   CUSTFLOW_BENCH_MONTHS      months of history (default 24)
+ *   CUSTFLOW_BENCH_DATA        `transactions` (default) or `demo`: the demo's tables (events and the
+ *                              planted experiment too) and its config (examples/demo.yaml), so every
+ *                              stage does the demo's work: `CUSTFLOW_BENCH_DATA=demo
+ *                              CUSTFLOW_BENCH_CUSTOMERS=50000 CUSTFLOW_BENCH_COMBOS=1x1` is ten times the demo.
+ *   CUSTFLOW_BENCH_OUTPUTS_FILE  write every stage output's sha256 there as JSON (`<label>/<stage>/<output>`),
+ *                              to show that a change kept the bytes: run once before and once after, compare.
  *
  * `npm run bench -- scale`; `CUSTFLOW_BENCH_COMBOS=8x2 CUSTFLOW_BENCH_CUSTOMERS=1000000 npm run bench -- scale`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { startEphemeralStack } from '../../infra/ephemeralStack';
-import { parseRunConfig } from '../../lib/config';
-import { runPrefix } from '../../lib/layout';
+import { parseRunConfig, readRunConfigFile } from '../../lib/config';
+import { manifestKey, runPrefix } from '../../lib/layout';
+import type { StageManifest } from '../../lib/manifest';
 import { ObjectStore } from '../../lib/objectStore';
+import { STAGE_NAMES } from '../../lib/stageRegistry';
 import { loadData } from '../commands/data';
 import { startRun, waitForRun } from '../commands/run';
 import { generateDataset } from '../generate';
 
 const CLI = fileURLToPath(new URL('../../bin/custflow.mjs', import.meta.url));
+const DEMO_CONFIG = fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url));
 
 interface Combination {
   shards: number;
@@ -77,10 +87,49 @@ async function stopWorkerProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * Each stage's longest event-loop block and sampled peak resident memory, from its manifest, as figures
+ * and as a table on stderr. The worker with the highest VmHWM reached it during the stage marked "peak"
+ * (with two stages in flight on one worker, both saw that memory: the figure is the process's).
+ */
+async function addStageResourceFigures(
+  store: ObjectStore,
+  figures: Record<string, number>,
+  label: string,
+  month: string,
+  runId: string,
+  outputHashes: Record<string, string>,
+): Promise<void> {
+  const rows: { stage: string; blockMs?: number; rss?: number }[] = [];
+  for (const stage of STAGE_NAMES) {
+    const manifest = await store.tryGetJson<StageManifest>(manifestKey('scale', month, runId, stage));
+    if (!manifest) continue;
+    for (const [output, entry] of Object.entries(manifest.outputs))
+      outputHashes[`${label}/${stage}/${output}`] = entry.sha256;
+    const row = { stage, blockMs: manifest.longestEventLoopBlockMs, rss: manifest.peakRssBytes };
+    if (row.blockMs !== undefined) figures[`${label}.${stage}LongestBlockMs`] = row.blockMs;
+    if (row.rss !== undefined) figures[`${label}.${stage}PeakRssBytes`] = row.rss;
+    rows.push(row);
+  }
+  const peak = Math.max(...rows.map((r) => r.rss ?? 0));
+  const lines = [`scale ${label}: stage | longest block (s) | peak RSS (GB) | sets the peak`];
+  for (const r of rows) {
+    const block = r.blockMs === undefined ? '-' : (r.blockMs / 1000).toFixed(1);
+    const rss = r.rss === undefined ? '-' : (r.rss / 1e9).toFixed(2);
+    lines.push(`  ${r.stage} | ${block} | ${rss} | ${r.rss !== undefined && r.rss === peak ? 'peak' : ''}`);
+  }
+  process.stderr.write(lines.join('\n') + '\n');
+}
+
 export async function benchScale(): Promise<Record<string, number>> {
   const customers = Number(process.env.CUSTFLOW_BENCH_CUSTOMERS ?? 300_000);
   const months = Number(process.env.CUSTFLOW_BENCH_MONTHS ?? 24);
   const combinations = parseCombinations(process.env.CUSTFLOW_BENCH_COMBOS ?? '1x1,4x1,4x2');
+  const data = process.env.CUSTFLOW_BENCH_DATA ?? 'transactions';
+  if (data !== 'transactions' && data !== 'demo')
+    throw new Error(`CUSTFLOW_BENCH_DATA: "${data}" is neither transactions nor demo`);
+  const demo = data === 'demo';
+  const baseConfig = demo ? await readRunConfigFile(DEMO_CONFIG) : {};
   const stack = await startEphemeralStack({ temporal: true });
   const taskQueue = 'bench-scale';
   Object.assign(process.env, stack.env, { CUSTFLOW_TASK_QUEUE: taskQueue });
@@ -88,6 +137,7 @@ export async function benchScale(): Promise<Record<string, number>> {
   const client = new Client({ connection });
   const dataDir = await mkdtemp(join(tmpdir(), 'custflow-bench-scale-'));
   const figures: Record<string, number> = { customers };
+  const outputHashes: Record<string, string> = {};
   try {
     const store = ObjectStore.fromEnv();
     let t0 = performance.now();
@@ -95,17 +145,17 @@ export async function benchScale(): Promise<Record<string, number>> {
       outDir: dataDir,
       customers,
       months,
-      seed: 1,
+      seed: demo ? 42 : 1,
       startMonth: '2023-01',
-      events: false,
-      experiment: false,
+      events: demo,
+      experiment: demo ? {} : false,
     });
     figures.generateMs = Math.round(performance.now() - t0);
     t0 = performance.now();
-    await loadData(
-      { dataset: 'scale', format: 'canonical', table: 'transactions', from: join(dataDir, 'transactions') },
-      store,
-    );
+    for (const table of demo
+      ? (['transactions', 'events', 'assignments'] as const)
+      : (['transactions'] as const))
+      await loadData({ dataset: 'scale', format: 'canonical', table, from: join(dataDir, table) }, store);
     figures.loadMs = Math.round(performance.now() - t0);
     const lastMonth = `${2023 + Math.floor((months - 1) / 12)}-${String(((months - 1) % 12) + 1).padStart(2, '0')}`;
     for (const { shards, workers } of combinations) {
@@ -118,7 +168,7 @@ export async function benchScale(): Promise<Record<string, number>> {
         const started = await startRun(client, {
           dataset: 'scale',
           month: lastMonth,
-          config: parseRunConfig({ shards: { count: shards } }),
+          config: parseRunConfig({ ...baseConfig, dataset: 'scale', shards: { count: shards } }),
           force: ['all'],
         });
         const summary = await waitForRun(client, started, { quiet: true });
@@ -127,6 +177,12 @@ export async function benchScale(): Promise<Record<string, number>> {
         for (const [stage, entry] of Object.entries(summary.stages)) {
           figures[`${label}.${stage}Ms`] = entry.durationMs;
         }
+        await addStageResourceFigures(store, figures, label, lastMonth, summary.runId, outputHashes);
+        if (process.env.CUSTFLOW_BENCH_OUTPUTS_FILE)
+          await writeFile(
+            process.env.CUSTFLOW_BENCH_OUTPUTS_FILE,
+            JSON.stringify(outputHashes, null, 2) + '\n',
+          );
         // Objects the run wrote (stage outputs, shard parts, receipts, manifests) and their bytes.
         const written = await store.list(runPrefix('scale', lastMonth, summary.runId));
         figures[`${label}.objectsWritten`] = written.length;
