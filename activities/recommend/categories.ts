@@ -10,23 +10,33 @@ import type { Duck } from '../../lib/duck';
 import { sqlString } from '../../lib/duck';
 import type { RecommendConfig } from '../../lib/stageConfig/recommend';
 import type { CategoryListsSummary } from './contract';
-import { fitNeighbors, loadHistories, popularity } from './fit';
-import { recommendLists, type RecommendationLists } from './model';
-import { listsTable, reasonSql, SOURCE_NAME_SQL } from './outputs';
+import { fitNeighbors, popularity } from './fit';
+import { reasonSql, SOURCE_NAME_SQL } from './outputs';
+import { createListsTable, scoreInBatches } from './scoreCustomers';
 
 /** Category baskets (baskets.ts). */
 const CATEGORY_BASKET = 'rec_category_basket';
 
+/** The lists table of the category lists (scoreCustomers.ts). */
+const CATEGORY_LISTS = 'rec_category_lists';
+
 /**
  * Category lists at `at` for the customers of rec_score_set (audience.ts), `config.categoryTopN` each, blend
- * `blend`. Null when there are fewer than two categories (nothing to recommend beyond what a customer has).
+ * `blend`, into table rec_category_lists. False when there are fewer than two categories (nothing to
+ * recommend beyond what a customer has).
  */
 export async function categoryLists(
   duck: Duck,
-  options: { at: string; categories: number; config: RecommendConfig; blend: number },
-): Promise<RecommendationLists | null> {
+  options: {
+    at: string;
+    categories: number;
+    config: RecommendConfig;
+    blend: number;
+    onProgress?: (customersDone: number) => void;
+  },
+): Promise<boolean> {
   const { config } = options;
-  if (options.categories < 2) return null;
+  if (options.categories < 2) return false;
   const [fit] = await fitNeighbors(duck, {
     dates: [options.at],
     itemCount: options.categories,
@@ -35,43 +45,50 @@ export async function categoryLists(
     basketTable: CATEGORY_BASKET,
   });
   const fill = await popularity(duck, options.at, config.popularityDays, CATEGORY_BASKET);
-  const histories = await loadHistories(duck, 'rec_score_set', options.at, CATEGORY_BASKET);
-  const [lists] = recommendLists(
-    histories,
-    fit.table,
-    options.categories,
-    {
+  await scoreInBatches(duck, {
+    scoreSet: 'rec_score_set',
+    at: options.at,
+    basketTable: CATEGORY_BASKET,
+    neighbors: fit.table,
+    itemCount: options.categories,
+    settings: {
       topN: config.categoryTopN,
       recentDays: config.recentDays,
       halfLifeDays: config.historyHalfLifeDays,
       fill,
     },
-    [options.blend],
-  );
-  return lists;
+    blend: options.blend,
+    table: CATEGORY_LISTS,
+    onProgress: options.onProgress,
+  });
+  return true;
 }
 
 /**
- * category_recommendations.parquet: customer_id, rank, category, score, source (co_purchase | buy_again |
- * popular), reason, because_category. Returns the rows written.
+ * category_recommendations.parquet (from rec_category_lists when `found`, else empty): customer_id, rank,
+ * category, score, source (co_purchase | buy_again | popular), reason, because_category. Returns the rows
+ * written.
  */
 export async function writeCategoryRecommendations(
   duck: Duck,
-  lists: RecommendationLists | null,
+  found: boolean,
   config: RecommendConfig,
   path: string,
 ): Promise<number> {
-  const rows = await listsTable(duck, 'rec_category_lists', lists);
+  if (!found) await createListsTable(duck, CATEGORY_LISTS);
+  const { rows } = await duck.one<{ rows: number }>(
+    `SELECT count(*)::INTEGER AS rows FROM ${CATEGORY_LISTS}`,
+  );
   await duck.toParquet(
     `SELECT s.customer_id, l.rank, c.category, round(l.score, 6) AS score, ${SOURCE_NAME_SQL} AS source,
             ${reasonSql('bc.category', 'categories', config.popularityDays)} AS reason,
             bc.category AS because_category
-     FROM rec_category_lists l JOIN rec_score_set s USING (pos) JOIN rec_categories c ON c.item = l.item
+     FROM ${CATEGORY_LISTS} l JOIN rec_score_set s USING (pos) JOIN rec_categories c ON c.item = l.item
      LEFT JOIN rec_categories bc ON bc.item = l.because
      ORDER BY l.pos, l.rank`,
     path,
   );
-  await duck.run('DROP TABLE rec_category_lists');
+  await duck.run(`DROP TABLE ${CATEGORY_LISTS}`);
   return rows;
 }
 

@@ -131,13 +131,37 @@ export async function loadHistories(
   at: string,
   basketTable = PRODUCT_BASKET,
 ): Promise<Histories> {
-  const { n } = await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${scoreSet}`);
+  const customers = await materializeHistories(duck, { scoreSet, at, basketTable, table: 'rec_histories' });
+  const histories = await readHistories(duck, 'rec_histories', 0, customers);
+  await duck.run('DROP TABLE rec_histories');
+  return histories;
+}
+
+/**
+ * The histories of `scoreSet`'s customers at `at` as DuckDB table `table` (pos, item, orders, age), in
+ * (pos, item) order, so that {@link readHistories} can hand them to JavaScript a range of customers at a
+ * time (the lists of a million customers need not all be in memory at once). Returns the customers.
+ */
+export async function materializeHistories(
+  duck: Duck,
+  options: { scoreSet: string; at: string; basketTable?: string; table: string },
+): Promise<number> {
+  const { scoreSet, at } = options;
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(options.table)} AS
+    SELECT s.pos, b.item, count(*)::DOUBLE AS orders, epoch(${timestampSql(at)}) / 86400.0 - max(o.day) AS age
+    FROM ${scoreSet} s JOIN rec_orders o ON o.cust = s.cust
+    JOIN ${sqlIdent(options.basketTable ?? PRODUCT_BASKET)} b ON b.ord = o.ord
+    WHERE o.ts <= ${timestampSql(at)}
+    GROUP BY s.pos, b.item ORDER BY s.pos, b.item`);
+  return (await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${scoreSet}`)).n;
+}
+
+/** Customers [from, to) of a table written by {@link materializeHistories}, positions shifted to 0..to-from-1. */
+export async function readHistories(duck: Duck, table: string, from: number, to: number): Promise<Histories> {
+  const n = to - from;
   const { rowCount, columns } = await duck.columns(
-    `SELECT s.pos::DOUBLE AS pos, b.item::DOUBLE AS item, count(*)::DOUBLE AS orders,
-            epoch(${timestampSql(at)}) / 86400.0 - max(o.day) AS age
-     FROM ${scoreSet} s JOIN rec_orders o ON o.cust = s.cust JOIN ${sqlIdent(basketTable)} b ON b.ord = o.ord
-     WHERE o.ts <= ${timestampSql(at)}
-     GROUP BY s.pos, b.item ORDER BY s.pos, b.item`,
+    `SELECT (pos - ${from})::DOUBLE AS pos, item::DOUBLE AS item, orders, age FROM ${sqlIdent(table)}
+     WHERE pos >= ${from} AND pos < ${to} ORDER BY pos, item`,
     ['pos', 'item', 'orders', 'age'],
   );
   const start = new Int32Array(n + 1);

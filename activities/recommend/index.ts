@@ -6,10 +6,10 @@
 import { join } from 'node:path';
 import { sqlString, withDuck } from '../../lib/duck';
 import { defineStageActivity, type StageDefinition } from '../../lib/stage';
-import { computeRecommendations } from './compute';
+import { computeRecommendations, recommendDuckMemoryLimit } from './compute';
 import type { RecommendMetrics } from './contract';
 
-export { computeRecommendations } from './compute';
+export { computeRecommendations, recommendDuckMemoryLimit } from './compute';
 export type { ComputeRecommendationsOptions, ComputeRecommendationsResult } from './compute';
 export type { RecommendMetrics, RecommendSummary } from './contract';
 export { monthBefore } from './dates';
@@ -72,7 +72,7 @@ export const recommendStage: StageDefinition<RecommendMetrics> = {
           warnings: result.warnings,
         };
       },
-      { tempDirectory: join(ctx.scratchDir, 'duck') },
+      { tempDirectory: join(ctx.scratchDir, 'duck'), memoryLimit: recommendDuckMemoryLimit() },
     );
   },
 };

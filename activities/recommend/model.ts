@@ -104,9 +104,12 @@ export function recommendLists(
   const historyAge = new Float64Array(itemCount);
   const excluded = new Uint8Array(itemCount);
   const seen = new Uint8Array(itemCount);
+  const own = new Uint8Array(itemCount);
   const touched = new Int32Array(itemCount);
+  const candidates = new Int32Array(itemCount);
   const topItem = new Int32Array(topN);
   const topScore = new Float64Array(topN);
+  const topOtherCo = new Float64Array(topN);
   const needCoPurchase = blends.some((b) => b < 1);
   const lnHalf = Math.LN2 / settings.halfLifeDays;
 
@@ -117,6 +120,7 @@ export function recommendLists(
       const age = histories.ageDays[k];
       const interest = histories.orders[k] * Math.exp(-lnHalf * age);
       buy[i] = interest;
+      own[i] = 1;
       historyOrders[i] = histories.orders[k];
       historyAge[i] = age;
       if (age < settings.recentDays) excluded[i] = 1;
@@ -140,22 +144,43 @@ export function recommendLists(
         }
       }
     }
+    // The candidates of every blend's list. A product outside the history has buy 0, so its score is
+    // (1 - beta) co / maxCo for every blend, non-decreasing in co: only the topN largest co of those can
+    // reach a list. The rest are dropped once here instead of being scored per blend (the validation grid
+    // scores 11 blends). The cut keeps every product within a relative 1e-9 of the topN-th co, far beyond
+    // the rounding of the score, so score ties are broken exactly as over every product.
     let maxBuy = 0;
     let maxCo = 0;
+    let others = 0;
     for (let t = 0; t < touchedCount; t++) {
       const j = touched[t];
       if (excluded[j]) continue;
       if (buy[j] > maxBuy) maxBuy = buy[j];
       if (co[j] > maxCo) maxCo = co[j];
+      if (own[j]) continue;
+      const c = co[j];
+      if (others === topN && !(c > topOtherCo[topN - 1])) continue;
+      let pos = others < topN ? others++ : topN - 1;
+      while (pos > 0 && c > topOtherCo[pos - 1]) {
+        topOtherCo[pos] = topOtherCo[pos - 1];
+        pos--;
+      }
+      topOtherCo[pos] = c;
+    }
+    const otherCut = others === topN ? topOtherCo[topN - 1] * (1 - 1e-9) : -Infinity;
+    let candidateCount = 0;
+    for (let t = 0; t < touchedCount; t++) {
+      const j = touched[t];
+      if (excluded[j]) continue;
+      if (own[j] || co[j] >= otherCut) candidates[candidateCount++] = j;
     }
 
     blends.forEach((beta, b) => {
       const lists = out[b];
       const base = p * topN;
       let filled = 0;
-      for (let t = 0; t < touchedCount; t++) {
-        const j = touched[t];
-        if (excluded[j]) continue;
+      for (let t = 0; t < candidateCount; t++) {
+        const j = candidates[t];
         const s =
           (maxBuy > 0 ? (beta * buy[j]) / maxBuy : 0) + (maxCo > 0 ? ((1 - beta) * co[j]) / maxCo : 0);
         if (!(s > 0)) continue;
@@ -216,6 +241,7 @@ export function recommendLists(
       historyAge[j] = 0;
       excluded[j] = 0;
       seen[j] = 0;
+      own[j] = 0;
     }
     if (onProgress && (p + 1) % 50_000 === 0) onProgress(p + 1);
   }

@@ -3,10 +3,10 @@
  * DuckDB, and the rows of the summary read back from the same relations.
  */
 import type { Duck } from '../../lib/duck';
-import { sqlIdent, sqlString, writeColumns } from '../../lib/duck';
+import { sqlString } from '../../lib/duck';
 import type { RecommendConfig } from '../../lib/stageConfig/recommend';
 import type { BundleRow, RuleRow } from './contract';
-import { SOURCE_NAMES, type RecommendationLists } from './model';
+import { SOURCE_NAMES } from './model';
 import { RULES_TABLE } from './rules';
 
 /** Rules listed in the summary (and the report) per level. */
@@ -16,16 +16,11 @@ const TOP_RULES = 20;
 export const SOURCE_NAME_SQL = `[${SOURCE_NAMES.map(sqlString).join(', ')}][l.source + 1]`;
 
 /**
- * recommendations.parquet: customer_id, rank, product_id, product_name, category, score, source
- * (co_purchase | buy_again | popular), reason, because_product_id. Returns the rows written.
+ * recommendations.parquet from the lists table `rec_lists` (scoreCustomers.ts): customer_id, rank,
+ * product_id, product_name, category, score, source (co_purchase | buy_again | popular), reason,
+ * because_product_id.
  */
-export async function writeRecommendations(
-  duck: Duck,
-  lists: RecommendationLists | null,
-  config: RecommendConfig,
-  path: string,
-): Promise<number> {
-  const rows = await listsTable(duck, 'rec_lists', lists);
+export async function writeRecommendations(duck: Duck, config: RecommendConfig, path: string): Promise<void> {
   await duck.toParquet(
     `SELECT s.customer_id, l.rank, i.product_id, i.product_name, i.category, round(l.score, 6) AS score,
             ${SOURCE_NAME_SQL} AS source,
@@ -36,7 +31,6 @@ export async function writeRecommendations(
      ORDER BY l.pos, l.rank`, // pos numbers the customers in customer_id order (activeCustomers)
     path,
   );
-  return rows;
 }
 
 /**
@@ -56,36 +50,6 @@ export function reasonSql(
                                  l.orders::INTEGER, floor(l.age_days)::INTEGER)
               ELSE format('among the most ordered ${noun} of the last {} days', ${popularityDays})
             END`;
-}
-
-/**
- * Write lists as table `table` (pos, rank, item, score, source, because, confidence, orders, age_days), one
- * row per filled slot, in (pos, rank) order.
- */
-export async function listsTable(
-  duck: Duck,
-  table: string,
-  lists: RecommendationLists | null,
-): Promise<number> {
-  // Every slot goes in as typed arrays, a data chunk at a time; a slot's customer position and rank follow
-  // from its row number (slot = pos * topN + rank - 1), so they are not sent. Empty slots (item -1) are
-  // dropped in SQL.
-  const slots = lists ? lists.customers * lists.topN : 0;
-  const topN = lists?.topN ?? 1;
-  await writeColumns(duck, 'rec_slots', slots, [
-    { name: 'item', type: 'INTEGER', values: lists?.item ?? null },
-    { name: 'score', type: 'DOUBLE', values: lists?.score ?? null },
-    { name: 'source', type: 'UTINYINT', values: lists?.source ?? null },
-    { name: 'because', type: 'INTEGER', values: lists?.because ?? null },
-    { name: 'confidence', type: 'DOUBLE', values: lists?.confidence ?? null },
-    { name: 'orders', type: 'DOUBLE', values: lists?.orders ?? null },
-    { name: 'age_days', type: 'DOUBLE', values: lists?.ageDays ?? null },
-  ]);
-  await duck.run(`CREATE OR REPLACE TABLE ${sqlIdent(table)} AS
-    SELECT (rowid // ${topN})::INTEGER AS pos, (rowid % ${topN} + 1)::INTEGER AS rank, *
-    FROM rec_slots WHERE item >= 0 ORDER BY rowid`);
-  await duck.run('DROP TABLE rec_slots');
-  return (await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${sqlIdent(table)}`)).n;
 }
 
 /** The SQL of rules with product ids and names resolved (a category is its own id and name). */

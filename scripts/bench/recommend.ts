@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { computeRecommendations } from '../../activities/recommend/index';
+import { computeRecommendations, recommendDuckMemoryLimit } from '../../activities/recommend/index';
 import { parseRunConfig } from '../../lib/config';
 import { Duck, sqlString, withDuck } from '../../lib/duck';
 import { generateDataset } from '../generate/index';
@@ -67,7 +67,7 @@ export async function benchRecommend(customers = 1_000_000): Promise<Record<stri
 
 /** Load the generated data as clean would leave it and run the stage's computation; figures as JSON. */
 async function measureStage(dir: string): Promise<Record<string, number>> {
-  const duck = await Duck.open({ tempDirectory: join(dir, 'duck') });
+  const duck = await Duck.open({ tempDirectory: join(dir, 'duck'), memoryLimit: recommendDuckMemoryLimit() });
   try {
     // As the stage reads clean's Parquet: a view over the file.
     await duck.run(
