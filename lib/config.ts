@@ -14,6 +14,7 @@ import { clvSection } from './stageConfig/clv';
 import { experimentSection } from './stageConfig/experiment';
 import { featuresSection } from './stageConfig/features';
 import { attributesSection } from './attributesConfig';
+import { outliersSection } from './outlierTreatment';
 import { forecastSection } from '../activities/forecast/config';
 import { recommendSection } from './stageConfig/recommend';
 import { segmentSection } from './stageConfig/segment';
@@ -134,6 +135,11 @@ export const runConfigSchema = z
     /** Customer attributes (a customers table) and their tests against spend; absent: none. */
     attributes: attributesSection.optional(),
     clean: cleanSection.default(() => cleanSection.parse({})),
+    /**
+     * How spend-based models read the lines clean flags as outliers: none (default), exclude or winsorize
+     * (lib/outlierTreatment.ts). Absent means none, and configs without it hash as before.
+     */
+    outliers: outliersSection.optional(),
     features: featuresSection.default(() => featuresSection.parse({})),
     segment: segmentSection.default(() => segmentSection.parse({})),
     clv: clvSection.default(() => clvSection.parse({})),

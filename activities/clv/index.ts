@@ -11,7 +11,7 @@
  * Data no model can be fitted to (no customers, no repeat purchase) fails the stage with a
  * DataValidationError; an out-of-range score with an OutputCheckError.
  */
-import { sqlString } from '../../lib/duck';
+import { createTreatedTable, outlierTreatment, withOutlierConfig } from '../../lib/outlierTreatment';
 import { defineStageActivity, type StageDefinition } from '../../lib/stage';
 import { computeClv } from './computeClv';
 import { withClvDuck } from './stageResult';
@@ -45,13 +45,16 @@ export const clvStage: StageDefinition<ClvMetrics> = {
   //    bits; the sums' new order moved parameters by ~1e-14 relative (Pareto/NBD by ~2e-7, within its
   //    fit tolerance) and with them the last digits of every score.
   version: 5,
-  configSection: (config) => config.clv,
+  configSection: (config) => withOutlierConfig(config.clv, config.outliers),
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
     return withClvDuck(ctx.scratchDir, async (duck) => {
-      await duck.run(
-        `CREATE TABLE transactions AS SELECT customer_id, ts, amount FROM read_parquet(${sqlString(transactionsPath)})`,
-      );
+      await createTreatedTable(duck, {
+        table: 'transactions',
+        columns: 'customer_id, ts, amount',
+        path: transactionsPath,
+        treatment: outlierTreatment(ctx.run.config.outliers, ctx.upstream.clean?.metrics),
+      });
       return computeClv(duck, {
         transactionsTable: 'transactions',
         cutoffIso: ctx.run.cutoff,

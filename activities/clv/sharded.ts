@@ -19,6 +19,12 @@ import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
 import { sqlString, withDuck } from '../../lib/duck';
 import { defineShardedStage, upstreamShardIndex } from '../../lib/shardedStage';
+import {
+  createTreatedTable,
+  outlierTreatment,
+  type OutlierTreatment,
+  withOutlierConfig,
+} from '../../lib/outlierTreatment';
 import { stepTimer } from '../../lib/stepTimer';
 import type { ClvConfig } from '../../lib/stageConfig/clv';
 import { fitClvModels } from './fitModels';
@@ -42,12 +48,22 @@ export interface ClvShardFiles {
 /** The shard step on local files: summarize `transactionsPath` (one shard's rows) into `outDir`. */
 export async function summarizeClvShard(
   duck: Duck,
-  options: { transactionsPath: string; cutoffIso: string; config: ClvConfig; outDir: string },
+  options: {
+    transactionsPath: string;
+    cutoffIso: string;
+    config: ClvConfig;
+    outDir: string;
+    /** How flagged outlier lines enter the summary (lib/outlierTreatment.ts); default as delivered. */
+    outliers?: OutlierTreatment;
+  },
 ): Promise<ClvShardFiles> {
   await mkdir(options.outDir, { recursive: true });
-  await duck.run(
-    `CREATE OR REPLACE TABLE clv_shard_transactions AS SELECT customer_id, ts, amount FROM read_parquet(${sqlString(options.transactionsPath)})`,
-  );
+  await createTreatedTable(duck, {
+    table: 'clv_shard_transactions',
+    columns: 'customer_id, ts, amount',
+    path: options.transactionsPath,
+    treatment: options.outliers ?? { method: 'none' },
+  });
   const statistics = await summarizeShard(duck, {
     transactionsTable: 'clv_shard_transactions',
     cutoffIso: options.cutoffIso,
@@ -143,7 +159,7 @@ export const clvSharded = defineShardedStage<ClvMetrics>({
   // 6: sharded: the customers and statistics parts and their indexes are added; clv.parquet and
   //    clv_summary.json have version 5's bytes.
   version: 6,
-  configSection: (config) => config.clv,
+  configSection: (config) => withOutlierConfig(config.clv, config.outliers),
   async shardCount(ctx) {
     return (await upstreamShardIndex(ctx, 'clean', 'transactions')).shardCount;
   },
@@ -156,6 +172,7 @@ export const clvSharded = defineShardedStage<ClvMetrics>({
           cutoffIso: ctx.run.cutoff,
           config: ctx.run.config.clv,
           outDir: join(ctx.scratchDir, 'shard'),
+          outliers: outlierTreatment(ctx.run.config.outliers, ctx.upstream.clean?.metrics),
         });
         return {
           outputs: {
