@@ -3,6 +3,25 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const WORKFLOW_SANDBOX_PATTERNS = [
+  { group: ['node:*'], message: 'Workflow code runs in a deterministic sandbox: no Node built-ins.' },
+  {
+    group: ['../activities/*/*', '../lib/objectStore*', '@duckdb/*', '@aws-sdk/*'],
+    message: 'Workflows import activity types only.',
+  },
+];
+const WORKFLOW_BANNED_MODULES = ['fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net'];
+
+// Layers, bottom up: lib/ (what every part shares) < activities/ (stages) < workflows/, workers/,
+// scripts/ (the CLI), console/, infra/. lib/ imports none of the layers above it (CONTRIBUTING.md, "Code layout").
+const LIB_LAYERING_PATTERNS = [
+  {
+    regex: '^(\\.\\./)+(activities|workflows|workers|scripts|console|infra|tests)(/|$)',
+    message:
+      'lib/ is the bottom layer: move what lib needs from a stage or the CLI into lib/ (stage config schemas are in lib/stageConfig/).',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.custflow/**', 'out/**', 'bin/**', 'dist/**'] },
   js.configs.recommended,
@@ -18,24 +37,13 @@ export default tseslint.config(
     },
   },
   {
-    // lib/stageRegistry.ts is imported by workflows: the same rules keep it deterministic data.
+    // lib/stageRegistry.ts is imported by workflows: the same rules keep it deterministic data (its own block
+    // below adds lib's layering rule: a later block's no-restricted-imports replaces an earlier one's).
     files: ['workflows/**/*.ts', 'lib/stageRegistry.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        {
-          patterns: [
-            {
-              group: ['node:*'],
-              message: 'Workflow code runs in a deterministic sandbox: no Node built-ins.',
-            },
-            {
-              group: ['../activities/*/*', '../lib/objectStore*', '@duckdb/*', '@aws-sdk/*'],
-              message: 'Workflows import activity types only.',
-            },
-          ],
-          paths: ['fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net'],
-        },
+        { patterns: WORKFLOW_SANDBOX_PATTERNS, paths: WORKFLOW_BANNED_MODULES },
       ],
       'no-restricted-properties': [
         'error',
@@ -48,6 +56,23 @@ export default tseslint.config(
           object: 'Date',
           property: 'now',
           message: 'Workflow time comes from the Temporal clock; pass it in or use workflow info.',
+        },
+      ],
+    },
+  },
+  {
+    files: ['lib/**/*.ts'],
+    ignores: ['lib/stageRegistry.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: LIB_LAYERING_PATTERNS }] },
+  },
+  {
+    files: ['lib/stageRegistry.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [...WORKFLOW_SANDBOX_PATTERNS, ...LIB_LAYERING_PATTERNS],
+          paths: WORKFLOW_BANNED_MODULES,
         },
       ],
     },

@@ -15,7 +15,7 @@ import { experimentSection } from './stageConfig/experiment';
 import { featuresSection } from './stageConfig/features';
 import { attributesSection } from './attributesConfig';
 import { outliersSection } from './outlierTreatment';
-import { forecastSection } from '../activities/forecast/config';
+import { forecastSection } from './stageConfig/forecast';
 import { recommendSection } from './stageConfig/recommend';
 import { segmentSection } from './stageConfig/segment';
 

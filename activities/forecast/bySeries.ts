@@ -26,7 +26,7 @@ import type { StageWarning } from '../../lib/runTypes';
 import { forecastMetrics } from './backtest';
 import { chooseForecast } from './chooseForecast';
 import type { TotalForecastContext } from './computeForecast';
-import type { ForecastConfig } from './config';
+import type { ForecastConfig } from '../../lib/stageConfig/forecast';
 import type {
   SeriesCoherence,
   SeriesDimension,

@@ -6,7 +6,7 @@
  */
 import type { Holiday } from './additiveRegression';
 import { selectModel, type Selection } from './backtest';
-import type { ForecastConfig } from './config';
+import type { ForecastConfig } from '../../lib/stageConfig/forecast';
 import { planBacktest, type BacktestPlan } from './plan';
 import type { RegularSeries } from './series';
 

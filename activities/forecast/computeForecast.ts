@@ -10,7 +10,7 @@ import type { Duck } from '../../lib/duck';
 import type { Holiday } from './additiveRegression';
 import { forecastMetrics, type Selection } from './backtest';
 import { chooseForecast } from './chooseForecast';
-import type { ForecastConfig } from './config';
+import type { ForecastConfig } from '../../lib/stageConfig/forecast';
 import type { BacktestReport, ForecastControls, ForecastStageMetrics } from './contract';
 import { resolveHolidays } from './holidays';
 import {

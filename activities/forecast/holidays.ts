@@ -8,7 +8,7 @@
 import Holidays from 'date-holidays';
 import { ConfigError } from '../../lib/errors';
 import type { Holiday } from './additiveRegression';
-import type { ForecastConfig } from './config';
+import type { ForecastConfig } from '../../lib/stageConfig/forecast';
 import { dayNumber } from './series';
 
 /**

@@ -10,7 +10,7 @@
  * An order whose fit fails (too short for it, a likelihood the optimizer cannot evaluate) is skipped; when
  * none fits the search throws, and the backtest reports the candidate as not scored.
  */
-import type { ForecastConfig } from './config';
+import type { ForecastConfig } from '../../lib/stageConfig/forecast';
 import * as sarima from './sarima';
 import { openView, type RegularSeries } from './series';
 

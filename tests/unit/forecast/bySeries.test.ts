@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDailyRevenue } from '../../../activities/features/revenueSeries';
 import { computeSeriesForecasts, OTHER_CATEGORIES } from '../../../activities/forecast/bySeries';
 import { computeForecast } from '../../../activities/forecast/computeForecast';
-import { forecastSection, type ForecastConfig } from '../../../activities/forecast/config';
+import { forecastSection, type ForecastConfig } from '../../../lib/stageConfig/forecast';
 import type { SeriesDimensionSummary } from '../../../activities/forecast/contract';
 import { dayNumber, isoDate, weekday } from '../../../activities/forecast/series';
 import { withDuck, type Duck } from '../../../lib/duck';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeForecast } from '../../../activities/forecast/computeForecast';
-import { forecastSection } from '../../../activities/forecast/config';
+import { forecastSection } from '../../../lib/stageConfig/forecast';
 import { resolveHolidays } from '../../../activities/forecast/holidays';
 import { dayNumber, isoDate, periodDay } from '../../../activities/forecast/series';
 import { withDuck, writeColumns } from '../../../lib/duck';

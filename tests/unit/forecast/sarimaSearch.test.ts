@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { forecastSection } from '../../../activities/forecast/config';
+import { forecastSection } from '../../../lib/stageConfig/forecast';
 import { ordersWithin, searchSarimaOrder } from '../../../activities/forecast/sarimaSearch';
 import { buildSeries } from '../../../activities/forecast/series';
 import { Rng } from '../../../lib/random';

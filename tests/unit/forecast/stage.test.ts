@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forecastSection } from '../../../activities/forecast/config';
+import { forecastSection } from '../../../lib/stageConfig/forecast';
 import { computeForecast } from '../../../activities/forecast/computeForecast';
 import { withDuck, type Duck } from '../../../lib/duck';
 import { Rng } from '../../../lib/random';
