@@ -4,12 +4,10 @@
  * Float64Array are an order of magnitude faster than arrays of arrays at a million rows (see docs/DESIGN.md).
  */
 
-/** Row-major dense matrix: element (i, j) is `data[i * cols + j]`. */
-export interface Matrix {
-  rows: number;
-  cols: number;
-  data: Float64Array;
-}
+import type { DenseMatrix } from '../../lib/numeric/linalg';
+
+/** Row-major dense matrix: element (i, j) is `data[i * cols + j]` (the toolbox's one matrix type). */
+export type Matrix = DenseMatrix;
 
 /** A rows x cols matrix of zeros. */
 export function zeros(rows: number, cols: number): Matrix {
