@@ -9,9 +9,11 @@ import { ALL_SHARDED_STAGES, type ShardedStageActivities } from '../lib/shardedS
 import { churnSharded } from './churn/sharded';
 import { clvSharded } from './clv/sharded';
 import { featuresSharded } from './features/sharded';
+import { ingestSharded } from './ingest/sharded';
 import { segmentSharded } from './segment/sharded';
 
 const SHARDED_STAGE_DEFINITIONS: Partial<Record<StageName, ShardedStage>> = {
+  ingest: ingestSharded,
   features: featuresSharded,
   clv: clvSharded,
   churn: churnSharded,

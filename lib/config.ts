@@ -60,6 +60,15 @@ const ingestSection = z
   .object({
     /** Download concurrency for raw objects. */
     downloadConcurrency: z.number().int().min(1).max(64).default(16),
+    /**
+     * Bytes of delivered transaction files one activity of a sharded ingest reads (consecutive files in key
+     * order; activities/ingest/fileGroups.ts). Changes which worker reads what, never what ingest writes.
+     */
+    fileGroupBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(256 * 1024 * 1024),
     /** Longest line a delivered text file may have, in bytes; a longer one fails ingest naming file and line. */
     maxLineBytes: z
       .number()

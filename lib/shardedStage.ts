@@ -59,7 +59,9 @@ import {
   shardPartKey,
   shardPartName,
   shardPartOutputName,
+  CUSTOMER_HASH_SPLIT,
   type ShardIndex,
+  type ShardSplit,
 } from './shards';
 import {
   resultFromManifest,
@@ -115,6 +117,8 @@ export interface ShardedStageDefinition<M extends Record<string, unknown>, P> {
   configSection(config: RunConfig): unknown;
   fingerprintInputs?(ctx: StageContext): Promise<Record<string, string>>;
   shardCount(ctx: StageContext): Promise<number>;
+  /** How rows are split over shards, as the shard indexes state it (default: the customer hash). */
+  split?: ShardSplit;
   prepare?(ctx: StageContext, shardCount: number): Promise<P>;
   computeShard(ctx: ShardContext<P>): Promise<ShardComputeResult>;
   reduce(ctx: ReduceContext<P>): Promise<StageComputeResult<M>>;
@@ -308,7 +312,7 @@ async function reduceStage<M extends Record<string, unknown>, P>(
     const index: ShardIndex = {
       output,
       shardCount: plan.shardCount,
-      hash: 'md5(customer_id)[0:4] big-endian mod shardCount',
+      hash: definition.split ?? CUSTOMER_HASH_SPLIT,
       parts: receipts.map((r) => {
         const entry = r.outputs[output];
         if (!entry) throw new Error(`${definition.stage}: shard ${r.shard} wrote no part of "${output}"`);

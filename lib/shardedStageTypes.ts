@@ -17,10 +17,17 @@ export const SHARDED_STAGES: readonly StageName[] = ['features'];
 /**
  * Every stage a new run shards: SHARDED_STAGES and the stages that joined later, each behind its own patch
  * in workflows/monthlyPipeline.ts (clv: 'sharded-clv', churn: 'sharded-churn', segment: 'sharded-segment')
- * so runs recorded before it replay with its single activity. Tests and tools read this list; the workflow
+ * so runs recorded before it replay with its single activity (ingest: 'sharded-ingest', its
+ * file groups rather than customer shards). Tests and tools read this list; the workflow
  * builds its own from the patches.
  */
-export const ALL_SHARDED_STAGES: readonly StageName[] = [...SHARDED_STAGES, 'clv', 'churn', 'segment'];
+export const ALL_SHARDED_STAGES: readonly StageName[] = [
+  ...SHARDED_STAGES,
+  'clv',
+  'churn',
+  'segment',
+  'ingest',
+];
 
 /** How a run shards its stages: the config section `shards`, every field optional (old runs have none). */
 export interface ShardSettings {

@@ -83,6 +83,11 @@ export function shardIndexFileName(output: string): string {
   return `${output}_shards.json`;
 }
 
+/** The customer hash of every customer shard, and ingest's split of raw files into file groups. */
+export const CUSTOMER_HASH_SPLIT = 'md5(customer_id)[0:4] big-endian mod shardCount';
+export const FILE_GROUP_SPLIT = 'raw files in key order, consecutive groups of about ingest.fileGroupBytes';
+export type ShardSplit = typeof CUSTOMER_HASH_SPLIT | typeof FILE_GROUP_SPLIT;
+
 /** One part as its shard index lists it. */
 export interface ShardIndexPart {
   shard: number;
@@ -100,8 +105,11 @@ export interface ShardIndexPart {
 export interface ShardIndex {
   output: string;
   shardCount: number;
-  /** The customer hash (documentation for readers outside custflow). */
-  hash: 'md5(customer_id)[0:4] big-endian mod shardCount';
+  /**
+   * How rows were split (documentation for readers outside custflow): the customer hash, or, for ingest's
+   * file groups (activities/ingest/fileGroups.ts), consecutive raw files in key order.
+   */
+  hash: ShardSplit;
   parts: ShardIndexPart[];
 }
 

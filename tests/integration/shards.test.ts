@@ -2,9 +2,10 @@
  * Sharded stages on the real Temporal dev server and S3 (issue 10): the same generated data run with
  * `shards.count` 1 and 8 gives the same customer-level rows and the same global tables; clean's parts
  * hold every kept row once, each in the shard Node's hash gives its customer; features runs as a child
- * workflow with one activity per shard.
+ * workflow with one activity per shard. The S = 8 run also reads its raw files one file per ingest
+ * activity (file groups) and must account for every delivered line as the one-group run does.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,13 +44,19 @@ describe('sharded stages give the same answers for any shard count', () => {
         harness.store,
       );
     }
-    const runWith = async (count: number): Promise<RunSummary> => {
-      const config = parseRunConfig({ shards: { count, concurrency: 3 } });
-      const started = await startRun(harness.client, { dataset: DATASET, month: MONTH, config });
+    const runWith = async (count: number, fileGroupBytes?: number): Promise<RunSummary> => {
+      const config = parseRunConfig({
+        shards: { count, concurrency: 3 },
+        ...(fileGroupBytes ? { ingest: { fileGroupBytes } } : {}),
+      });
+      // File groups change nothing ingest writes, so its cache would answer: forced, it reads file by file.
+      const force = fileGroupBytes ? ['ingest'] : [];
+      const started = await startRun(harness.client, { dataset: DATASET, month: MONTH, config, force });
       return waitForRun(harness.client, started, { quiet: true });
     };
     one = await runWith(1);
-    eight = await runWith(8);
+    // One transaction file per group (each file is far above 1 byte): 12 ingest activities.
+    eight = await runWith(8, 1);
   });
 
   afterAll(async () => {
@@ -232,6 +239,71 @@ describe('sharded stages give the same answers for any shard count', () => {
         expect(differing, `${stage}/${output}`).toBe(0);
         expect(n).toBe(index.parts.reduce((sum, p) => sum + p.rows, 0));
       }
+    } finally {
+      duck.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ingests file group by file group with the outputs and row accounting of one group', async () => {
+    const files = (await readdir(join(dataDir, 'transactions'))).filter((f) => f.endsWith('.csv')).sort();
+    expect(files).toHaveLength(12);
+    expect(one.stages.ingest.metrics.fileGroups).toBe(1);
+    expect(eight.stages.ingest.status).toBe('completed');
+    expect(eight.stages.ingest.metrics.fileGroups).toBe(files.length);
+    const history = await harness.client.workflow.getHandle(`${eight.workflowId}/ingest`).fetchHistory();
+    const groupSteps = (history.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'shardedStageShard',
+    );
+    expect(groupSteps).toHaveLength(files.length);
+    // The merged outputs are the bytes one group wrote; the metrics are the same but for timings and groups.
+    const [a, b] = [await manifestOf(one, 'ingest'), await manifestOf(eight, 'ingest')];
+    const whole = (m: StageManifest): string[] =>
+      Object.keys(m.outputs)
+        .filter((n) => !isShardPartOutputName(n) && !n.endsWith('Shards'))
+        .sort();
+    expect(whole(b)).toEqual(whole(a));
+    expect(whole(a)).toEqual(expect.arrayContaining(['transactions', 'events', 'assignments']));
+    for (const name of whole(a))
+      expect(b.outputs[name].sha256, `ingest/${name}`).toBe(a.outputs[name].sha256);
+    const figures = (m: StageManifest): Record<string, unknown> => {
+      const { downloadMs: _d, parseMs: _p, fileGroups: _g, shards: _s, ...rest } = m.metrics;
+      return rest;
+    };
+    expect(figures(b)).toEqual(figures(a));
+    for (const key of ['inputRows', 'outputRows', 'quarantinedByReason', 'duplicateRows', 'afterCutoffRows'])
+      expect(eight.stages.clean.metrics[key], `clean.${key}`).toEqual(one.stages.clean.metrics[key]);
+
+    // Per delivered file, against the generator's own files: data lines = rows clean kept, quarantined or
+    // found duplicate (nothing in a dated file is set aside for a later month).
+    expect(eight.stages.clean.metrics.afterCutoffRows).toBe(0);
+    const dir = await mkdtemp(join(tmpdir(), 'custflow-shards-ingest-'));
+    const duck = await Duck.open();
+    try {
+      const local: Record<string, string> = {};
+      for (const output of ['transactions', 'quarantine', 'duplicates']) {
+        local[output] = join(dir, `${output}.parquet`);
+        await harness.store.getToFile(
+          harness.store.keyFromUri(eight.stages.clean.outputs[output]),
+          local[output],
+        );
+      }
+      const perFile = await duck.all<{ file: string; n: number }>(
+        `SELECT regexp_extract(source_file, '[^/]+$') AS file, count(*)::INTEGER AS n FROM (
+           ${Object.values(local)
+             .map((p) => `SELECT source_file FROM read_parquet(${sqlString(p)})`)
+             .join(' UNION ALL ')}) GROUP BY ALL ORDER BY file`,
+      );
+      const delivered = await Promise.all(
+        files.map(async (file) => {
+          const lines = (await readFile(join(dataDir, 'transactions', file), 'utf8'))
+            .split('\n')
+            .filter((line) => line.trim() !== '');
+          return { file, n: lines.length - 1 };
+        }),
+      );
+      expect(perFile).toEqual(delivered);
+      expect(delivered.reduce((sum, f) => sum + f.n, 0)).toBe(eight.stages.ingest.metrics.rawRows);
     } finally {
       duck.close();
       await rm(dir, { recursive: true, force: true });
