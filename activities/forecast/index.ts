@@ -62,7 +62,8 @@ export const forecastDefinition: StageDefinition<ForecastStageMetrics> = {
         const warnings = await checkForecastOutputs(duck, result.paths.forecast, result.metrics);
         if (transactionsPath) {
           await duck.run(
-            `CREATE VIEW transactions AS SELECT customer_id, ts, category, amount
+            `CREATE VIEW transactions AS
+             SELECT customer_id, order_id, ts, product_id, category, quantity, amount
              FROM read_parquet(${sqlString(transactionsPath)})`,
           );
           if (segmentsPath) {

@@ -101,11 +101,7 @@ function dimensionBlock(
   const rows = d.series.map((s) => [
     s.series,
     fmtPct(s.revenueShare),
-    s.status === 'forecast'
-      ? s.fitted && s.fitted !== s.model
-        ? `${s.model} → ${s.fitted}`
-        : (s.model ?? MISSING)
-      : MISSING,
+    s.status === 'forecast' ? modelLabel(s) : MISSING,
     fmtNum(s.mase, 3),
     fmtNum(s.baselineMase, 3),
     s.status === 'forecast' ? ctx.money(s.horizonTotal) : MISSING,
@@ -161,7 +157,7 @@ function coherenceNote(ctx: Ctx, d: ReportForecastSeries['dimensions'][number], 
 function smallMultiple(ctx: Ctx, s: ReportSeries, color: string): string {
   const head =
     `<h5>${esc(s.series)}</h5><div class="figures">${esc(fmtPct(s.revenueShare))} of revenue` +
-    (s.status === 'forecast' ? ` · ${esc(s.model ?? '')} · MASE ${esc(fmtNum(s.mase, 2))}` : '') +
+    (s.status === 'forecast' ? ` · ${esc(modelLabel(s))} · MASE ${esc(fmtNum(s.mase, 2))}` : '') +
     '</div>';
   if (s.status !== 'forecast') {
     return `<div class="multiple">${head}<p class="note">${esc(s.status === 'too_short' ? 'Too short' : 'No model')}: ${esc(s.reason ?? '')}</p></div>`;
@@ -201,4 +197,14 @@ function smallMultiple(ctx: Ctx, s: ReportSeries, color: string): string {
     height: 170,
   });
   return `<div class="multiple">${head}${chart}</div>`;
+}
+
+/**
+ * The model as fitted on the full history: a SARIMA's label then carries its order and season (a searched
+ * order says so), other families keep their candidate name.
+ */
+function modelLabel(s: SeriesOutcome): string {
+  if (!s.fitted || !s.model) return s.model ?? MISSING;
+  if (s.model.startsWith('sarima(search')) return `${s.fitted} (AIC search)`;
+  return s.fitted.startsWith(s.model) ? s.fitted : s.model;
 }
