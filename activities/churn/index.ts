@@ -45,6 +45,7 @@ import { defineStageActivity, type StageDefinition } from '../../lib/stage';
 import { checkedChurnResult } from './checks';
 import { computeChurn } from './computeChurn';
 import { loadChurnTables } from './inputs';
+import { outlierTreatment, withOutlierConfig } from '../../lib/outlierTreatment';
 import type { ChurnMetrics } from './contract';
 
 export { checkChurnOutputs } from './checks';
@@ -73,7 +74,7 @@ export const churnStage: StageDefinition<ChurnMetrics> = {
   // 6: churn_model.json's highValue gains the tree and the spend regression (4 and 5 are the sharded
   //    stage's versions; the unsharded one skips them so the two never share a cache key).
   version: 6,
-  configSection: (config) => ({ churn: config.churn, seed: config.seed }),
+  configSection: (config) => withOutlierConfig({ churn: config.churn, seed: config.seed }, config.outliers),
   async compute(ctx) {
     const transactionsPath = await ctx.fetchUpstream('clean', 'transactions');
     const featuresPath = await ctx.fetchUpstream('features', 'customerFeatures');
@@ -82,7 +83,11 @@ export const churnStage: StageDefinition<ChurnMetrics> = {
       : undefined;
     return withDuck(
       async (duck) => {
-        await loadChurnTables(duck, { transactionsPath, eventsPath, featuresPath });
+        await loadChurnTables(
+          duck,
+          { transactionsPath, eventsPath, featuresPath },
+          outlierTreatment(ctx.run.config.outliers, ctx.upstream.clean?.metrics),
+        );
         const result = await computeChurn(duck, {
           transactionsTable: 'transactions',
           eventsTable: eventsPath ? 'events' : undefined,

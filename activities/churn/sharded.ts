@@ -31,6 +31,7 @@ import { stepTimer } from '../../lib/stepTimer';
 import { buildCustomerFeatures } from '../../lib/customerFeatures/customerFeatures';
 import { checkedChurnResult } from './checks';
 import { loadChurnTables } from './inputs';
+import { outlierTreatment, withOutlierConfig } from '../../lib/outlierTreatment';
 import {
   churnFeatureNames,
   earlyEndWarning,
@@ -97,7 +98,7 @@ export const churnSharded = defineShardedStage<ChurnMetrics, ChurnPlan>({
   //    above churn.maxTrainingRows customers per window the bytes differ from version 3's.
   // 5: churn_model.json's highValue gains the depth-limited tree and the spend regression (valueModels.ts).
   version: 5,
-  configSection: (config) => ({ churn: config.churn, seed: config.seed }),
+  configSection: (config) => withOutlierConfig({ churn: config.churn, seed: config.seed }, config.outliers),
   async shardCount(ctx) {
     return (await upstreamShardIndex(ctx, 'clean', 'transactions')).shardCount;
   },
@@ -132,7 +133,11 @@ export const churnSharded = defineShardedStage<ChurnMetrics, ChurnPlan>({
     await mkdir(outDir, { recursive: true });
     return withDuck(
       async (duck) => {
-        await loadChurnTables(duck, { transactionsPath, eventsPath, featuresPath });
+        await loadChurnTables(
+          duck,
+          { transactionsPath, eventsPath, featuresPath },
+          outlierTreatment(ctx.run.config.outliers, ctx.upstream.clean?.metrics),
+        );
         await checkScoringColumns(duck, 'scoring_features', featureNames);
         const windowOptions = {
           windowDays: ctx.run.config.churn.window,

@@ -17,15 +17,25 @@ import { dirname, join } from 'node:path';
 import { buildCustomerFeatures } from '../../lib/customerFeatures/customerFeatures';
 import { sqlString, withDuck } from '../../lib/duck';
 import { OutputCheckError } from '../../lib/errors';
+import { createTreatedTable, outlierTreatment, withOutlierConfig } from '../../lib/outlierTreatment';
 import { defineShardedStage, upstreamShardIndex } from '../../lib/shardedStage';
 import { stepTimer } from '../../lib/stepTimer';
 import { addCategoryShares, topCategories, type CategoryShareResult } from './categoryShares';
 import { writeFeatureOutputs, type FeaturesMetrics } from './outputs';
+import {
+  addExtensionFeatures,
+  EMPTY_EXTENSION_PLAN,
+  planExtensionFeaturesFromFiles,
+  type ExtensionFeaturePlan,
+  type ExtensionFeatureResult,
+} from './extensionFeatures';
 
 /** What every shard needs to know about the whole data. */
 export interface FeaturesPlan {
   categories: string[];
   hasEvents: boolean;
+  /** Extension-column and attribute feature levels (absent in plans recorded before, or with no attributes). */
+  extensionPlan?: ExtensionFeaturePlan;
 }
 
 /** What a shard reports to reduce. */
@@ -33,15 +43,21 @@ interface FeaturesShardSummary {
   customers: number;
   featureNames: string[];
   categories: CategoryShareResult;
+  extensionFeatures?: ExtensionFeatureResult;
 }
 
 export const featuresSharded = defineShardedStage<FeaturesMetrics, FeaturesPlan>({
   stage: 'features',
   // 4: sharded (customer table parts and their index added; the other outputs' bytes unchanged).
-  version: 4,
+  // 5: extension-column and attribute features (ext_*, attr_*) and extension-column tests (issue 14).
+  version: 5,
   // The attributes config enters only when set, so datasets without one keep their cache keys.
+  // So does the outliers option (lib/outlierTreatment.ts), which the customer table follows.
   configSection: (config) =>
-    config.attributes ? { ...config.features, attributes: config.attributes } : config.features,
+    withOutlierConfig(
+      config.attributes ? { ...config.features, attributes: config.attributes } : config.features,
+      config.outliers,
+    ),
   async shardCount(ctx) {
     return (await upstreamShardIndex(ctx, 'clean', 'transactions')).shardCount;
   },
@@ -56,7 +72,20 @@ export const featuresSharded = defineShardedStage<FeaturesMetrics, FeaturesPlan>
       },
       { tempDirectory: join(ctx.scratchDir, 'duck') },
     );
-    return { categories, hasEvents: ctx.upstream.clean?.outputs.eventsShards !== undefined };
+    const hasEvents = ctx.upstream.clean?.outputs.eventsShards !== undefined;
+    const extensionPlan = await planExtensionFeaturesFromFiles({
+      cutoff: ctx.run.cutoff,
+      attributes: ctx.run.config.attributes,
+      transactionsPath,
+      ...(hasEvents && ctx.run.config.attributes?.events
+        ? { eventsPath: await ctx.fetchUpstream('clean', 'events') }
+        : {}),
+      ...(ctx.run.config.attributes?.customers && ctx.upstream.clean?.outputs.customers
+        ? { customersPath: await ctx.fetchUpstream('clean', 'customers') }
+        : {}),
+      tempDirectory: join(ctx.scratchDir, 'duck-extension'),
+    });
+    return { categories, hasEvents, ...(extensionPlan ? { extensionPlan } : {}) };
   },
   async computeShard(ctx) {
     const transactionsPath = await ctx.fetchUpstreamShard('clean', 'transactions');
@@ -64,9 +93,13 @@ export const featuresSharded = defineShardedStage<FeaturesMetrics, FeaturesPlan>
     return withDuck(
       async (duck) => {
         const cutoff = ctx.run.cutoff;
-        await duck.run(
-          `CREATE TABLE transactions AS SELECT * FROM read_parquet(${sqlString(transactionsPath)})`,
-        );
+        // The customer table is a spend model's input: it reads outlier lines as the run config says.
+        await createTreatedTable(duck, {
+          table: 'transactions',
+          columns: '*',
+          path: transactionsPath,
+          treatment: outlierTreatment(ctx.run.config.outliers, ctx.upstream.clean?.metrics),
+        });
         if (eventsPath)
           await duck.run(`CREATE TABLE events AS SELECT * FROM read_parquet(${sqlString(eventsPath)})`);
         const customer = await buildCustomerFeatures(duck, { cutoff, hasEvents: eventsPath !== undefined });
@@ -76,12 +109,26 @@ export const featuresSharded = defineShardedStage<FeaturesMetrics, FeaturesPlan>
           featuresTable: customer.table,
           categories: ctx.prepared.categories,
         });
+        const extensionPlan = ctx.prepared.extensionPlan ?? EMPTY_EXTENSION_PLAN;
+        if (extensionPlan.attributes.length > 0) {
+          const customersPath = await ctx.fetchUpstream('clean', 'customers');
+          await duck.run(
+            `CREATE VIEW customer_attributes AS SELECT * FROM read_parquet(${sqlString(customersPath)})`,
+          );
+        }
+        const extensionFeatures = await addExtensionFeatures(duck, {
+          cutoff,
+          plan: extensionPlan,
+          featuresTable: customer.table,
+          customersTable: 'customer_attributes',
+        });
         const path = join(ctx.scratchDir, 'customer_features.parquet');
         await duck.toParquet(`SELECT * FROM ${customer.table} ORDER BY customer_id`, path);
         const summary: FeaturesShardSummary = {
           customers: customer.customers,
           featureNames: customer.featureNames,
           categories,
+          ...(extensionFeatures.featureNames.length > 0 ? { extensionFeatures } : {}),
         };
         return { outputs: { customerFeatures: { path, rows: customer.customers } }, summary };
       },
@@ -93,7 +140,7 @@ export const featuresSharded = defineShardedStage<FeaturesMetrics, FeaturesPlan>
     // Every shard must have built the same columns: they come from the plan, so a difference is a bug.
     const first = summaries[0];
     const columns = (s: FeaturesShardSummary): string =>
-      JSON.stringify([s.featureNames, s.categories.featureNames]);
+      JSON.stringify([s.featureNames, s.categories.featureNames, s.extensionFeatures?.featureNames ?? []]);
     const odd = summaries.findIndex((s) => columns(s) !== columns(first));
     if (odd >= 0) {
       throw new OutputCheckError(
@@ -141,8 +188,16 @@ export const featuresSharded = defineShardedStage<FeaturesMetrics, FeaturesPlan>
           customerFeatureNames: first.featureNames,
           categories: first.categories,
           timer,
-          ...(customersPath && ctx.run.config.attributes
-            ? { attributes: { customersTable: 'customer_attributes', config: ctx.run.config.attributes } }
+          ...(ctx.run.config.attributes
+            ? {
+                attributes: {
+                  ...(customersPath ? { customersTable: 'customer_attributes' } : {}),
+                  config: ctx.run.config.attributes,
+                },
+              }
+            : {}),
+          ...(ctx.prepared.extensionPlan && first.extensionFeatures
+            ? { extensionFeatures: { plan: ctx.prepared.extensionPlan, result: first.extensionFeatures } }
             : {}),
         });
       },

@@ -105,8 +105,10 @@ export interface ReportOutliers {
   rows: number;
   low: number;
   high: number;
-  /** How the models treat them (clean.outlierTreatment): 'keep', 'exclude' or 'winsorise'. */
+  /** How the spend models read them (run config outliers.method): 'none', 'exclude' or 'winsorize'. */
   treatment?: string;
+  /** Customers with at least one flagged line: those whose model inputs a treatment other than none changes. */
+  customers?: number;
 }
 
 /** The exploratory page. Each part is absent when its source is (no country column, no categories). */

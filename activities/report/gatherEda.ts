@@ -6,6 +6,7 @@
  */
 import type { Duck } from '../../lib/duck';
 import { sqlIdent, sqlString, sqlTimestamp } from '../../lib/duck';
+import type { OutliersConfig } from '../../lib/outlierTreatment';
 import type {
   ReportCategoryRanking,
   ReportDimensionBreakdown,
@@ -61,6 +62,8 @@ export async function edaSection(
     segmentsPath?: string;
     cutoff: string;
     cleanMetrics: Record<string, unknown> | undefined;
+    /** How the spend models read flagged outlier lines (run config outliers.method); default none. */
+    outlierMethod?: OutliersConfig['method'];
     /** Dimension of the breakdown (a transactions column); default 'country'. */
     dimension?: string;
   },
@@ -103,7 +106,7 @@ export async function edaSection(
     const profile = await segmentProfile(duck, inputs.customerFeaturesPath, inputs.segmentsPath);
     if (profile) eda.segmentProfile = profile;
   }
-  const outliers = outliersOf(inputs.cleanMetrics);
+  const outliers = await outliersOf(duck, tx, columns, inputs.cleanMetrics, inputs.outlierMethod ?? 'none');
   if (outliers) eda.outliers = outliers;
   return eda;
 }
@@ -394,14 +397,31 @@ async function newVsReturning(duck: Duck, tx: string, cutoff: string): Promise<R
   };
 }
 
-function outliersOf(metrics: Record<string, unknown> | undefined): ReportOutliers | undefined {
+/** Clean's flags and fences, the customers with a flagged line, and how the models read them. */
+async function outliersOf(
+  duck: Duck,
+  tx: string,
+  columns: readonly string[],
+  metrics: Record<string, unknown> | undefined,
+  method: OutliersConfig['method'],
+): Promise<ReportOutliers | undefined> {
   const bounds = metrics?.outlierBounds as { low?: unknown; high?: unknown } | undefined;
   if (typeof metrics?.outlierRows !== 'number' || !bounds) return undefined;
+  const customers = columns.includes('is_outlier')
+    ? num(
+        (
+          await duck.one<{ n: unknown }>(
+            `SELECT count(DISTINCT customer_id) FILTER (WHERE is_outlier) AS n FROM ${tx}`,
+          )
+        ).n,
+      )
+    : undefined;
   return {
     rows: metrics.outlierRows,
     low: Number(bounds.low),
     high: Number(bounds.high),
-    ...(typeof metrics.outlierTreatment === 'string' ? { treatment: metrics.outlierTreatment } : {}),
+    treatment: method,
+    ...(customers !== undefined ? { customers } : {}),
   };
 }
 

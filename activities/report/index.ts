@@ -106,6 +106,7 @@ export const report = defineStageActivity<ReportMetrics>({
     srmThreshold: config.experiment.srmThreshold,
     currency: config.currency,
     policyGoals: policyGoals(config.experiment.policies),
+    outlierMethod: config.outliers?.method ?? 'none',
   }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
@@ -156,6 +157,7 @@ export const report = defineStageActivity<ReportMetrics>({
             segmentsPath: files.segment?.segments,
             cutoff: ctx.run.cutoff,
             cleanMetrics: metricsOf('clean'),
+            outlierMethod: ctx.run.config.outliers?.method,
           }),
           valueModels: await valueModelsSection(
             duck,

@@ -352,6 +352,13 @@ function newVsReturningCard(ctx: Ctx, eda: ReportEda): string {
   );
 }
 
+/** The run's outliers.method in words (lib/outlierTreatment.ts). */
+function outlierTreatmentWords(method: string | undefined): string {
+  if (method === 'winsorize') return 'winsorized: |amount| clamped to the bounds (outliers.method)';
+  if (method === 'exclude') return 'excluded: no spend from flagged lines (outliers.method)';
+  return 'as delivered (outliers.method: none)';
+}
+
 function completenessCard(eda: ReportEda): string {
   const rows: Cell[][] = eda.nullRates.map((n) => [code(n.column), fmtInt(n.nulls), fmtPct(n.rate, 2)]);
   const o = eda.outliers;
@@ -361,9 +368,10 @@ function completenessCard(eda: ReportEda): string {
         ['Lines flagged', fmtInt(o.rows)],
         ['Share of lines', eda.transactions > 0 ? fmtPct(o.rows / eda.transactions, 2) : MISSING],
         ['Bounds on |amount|', `${fmtNum(o.low, 2)} – ${fmtNum(o.high, 2)}`],
-        ['In the models', o.treatment ?? 'kept'],
+        ['Customers with a flagged line', o.customers === undefined ? MISSING : fmtInt(o.customers)],
+        ['In the models', outlierTreatmentWords(o.treatment)],
       ]) +
-      `<p class="note">${esc('The clean stage flags lines whose |amount| lies outside the IQR fences (clean.outlierIqrMultiplier); they are kept, never dropped.')}</p>`
+      `<p class="note">${esc('The clean stage flags lines whose |amount| lies outside the IQR fences (clean.outlierIqrMultiplier); they are kept, never dropped. outliers.method decides how the spend models (clv, the customer features behind the segments, churn and the value models) read them; revenue totals always keep them.')}</p>`
     : '';
   return card(
     'Completeness and outliers',

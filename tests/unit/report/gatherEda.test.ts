@@ -92,7 +92,8 @@ describe('edaSection', () => {
     expect(money.histogram.counts.reduce((a, b) => a + b, 0)).toBe(100);
     expect(eda.segmentProfile!.personas).toEqual(['High', 'Low']);
     expect(eda.segmentProfile!.means[0][0]).toBeCloseTo(75.5, 10);
-    expect(eda.outliers).toEqual({ rows: 1, low: 0, high: 64.35 });
+    // The planted lines carry no is_outlier column: no customer count; the default method is none.
+    expect(eda.outliers).toEqual({ rows: 1, low: 0, high: 64.35, treatment: 'none' });
   });
 });
 
@@ -138,6 +139,35 @@ describe('edaSection without categories (Online Retail has none)', () => {
       });
     } finally {
       await rm(dir2, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('edaSection outliers', () => {
+  it('counts the customers with a flagged line and names the method the models used', async () => {
+    const dir3 = await mkdtemp(join(tmpdir(), 'custflow-eda-outliers-'));
+    try {
+      const tx = join(dir3, 'transactions.parquet');
+      const eda3 = await withDuck(async (duck) => {
+        // Flagged: c1 twice, c2 once; c3 none.
+        await duck.run(`COPY (SELECT * FROM (VALUES
+          ('c1', 'o1', TIMESTAMP '2011-01-05 10:00', 'p1', 900.0, true),
+          ('c1', 'o2', TIMESTAMP '2011-01-06 10:00', 'p1', 950.0, true),
+          ('c2', 'o3', TIMESTAMP '2011-01-07 10:00', 'p1', -990.0, true),
+          ('c3', 'o4', TIMESTAMP '2011-01-08 10:00', 'p1', 10.0, false)
+        ) t(customer_id, order_id, ts, product_id, amount, is_outlier))
+        TO ${sqlString(tx)} (FORMAT parquet)`);
+        return (await edaSection(duck, {
+          transactionsPath: tx,
+          customerFeaturesPath: undefined,
+          cutoff: '2011-01-31T23:59:59.999Z',
+          cleanMetrics: { outlierRows: 3, outlierBounds: { low: 0, high: 100 } },
+          outlierMethod: 'winsorize',
+        }))!;
+      });
+      expect(eda3.outliers).toEqual({ rows: 3, low: 0, high: 100, treatment: 'winsorize', customers: 2 });
+    } finally {
+      await rm(dir3, { recursive: true, force: true });
     }
   });
 });
