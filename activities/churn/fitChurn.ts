@@ -5,10 +5,11 @@
  * stage (computeChurn.ts) and the sharded reduce (sharded.ts) give it the windows they gathered.
  */
 import type { StepTimer } from '../../lib/stepTimer';
+import { runYielding } from '../../lib/yieldEvery';
 import type { ChurnConfig } from '../../lib/stageConfig/churn';
 import type { ChurnCandidate, ChurnModelName } from './contract';
 import type { FeatureImportance } from './data';
-import { fitGradientBoosting } from './gradientBoosting';
+import { gradientBoostingSteps } from './gradientBoosting';
 import type { GradientBoostingModel } from './gradientBoosting';
 import { fitHighValue, type HighValueOutcome } from './highValueFit';
 import { fitLogistic } from './logistic';
@@ -77,7 +78,10 @@ export async function fitChurnModels(
   const logistic = await timed('fitLogistic', () =>
     fitLogistic(trainFit.X, trainFit.churned, logisticOptions),
   );
-  const gbm = await timed('fitGbm', () => fitGradientBoosting(trainFit.X, trainFit.churned, gbmOptions));
+  // Tree by tree, giving the event loop a turn between trees (heartbeats): a fit takes seconds at scale.
+  const gbm = await timed('fitGbm', () =>
+    runYielding(gradientBoostingSteps(trainFit.X, trainFit.churned, gbmOptions)),
+  );
   const held = await timed('evaluate', () => {
     const logisticProbabilities = logistic.predictProbability(evaluation.X);
     const gbmProbabilities = gbm.predictProbability(evaluation.X);
@@ -115,10 +119,10 @@ export async function fitChurnModels(
   const importance = evaluatedModel.featureImportance();
 
   // Refit on the most recent closed window (features at E, labels (E, D]) for scoring.
-  const refit = await timed('refitChurn', () =>
+  const refit = await timed('refitChurn', async (): Promise<LogisticModel | GradientBoostingModel> =>
     chosen === 'logistic'
       ? fitLogistic(evaluationFit.X, evaluationFit.churned, logisticOptions)
-      : fitGradientBoosting(evaluationFit.X, evaluationFit.churned, gbmOptions),
+      : runYielding(gradientBoostingSteps(evaluationFit.X, evaluationFit.churned, gbmOptions)),
   );
   let scoringModel: LogisticModel | GradientBoostingModel = refit;
   if (refit.kind === 'logistic' && !refit.converged) {
@@ -130,9 +134,11 @@ export async function fitChurnModels(
 
   // High-value classifier: the same windows.
   const highValue = await timed('highValue', () =>
-    fitHighValue(
-      { train: trainFit, evaluation, evaluationFit },
-      { featureNames, log1pFeatures, l2: config.l2, priorSd: config.priorSd },
+    runYielding(
+      fitHighValue(
+        { train: trainFit, evaluation, evaluationFit },
+        { featureNames, log1pFeatures, l2: config.l2, priorSd: config.priorSd },
+      ),
     ),
   );
   if (highValue.warnings) warnings.push(...highValue.warnings);

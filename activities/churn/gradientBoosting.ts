@@ -15,6 +15,7 @@
  * toJSON.
  */
 import { Rng } from '../../lib/random';
+import { runToEnd, type Steps } from '../../lib/yieldEvery';
 import type { FeatureImportance, FeatureMatrix, ProbabilityModel } from './data';
 import { defaultFeatureNames, rankImportance, sigmoid, validateLabels, validateMatrix } from './data';
 
@@ -379,6 +380,15 @@ export function fitGradientBoosting(
   y: Uint8Array,
   options: GradientBoostingOptions = {},
 ): GradientBoostingModel {
+  return runToEnd(gradientBoostingSteps(X, y, options));
+}
+
+/** fitGradientBoosting one tree at a step (lib/yieldEvery.ts): a stage runs it with runYielding. */
+export function* gradientBoostingSteps(
+  X: FeatureMatrix,
+  y: Uint8Array,
+  options: GradientBoostingOptions = {},
+): Steps<GradientBoostingModel> {
   const featureNames = options.featureNames ?? defaultFeatureNames(X.cols);
   validateMatrix('fitGradientBoosting', X, featureNames);
   validateLabels('fitGradientBoosting', y, X.rows, true);
@@ -524,6 +534,7 @@ export function fitGradientBoosting(
   };
 
   for (let t = 0; t < settings.trees; t++) {
+    yield;
     // Row subsample (Friedman 2002), then gradients and Hessians of the log-loss for the sampled rows only.
     // The per-row draws come from a splitmix32 stream (Steele, Lea and Flood 2014) seeded from the model's
     // Rng: same seed, same rows, at a fraction of the cost of a method call per row.

@@ -11,6 +11,7 @@ import { highValueLabels } from './labels';
 import type { FitWindow, LabelledWindow } from './windows';
 import { fitValueModels } from './valueModels';
 import { takeRows, windowShortfall } from './windows';
+import type { Steps } from '../../lib/yieldEvery';
 
 /** Credible level of the high-value intervals in the scores file (its columns say 95). */
 export const CREDIBLE_LEVEL = 0.95;
@@ -24,10 +25,11 @@ export interface HighValueOutcome {
 }
 
 /** High-value labels at T and E, classifier and Bayesian fits on T judged on E, Bayesian refit on E. */
-export function fitHighValue(
+export function* fitHighValue(
   windows: { train: LabelledWindow; evaluation: LabelledWindow; evaluationFit: FitWindow },
   settings: { featureNames: string[]; log1pFeatures: string[]; l2: number; priorSd: number },
-): HighValueOutcome {
+): Steps<HighValueOutcome> {
+  // A step between the fits below (lib/yieldEvery.ts): together they take seconds at scale.
   const { train, evaluation, evaluationFit } = windows;
   const trainLabels = highValueLabels(train.futureSpend, 'active');
   const evalLabels = highValueLabels(evaluation.futureSpend, 'active');
@@ -48,12 +50,14 @@ export function fitHighValue(
     logistic: { l2: settings.l2, log1pFeatures },
     bayesian: bayesianOptions,
   });
+  yield;
   // The tree and the spend regression on the same windows, so the report compares them on one holdout.
   const valueModels = fitValueModels(
     { X: train.X, y: trainLabels.y, spend: train.futureSpend },
     { X: evaluation.X, y: evalLabels.y, spend: evaluation.futureSpend },
     { featureNames, log1pFeatures },
   );
+  yield;
   const scoringModel = fitBayesianLogistic(evaluationFit.X, evalFitY, {
     ...bayesianOptions,
     featureNames,

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { type Duck, sqlString } from '../../lib/duck';
+import { runYielding } from '../../lib/yieldEvery';
 import { OutputCheckError } from '../../lib/errors';
 import type { StageWarning } from '../../lib/runTypes';
 import { distanceToCentroid, summarizeSegments } from './clusterFeatures';
@@ -23,7 +24,7 @@ import {
 import {
   PERSONA_FEATURES,
   SKEWED_FEATURES,
-  fitSegmentation,
+  segmentationSteps,
   metricsByK,
   readSegmentInput,
   selectionDocument,
@@ -91,12 +92,15 @@ export async function computeSegments(
   const source = `read_parquet(${sqlString(options.featuresPath)})`;
   const input = await readSegmentInput(duck, options.featuresPath, config);
   const { rowCount, columns, features, loaded, available } = input;
-  const fit = fitSegmentation(input, {
-    file: options.featuresPath,
-    config,
-    seed: options.seed,
-    heartbeat: options.heartbeat,
-  });
+  // Yielding to the event loop between clustering iterations, so heartbeats go through a long k search.
+  const fit = await runYielding(
+    segmentationSteps(input, {
+      file: options.featuresPath,
+      config,
+      seed: options.seed,
+      heartbeat: options.heartbeat,
+    }),
+  );
   const { segmentation, tree, ruleFitIdx, kMin, kMax, stability } = fit;
   const { k, labels } = segmentation;
   const distances = distanceToCentroid(fit.matrix, labels, segmentation.centroids);

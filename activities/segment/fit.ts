@@ -9,6 +9,7 @@ import { FEATURE_DICTIONARY } from '../../lib/customerFeatures/dictionary';
 import { type Duck, sqlIdent, sqlString } from '../../lib/duck';
 import { DataValidationError } from '../../lib/errors';
 import { Rng } from '../../lib/random';
+import { runToEnd, type Steps } from '../../lib/yieldEvery';
 import {
   WITNESS_DIMENSIONS,
   dimensionOf,
@@ -25,7 +26,7 @@ import { corroborateBlocks, type BlockCorroboration } from './corroboration';
 import { deriveSeed, fromColumns, sampleIndices, takeRows, type Matrix } from './matrix';
 import type { PersonaColumns } from './personas';
 import { fitRuleTree, type RuleTree } from './rules';
-import { selectK, type Segmentation } from './selectK';
+import { selectKSteps, type Segmentation } from './selectK';
 import { bootstrapStability } from './stability';
 import { fitTransform, type TransformParams } from './transform';
 
@@ -180,10 +181,22 @@ export interface SegmentFit {
 }
 
 /** Transforms, weights, clusters and fits the rules on every row of `input`. */
-export function fitSegmentation(
-  input: SegmentInput,
-  options: { file: string; config: SegmentConfig; seed: number; heartbeat?: (step: string) => void },
-): SegmentFit {
+export function fitSegmentation(input: SegmentInput, options: SegmentationOptions): SegmentFit {
+  return runToEnd(segmentationSteps(input, options));
+}
+
+export interface SegmentationOptions {
+  file: string;
+  config: SegmentConfig;
+  seed: number;
+  heartbeat?: (step: string) => void;
+}
+
+/**
+ * fitSegmentation with a step between iterations of its clusterings (lib/yieldEvery.ts): the stage runs it
+ * with runYielding, so heartbeats keep going through a k search of many seconds.
+ */
+export function* segmentationSteps(input: SegmentInput, options: SegmentationOptions): Steps<SegmentFit> {
   const { config, seed } = options;
   const { rowCount, columns, features, witnesses } = input;
   const [kMin, kMaxConfigured] = config.kRange;
@@ -228,6 +241,7 @@ export function fitSegmentation(
       : null,
     { seed, sampleSize: CORROBORATION_SAMPLE },
   );
+  yield;
   const blockWeight = new Map(blocks.filter((b) => b.clustered).map((b) => [b.dimension, b.weight ?? 1]));
   const perColumn = dimensionWeights(features);
   const weights = Float64Array.from(
@@ -238,7 +252,7 @@ export function fitSegmentation(
   options.heartbeat?.('weighted');
   const kMax = Math.min(kMaxConfigured, rowCount - 1);
   const criterion = config.criterion ?? (config.method === 'kmeans' ? 'separation' : 'silhouette');
-  const segmentation = selectK(matrix, {
+  const segmentation = yield* selectKSteps(matrix, {
     kMin,
     kMax,
     seed,
@@ -249,12 +263,14 @@ export function fitSegmentation(
   });
   const { k, labels } = segmentation;
   options.heartbeat?.('clustered');
+  yield;
   const chosenStability = segmentation.candidates.find((c) => c.k === k)?.stability ?? null;
   const stability =
     chosenStability !== null
       ? { k, stability: chosenStability }
       : { k, stability: bootstrapStability(matrix, { k, seed }).stability };
   options.heartbeat?.('stability');
+  yield;
   // Rules read the blocks that define the personas, in their own units (a block weighted below
   // RULE_MIN_BLOCK_WEIGHT barely moved the clustering, so a rule on it would misdescribe the personas).
   const ruleFeatures = features.filter(

@@ -6,6 +6,7 @@
  * canonically (largest first). Deterministic given `seed`.
  */
 import { Rng } from '../../lib/random';
+import { runToEnd, type Steps } from '../../lib/yieldEvery';
 import { canonicalize, kmeansPlusPlus, permuteRows } from './kmeans';
 import { assertFinite, squaredDistance } from './matrix';
 import type { Matrix } from './matrix';
@@ -66,6 +67,11 @@ const EPS = 2.220446049250313e-16;
 
 /** Fits a diagonal-covariance Gaussian mixture by EM. */
 export function fitGmm(m: Matrix, options: GmmOptions): GmmModel {
+  return runToEnd(gmmSteps(m, options));
+}
+
+/** fitGmm one EM iteration at a step (lib/yieldEvery.ts): a stage runs it with runYielding. */
+export function* gmmSteps(m: Matrix, options: GmmOptions): Steps<GmmModel> {
   const { rows: n, cols: d } = m;
   const k = options.k;
   if (!Number.isInteger(k) || k < 1) throw new Error(`gmm.fit: k must be an integer >= 1 (got ${k})`);
@@ -119,6 +125,7 @@ export function fitGmm(m: Matrix, options: GmmOptions): GmmModel {
     let converged = false;
     let message = `no convergence within maxIter = ${maxIter} iterations`;
     for (let it = 1; it <= maxIter; it++) {
+      yield;
       const meanLogL = eStep(m, params, resp) / n;
       mStep(m, resp, params, regCovar);
       iterations = it;

@@ -15,6 +15,7 @@
  * the largest, ties broken by centroid coordinates, so the same partition always gets the same numbers.
  */
 import { Rng } from '../../lib/random';
+import { runToEnd, type Steps } from '../../lib/yieldEvery';
 import { assertFinite, columnMeanVariance, squaredDistance } from './matrix';
 import type { Matrix } from './matrix';
 
@@ -71,6 +72,11 @@ export interface KMeansPrediction {
 
 /** Fits k-means to the rows of `m`. */
 export function fitKMeans(m: Matrix, options: KMeansOptions): KMeansModel {
+  return runToEnd(kMeansSteps(m, options));
+}
+
+/** fitKMeans one Lloyd iteration at a step (lib/yieldEvery.ts): a stage runs it with runYielding. */
+export function* kMeansSteps(m: Matrix, options: KMeansOptions): Steps<KMeansModel> {
   const { rows: n, cols: d, data: X } = m;
   const k = options.k;
   if (!Number.isInteger(k) || k < 1) throw new Error(`kmeans.fit: k must be an integer >= 1 (got ${k})`);
@@ -109,7 +115,7 @@ export function fitKMeans(m: Matrix, options: KMeansOptions): KMeansModel {
   for (let r = 0; r < nInit; r++) {
     if (init) centers.set(init.data);
     else seedCentroids(X, n, d, k, rng, trials, centers, seeding!);
-    const run = lloyd(X, n, d, k, centers, ws, maxIter, tolAbs);
+    const run = yield* lloyd(X, n, d, k, centers, ws, maxIter, tolAbs);
     const inertia = inertiaOf(X, n, d, centers, ws.labels);
     // Strict <: on equal inertia the earlier restart wins.
     if (best === null || inertia < best.inertia) {
@@ -308,7 +314,7 @@ function upperBound(cumulative: Float64Array, target: number): number {
  * Lloyd iterations with Elkan (2003) or Hamerly (2010) bounds. On return `ws.labels` holds the nearest centroid of each row
  * for the final `C` (the last step is always an assignment), as scikit-learn's final E-step.
  */
-function lloyd(
+function* lloyd(
   X: Float64Array,
   n: number,
   d: number,
@@ -317,7 +323,7 @@ function lloyd(
   ws: LloydWorkspace,
   maxIter: number,
   tolAbs: number,
-): { iterations: number; converged: boolean; message: string } {
+): Steps<{ iterations: number; converged: boolean; message: string }> {
   const elkan = ws.lowerAll !== null;
   const assignAll = (): void => {
     if (elkan) elkanFullAssign(X, n, d, C, k, ws);
@@ -327,6 +333,7 @@ function lloyd(
   assignAll();
   let iter = 0;
   while (iter < maxIter) {
+    yield;
     const { shiftTotal, relocated } = updateCentroids(X, n, d, k, C, ws);
     iter++;
     if (relocated) {

@@ -29,9 +29,10 @@
  * fit sample; those of the final labels are on all rows. All sizes are reported.
  */
 import { Rng } from '../../lib/random';
-import { fitGmm, predictGmm } from './gmm';
+import { runToEnd, type Steps } from '../../lib/yieldEvery';
+import { gmmSteps, predictGmm } from './gmm';
 import type { GmmParameters } from './gmm';
-import { fitKMeans } from './kmeans';
+import { kMeansSteps } from './kmeans';
 import { assertFinite, deriveSeed, sampleIndices, takeRows } from './matrix';
 import type { Matrix } from './matrix';
 import { PairwiseDistances, clusterQuality } from './metrics';
@@ -140,6 +141,11 @@ export interface Segmentation {
 
 /** Fits every k in [kMin, kMax], chooses one, and labels all rows. */
 export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
+  return runToEnd(selectKSteps(m, options));
+}
+
+/** selectK with a step between iterations of its fits (lib/yieldEvery.ts): a stage runs it with runYielding. */
+export function* selectKSteps(m: Matrix, options: SelectKOptions): Steps<Segmentation> {
   const n = m.rows;
   const method = options.method ?? 'kmeans';
   const kMin = options.kMin ?? 2;
@@ -193,7 +199,9 @@ export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
     : silCount === nFit
       ? fitRows
       : prefixRows(fitRows, silCount);
+  yield;
   const distances = new PairwiseDistances(silRows);
+  yield;
   const silLabels = new Int32Array(silCount);
   const silhouetteOf = (labels: Int32Array, k: number): number => {
     for (let r = 0; r < silCount; r++) silLabels[r] = labels[silPos(r)];
@@ -214,7 +222,7 @@ export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
     let bicValue: number | null = null;
     let run: { iterations: number; converged: boolean; message: string };
     if (method === 'kmeans') {
-      const model = fitKMeans(fitRows, {
+      const model = yield* kMeansSteps(fitRows, {
         k,
         seed: kSeed,
         nInit,
@@ -226,7 +234,7 @@ export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
       centres.push(model.centroids);
       run = model;
     } else {
-      const model = fitGmm(fitRows, {
+      const model = yield* gmmSteps(fitRows, {
         k,
         seed: kSeed,
         nInit,
@@ -241,11 +249,14 @@ export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
       mixtures.push(model);
       run = model;
     }
+    yield;
     const quality = clusterQuality(fitRows, labels, k);
     let stability: number | null = null;
     let separation: number | null = null;
     if (criterion === 'separation') {
+      yield;
       stability = bootstrapStability(fitRows, { k, seed, resamples: options.stabilityResamples }).stability;
+      yield;
       for (let r = 0; r < silCount; r++) silLabels[r] = labels[silPos(r)];
       separation = separationOf(silRows, silLabels, centres[centres.length - 1], k);
     }
@@ -281,7 +292,7 @@ export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
   if (method === 'kmeans') {
     // Refit from the chosen centroids: on all rows when sampled (refinement), otherwise this reproduces the
     // search fit's fixed point in one assignment pass.
-    const final = fitKMeans(m, {
+    const final = yield* kMeansSteps(m, {
       k: chosen,
       seed: deriveSeed(seed, chosen),
       initialCentroids: centroidsOfChosen,
@@ -304,7 +315,9 @@ export function selectK(m: Matrix, options: SelectKOptions): Segmentation {
     if (fitIdx) notes.push(`all ${n} rows labelled by the mixture fitted on the sample`);
   }
 
+  yield;
   const quality = clusterQuality(m, labels, chosen);
+  yield;
   const silhouetteFinal = fitIdx
     ? silhouetteOfRows(distances, labels, fitIdx, silPos, silCount, chosen)
     : silhouetteOf(labels, chosen);

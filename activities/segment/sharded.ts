@@ -17,6 +17,7 @@
  */
 import { join } from 'node:path';
 import { rowIndexes, sqlString, withDuck, writeColumns } from '../../lib/duck';
+import { runYielding } from '../../lib/yieldEvery';
 import { OutputCheckError } from '../../lib/errors';
 import { defineShardedStage, upstreamShardIndex } from '../../lib/shardedStage';
 import { upstreamFingerprints } from '../../lib/stage';
@@ -33,7 +34,7 @@ import {
 import {
   PERSONA_FEATURES,
   SKEWED_FEATURES,
-  fitSegmentation,
+  segmentationSteps,
   loadSegmentInput,
   metricsByK,
   planSegmentColumns,
@@ -109,12 +110,15 @@ export const segmentSharded = defineShardedStage<SegmentMetrics, SegmentPlan>({
           columns,
           inSampleSql('customer_id', seed, threshold),
         );
-        const fit = fitSegmentation(input, {
-          file: featuresPath,
-          config,
-          seed,
-          heartbeat: (step) => ctx.heartbeat({ stage: 'segment', step }),
-        });
+        // Yielding to the event loop between clustering iterations, so heartbeats go through the k search.
+        const fit = await runYielding(
+          segmentationSteps(input, {
+            file: featuresPath,
+            config,
+            seed,
+            heartbeat: (step) => ctx.heartbeat({ stage: 'segment', step }),
+          }),
+        );
         const { segmentation } = fit;
         const sample = { customers: input.rowCount, rule: sampleRule(seed, threshold) };
         const plan: SegmentPlan = {
