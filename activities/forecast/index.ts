@@ -2,6 +2,7 @@
  * forecast: the features stage's daily revenue -> a regular series at the configured grain -> rolling-origin
  * backtest of the candidate models (seasonal naive, Holt-Winters, the airline SARIMA, the additive regression)
  * -> the lowest-MASE model, refitted on all history, forecasts the horizon with 80% and 95% intervals.
+ * The same selection runs per category and per segment (bySeries.ts), with a coherence check against the total.
  *
  * Three properties of real revenue data shape the series before any model sees it:
  * - The data may end before the cutoff (Online Retail ends 2011-12-09, the December run's cutoff is 12-31):
