@@ -160,8 +160,10 @@ export async function materializeHistories(
 export async function readHistories(duck: Duck, table: string, from: number, to: number): Promise<Histories> {
   const n = to - from;
   const { rowCount, columns } = await duck.columns(
+    // No ORDER BY: the table was written in (pos, item) order and a scan keeps it (preserve_insertion_order,
+    // lib/duck.ts); the range filter skips the other row groups by their min/max of pos.
     `SELECT (pos - ${from})::DOUBLE AS pos, item::DOUBLE AS item, orders, age FROM ${sqlIdent(table)}
-     WHERE pos >= ${from} AND pos < ${to} ORDER BY pos, item`,
+     WHERE pos >= ${from} AND pos < ${to}`,
     ['pos', 'item', 'orders', 'age'],
   );
   const start = new Int32Array(n + 1);
