@@ -38,6 +38,7 @@ export {
   DEFAULT_DIRTY_RATES,
   DEFAULT_GENERATE_OPTIONS,
   DIRTY_REASONS,
+  NO_DIRTY_RATES,
   type DirtyCounts,
   type DirtyRates,
   type DirtyReason,

@@ -35,6 +35,16 @@ export const DEFAULT_DIRTY_RATES: DirtyRates = {
   future_timestamp: 0.001,
 };
 
+/** No planted dirty rows: for tests and fixtures that want data clean would pass untouched. */
+export const NO_DIRTY_RATES: DirtyRates = {
+  duplicate: 0,
+  missing_customer_id: 0,
+  non_positive_price: 0,
+  zero_quantity: 0,
+  unparsable_timestamp: 0,
+  future_timestamp: 0,
+};
+
 /** A planted A/B test: who is assigned, when, and the effect of treatment on conversion. */
 export interface ExperimentPlan {
   /** Experiment id; default `exp-<year of month>-winback`. */

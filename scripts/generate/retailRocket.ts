@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { withDuck } from '../../lib/duck';
-import { generateDataset } from './index';
+import { generateDataset, NO_DIRTY_RATES } from './index';
 import { CATEGORIES } from './profiles';
 import { writePlantedAttributes, type PlantedAttributes } from './attributes';
 
@@ -74,14 +74,7 @@ export async function generateRetailRocketFixture(
       months: options.months ?? 6,
       seed: options.seed ?? 7,
       startMonth: options.startMonth ?? '2023-01',
-      dirty: {
-        duplicate: 0,
-        missing_customer_id: 0,
-        non_positive_price: 0,
-        zero_quantity: 0,
-        unparsable_timestamp: 0,
-        future_timestamp: 0,
-      },
+      dirty: NO_DIRTY_RATES,
       returns: false,
       experiment: false,
     });

@@ -11,7 +11,7 @@ import type { ComputeChurnResult } from '../../../activities/churn/index';
 import { churnLabelsSql } from '../../../activities/churn/labels';
 import { rocAuc } from '../../../activities/churn/metrics';
 import { buildCustomerFeatures } from '../../../activities/features/customerFeatures';
-import { generateDataset } from '../../../scripts/generate/index';
+import { generateDataset, NO_DIRTY_RATES } from '../../../scripts/generate/index';
 import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY } from '../../sharedData';
 
 const ONLINE_RETAIL = ONLINE_RETAIL_BY_DAY;
@@ -142,21 +142,13 @@ describe('computeChurn on a planted synthetic dataset', () => {
 
   beforeAll(async () => {
     dataDir = join(workDir, 'synthetic');
-    const noDirt = {
-      duplicate: 0,
-      missing_customer_id: 0,
-      non_positive_price: 0,
-      zero_quantity: 0,
-      unparsable_timestamp: 0,
-      future_timestamp: 0,
-    };
     await generateDataset({
       outDir: dataDir,
       customers: 3000,
       months: 24,
       seed: 7,
       experiment: false,
-      dirty: noDirt,
+      dirty: NO_DIRTY_RATES,
     });
     duck = await Duck.open();
     await duck.run(`CREATE TABLE transactions AS SELECT * FROM read_csv(${sqlString(join(dataDir, 'transactions', '*.csv'))},

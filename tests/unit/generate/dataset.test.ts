@@ -8,7 +8,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Duck } from '../../../lib/duck';
-import { generateDataset, HOSTILE_PRODUCT_NAME, type GenerateResult } from '../../../scripts/generate/index';
+import {
+  DEFAULT_DIRTY_RATES,
+  generateDataset,
+  HOSTILE_PRODUCT_NAME,
+  type GenerateResult,
+} from '../../../scripts/generate/index';
 import { loadDataset, tempDir } from './helpers';
 
 const out = tempDir('dataset');
@@ -77,15 +82,8 @@ describe('generated dataset (5000 customers x 24 months)', () => {
     expect(total).toBe(result.rows.transactions);
     const dirtyTotal = Object.values(truth.dirty).reduce((s, n) => s + n, 0);
     expect(total - dirtyTotal).toBe(truth.rows.transactionsClean);
-    // Rates as planted (about 75k clean rows): each count within 5 binomial standard deviations.
-    const rates: Record<string, number> = {
-      duplicate: 0.005,
-      missing_customer_id: 0.01,
-      non_positive_price: 0.003,
-      zero_quantity: 0.002,
-      unparsable_timestamp: 0.001,
-      future_timestamp: 0.001,
-    };
+    // Rates as planted (the defaults; about 75k clean rows): each count within 5 binomial standard deviations.
+    const rates: Record<string, number> = DEFAULT_DIRTY_RATES;
     for (const [reason, rate] of Object.entries(rates)) {
       const base =
         reason === 'non_positive_price' || reason === 'zero_quantity'

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateDataset } from '../../../scripts/generate/index';
+import { generateDataset, NO_DIRTY_RATES } from '../../../scripts/generate/index';
 import { tempDir } from './helpers';
 
 /** sha256 of every file under dir, keyed by relative path. */
@@ -48,9 +48,9 @@ describe('generateDataset determinism', () => {
         outDir: plain.dir,
         events: false,
         experiment: false,
-        dirty: zeroRates(),
+        dirty: NO_DIRTY_RATES,
       });
-      await generateDataset({ ...options, outDir: withEvents.dir, experiment: false, dirty: zeroRates() });
+      await generateDataset({ ...options, outDir: withEvents.dir, experiment: false, dirty: NO_DIRTY_RATES });
       await generateDataset({ ...options, outDir: everything.dir });
       const a = hashTree(plain.dir);
       const b = hashTree(withEvents.dir);
@@ -83,14 +83,3 @@ describe('generateDataset determinism', () => {
     await expect(generateDataset({ outDir, groups: 3 as never })).rejects.toThrow(/groups must be 1 or 4/);
   });
 });
-
-function zeroRates() {
-  return {
-    duplicate: 0,
-    missing_customer_id: 0,
-    non_positive_price: 0,
-    zero_quantity: 0,
-    unparsable_timestamp: 0,
-    future_timestamp: 0,
-  };
-}

@@ -7,8 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addCategoryShares } from '../../../activities/features/categoryShares';
-import { buildCustomerFeatures } from '../../../activities/features/customerFeatures';
+import { generateCleanDataset, loadAsCleaned, writeCustomerFeatures } from '../../syntheticData';
 import { computeSegments } from '../../../activities/segment';
 import { adjustedRandIndex } from '../../../activities/segment/metrics';
 import { GONE_CUSTOMERS, NEW_CUSTOMERS } from '../../../activities/segment/migration';
@@ -17,18 +16,9 @@ import { parseRunConfig } from '../../../lib/config';
 import { Duck, sqlString } from '../../../lib/duck';
 import { ConfigError } from '../../../lib/errors';
 import { sha256File } from '../../../lib/objectStore';
-import { generateDataset } from '../../../scripts/generate';
 
 const CUTOFF = '2024-12-31T23:59:59.999Z';
 const CUSTOMERS = 3000;
-const NO_DIRT = {
-  duplicate: 0,
-  missing_customer_id: 0,
-  non_positive_price: 0,
-  zero_quantity: 0,
-  unparsable_timestamp: 0,
-  future_timestamp: 0,
-};
 
 describe('segment stage on four planted groups', () => {
   let dir: string;
@@ -39,24 +29,10 @@ describe('segment stage on four planted groups', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custflow-seg-'));
-    await generateDataset({
-      outDir: dir,
-      customers: CUSTOMERS,
-      months: 24,
-      seed: 5,
-      startMonth: '2023-01',
-      dirty: NO_DIRT,
-    });
+    await generateCleanDataset(dir, CUSTOMERS);
     duck = await Duck.open();
-    await duck.run(`CREATE TABLE transactions AS SELECT customer_id, order_id, CAST(ts AS TIMESTAMP) AS ts, product_id, product_name, category,
-      quantity::INTEGER AS quantity, unit_price::DOUBLE AS unit_price, amount::DOUBLE AS amount, country, quantity::INTEGER < 0 AS is_return, false AS is_outlier
-      FROM read_csv(${sqlString(join(dir, 'transactions/*.csv'))}, all_varchar = true)`);
-    await duck.run(`CREATE TABLE events AS SELECT customer_id, session_id, CAST(ts AS TIMESTAMP) AS ts, event_type, product_id, category
-      FROM read_csv(${sqlString(join(dir, 'events/*.csv'))}, all_varchar = true)`);
-    const { table } = await buildCustomerFeatures(duck, { cutoff: CUTOFF, hasEvents: true });
-    await addCategoryShares(duck, { cutoff: CUTOFF, featuresTable: table });
-    featuresPath = join(dir, 'customer_features.parquet');
-    await duck.toParquet(`SELECT * FROM ${table} ORDER BY customer_id`, featuresPath);
+    await loadAsCleaned(duck, dir);
+    featuresPath = await writeCustomerFeatures(duck, dir, CUTOFF);
   }, 120_000);
 
   afterAll(async () => {
