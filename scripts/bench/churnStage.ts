@@ -15,45 +15,52 @@ import { join } from 'node:path';
 import { computeChurn } from '../../activities/churn/index';
 import { buildCustomerFeatures } from '../../activities/features/customerFeatures';
 import { parseRunConfig } from '../../lib/config';
-import { Duck } from '../../lib/duck';
+import { withDuck } from '../../lib/duck';
 import { generateSyntheticTransactions } from './features';
 
 const CUTOFF = '2011-12-31T23:59:59.999Z';
 
 export async function benchChurnStage(customers = 1_000_000): Promise<Record<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), 'custflow-bench-churn-'));
-  const duck = await Duck.open({ tempDirectory: join(dir, 'duck') });
   try {
-    await generateSyntheticTransactions(duck, customers);
-    await buildCustomerFeatures(duck, { cutoff: CUTOFF, hasEvents: false, outputTable: 'scoring_features' });
-    const start = performance.now();
-    const result = await computeChurn(duck, {
-      transactionsTable: 'transactions',
-      scoringFeaturesTable: 'scoring_features',
-      cutoff: CUTOFF,
-      config: parseRunConfig({}).churn,
-      seed: 42,
-      outDir: dir,
-    });
-    const totalMs = performance.now() - start;
-    const m = result.metrics;
-    const step = (name: string): number => m.stepMs[name] ?? 0;
-    return {
-      customers: m.scoredCustomers,
-      trainCustomers: m.trainCustomers,
-      fitCustomers: m.fitCustomers.train,
-      auc1e4: Math.round((m.auc ?? Number.NaN) * 1e4),
-      baselineAuc1e4: Math.round((m.baselineAuc ?? Number.NaN) * 1e4),
-      windowFeaturesMs: step('trainFeatures') + step('evalFeatures'),
-      trainAndScoreMs:
-        step('fitLogistic') + step('fitGbm') + step('evaluate') + step('refitChurn') + step('score'),
-      highValueMs: step('highValue'),
-      totalMs,
-      peakRssMb: process.resourceUsage().maxRSS / 1024,
-      loadAverage1m: loadavg()[0],
-    };
+    return await withDuck(
+      async (duck) => {
+        await generateSyntheticTransactions(duck, customers);
+        await buildCustomerFeatures(duck, {
+          cutoff: CUTOFF,
+          hasEvents: false,
+          outputTable: 'scoring_features',
+        });
+        const start = performance.now();
+        const result = await computeChurn(duck, {
+          transactionsTable: 'transactions',
+          scoringFeaturesTable: 'scoring_features',
+          cutoff: CUTOFF,
+          config: parseRunConfig({}).churn,
+          seed: 42,
+          outDir: dir,
+        });
+        const totalMs = performance.now() - start;
+        const m = result.metrics;
+        const step = (name: string): number => m.stepMs[name] ?? 0;
+        return {
+          customers: m.scoredCustomers,
+          trainCustomers: m.trainCustomers,
+          fitCustomers: m.fitCustomers.train,
+          auc1e4: Math.round((m.auc ?? Number.NaN) * 1e4),
+          baselineAuc1e4: Math.round((m.baselineAuc ?? Number.NaN) * 1e4),
+          windowFeaturesMs: step('trainFeatures') + step('evalFeatures'),
+          trainAndScoreMs:
+            step('fitLogistic') + step('fitGbm') + step('evaluate') + step('refitChurn') + step('score'),
+          highValueMs: step('highValue'),
+          totalMs,
+          peakRssMb: process.resourceUsage().maxRSS / 1024,
+          loadAverage1m: loadavg()[0],
+        };
+      },
+      { tempDirectory: join(dir, 'duck') },
+    );
   } finally {
-    duck.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -7,7 +7,7 @@
  * Run alone: `npx tsx scripts/bench/features.ts [customers]`.
  */
 import { loadavg } from 'node:os';
-import { Duck } from '../../lib/duck';
+import { type Duck, withDuck } from '../../lib/duck';
 import { buildCohorts } from '../../activities/features/cohorts';
 import { buildCustomerFeatures } from '../../activities/features/customerFeatures';
 import { computeInsights } from '../../activities/features/insights';
@@ -92,8 +92,7 @@ export async function benchFeatures(
   customers = 1_000_000,
   options: { events?: boolean } = {},
 ): Promise<Record<string, number>> {
-  const duck = await Duck.open();
-  try {
+  return withDuck(async (duck) => {
     const [rows, generateMs] = await timed(() => generateSyntheticTransactions(duck, customers, options));
     const hasEvents = options.events ?? false;
     const [features, featuresMs, featuresCpuMs] = await timed(() =>
@@ -122,9 +121,7 @@ export async function benchFeatures(
       // other processes on the machine inflate wall times; CPU times are the steadier figure
       loadAverage1m: loadavg()[0],
     };
-  } finally {
-    duck.close();
-  }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

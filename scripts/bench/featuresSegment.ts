@@ -16,7 +16,7 @@ import { addCategoryShares } from '../../activities/features/categoryShares';
 import { buildCustomerFeatures } from '../../activities/features/customerFeatures';
 import { computeSegments } from '../../activities/segment/index';
 import { parseRunConfig } from '../../lib/config';
-import { Duck } from '../../lib/duck';
+import { withDuck } from '../../lib/duck';
 import { generateSyntheticTransactions } from './features';
 
 const CUTOFF = '2011-12-31T23:59:59.999Z';
@@ -25,53 +25,54 @@ export async function benchFeaturesSegment(customers = 1_000_000): Promise<Recor
   const dir = await mkdtemp(join(tmpdir(), 'custflow-bench-fs-'));
   const featuresPath = join(dir, 'customer_features.parquet');
   try {
-    const featuresDuck = await Duck.open({ tempDirectory: join(dir, 'duck-features') });
-    let featureCount: number;
-    let featuresMs: number;
-    try {
-      await generateSyntheticTransactions(featuresDuck, customers);
-      const start = performance.now();
-      const customer = await buildCustomerFeatures(featuresDuck, { cutoff: CUTOFF, hasEvents: false });
-      const categories = await addCategoryShares(featuresDuck, {
-        cutoff: CUTOFF,
-        featuresTable: customer.table,
-      });
-      await featuresDuck.toParquet(`SELECT * FROM ${customer.table} ORDER BY customer_id`, featuresPath);
-      featuresMs = performance.now() - start;
-      featureCount = customer.featureNames.length + categories.featureNames.length;
-    } finally {
-      featuresDuck.close();
-    }
+    // One database per stage, as the two activities run: segment starts without features' tables.
+    const { featureCount, featuresMs } = await withDuck(
+      async (featuresDuck) => {
+        await generateSyntheticTransactions(featuresDuck, customers);
+        const start = performance.now();
+        const customer = await buildCustomerFeatures(featuresDuck, { cutoff: CUTOFF, hasEvents: false });
+        const categories = await addCategoryShares(featuresDuck, {
+          cutoff: CUTOFF,
+          featuresTable: customer.table,
+        });
+        await featuresDuck.toParquet(`SELECT * FROM ${customer.table} ORDER BY customer_id`, featuresPath);
+        return {
+          featuresMs: performance.now() - start,
+          featureCount: customer.featureNames.length + categories.featureNames.length,
+        };
+      },
+      { tempDirectory: join(dir, 'duck-features') },
+    );
 
-    const segmentDuck = await Duck.open({ tempDirectory: join(dir, 'duck-segment') });
-    try {
-      const config = parseRunConfig({ segment: { kRange: [2, 10] } }).segment;
-      const start = performance.now();
-      const result = await computeSegments(segmentDuck, {
-        featuresPath,
-        config,
-        seed: 42,
-        outDir: dir,
-      });
-      const segmentMs = performance.now() - start;
-      return {
-        customers: result.metrics.customers,
-        features: featureCount,
-        clusteringFeatures: result.metrics.features,
-        kMin: 2,
-        kMax: 10,
-        k: result.metrics.k,
-        fitSampleSize: result.metrics.fitSampleSize,
-        silhouetteSampleSize: result.metrics.silhouetteSampleSize,
-        featuresMs,
-        segmentMs,
-        totalMs: featuresMs + segmentMs,
-        peakRssMb: process.resourceUsage().maxRSS / 1024,
-        loadAverage1m: loadavg()[0],
-      };
-    } finally {
-      segmentDuck.close();
-    }
+    return await withDuck(
+      async (segmentDuck) => {
+        const config = parseRunConfig({ segment: { kRange: [2, 10] } }).segment;
+        const start = performance.now();
+        const result = await computeSegments(segmentDuck, {
+          featuresPath,
+          config,
+          seed: 42,
+          outDir: dir,
+        });
+        const segmentMs = performance.now() - start;
+        return {
+          customers: result.metrics.customers,
+          features: featureCount,
+          clusteringFeatures: result.metrics.features,
+          kMin: 2,
+          kMax: 10,
+          k: result.metrics.k,
+          fitSampleSize: result.metrics.fitSampleSize,
+          silhouetteSampleSize: result.metrics.silhouetteSampleSize,
+          featuresMs,
+          segmentMs,
+          totalMs: featuresMs + segmentMs,
+          peakRssMb: process.resourceUsage().maxRSS / 1024,
+          loadAverage1m: loadavg()[0],
+        };
+      },
+      { tempDirectory: join(dir, 'duck-segment') },
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -144,72 +144,74 @@ export async function checkFiles(
     // rest parsed again; a failure that names no single file is pinned down by parsing files one by one.
     let pending = scanned.filter((s) => s !== undefined);
     const accepted: CheckedFile[] = [];
-    const { Duck, sqlString } = await import('../../lib/duck');
+    const { sqlString, withDuck } = await import('../../lib/duck');
     while (pending.length > 0) {
-      const duck = await Duck.open({ tempDirectory: join(scratch, 'duck') });
       const out = join(scratch, `parsed-${rejected.length}.parquet`);
-      try {
-        await parseTable(
-          duck,
-          table,
-          customerAttributes,
-          extensionFields,
-          pending.map((s, index) => ({
-            file: { key: s.file.key, format },
-            local: {
-              key: s.file.key,
-              path: s.local,
-              index,
-              ...(s.records !== undefined ? { checkedRecords: s.records } : {}),
-            },
-          })),
-          out,
-        );
-        const column = TIME_COLUMN[table];
-        const ranges = await duck.all<{ file: string; rows: number; lo: Date | null; hi: Date | null }>(
-          `SELECT source_file AS file, count(*)::INTEGER AS rows, min(${column}) AS lo, max(${column}) AS hi
-           FROM read_parquet(${sqlString(out)}) GROUP BY source_file`,
-        );
-        const byKey = new Map(ranges.map((r) => [r.file, r]));
-        for (const s of pending) {
-          const range = byKey.get(s.file.key);
-          accepted.push({
-            ...s.file,
-            rows: range?.rows ?? 0,
-            firstTs: range?.lo ? range.lo.toISOString() : null,
-            lastTs: range?.hi ? range.hi.toISOString() : null,
-          });
-        }
-        pending = [];
-      } catch (error) {
-        if (!(error instanceof DataValidationError)) throw error;
-        const culprit = pending.find((s) => s.file.key === error.location.file);
-        if (culprit) {
-          reject(culprit.file, error);
-          pending = pending.filter((s) => s !== culprit);
-        } else if (pending.length === 1) {
-          reject(pending[0].file, error);
-          pending = [];
-        } else {
-          // Which of several files DuckDB could not read is not named: one at a time finds it.
-          for (const s of pending) {
-            const one = await checkFiles(
-              [s.file],
-              format,
+      await withDuck(
+        async (duck) => {
+          try {
+            await parseTable(
+              duck,
               table,
-              limits,
-              () => {},
               customerAttributes,
               extensionFields,
+              pending.map((s, index) => ({
+                file: { key: s.file.key, format },
+                local: {
+                  key: s.file.key,
+                  path: s.local,
+                  index,
+                  ...(s.records !== undefined ? { checkedRecords: s.records } : {}),
+                },
+              })),
+              out,
             );
-            accepted.push(...one.accepted);
-            for (const bad of one.rejected) reject(bad, bad.error);
+            const column = TIME_COLUMN[table];
+            const ranges = await duck.all<{ file: string; rows: number; lo: Date | null; hi: Date | null }>(
+              `SELECT source_file AS file, count(*)::INTEGER AS rows, min(${column}) AS lo, max(${column}) AS hi
+             FROM read_parquet(${sqlString(out)}) GROUP BY source_file`,
+            );
+            const byKey = new Map(ranges.map((r) => [r.file, r]));
+            for (const s of pending) {
+              const range = byKey.get(s.file.key);
+              accepted.push({
+                ...s.file,
+                rows: range?.rows ?? 0,
+                firstTs: range?.lo ? range.lo.toISOString() : null,
+                lastTs: range?.hi ? range.hi.toISOString() : null,
+              });
+            }
+            pending = [];
+          } catch (error) {
+            if (!(error instanceof DataValidationError)) throw error;
+            const culprit = pending.find((s) => s.file.key === error.location.file);
+            if (culprit) {
+              reject(culprit.file, error);
+              pending = pending.filter((s) => s !== culprit);
+            } else if (pending.length === 1) {
+              reject(pending[0].file, error);
+              pending = [];
+            } else {
+              // Which of several files DuckDB could not read is not named: one at a time finds it.
+              for (const s of pending) {
+                const one = await checkFiles(
+                  [s.file],
+                  format,
+                  table,
+                  limits,
+                  () => {},
+                  customerAttributes,
+                  extensionFields,
+                );
+                accepted.push(...one.accepted);
+                for (const bad of one.rejected) reject(bad, bad.error);
+              }
+              pending = [];
+            }
           }
-          pending = [];
-        }
-      } finally {
-        duck.close();
-      }
+        },
+        { tempDirectory: join(scratch, 'duck') },
+      );
     }
     return { accepted, rejected };
   } finally {
