@@ -207,7 +207,7 @@ function productCard(ctx: Ctx, products: ReportProductRanking, why: string): str
         rows,
       ),
     ) + trend,
-    'products',
+    'product-ranking',
   );
 }
 
