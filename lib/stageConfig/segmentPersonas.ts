@@ -42,7 +42,7 @@ export const personaRuleSchema = z
 export type PersonaCondition = z.infer<typeof personaConditionSchema>;
 export type PersonaRule = z.infer<typeof personaRuleSchema>;
 
-/** The `segment.personas` config section (validated by the caller's schema, see config.ts). */
+/** The `segment.personas` config section (validated by the caller's schema, segment.ts). */
 export const personaSettingsSchema = z
   .object({
     /** Replaces the default rules; the last must have no conditions (it names every other segment). */
