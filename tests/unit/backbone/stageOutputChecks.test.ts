@@ -10,8 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkChurnOutputs, type ChurnMetrics, type ComputeChurnResult } from '../../../activities/churn';
 import { checkCleanTransactions } from '../../../activities/clean';
 import { checkExperimentResults } from '../../../activities/experiment/summaries';
-import { checkForecastOutputs } from '../../../activities/forecast/checks';
-import type { ForecastStageMetrics } from '../../../activities/forecast/contract';
+import { checkForecastOutputs, checkSeriesForecastOutputs } from '../../../activities/forecast/checks';
+import type {
+  ForecastStageMetrics,
+  SeriesForecastSummary,
+  SeriesOutcome,
+} from '../../../activities/forecast/contract';
 import { checkRecommendOutputs } from '../../../activities/recommend';
 import { withDuck } from '../../../lib/duck';
 
@@ -135,6 +139,38 @@ describe('forecast output checks', () => {
       checkForecastOutputs(duck, empty, metrics({ model: null, reason: 'only 20 days of history' })),
     );
     expect(warnings).toEqual([{ code: 'forecast_none', message: 'no forecast: only 20 days of history' }]);
+  });
+
+  it('checks the per-series forecasts: one row per series and period, nested intervals', async () => {
+    const summary = (statuses: SeriesOutcome['status'][]): SeriesForecastSummary => ({
+      horizon: 2,
+      grain: 'day',
+      horizonDays: 2,
+      minHistoryDays: 112,
+      topCategories: 10,
+      dimensions: [
+        {
+          dimension: 'category',
+          status: 'forecast',
+          reason: null,
+          coherence: null,
+          series: statuses.map((status, i) => ({ series: `c${i}`, status }) as SeriesOutcome),
+        },
+      ],
+    });
+    const rows = (bounds: string) =>
+      `SELECT * FROM (VALUES ('category', 'c0', DATE '2024-01-01', 10.0, 8.0, 12.0, 7.0, 13.0),
+                             ('category', 'c0', DATE '2024-01-02', 11.0, ${bounds}, 14.0))
+       AS t(dimension, series, date, mean, lower80, upper80, lower95, upper95)`;
+    const sound = await parquet('fc_series_ok.parquet', rows('9.0, 13.0, 8.0'));
+    await withDuck((duck) => checkSeriesForecastOutputs(duck, sound, summary(['forecast', 'too_short'])));
+    await expect(
+      withDuck((duck) => checkSeriesForecastOutputs(duck, sound, summary(['forecast', 'forecast']))),
+    ).rejects.toThrow('expected 4 rows, found 2');
+    const crossed = await parquet('fc_series_crossed.parquet', rows('9.0, 13.0, 9.5'));
+    await expect(
+      withDuck((duck) => checkSeriesForecastOutputs(duck, crossed, summary(['forecast']))),
+    ).rejects.toThrow('forecast_by_series.parquet: 1 periods have intervals that are not nested');
   });
 });
 

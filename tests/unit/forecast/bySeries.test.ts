@@ -2,7 +2,7 @@
  * Per-category and per-segment forecasts against planted truth: a category with a planted weekly pattern,
  * a flat one, one too young to forecast, and two personas that split every category's sales 70/30.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,14 +170,23 @@ describe('forecasts per category and per segment', () => {
     expect(Math.abs(coherence.gap!)).toBeLessThan(0.05);
   });
 
-  it('sums the categories beyond the top N into one series that still partitions the history', async () => {
+  it('sums the categories beyond the top N into one series that still partitions the history, same bytes twice', async () => {
     const config = forecastSection.parse({ bySeries: { topCategories: 1, segments: false } });
-    const dir = await mkdtemp(join(tmpdir(), 'forecast-by-series-top-'));
+    const dirs = [
+      await mkdtemp(join(tmpdir(), 'forecast-by-series-top-')),
+      await mkdtemp(join(tmpdir(), 'forecast-by-series-top-')),
+    ];
     try {
-      const top = await withDuck(async (duck) => {
-        await plantTransactions(duck);
-        return forecastAll(duck, dir, config);
-      });
+      const runs = [];
+      for (const dir of dirs) {
+        runs.push(
+          await withDuck(async (duck) => {
+            await plantTransactions(duck);
+            return forecastAll(duck, dir, config);
+          }),
+        );
+      }
+      const top = runs[0];
       const categories = top.series.summary.dimensions;
       expect(categories.map((d) => d.dimension)).toEqual(['category']);
       const names = categories[0].series.map((s) => s.series);
@@ -186,8 +195,14 @@ describe('forecasts per category and per segment', () => {
       expect(other.status).toBe('forecast');
       expect(Math.abs(categories[0].coherence!.historyGap!)).toBeLessThan(1e-9);
       expect(other.revenueShare + categories[0].series[0].revenueShare).toBeCloseTo(1, 9);
+      // Same inputs and config: the same bytes and the same summary.
+      expect(runs[1].series.summary).toEqual(top.series.summary);
+      for (const key of ['forecasts', 'history'] as const) {
+        const [a, b] = await Promise.all(runs.map((r) => readFile(r.series.paths[key])));
+        expect(b.equals(a), key).toBe(true);
+      }
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
     }
   }, 180_000);
 
