@@ -11,6 +11,13 @@
  *   kept and the rest pooled as "(other)".
  * - measure (number): the regression of y on the attribute, F = r^2 (n - 2) / (1 - r^2) on (1, n - 2)
  *   degrees of freedom, effect size r^2 (and r with its sign).
+ * Extension columns of transactions and events (`ext_<name>`, tested as `ext_<name>`) are tested the same way
+ * over every buyer, through a per-customer value whose distribution does not depend on how many lines the
+ * customer has (the number of lines grows with spend, so anything that moves with it would "find" an effect
+ * in pure noise): a measure's mean over the customer's lines with a value (not a sum); a dimension's level on
+ * the customer's first line with a value (by time, then file and line), not the most frequent level, which
+ * drifts towards the common level as lines accumulate (on generated data the modal level of a column drawn
+ * at random for each line came out "associated" with spend).
  * Customers with a missing value are left out of that attribute's test and counted (`missing`). A test
  * that cannot be run (one level, too few customers, a constant measure) says why and takes no part in the
  * correction. Both Holm (family-wise) and Benjamini-Hochberg (false discovery rate) adjusted p-values are
@@ -35,7 +42,13 @@ export interface AttributeLevel {
 }
 
 export interface AttributeTest {
+  /** The attribute's name, or `ext_<name>` for an extension column. */
   attribute: string;
+  /**
+   * Where it comes from: the customers table, or an extension column of transactions or events (absent in
+   * results written before extension columns: the customers table).
+   */
+  source?: 'customers' | 'transactions' | 'events';
   type: AttributeField['type'];
   role: AttributeField['role'];
   test: 'one-way ANOVA' | 'linear regression F';
@@ -64,7 +77,7 @@ export interface AttributeTestsResult {
   outcome: string;
   correction: 'bh' | 'holm';
   alpha: number;
-  /** Customers with an attributes row and at least one purchase. */
+  /** Customers with an attributes row and at least one purchase (0 without a customers table). */
   customers: number;
   /** Buyers without an attributes row (not in any test). */
   buyersWithoutAttributes: number;
@@ -81,10 +94,13 @@ export async function computeAttributeTests(
   duck: Duck,
   options: {
     cutoff: string;
+    /** Customer attribute fields (tested when `customersTable` is given). */
     fields: readonly AttributeField[];
     tests: AttributesConfig['tests'];
-    customersTable: string;
+    customersTable?: string;
     transactionsTable?: string;
+    /** Extension columns to test (clean's ext_<name> of table `transactions` or `events`). */
+    extensions?: readonly { table: 'transactions' | 'events'; field: AttributeField }[];
   },
 ): Promise<AttributeTestsResult> {
   const cutoff = sqlTimestamp(options.cutoff, 'attribute tests');
@@ -92,21 +108,56 @@ export async function computeAttributeTests(
   await duck.run(`CREATE OR REPLACE TEMP TABLE attribute_spend AS
     SELECT customer_id, sum(amount)::DOUBLE AS spend FROM ${transactions}
     WHERE ts <= ${cutoff} GROUP BY customer_id`);
-  await duck.run(`CREATE OR REPLACE TEMP TABLE attribute_outcome AS
-    SELECT a.*, s.spend, ln(1 + greatest(s.spend, 0)) AS y
-    FROM ${options.customersTable} a JOIN attribute_spend s USING (customer_id)`);
-  const { customers, without } = await duck.one<{ customers: number; without: number }>(
-    `SELECT (SELECT count(*) FROM attribute_outcome)::INTEGER AS customers,
-            (SELECT count(*) FROM attribute_spend s WHERE NOT EXISTS
-               (SELECT 1 FROM ${options.customersTable} a WHERE a.customer_id = s.customer_id))::INTEGER AS without`,
-  );
   const tests: AttributeTest[] = [];
-  for (const field of options.fields) {
-    tests.push(
-      field.role === 'dimension'
-        ? await dimensionTest(duck, field, options.tests.maxLevels, customers)
-        : await measureTest(duck, field, customers),
+  let customers = 0;
+  let without = 0;
+  if (options.customersTable) {
+    await duck.run(`CREATE OR REPLACE TEMP TABLE attribute_outcome AS
+      SELECT a.*, s.spend, ln(1 + greatest(s.spend, 0)) AS y
+      FROM ${options.customersTable} a JOIN attribute_spend s USING (customer_id)`);
+    ({ customers, without } = await duck.one<{ customers: number; without: number }>(
+      `SELECT (SELECT count(*) FROM attribute_outcome)::INTEGER AS customers,
+              (SELECT count(*) FROM attribute_spend s WHERE NOT EXISTS
+                 (SELECT 1 FROM ${options.customersTable} a WHERE a.customer_id = s.customer_id))::INTEGER AS without`,
+    ));
+    const subject = (f: AttributeField): Subject => ({
+      source: 'customers',
+      name: f.name,
+      table: 'attribute_outcome',
+      column: f.name,
+    });
+    for (const field of options.fields) {
+      tests.push(
+        field.role === 'dimension'
+          ? await dimensionTest(duck, field, options.tests.maxLevels, customers, subject(field))
+          : await measureTest(duck, field, customers, subject(field)),
+      );
+    }
+  }
+  const extensions = options.extensions ?? [];
+  if (extensions.length > 0) {
+    const { buyers } = await duck.one<{ buyers: number }>(
+      'SELECT count(*)::INTEGER AS buyers FROM attribute_spend',
     );
+    for (const [i, { table, field }] of extensions.entries()) {
+      const column = sqlIdent(`ext_${field.name}`);
+      const value =
+        field.role === 'measure'
+          ? `(sum(${column}::DECIMAL(38, 6)) / NULLIF(count(${column}), 0))::DOUBLE`
+          : `first(CAST(${column} AS VARCHAR) ORDER BY ts, source_file, source_line)`;
+      const perCustomer = `SELECT customer_id, ${value} AS v FROM ${table}
+        WHERE ts <= ${cutoff} AND ${column} IS NOT NULL GROUP BY customer_id`;
+      const outcome = `extension_outcome_${i}`;
+      await duck.run(`CREATE OR REPLACE TEMP TABLE ${outcome} AS
+        SELECT s.customer_id, s.spend, ln(1 + greatest(s.spend, 0)) AS y, e.v
+        FROM attribute_spend s LEFT JOIN (${perCustomer}) e USING (customer_id)`);
+      const subject: Subject = { source: table, name: `ext_${field.name}`, table: outcome, column: 'v' };
+      tests.push(
+        field.role === 'dimension'
+          ? await dimensionTest(duck, field, options.tests.maxLevels, buyers, subject)
+          : await measureTest(duck, field, buyers, subject),
+      );
+    }
   }
   const raw = Float64Array.from(tests.map((t) => t.pValue ?? NaN));
   const holm = holmAdjust(raw);
@@ -128,14 +179,25 @@ export async function computeAttributeTests(
   };
 }
 
+/** What a test reads: a column of an outcome table (customer_id, spend, y and the subject's value). */
+interface Subject {
+  source: AttributeTest['source'];
+  /** The name the test reports. */
+  name: string;
+  table: string;
+  column: string;
+}
+
 function emptyTest(
   field: AttributeField,
+  subject: Subject,
   test: AttributeTest['test'],
   n: number,
   missing: number,
 ): AttributeTest {
   return {
-    attribute: field.name,
+    attribute: subject.name,
+    source: subject.source,
     type: field.type,
     role: field.role,
     test,
@@ -158,12 +220,14 @@ async function dimensionTest(
   field: AttributeField,
   maxLevels: number,
   customers: number,
+  subject: Subject,
 ): Promise<AttributeTest> {
-  const column = sqlIdent(field.name);
+  const column = sqlIdent(subject.column);
+  const from = subject.table;
   // Levels by frequency (ties by name), the first maxLevels kept; with more, the kept ones leave room for
   // "(other)" so the test has at most maxLevels groups.
   const rows = await duck.all<{ level: string; n: number; mean_spend: number; mean_y: number; ss: number }>(
-    `WITH present AS (SELECT CAST(${column} AS VARCHAR) AS raw_level, spend, y FROM attribute_outcome WHERE ${column} IS NOT NULL),
+    `WITH present AS (SELECT CAST(${column} AS VARCHAR) AS raw_level, spend, y FROM ${from} WHERE ${column} IS NOT NULL),
      ranked AS (SELECT raw_level, row_number() OVER (ORDER BY count(*) DESC, raw_level) AS rank, count(*) OVER () AS levels
                 FROM present GROUP BY raw_level),
      labelled AS (SELECT CASE WHEN r.levels <= ${maxLevels} OR r.rank < ${maxLevels} THEN p.raw_level ELSE ${sqlString(OTHER_LEVEL)} END AS level, p.spend, p.y
@@ -173,10 +237,10 @@ async function dimensionTest(
      FROM labelled GROUP BY level ORDER BY level = ${sqlString(OTHER_LEVEL)}, n DESC, level`,
   );
   const { distinct } = await duck.one<{ distinct: number }>(
-    `SELECT count(DISTINCT ${column})::INTEGER AS distinct FROM attribute_outcome`,
+    `SELECT count(DISTINCT ${column})::INTEGER AS distinct FROM ${from}`,
   );
   const n = rows.reduce((a, r) => a + r.n, 0);
-  const test = emptyTest(field, 'one-way ANOVA', n, customers - n);
+  const test = emptyTest(field, subject, 'one-way ANOVA', n, customers - n);
   test.levels = rows.map((r) => ({
     level: r.level,
     customers: r.n,
@@ -200,12 +264,17 @@ async function dimensionTest(
   };
 }
 
-async function measureTest(duck: Duck, field: AttributeField, customers: number): Promise<AttributeTest> {
-  const column = sqlIdent(field.name);
+async function measureTest(
+  duck: Duck,
+  field: AttributeField,
+  customers: number,
+  subject: Subject,
+): Promise<AttributeTest> {
+  const column = sqlIdent(subject.column);
   const { n, r } = await duck.one<{ n: number; r: number | null }>(
-    `SELECT count(*)::INTEGER AS n, corr(${column}, y) AS r FROM attribute_outcome WHERE ${column} IS NOT NULL`,
+    `SELECT count(*)::INTEGER AS n, corr(${column}, y) AS r FROM ${subject.table} WHERE ${column} IS NOT NULL`,
   );
-  const test = emptyTest(field, 'linear regression F', n, customers - n);
+  const test = emptyTest(field, subject, 'linear regression F', n, customers - n);
   if (n < 3) return { ...test, skipped: `too few customers (${n}) with a value` };
   if (r === null || !Number.isFinite(r)) return { ...test, skipped: 'the measure (or spend) is constant' };
   const r2 = Math.min(1, r * r);

@@ -14,6 +14,7 @@ import { stepTimer } from '../../lib/stepTimer';
 import { addCategoryShares } from './categoryShares';
 import { buildCustomerFeatures } from '../../lib/customerFeatures/customerFeatures';
 import { writeFeatureOutputs, type FeaturesMetrics } from './outputs';
+import { addExtensionFeatures, planExtensionFeatures } from './extensionFeatures';
 
 export type { FeaturesMetrics } from './outputs';
 
@@ -21,7 +22,8 @@ export const features = defineStageActivity<FeaturesMetrics>({
   stage: 'features',
   // 2: ANOVA F and Kruskal-Wallis p-values from lib/numeric's tails (jstat's stopped at 3e-7 tolerance).
   // 3: basket, product and category features leave out non-merchandise lines (clean's line_kind).
-  version: 3,
+  // 4: extension-column and attribute features (ext_*, attr_*) and extension-column tests (issue 14).
+  version: 4,
   configSection: (config) =>
     config.attributes ? { ...config.features, attributes: config.attributes } : config.features,
   async compute(ctx) {
@@ -53,6 +55,21 @@ export const features = defineStageActivity<FeaturesMetrics>({
         const categories = await timer.timed('categoryShares', () =>
           addCategoryShares(duck, { cutoff, featuresTable: customer.table }),
         );
+        const customersTable = customersPath ? 'customer_attributes' : undefined;
+        const extensionPlan = await planExtensionFeatures(duck, {
+          cutoff,
+          attributes: ctx.run.config.attributes,
+          hasEvents,
+          ...(customersTable ? { customersTable } : {}),
+        });
+        const extensionFeatures = await timer.timed('extensionFeatures', () =>
+          addExtensionFeatures(duck, {
+            cutoff,
+            plan: extensionPlan,
+            featuresTable: customer.table,
+            ...(customersTable ? { customersTable } : {}),
+          }),
+        );
         return writeFeatureOutputs(duck, {
           outDir: ctx.scratchDir,
           cutoff,
@@ -63,9 +80,15 @@ export const features = defineStageActivity<FeaturesMetrics>({
           customerFeatureNames: customer.featureNames,
           categories,
           timer,
-          ...(customersPath && ctx.run.config.attributes
-            ? { attributes: { customersTable: 'customer_attributes', config: ctx.run.config.attributes } }
+          ...(ctx.run.config.attributes
+            ? {
+                attributes: {
+                  ...(customersTable ? { customersTable } : {}),
+                  config: ctx.run.config.attributes,
+                },
+              }
             : {}),
+          extensionFeatures: { plan: extensionPlan, result: extensionFeatures },
         });
       },
       { tempDirectory: join(ctx.scratchDir, 'duck') },

@@ -22,6 +22,7 @@ import { computeInsights } from './insights';
 import { computeAttributeTests } from './attributeTests';
 import type { AttributesConfig } from '../../lib/attributesConfig';
 import { buildMonthlyKpis } from './kpis';
+import type { ExtensionFeaturePlan, ExtensionFeatureResult } from './extensionFeatures';
 import { buildDailyRevenue } from './revenueSeries';
 
 export interface FeaturesMetrics extends Record<string, unknown> {
@@ -49,8 +50,13 @@ export interface FeatureOutputOptions {
   customerFeatureNames: readonly string[];
   categories: CategoryShareResult;
   timer: StepTimer;
-  /** Customer attributes (clean's customers table, as a table or view) and the tests' config. */
-  attributes?: { customersTable: string; config: AttributesConfig };
+  /**
+   * Customer attributes (clean's customers table, as a table or view, when the dataset has one), extension
+   * columns, and the tests' config.
+   */
+  attributes?: { customersTable?: string; config: AttributesConfig };
+  /** The extension and attribute feature columns (extensionFeatures.ts) and the plan they came from. */
+  extensionFeatures?: { plan: ExtensionFeaturePlan; result: ExtensionFeatureResult };
 }
 
 /**
@@ -63,7 +69,11 @@ export async function writeFeatureOutputs(
 ): Promise<{ outputs: Record<string, StageOutputFile>; metrics: FeaturesMetrics }> {
   const { cutoff, hasEvents, timer } = options;
   const { timed } = timer;
-  const featureNames = [...options.customerFeatureNames, ...options.categories.featureNames];
+  const featureNames = [
+    ...options.customerFeatureNames,
+    ...options.categories.featureNames,
+    ...(options.extensionFeatures?.result.featureNames ?? []),
+  ];
   const daily = await timed('dailyRevenue', () => buildDailyRevenue(duck, { cutoff }));
   const cohorts = await timed('cohorts', () => buildCohorts(duck, { cutoff }));
   const kpis = await timed('kpis', () => buildMonthlyKpis(duck, { cutoff, hasEvents }));
@@ -73,15 +83,22 @@ export async function writeFeatureOutputs(
       )
     : null;
 
-  const attributeFields = options.attributes?.config.customers?.fields;
+  const attributes = options.attributes;
+  const customersTable = attributes?.config.customers ? attributes.customersTable : undefined;
+  // Extension columns are tested when some file delivered them (the plan keeps only those).
+  const extensionTests = (options.extensionFeatures?.plan.extensions ?? []).map((e) => ({
+    table: e.table,
+    field: e.field,
+  }));
   const attributeTests =
-    options.attributes && attributeFields
+    attributes && (customersTable || extensionTests.length > 0)
       ? await timed('attributeTests', () =>
           computeAttributeTests(duck, {
             cutoff,
-            fields: attributeFields,
-            tests: options.attributes!.config.tests,
-            customersTable: options.attributes!.customersTable,
+            fields: customersTable ? (attributes.config.customers?.fields ?? []) : [],
+            tests: attributes.config.tests,
+            ...(customersTable ? { customersTable } : {}),
+            extensions: extensionTests,
           }),
         )
       : undefined;
@@ -106,6 +123,7 @@ export async function writeFeatureOutputs(
   const dictionary = [
     ...featureDefinitions(hasEvents).filter((d) => options.customerFeatureNames.includes(d.name)),
     ...options.categories.definitions,
+    ...(options.extensionFeatures?.result.definitions ?? []),
   ];
   await writeFile(out('feature_dictionary.json'), JSON.stringify(dictionary, null, 2) + '\n');
 

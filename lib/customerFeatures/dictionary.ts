@@ -292,6 +292,19 @@ what describes the goods: \`items_per_order\`, \`lines_per_order\`, \`avg_unit_p
 \`distinct_categories\`, the \`category_share_*\` columns, the category insight tests, and the report's product
 rankings.
 
+Datasets that declare more than the canonical columns (the \`attributes\` config) get further columns, each
+defined in the run's \`feature_dictionary.json\` (activities/features/extensionFeatures.ts):
+
+- extension columns of transactions and events (\`attributes.transactions\` / \`attributes.events\`): a
+  measure as \`ext_<name>_sum\` and \`ext_<name>_mean\` over the customer's lines (the mean over lines with a
+  value; 0 when none); a dimension as \`ext_<name>_share_<level>\`, the share of the customer's lines with a
+  value at that level, for the \`attributes.featureLevels\` most frequent levels (default 8), the rest in
+  \`ext_<name>_share_other\`;
+- customer attributes (\`attributes.customers\`): a measure as \`attr_<name>\` (missing: the median over
+  buyers with a value); a dimension one-hot against its most frequent level, the reference, which has no
+  column (\`attr_<name>_<level>\`, \`attr_<name>_other\`); \`attr_<name>_missing\` is 1 for a buyer without
+  a value. They enter segmentation only when listed in \`segment.features\`.
+
 ${featureDictionaryMarkdown(true)}
 `;
 }
