@@ -20,7 +20,7 @@ import type {
   ReportSegmentProfile,
 } from '../edaModel';
 import type { ReportSegments } from '../model';
-import { barChart, FULL_WIDTH, HALF_WIDTH, heatmap, histogram, lineChart, PALETTE } from '../svg';
+import { barChart, FULL_WIDTH, HALF_WIDTH, heatmap, histogram, lineChart, PALETTE, truncate } from '../svg';
 import {
   type Cell,
   type Column,
@@ -161,12 +161,13 @@ function dimensionCard(ctx: Ctx, eda: ReportEda): string {
 function productCard(ctx: Ctx, products: ReportProductRanking, why: string): string {
   const label = (p: { productId: string; name: string }): string =>
     p.name === p.productId ? p.productId : `${p.productId} · ${p.name}`;
+  // Descriptions are long (Online Retail's run to 35 characters): the chart and table take the full width.
   const chart = barChart({
     label: 'Revenue by product',
     items: products.products.map((p) => ({ label: label(p), value: p.revenue, color: PALETTE[2] })),
     format: ctx.moneyShort,
-    width: HALF_WIDTH,
-    maxLabelChars: 32,
+    width: FULL_WIDTH,
+    maxLabelChars: 48,
   });
   const rows: Cell[][] = products.products.map((p, i) => [
     String(i + 1),
@@ -180,8 +181,9 @@ function productCard(ctx: Ctx, products: ReportProductRanking, why: string): str
   const trend = lineChart({
     label: `Monthly revenue of the top ${products.trend.length} products`,
     x: products.months,
+    // The legend holds five names on one line only when each is short.
     series: products.trend.map((t, i) => ({
-      name: label(t),
+      name: truncate(label(t), 20),
       values: t.revenue,
       color: PALETTE[i % PALETTE.length],
     })),
@@ -192,8 +194,7 @@ function productCard(ctx: Ctx, products: ReportProductRanking, why: string): str
   return card(
     'Product revenue ranking and trend',
     `Products, not categories: ${why}, so products (product code and their most used description) are ranked instead. Merchandise revenue by product (${fmtInt(products.distinct)} products); "last 3 months" compares the last three calendar months with the three before (the cutoff's month may be partial).`,
-    grid2(
-      chart,
+    chart +
       table(
         [
           { label: '#' },
@@ -205,8 +206,8 @@ function productCard(ctx: Ctx, products: ReportProductRanking, why: string): str
           { label: 'Last 3 months', numeric: true },
         ],
         rows,
-      ),
-    ) + trend,
+      ) +
+      trend,
     'product-ranking',
   );
 }
