@@ -12,6 +12,7 @@ import { parseCustomerFiles, type CustomerTableMetrics } from './customers';
 import { deriveTransactionsFromEvents, type DerivedTransactionMetrics } from './eventTransactions';
 import type { TableName } from './formats';
 import { parseTransactionFiles } from './parse';
+import { extensionFields } from './extensionColumns';
 import type { LocalEntry } from './readRawFiles';
 import { parseAssignmentFiles, parseEventFiles } from './sideTables';
 
@@ -45,6 +46,8 @@ export async function parseRawFiles(
           ofTable('transactions'),
           transactionsPath,
           (detail) => ctx.heartbeat(detail),
+          // declared extension columns: typed into each line (with its own ext_issues), so file groups merge as is
+          extensionFields(ctx.run.config.attributes, 'transactions'),
         );
       } else if (tables === 'all' && ofTable('transactions').length === 0) {
         const derived = await deriveTransactionsFromEvents(
@@ -65,7 +68,12 @@ export async function parseRawFiles(
       if (tables === 'transactions') return parsed;
       if (ofTable('events').length > 0) {
         const path = join(ctx.scratchDir, 'events.parquet');
-        parsed.events = await parseEventFiles(duck, ofTable('events'), path);
+        parsed.events = await parseEventFiles(
+          duck,
+          ofTable('events'),
+          path,
+          extensionFields(ctx.run.config.attributes, 'events'),
+        );
         outputs.events = { path, rows: parsed.events.rows };
       }
       if (ofTable('customers').length > 0) {
