@@ -13,7 +13,6 @@ import type { ExperimentMetrics } from '../../activities/experiment/contract';
 import type { ForecastStageMetrics } from '../../activities/forecast/contract';
 import { parseRunConfig } from '../../lib/config';
 import { STAGE_NAMES } from '../../lib/stageRegistry';
-import type { StageManifest } from '../../lib/manifest';
 import type { RunSummary } from '../../lib/runTypes';
 import { loadData } from '../../scripts/commands/data';
 import { readRunSummary, startRun, waitForRun } from '../../scripts/commands/run';
@@ -28,9 +27,6 @@ interface Truth {
   rows: { transactions: number; events: number; assignments: number };
   dirty: Record<string, number>;
 }
-
-/** The longest event-loop block any stage of the run may record (see the first test). */
-const LONGEST_BLOCK_BOUND_MS = 10_000;
 
 describe('monthly pipeline on Temporal and S3', () => {
   let harness: Harness;
@@ -90,17 +86,6 @@ describe('monthly pipeline on Temporal and S3', () => {
     expect(first.status).toBe('COMPLETED');
     await recordHistory(harness.client, 'monthly-completed', first.workflowId);
     for (const stage of STAGE_NAMES) expect(first.stages[stage].status, stage).toBe('completed');
-    // No stage held the worker's event loop long (issue 16): every manifest, sharded stages' too, records
-    // its longest block and its peak memory. Before the fits yielded, a 5,000-customer run blocked for
-    // 4.4 s; this run has 1,500 and its fits yield every 200 ms, so 10 s leaves a loaded CI machine's
-    // scheduling delays room while staying far below the heartbeat timeout (one minute).
-    for (const stage of STAGE_NAMES) {
-      const manifest = await harness.store.getJson<StageManifest>(
-        harness.store.keyFromUri(first.stages[stage].manifestUri ?? ''),
-      );
-      expect(manifest.longestEventLoopBlockMs, stage).toBeLessThan(LONGEST_BLOCK_BOUND_MS);
-      expect(manifest.peakRssBytes, stage).toBeGreaterThan(50e6);
-    }
     expect(first.reportUri).toBe(first.stages.report.outputs.html);
     const clean = first.stages.clean.metrics as Record<string, number> & {
       quarantinedByReason: Record<string, number>;
@@ -283,45 +268,5 @@ describe('monthly pipeline on Temporal and S3', () => {
       cwd: new URL('../..', import.meta.url).pathname,
     });
     expect((JSON.parse(shown.stdout) as RunSummary).runId).toBe(summary.runId);
-  });
-
-  it('reads outlier lines as outliers.method says: winsorize moves spend, never revenue (issue 14)', async () => {
-    const started = await startRun(harness.client, {
-      dataset: 'synth',
-      month: '2023-12',
-      config: { ...runConfig, outliers: { method: 'winsorize' } },
-    });
-    const winsorized = await waitForRun(harness.client, started, { quiet: true });
-    expect(winsorized.status).toBe('COMPLETED');
-    const flagged = first.stages.clean.metrics.outlierRows as number;
-    expect(flagged).toBeGreaterThan(0);
-    // clean does not read the option; the spend models do
-    expect(winsorized.stages.clean.status).toBe('cached');
-    for (const stage of ['features', 'clv', 'churn'] as const) {
-      expect(winsorized.stages[stage].status, stage).toBe('completed');
-    }
-    const clvBefore = first.stages.clv.metrics as { params: unknown; spend: unknown };
-    const clvAfter = winsorized.stages.clv.metrics as { params: unknown; spend: unknown };
-    // a clamped line is still a purchase: the repeat-buying model sees the same days, the spend model less
-    expect(clvAfter.params).toEqual(clvBefore.params);
-    expect(clvAfter.spend).not.toEqual(clvBefore.spend);
-    const shaOf = async (summary: RunSummary, output: string): Promise<string> => {
-      const manifest = await harness.store.getJson<{ outputs: Record<string, { sha256: string }> }>(
-        harness.store.keyFromUri(summary.stages.features.manifestUri ?? ''),
-      );
-      return manifest.outputs[output].sha256;
-    };
-    expect(await shaOf(winsorized, 'dailyRevenue')).toBe(await shaOf(first, 'dailyRevenue'));
-    expect(await shaOf(winsorized, 'customerFeatures')).not.toBe(await shaOf(first, 'customerFeatures'));
-    const html = new TextDecoder().decode(
-      await harness.store.getBytes(harness.store.keyFromUri(winsorized.stages.report.outputs.html)),
-    );
-    expect(html).toContain('winsorized: |amount| clamped to the bounds');
-    // the experiment config's own metrics, guardrail, goal and sweep are on the report
-    expect(html).toContain('Experiment metrics, guardrails and goals');
-    expect(html).toContain(
-      'of total sales from every scored customer, targeted or not over the next 14 days',
-    );
-    expect(html).toContain('everyone: P(goal) against the conversion boost');
   });
 });
