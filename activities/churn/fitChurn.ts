@@ -5,7 +5,7 @@
  * stage (computeChurn.ts) and the sharded reduce (sharded.ts) give it the windows they gathered.
  */
 import type { StepTimer } from '../../lib/stepTimer';
-import { runYielding } from '../../lib/yieldEvery';
+import { runYielding, yieldToEventLoop } from '../../lib/yieldEvery';
 import type { ChurnConfig } from '../../lib/stageConfig/churn';
 import type { ChurnCandidate, ChurnModelName } from './contract';
 import type { FeatureImportance } from './data';
@@ -82,14 +82,13 @@ export async function fitChurnModels(
   const gbm = await timed('fitGbm', () =>
     runYielding(gradientBoostingSteps(trainFit.X, trainFit.churned, gbmOptions)),
   );
-  const held = await timed('evaluate', () => {
+  const held = await timed('evaluate', async () => {
     const logisticProbabilities = logistic.predictProbability(evaluation.X);
+    const logisticMetrics = evaluateBinary(logisticProbabilities, evaluation.churned);
+    await yieldToEventLoop(); // each model's scoring and metrics take a while at scale
     const gbmProbabilities = gbm.predictProbability(evaluation.X);
     return {
-      logistic: {
-        probabilities: logisticProbabilities,
-        metrics: evaluateBinary(logisticProbabilities, evaluation.churned),
-      },
+      logistic: { probabilities: logisticProbabilities, metrics: logisticMetrics },
       gbm: { probabilities: gbmProbabilities, metrics: evaluateBinary(gbmProbabilities, evaluation.churned) },
     };
   });

@@ -18,6 +18,7 @@ import type { LogisticModel, LogisticOptions } from './logistic';
 import { fitLogistic } from './logistic';
 import type { CalibrationBin } from './metrics';
 import { calibrationTable, evaluateBinary } from './metrics';
+import { runToEnd, type Steps } from '../../lib/yieldEvery';
 
 /** Input of fitHighValueModels. */
 export interface HighValueInput {
@@ -57,6 +58,11 @@ export interface HighValueResult {
 
 /** Fit the high-value logistic classifier and its Bayesian version on `train`; evaluate both on `holdout`. */
 export function fitHighValueModels(input: HighValueInput): HighValueResult {
+  return runToEnd(highValueModelsSteps(input));
+}
+
+/** fitHighValueModels with a step between its fits and evaluations (lib/yieldEvery.ts). */
+export function* highValueModelsSteps(input: HighValueInput): Steps<HighValueResult> {
   const { featureNames, train, holdout } = input;
   validateMatrix('fitHighValueModels (train)', train.X, featureNames);
   validateLabels('fitHighValueModels (train)', train.y, train.X.rows, true);
@@ -64,13 +70,17 @@ export function fitHighValueModels(input: HighValueInput): HighValueResult {
   validateLabels('fitHighValueModels (holdout)', holdout.y, holdout.X.rows, true);
   const threshold = input.threshold ?? 0.5;
   const classifier = fitLogistic(train.X, train.y, { ...input.logistic, featureNames });
+  yield;
   const bayesian = fitBayesianLogistic(train.X, train.y, { ...input.bayesian, featureNames });
+  yield;
   const warnings: string[] = [];
   if (!classifier.converged) warnings.push(`high-value logistic regression: ${classifier.message}`);
   if (!bayesian.converged) warnings.push(`high-value Bayesian logistic regression: ${bayesian.message}`);
   const classifierProbabilities = classifier.predictProbability(holdout.X);
   const bayesianProbabilities = bayesian.predictProbability(holdout.X);
+  yield;
   const classifierMetrics = summarize(classifierProbabilities, holdout.y, threshold);
+  yield;
   const bayesianMetrics = summarize(bayesianProbabilities, holdout.y, threshold);
   if (classifierMetrics.accuracy <= classifierMetrics.majorityAccuracy) {
     warnings.push(

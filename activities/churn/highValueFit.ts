@@ -5,11 +5,11 @@
 import { fitBayesianLogistic } from './bayesianLogistic';
 import type { BayesianLogisticModel } from './bayesianLogistic';
 import type { HighValueSummary } from './contract';
-import { fitHighValueModels } from './highValue';
+import { highValueModelsSteps } from './highValue';
 import type { HighValueMetrics } from './highValue';
 import { highValueLabels } from './labels';
 import type { FitWindow, LabelledWindow } from './windows';
-import { fitValueModels } from './valueModels';
+import { valueModelsSteps } from './valueModels';
 import { takeRows, windowShortfall } from './windows';
 import type { Steps } from '../../lib/yieldEvery';
 
@@ -43,7 +43,7 @@ export function* fitHighValue(
   }
   const { featureNames, log1pFeatures } = settings;
   const bayesianOptions = { log1pFeatures, priorSd: settings.priorSd, credibleLevel: CREDIBLE_LEVEL };
-  const fitted = fitHighValueModels({
+  const fitted = yield* highValueModelsSteps({
     featureNames,
     train: { X: train.X, y: trainLabels.y },
     holdout: { X: evaluation.X, y: evalLabels.y },
@@ -52,7 +52,7 @@ export function* fitHighValue(
   });
   yield;
   // The tree and the spend regression on the same windows, so the report compares them on one holdout.
-  const valueModels = fitValueModels(
+  const valueModels = yield* valueModelsSteps(
     { X: train.X, y: trainLabels.y, spend: train.futureSpend },
     { X: evaluation.X, y: evalLabels.y, spend: evaluation.futureSpend },
     { featureNames, log1pFeatures },

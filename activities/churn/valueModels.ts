@@ -21,6 +21,7 @@ import { fitRuleTree, ruleOf, ruleText } from '../../lib/ruleTree';
 import type { FeatureMatrix } from './data';
 import { evaluateBinary, type BinaryMetrics } from './metrics';
 import { applyStandardizer, fitStandardizer } from './standardize';
+import { runToEnd, type Steps } from '../../lib/yieldEvery';
 
 /** One window's rows: features, high-value labels and the spend the label was cut from. */
 export interface ValueWindow {
@@ -253,7 +254,17 @@ export function fitValueModels(
   holdout: ValueWindow,
   options: ValueModelOptions,
 ): ValueModelsResult {
+  return runToEnd(valueModelsSteps(train, holdout, options));
+}
+
+/** fitValueModels with a step between the two models (lib/yieldEvery.ts). */
+export function* valueModelsSteps(
+  train: ValueWindow,
+  holdout: ValueWindow,
+  options: ValueModelOptions,
+): Steps<ValueModelsResult> {
   const tree = fitValueTree(train, holdout, options);
+  yield;
   const regression = fitSpendRegression(train, holdout, options);
   return {
     tree,

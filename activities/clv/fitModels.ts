@@ -24,6 +24,7 @@ import type {
   PurchaseModelParams,
 } from './purchaseModel';
 import type { ClvHoldoutReport, SpendMethod } from './summaryDocument';
+import { yieldToEventLoop } from '../../lib/yieldEvery';
 
 /** |Pearson correlation| of repeat frequency and mean spend above which Gamma-Gamma's independence is doubtful. */
 export const SPEND_CORRELATION_LIMIT = 0.3;
@@ -62,13 +63,14 @@ export interface ClvFittedModels {
 
 /**
  * Fit every model on the merged statistics. Throws DataValidationError (naming `source`) when no model can
- * be fitted: no customer, or no repeat purchase.
+ * be fitted: no customer, or no repeat purchase. The event loop gets a turn between the fits (each takes
+ * up to seconds at scale), so the stage's heartbeats keep going.
  */
-export function fitClvModels(
+export async function fitClvModels(
   merged: ClvMergedStatistics,
   config: ClvConfig,
   source: string,
-): ClvFittedModels {
+): Promise<ClvFittedModels> {
   const cutoffIso = merged.cutoff;
   const warnings: StageWarning[] = [];
   const warn = (code: string, message: string): void => {
@@ -106,6 +108,7 @@ export function fitClvModels(
 
   // Holdout first (a fit at an earlier cutoff), then the fit used for scoring, on the full history.
   const holdout = fitHoldout(merged, config);
+  await yieldToEventLoop();
   if (
     !('skipped' in holdout) &&
     holdout.actualTotal > 0 &&
@@ -132,6 +135,7 @@ export function fitClvModels(
     throw new DataValidationError({ file: source, column: 'ts', rule: `clv: ${outcome.message}` });
   }
   const { model, choice } = outcome;
+  await yieldToEventLoop();
   if (choice.fallback) {
     warn(
       'clv_boundary_limit_model',

@@ -259,7 +259,7 @@ describe.skipIf(!HAS_CDNOW)('clv over 8 customer shards on CDNOW', () => {
       const merged = mergeShardStatistics(shards);
       expect(merged).toEqual(whole);
       expect(merged.customers).toBe(2357);
-      const fitted = fitClvModels(merged, config, 'CDNOW_sample.txt');
+      const fitted = await fitClvModels(merged, config, 'CDNOW_sample.txt');
       expect(fitted.model.kind).toBe('bgnbd');
       const published = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };
       const params = fitted.model.params as unknown as Record<string, number>;
