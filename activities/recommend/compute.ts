@@ -15,30 +15,26 @@
  * - recommendations: fit at D on all orders, one list per active customer (features' customers whose
  *   recency is within `activeDays`).
  * Rules and bundles are mined over every order up to D.
+ *
+ * This file runs the steps in order; each lives in its module: baskets.ts, mineRules.ts,
+ * blendAndEvaluation.ts, scoreCustomers.ts, categories.ts, outputs.ts and checks.ts.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
 import type { StageWarning } from '../../lib/runTypes';
-import { activeCustomers, orderGroups } from './audience';
+import { activeCustomers } from './audience';
 import { buildBaskets } from './baskets';
+import { chooseBlendAndEvaluate } from './blendAndEvaluation';
 import { categoryLists, summarizeCategoryLists, writeCategoryRecommendations } from './categories';
 import { checkRecommendOutputs } from './checks';
 import type { RecommendConfig } from '../../lib/stageConfig/recommend';
-import type { EvaluationWindow, RecommendMetrics, RecommendSummary } from './contract';
-import type { RankingMetrics } from './evaluation';
-import { fitNeighbors, popularity, type NeighborFit } from './fit';
+import type { RecommendMetrics, RecommendSummary } from './contract';
+import { effectiveEndOf } from './dates';
+import { popularity } from './fit';
+import { mineRulesAndBundles } from './mineRules';
 import { readBundles, topRules, writeBundles, writeRecommendations, writeRules } from './outputs';
-import {
-  attachmentRates,
-  createRulesTable,
-  mineLevel,
-  personaBundles,
-  type LevelMiningSummary,
-} from './rules';
-import { bestBlend, BLEND_GRID, DEFAULT_BLEND, measureWindow } from './measure';
 import { createListsTable, scoreInBatches } from './scoreCustomers';
-import { effectiveEndOf, monthBefore } from './dates';
 
 /**
  * DuckDB's memory cap for the stage (CUSTFLOW_DUCKDB_MEMORY_LIMIT when set). The stage's largest steps (the
@@ -97,138 +93,35 @@ export async function computeRecommendations(
   }
 
   // Rules, bundles and attachment over every order up to the effective end.
-  await orderGroups(duck, options.segmentsTable);
-  await createRulesTable(duck);
-  const thresholds = {
-    minSupport: config.minSupport,
-    minOrders: config.minOrders,
-    minConfidence: config.minConfidence,
-    minLift: config.minLift,
-    maxItemsetSize: config.maxItemsetSize,
-  };
-  const mining: LevelMiningSummary[] = [];
-  if (counts.orders > 0) {
-    mining.push(
-      await mineLevel(duck, {
-        basketTable: 'rec_basket',
-        level: 'product',
-        thresholds,
-        orderGroups: 'rec_order_groups',
-        orders: counts.orders,
-      }),
-    );
-    heartbeat({ step: 'productRules' });
-    if (counts.categories > 1) {
-      mining.push(
-        await mineLevel(duck, { basketTable: 'rec_category_basket', level: 'category', thresholds }),
-      );
-    } else {
-      notes.push('no category rules: the products have fewer than two categories');
-    }
-    await personaBundles(duck, {
-      orderGroups: 'rec_order_groups',
-      thresholds,
-      perPersona: config.bundlesPerPersona,
-    });
-  } else {
-    notes.push('no merchandise purchase orders up to the cutoff: no rules, bundles or recommendations');
-    await duck.run(`CREATE OR REPLACE TABLE rec_bundles (persona VARCHAR, rank INTEGER, a INTEGER, b INTEGER,
-      orders BIGINT, persona_orders BIGINT, support DOUBLE, confidence_ab DOUBLE, confidence_ba DOUBLE, lift DOUBLE)`);
-  }
-  const attachment = counts.orders > 0 ? await attachmentRates(duck, 'rec_order_groups') : [];
+  const { mining, attachment } = await mineRulesAndBundles(duck, {
+    counts,
+    config,
+    segmentsTable: options.segmentsTable,
+    notes,
+    heartbeat,
+  });
   heartbeat({ step: 'rules' });
 
   // The blend: chosen on the validation month, then measured on the evaluation month.
-  const evaluationEnd = effectiveEnd;
-  const evaluationStart = evaluationEnd ? monthBefore(evaluationEnd) : null;
-  const validationStart = evaluationStart ? monthBefore(evaluationStart) : null;
-  let blend = typeof config.blend === 'number' ? config.blend : DEFAULT_BLEND;
-  let blendChosenBy: RecommendMetrics['blendChosenBy'] =
-    typeof config.blend === 'number' ? 'config' : 'default';
-  let validation: RecommendSummary['validation'] = null;
-  const listSettings = (fill: Int32Array, topN: number) => ({
-    topN,
-    recentDays: config.recentDays,
-    halfLifeDays: config.historyHalfLifeDays,
-    fill,
-  });
-  // Neighbour tables at every fit date the stage uses, from one pass over the pairs (fit.ts).
-  const fitDates = [
-    ...(config.blend === 'auto' && validationStart ? [validationStart] : []),
-    ...(evaluationStart ? [evaluationStart] : []),
-    ...(effectiveEnd ? [effectiveEnd] : []),
-  ].filter((date, k, all) => all.indexOf(date) === k);
-  const fitted = await fitNeighbors(duck, {
-    dates: fitDates,
-    itemCount: counts.items,
-    neighbors: config.neighbors,
-    minPairOrders: config.minPairOrders,
-  });
-  const fitAt = (date: string): NeighborFit => fitted[fitDates.indexOf(date)];
-  heartbeat({ step: 'neighbors' });
-  if (config.blend === 'auto' && validationStart && evaluationStart) {
-    const measured = await measureWindow(
-      duck,
-      counts,
-      config,
-      fitAt(validationStart),
-      validationStart,
-      evaluationStart,
-      BLEND_GRID,
-    );
-    if (measured) {
-      validation = {
-        window: measured.window,
-        grid: BLEND_GRID.map((b, i) => ({ blend: b, metrics: measured.lists[i] })),
-      };
-      blend = bestBlend(validation.grid);
-      blendChosenBy = 'validation';
-    } else {
-      notes.push(
-        `blend ${DEFAULT_BLEND} by default: no customer bought in the validation month (${validationStart.slice(0, 10)} to ${evaluationStart.slice(0, 10)}) after buying before it`,
-      );
-    }
-  }
-  heartbeat({ step: 'validation' });
-
-  let evaluation: RecommendMetrics['evaluation'] = null;
-  let itemToItem: RankingMetrics | null = null;
-  let evaluationWindow: EvaluationWindow | null = null;
-  if (evaluationStart && evaluationEnd) {
-    const measured = await measureWindow(
-      duck,
-      counts,
-      config,
-      fitAt(evaluationStart),
-      evaluationStart,
-      evaluationEnd,
-      [blend, 0],
-      true,
-    );
-    if (measured && measured.baselines) {
-      evaluation = { model: measured.lists[0], ...measured.baselines };
-      itemToItem = measured.lists[1];
-      evaluationWindow = measured.window;
-    } else {
-      notes.push(
-        `not evaluated: no customer bought in the evaluation month (${evaluationStart.slice(0, 10)} to ${evaluationEnd.slice(0, 10)}) after buying before it`,
-      );
-    }
-  }
-  heartbeat({ step: 'evaluation' });
+  const { blend, blendChosenBy, validation, evaluation, itemToItem, evaluationWindow, finalFit } =
+    await chooseBlendAndEvaluate(duck, { counts, config, effectiveEnd, notes, heartbeat });
 
   // Recommendations at the effective end for every active customer.
   const recommendedCustomers = await activeCustomers(duck, options, config, effectiveEnd);
   let recommendationRows = 0;
-  if (effectiveEnd && recommendedCustomers > 0) {
-    const fit = fitAt(effectiveEnd);
+  if (effectiveEnd && finalFit && recommendedCustomers > 0) {
     const fill = await popularity(duck, effectiveEnd, config.popularityDays);
     recommendationRows = await scoreInBatches(duck, {
       scoreSet: 'rec_score_set',
       at: effectiveEnd,
-      neighbors: fit.table,
+      neighbors: finalFit.table,
       itemCount: counts.items,
-      settings: listSettings(fill, config.topN),
+      settings: {
+        topN: config.topN,
+        recentDays: config.recentDays,
+        halfLifeDays: config.historyHalfLifeDays,
+        fill,
+      },
       blend,
       table: 'rec_lists',
       onProgress: (done) => heartbeat({ step: 'score', customers: done }),
