@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanTransactions } from '../../../activities/clean/index';
 import { computeClv } from '../../../activities/clv/index';
 import { gammaGammaExpectedSpend } from '../../../activities/clv/gammaGamma';
+import { parseRunConfig } from '../../../lib/config';
 import { clvSection } from '../../../lib/stageConfig/clv';
 import { withDuck, type Duck } from '../../../lib/duck';
 import { ConfigError } from '../../../lib/errors';
@@ -164,5 +165,13 @@ describe('outliers option on clv input', () => {
       outliers: { method: 'exclude' },
     });
     expect(() => outlierTreatment({ method: 'winsorize' }, {})).toThrow(ConfigError);
+  });
+
+  it('is a run-config section: absent by default, a misspelt method named', () => {
+    expect('outliers' in parseRunConfig({})).toBe(false);
+    expect(parseRunConfig({ outliers: { method: 'exclude' } }).outliers).toEqual({ method: 'exclude' });
+    expect(() => parseRunConfig({ outliers: { method: 'winsorise' } })).toThrow(
+      /outliers\.method: Invalid option: expected one of "none"\|"exclude"\|"winsorize"/,
+    );
   });
 });
