@@ -4,16 +4,18 @@
  * and non-merchandise lines (postage, fees, adjustments: `line_kind`). Every input row ends in exactly one
  * place, and the metrics prove it.
  */
-import { join } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Duck } from '../../lib/duck';
 import { sqlIdent, sqlString, sqlTimestamp, withDuck } from '../../lib/duck';
 import { DataValidationError, OutputCheckError } from '../../lib/errors';
 import { checkParquetColumns } from '../../lib/outputChecks';
 import { previousMonthStage } from '../../lib/previousRun';
-import type { ObjectStore } from '../../lib/objectStore';
+import { sha256File, type ObjectStore } from '../../lib/objectStore';
+import { shardedOutputFiles } from '../../lib/shardedStage';
 import type { StageWarning } from '../../lib/runTypes';
 import { defineStageActivity, upstreamFingerprints, type StageOutputFile } from '../../lib/stage';
-import { chooseShardCount } from '../../lib/shards';
+import { chooseShardCount, shardPartName, shardSql } from '../../lib/shards';
 import { writeShardParts } from './shards';
 import { evaluateQualityGates, qualityWarningCode, type QualityGateOutcome } from './qualityGates';
 import { DEDUPE_COLUMNS, QUARANTINE_REASONS, quarantineReasonSql, type QuarantineReason } from './rules';
@@ -103,6 +105,8 @@ export const clean = defineStageActivity<CleanMetrics>({
             ...ctx.run.config.clean.extraNonMerchandiseCodes,
           ],
           outDir: ctx.scratchDir,
+          shards: { count: ctx.run.config.shards?.count },
+          heartbeat: (detail) => ctx.heartbeat(detail),
         });
         await checkCleanTransactions(duck, result.paths.transactions, result.metrics);
         const gates = evaluateQualityGates(
@@ -170,7 +174,19 @@ export const clean = defineStageActivity<CleanMetrics>({
           outputs.customers = { path, rows: n };
         }
         metrics.shards = chooseShardCount(metrics.customers, ctx.run.config.shards?.count);
-        for (const output of ['transactions', 'events', 'assignments'] as const) {
+        if (result.shardParts?.shardCount !== metrics.shards)
+          throw new Error('clean: no shard parts written');
+        Object.assign(
+          outputs,
+          await shardedOutputFiles(
+            'transactions',
+            result.shardParts.parts,
+            join(ctx.scratchDir, 'shards'),
+            sha256File,
+            async (p) => (await stat(p)).size,
+          ),
+        );
+        for (const output of ['events', 'assignments'] as const) {
           const file = outputs[output];
           if (!file) continue;
           Object.assign(
@@ -186,10 +202,16 @@ export const clean = defineStageActivity<CleanMetrics>({
         }
         return { outputs, metrics, warnings };
       },
-      { tempDirectory: join(ctx.scratchDir, 'duck') },
+      { tempDirectory: join(ctx.scratchDir, 'duck'), memoryLimit: CLEAN_DUCKDB_MEMORY_LIMIT },
     );
   },
 });
+
+/**
+ * DuckDB's memory for clean: a bucket's deduplication and the sorts that write whole files spill to the
+ * scratch disk beyond it, so the worker's memory does not grow with the dataset (issue 10).
+ */
+export const CLEAN_DUCKDB_MEMORY_LIMIT = '1GB';
 
 /**
  * Kept rows of the month before, from the clean manifest its latest completed run used: resolved through
@@ -262,6 +284,14 @@ export interface CleanOptions {
   /** Product codes of lines that are not merchandise (postage, fees): flagged, kept, counted. */
   nonMerchandiseCodes?: readonly string[];
   outDir: string;
+  /**
+   * Write the customer-shard parts of transactions.parquet too (S = `count`, else chosen from the kept
+   * customers: lib/shards.ts), and clean bucket by bucket (one bucket per shard) so that memory follows a
+   * shard, not the dataset. Absent: one bucket, no parts.
+   */
+  shards?: { count?: number };
+  /** Called between buckets (the stage's heartbeat). */
+  heartbeat?: (detail: unknown) => void;
 }
 
 /** The cleaning itself, on a DuckDB connection: testable without Temporal or S3. */
@@ -271,38 +301,94 @@ export async function cleanTransactions(
 ): Promise<{
   metrics: CleanMetrics;
   paths: { transactions: string; quarantine: string; duplicates: string; extensionIssues?: string };
+  /** With `options.shards`: S and each shard's part of transactions.parquet (shard i at index i). */
+  shardParts?: { shardCount: number; parts: { path: string; rows: number }[] };
 }> {
   const cutoff = sqlTimestamp(options.cutoffIso, 'clean');
   // Row order of the ingest output (file, line) is the tie-breaker everywhere: the first copy of a
-  // duplicate is the one delivered first.
+  // duplicate is the one delivered first. A view: the file is read bucket by bucket, never held whole.
   await duck.run(
-    `CREATE TABLE input AS SELECT * EXCLUDE (file_row_number), file_row_number AS ordinal FROM read_parquet(${sqlString(options.inputPath)}, file_row_number = true)`,
+    `CREATE VIEW input AS SELECT * EXCLUDE (file_row_number), file_row_number AS ordinal FROM read_parquet(${sqlString(options.inputPath)}, file_row_number = true)`,
   );
   const extension = await extensionColumnsOf(duck, 'input');
   const dedupeKey = [...DEDUPE_COLUMNS, ...extension.map(sqlIdent)].join(', ');
-  // GROUP BY (NULLs group together) is much cheaper than a window partitioned by eleven columns.
-  await duck.run(
-    `CREATE TABLE first_copies AS SELECT min(ordinal) AS ordinal FROM input GROUP BY ${dedupeKey}`,
-  );
   const nonMerchandiseCodes = [...new Set(options.nonMerchandiseCodes ?? [])].sort();
   // Exact codes (Online Retail has both 'M' and 'm' for Manual): a product code is an identifier.
   const lineKind =
     nonMerchandiseCodes.length > 0
       ? `CASE WHEN product_id IN (${nonMerchandiseCodes.map(sqlString).join(', ')}) THEN 'non_merchandise' ELSE 'merchandise' END`
       : `'merchandise'`;
-  await duck.run(`CREATE TABLE classified AS
-    SELECT i.*, ${lineKind} AS line_kind,
-      CASE
-        WHEN f.ordinal IS NULL THEN 'duplicate'
-        -- files without a date in their name carry all history: later rows belong to later runs
-        WHEN ts IS NOT NULL AND source_period_end IS NULL AND ts > ${cutoff} THEN 'after_cutoff'
-        ELSE ${quarantineReasonSql({
-          quarantineZeroPrice: options.quarantineZeroPrice ?? true,
-          minTimestampIso: options.minTimestampIso,
-          maxAbsAmount: options.maxAbsAmount,
-        })}
-      END AS disposition
-    FROM input i LEFT JOIN first_copies f ON i.ordinal = f.ordinal`);
+  const afterCutoff = `ts IS NOT NULL AND source_period_end IS NULL AND ts > ${cutoff}`;
+  const reasonSql = quarantineReasonSql({
+    quarantineZeroPrice: options.quarantineZeroPrice ?? true,
+    minTimestampIso: options.minTimestampIso,
+    maxAbsAmount: options.maxAbsAmount,
+  });
+  // Memory bounded by a bucket, not the dataset (issue 10): rows are deduplicated and classified one
+  // customer bucket at a time. Identical rows share their customer_id, so every duplicate meets its first
+  // copy in its bucket. Buckets are the customer shards clean writes (S, estimated before the kept
+  // customers are known exactly), so each shard's part is one bucket's kept rows.
+  const buckets =
+    options.shards === undefined
+      ? 1
+      : (options.shards.count ??
+        chooseShardCount(
+          (
+            await duck.one<{ n: number }>(
+              `SELECT count(DISTINCT trim(customer_id)) FILTER (WHERE NOT (${afterCutoff}) AND (${reasonSql}) IS NULL)::INTEGER AS n FROM input`,
+            )
+          ).n,
+        ));
+  const bucketOf = `coalesce(${shardSql('trim(customer_id)', buckets)}, 0)`;
+  const sameContent =
+    DEDUPE_COLUMNS.map((c) => `d.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ') +
+    sameExtensionValuesSql(extension);
+  // Each bucket writes only what it decided, never the rows themselves (a Parquet round trip of the rows
+  // would fold -0.0 into 0.0 through the dictionary): the ordinal of every row that is not kept with its
+  // disposition, and of every duplicate its first copy's ordinal.
+  const dispositionFiles: string[] = [];
+  const duplicateFiles: string[] = [];
+  await mkdir(join(options.outDir, 'buckets'), { recursive: true });
+  for (let bucket = 0; bucket < buckets; bucket++) {
+    const inBucket = buckets === 1 ? 'true' : `${bucketOf} = ${bucket}`;
+    // GROUP BY (NULLs group together) is much cheaper than a window partitioned by eleven columns.
+    await duck.run(
+      `CREATE OR REPLACE TEMP TABLE first_copies AS SELECT min(ordinal) AS ordinal FROM input WHERE ${inBucket} GROUP BY ${dedupeKey}`,
+    );
+    const dispositionsPath = join(options.outDir, 'buckets', `dispositions-${bucket}.parquet`);
+    await duck.toParquet(
+      `SELECT * FROM (
+         SELECT i.ordinal,
+           CASE
+             WHEN f.ordinal IS NULL THEN 'duplicate'
+             -- files without a date in their name carry all history: later rows belong to later runs
+             WHEN ${afterCutoff} THEN 'after_cutoff'
+             ELSE ${reasonSql}
+           END AS disposition
+         FROM (SELECT * FROM input WHERE ${inBucket}) i LEFT JOIN first_copies f ON i.ordinal = f.ordinal)
+       WHERE disposition IS NOT NULL`,
+      dispositionsPath,
+    );
+    dispositionFiles.push(dispositionsPath);
+    const duplicatesPath = join(options.outDir, 'buckets', `duplicates-${bucket}.parquet`);
+    await duck.toParquet(
+      `SELECT d.ordinal, o.ordinal AS first_copy
+       FROM (SELECT * FROM input WHERE ${inBucket} AND ordinal IN (
+               SELECT ordinal FROM read_parquet(${sqlString(dispositionsPath)}) WHERE disposition = 'duplicate')) d
+       JOIN (SELECT i.* FROM input i JOIN first_copies f ON i.ordinal = f.ordinal) o ON ${sameContent}`,
+      duplicatesPath,
+    );
+    duplicateFiles.push(duplicatesPath);
+    options.heartbeat?.({ stage: 'clean', bucket, buckets });
+  }
+  await duck.run(`DROP TABLE first_copies`);
+  await duck.run(
+    `CREATE TEMP TABLE dispositions AS SELECT * FROM read_parquet([${dispositionFiles.map(sqlString).join(', ')}])`,
+  );
+  await duck.run(`CREATE VIEW classified AS
+    SELECT i.*, ${lineKind} AS line_kind, d.disposition
+    FROM input i LEFT JOIN dispositions d ON i.ordinal = d.ordinal`);
+  const { n: inputRows } = await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM input`);
   const bounds = await duck.one<{ q1: number | null; q3: number | null }>(
     `SELECT quantile_cont(abs(amount), 0.25) AS q1, quantile_cont(abs(amount), 0.75) AS q3 FROM classified WHERE disposition IS NULL`,
   );
@@ -317,32 +403,29 @@ export async function cleanTransactions(
     quarantine: join(options.outDir, 'quarantine.parquet'),
     duplicates: join(options.outDir, 'duplicates.parquet'),
   };
-  await duck.toParquet(
+  const keptRows = (from: string): string =>
     `SELECT trim(customer_id) AS customer_id, order_id, ts, product_id, product_name, category,
             quantity, unit_price, amount, country,
             quantity < 0 AS is_return,
             (abs(amount) > ${high} OR abs(amount) < ${low}) AS is_outlier,
             line_kind${extensionSelectList(extension)},
             source_file, source_line
-     FROM classified WHERE disposition IS NULL
-     ORDER BY ts, ordinal`,
-    paths.transactions,
-  );
+     FROM ${from} WHERE disposition IS NULL
+     ORDER BY ts, ordinal`;
+  await duck.toParquet(keptRows('classified'), paths.transactions);
   await duck.toParquet(
     `SELECT * EXCLUDE (disposition, ordinal, line_kind), disposition AS reason, line_kind
      FROM classified WHERE disposition IN (${QUARANTINE_REASONS.map(sqlString).join(', ')})
      ORDER BY ordinal`,
     paths.quarantine,
   );
-  const sameContent =
-    DEDUPE_COLUMNS.map((c) => `d.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ') +
-    sameExtensionValuesSql(extension);
   await duck.toParquet(
     `SELECT d.* EXCLUDE (disposition, ordinal, line_kind), 'duplicate' AS reason, d.line_kind,
             o.source_file AS first_copy_file, o.source_line AS first_copy_line
-     FROM classified d JOIN input o ON ${sameContent}
-     JOIN first_copies f ON o.ordinal = f.ordinal
-     WHERE d.disposition = 'duplicate' ORDER BY d.ordinal`,
+     FROM read_parquet([${duplicateFiles.map(sqlString).join(', ')}]) p
+     JOIN classified d ON d.ordinal = p.ordinal
+     JOIN input o ON o.ordinal = p.first_copy
+     ORDER BY d.ordinal`,
     paths.duplicates,
   );
 
@@ -375,7 +458,6 @@ export async function cleanTransactions(
     `SELECT product_id AS code, count(*)::INTEGER AS n FROM classified
      WHERE disposition IS NULL AND line_kind = 'non_merchandise' GROUP BY ALL ORDER BY n DESC, code`,
   );
-  const { n: inputRows } = await duck.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM input`);
   const metrics: CleanMetrics = {
     inputRows,
     outputRows: byDisposition.get('kept') ?? 0,
@@ -411,7 +493,29 @@ export async function cleanTransactions(
       `clean lost rows: ${inputRows} in, ${accounted} accounted for (${JSON.stringify(Object.fromEntries(byDisposition))})`,
     );
   }
-  return { metrics, paths };
+  if (options.shards === undefined) return { metrics, paths };
+  // Each shard's part: its kept rows in the whole file's order (ts, then ingest order), as shards.ts
+  // would split the written file; one bucket when the estimate of S held, else a filter over them all.
+  const shardCount = chooseShardCount(metrics.customers, options.shards.count);
+  const parts: { path: string; rows: number }[] = [];
+  for (let shard = 0; shard < shardCount; shard++) {
+    const path = join(options.outDir, 'shards', shardPartName('transactions', shard, shardCount));
+    await mkdir(dirname(path), { recursive: true });
+    const from =
+      shardCount === buckets
+        ? `(SELECT * FROM classified WHERE ${bucketOf} = ${shard})`
+        : `(SELECT * FROM classified WHERE ${shardSql('trim(customer_id)', shardCount)} = ${shard})`;
+    await duck.toParquet(keptRows(from), path);
+    const { n } = await duck.one<{ n: number }>(
+      `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(path)})`,
+    );
+    parts.push({ path, rows: n });
+  }
+  const inParts = parts.reduce((a, p) => a + p.rows, 0);
+  if (inParts !== metrics.outputRows) {
+    throw new Error(`clean's shard parts hold ${inParts} rows, the kept rows are ${metrics.outputRows}`);
+  }
+  return { metrics, paths, shardParts: { shardCount, parts } };
 }
 
 const EVENT_REASONS = ['unparsable_timestamp', 'missing_customer_id', 'future_timestamp'] as const;

@@ -77,7 +77,8 @@ export function listScope(ctx: StageContext): Promise<RawScope> {
 export const ingestDefinition: StageDefinition<IngestMetrics> = {
   stage: 'ingest',
   // 2: every text file is checked to its end (gzip end marker, line length, size limits, record counts).
-  version: 2,
+  version: 3,
+  // 3: zero amounts and prices are written as 0.0, never -0.0 (the same bytes however files are grouped).
   // The limits decide whether a file is accepted; download concurrency and file groups change nothing ingest
   // writes.
   // onBadFile enters the hash only when it is not the default, so adding it kept every cached ingest valid.

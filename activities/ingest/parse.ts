@@ -87,8 +87,10 @@ export async function parseTransactionFiles(
   await duck.toParquet(
     `SELECT customer_id, order_id, ts, CASE WHEN ts IS NULL THEN ts_raw END AS ts_raw,
             product_id, product_name, category,
-            CAST(quantity_raw AS INTEGER) AS quantity, CAST(unit_price_raw AS DOUBLE) AS unit_price,
-            COALESCE(CAST(amount_raw AS DOUBLE), CAST(quantity_raw AS INTEGER) * CAST(unit_price_raw AS DOUBLE)) AS amount,
+            -- + 0.0 turns -0.0 (a return of a free line: -1 x 0) into 0.0: DuckDB's Parquet dictionary keeps
+            -- whichever zero a row group meets first, so a signed zero made the bytes depend on row grouping
+            CAST(quantity_raw AS INTEGER) AS quantity, CAST(unit_price_raw AS DOUBLE) + 0.0 AS unit_price,
+            COALESCE(CAST(amount_raw AS DOUBLE), CAST(quantity_raw AS INTEGER) * CAST(unit_price_raw AS DOUBLE)) + 0.0 AS amount,
             country, source_file, source_line, source_period_end${extensionOutputSql(extensionFields)}
      FROM (${stagedTables.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL BY NAME ')})
      ORDER BY file_index, source_line`,

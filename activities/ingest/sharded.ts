@@ -38,6 +38,9 @@ import { parseRawFiles } from './parseRawFiles';
 import { readRawFiles, type FileInScope } from './readRawFiles';
 import type { RawScope } from './scope';
 
+/** DuckDB's memory for the merge: enough for its sort's runs; the rest spills to scratch. */
+const REDUCE_MEMORY_LIMIT = '1GB';
+
 /** Output name of the groups' parts: `transactionFileGroups/part-0000g-of-0000S.parquet`. */
 export const FILE_GROUP_OUTPUT = 'transactionFileGroups';
 
@@ -160,10 +163,19 @@ export const ingestSharded = defineShardedStage<IngestMetrics, IngestFileGroups>
         ctx.heartbeat({ stage: 'ingest', fetched: g });
       }
       const path = join(ctx.scratchDir, 'transactions.parquet');
-      // preserve_insertion_order (lib/duck.ts): the parts' rows in list order, each part in its own order.
+      // Parts in group order, each in its own (file, line) order. The ORDER BY also makes DuckDB cut the
+      // file into the row groups one parse writes (without it they follow the scan's chunks), and a sort
+      // spills to disk beyond the memory limit, so reduce does not hold the dataset either.
+      const list = `[${parts.map(sqlString).join(', ')}]`;
       await withDuck(
-        (duck) => duck.toParquet(`SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}])`, path),
-        { tempDirectory: join(ctx.scratchDir, 'duck') },
+        (duck) =>
+          duck.toParquet(
+            `SELECT * EXCLUDE (filename, file_row_number)
+             FROM read_parquet(${list}, filename = true, file_row_number = true)
+             ORDER BY list_position(${list}, filename), file_row_number`,
+            path,
+          ),
+        { tempDirectory: join(ctx.scratchDir, 'duck'), memoryLimit: REDUCE_MEMORY_LIMIT },
       );
       const rowsByFormat: Record<string, number> = {};
       for (const g of groups) {
