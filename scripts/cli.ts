@@ -151,12 +151,17 @@ data
     '--retailrocket',
     'write a RetailRocket-shaped events-only dataset (events.csv, item_properties_part1.csv, category_tree.csv)',
   )
+  .option(
+    '--attributes',
+    'plant customer attributes (customers/customers.csv) and extension columns on transactions and events, some driving spend, and write the dataset-config.json that declares them',
+  )
   .option('--json', 'print what was written as JSON')
   .addHelpText(
     'after',
     examples(
       'data generate --out /tmp/synth --customers 2000 --months 12',
       'data generate --out /tmp/rr --retailrocket --customers 400 --months 6',
+      'data generate --out /tmp/open --attributes   # then data load ... --config /tmp/open/dataset-config.json',
     ),
   )
   .action(
@@ -167,6 +172,7 @@ data
       seed: number;
       start: string;
       retailrocket?: boolean;
+      attributes?: boolean;
       json?: boolean;
     }) => {
       if (options.retailrocket) {
@@ -190,6 +196,16 @@ data
         seed: options.seed,
         startMonth: options.start,
       });
+      if (options.attributes) {
+        const { writeOpenInputs } = await import('./generate/openInputs');
+        const open = writeOpenInputs(options.out, options.seed);
+        if (options.json) printJson({ ...result, attributes: open });
+        else
+          info(
+            `wrote ${options.out} (truth in ${result.truthPath}; customers table and extension columns declared in ${open.configPath})`,
+          );
+        return;
+      }
       if (options.json) printJson(result);
       else info(`wrote ${options.out} (truth in ${result.truthPath})`);
     },
