@@ -36,6 +36,8 @@ export interface CrmRow {
   expectedPurchases?: number | null;
   /** The category recommended first (recommend's category lists) and why; absent means empty cells. */
   topCategory?: { category: string; reason: string } | null;
+  /** The customer's declared attributes, in the order of crmCsv's `attributeColumns` (crmAttributes.ts). */
+  attributes?: readonly CsvValue[];
 }
 
 /** Recommendations per customer in the CRM export. */
@@ -112,10 +114,11 @@ function checkProbability(value: number | null, field: string, index: number): v
 /**
  * The CRM export: one row per customer with segment, persona, CLV (2 decimals), P(alive) and churn
  * probability (4 decimals), the suggested action, the first three recommended products (id and name) and
- * the first recommended category with its reason.
- * Missing scores and recommendations are empty cells.
+ * the first recommended category with its reason, then one column per declared customer attribute
+ * (`attributeColumns`, absent without a customers table).
+ * Missing scores, recommendations and attributes are empty cells.
  */
-export function crmCsv(rows: readonly CrmRow[]): string {
+export function crmCsv(rows: readonly CrmRow[], attributeColumns: readonly string[] = []): string {
   const records = rows.map((row, index) => {
     if (typeof row.customerId !== 'string' || row.customerId.length === 0) {
       throw new Error(`crmCsv: customerId must be a non-empty string (row ${index})`);
@@ -143,9 +146,10 @@ export function crmCsv(rows: readonly CrmRow[]): string {
       rounded(row.expectedPurchases ?? null, 4),
       row.topCategory?.category ?? '',
       row.topCategory?.reason ?? '',
+      ...attributeColumns.map((_, i) => row.attributes?.[i] ?? null),
     ];
   });
-  return tableCsv(CRM_COLUMNS, records);
+  return tableCsv([...CRM_COLUMNS, ...attributeColumns], records);
 }
 
 /** Inputs of suggestAction. */

@@ -17,6 +17,7 @@ import {
 } from '../../lib/stage';
 import { CODE_VERSION } from '../../lib/version';
 import { CRM_RECOMMENDATIONS, crmCsv, suggestAction, type CrmRow } from './csv';
+import { crmAttributeColumns, crmAttributeValues } from './crmAttributes';
 import {
   churnSection,
   clvSection,
@@ -51,7 +52,7 @@ export interface ReportMetrics extends Record<string, unknown> {
 
 /** What the report reads of each stage (the rest of their outputs stays in S3). */
 const READS: Partial<Record<StageName, string[]>> = {
-  clean: ['transactions'],
+  clean: ['transactions', 'customers'],
   features: [
     'kpis',
     'dictionary',
@@ -107,6 +108,8 @@ export const report = defineStageActivity<ReportMetrics>({
     currency: config.currency,
     policyGoals: policyGoals(config.experiment.policies),
     outlierMethod: config.outliers?.method ?? 'none',
+    // the CRM export's attribute columns (only when declared, so other datasets keep their cache keys)
+    ...(config.attributes?.customers ? { crmAttributes: config.attributes.customers.fields } : {}),
   }),
   // The report shows which stages failed and why: their statuses are part of what it reads.
   fingerprintInputs(ctx) {
@@ -173,8 +176,15 @@ export const report = defineStageActivity<ReportMetrics>({
         ctx.heartbeat({ step: 'gathered' });
 
         const crm = await crmRows(duck, files, segments);
+        const attributeFields = files.clean?.customers
+          ? (ctx.run.config.attributes?.customers?.fields ?? [])
+          : [];
+        if (attributeFields.length > 0) {
+          const values = await crmAttributeValues(duck, files.clean!.customers, attributeFields);
+          for (const row of crm) row.attributes = values.get(row.customerId);
+        }
         const csvPath = join(ctx.scratchDir, 'crm_export.csv');
-        await writeFile(csvPath, crmCsv(crm));
+        await writeFile(csvPath, crmCsv(crm, crmAttributeColumns(attributeFields)));
         data.exports = [
           {
             name: 'CRM export',
