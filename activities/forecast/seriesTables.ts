@@ -82,19 +82,19 @@ export async function readSegmentDailies(
 
 /** Rows (series, bucket, day, revenue) -> one daily series each, by bucket, then revenue descending, then name. */
 export async function readDailies(duck: Duck, sql: string): Promise<SeriesDaily[]> {
+  // One pass over the lines (16M at 1M customers: 25 s of a 62 s per-series step when read twice), then
+  // two reads of the small per-series, per-day table.
+  await duck.run(`CREATE OR REPLACE TEMP TABLE series_daily AS ${sql}`);
+  const ranked = `WITH totals AS (
+       SELECT series, min(bucket) AS bucket, sum(revenue) AS total FROM series_daily GROUP BY series)
+     SELECT series, dense_rank() OVER (ORDER BY bucket, total DESC, series)::INTEGER AS position FROM totals`;
   const { rowCount, columns } = await duck.columns(
-    `WITH d AS (${sql}),
-     totals AS (SELECT series, sum(revenue) AS total FROM d GROUP BY series)
-     SELECT dense_rank() OVER (ORDER BY d.bucket, t.total DESC, d.series)::DOUBLE AS position,
-            d.day::DOUBLE AS day, d.revenue
-     FROM d JOIN totals t USING (series) ORDER BY position, day`,
+    `WITH ranked AS (${ranked})
+     SELECT r.position::DOUBLE AS position, d.day::DOUBLE AS day, d.revenue
+     FROM series_daily d JOIN ranked r USING (series) ORDER BY position, day`,
     ['position', 'day', 'revenue'] as const,
   );
-  const names = await duck.all<{ series: string; position: number }>(
-    `WITH d AS (${sql}), totals AS (SELECT series, min(bucket) AS bucket, sum(revenue) AS total FROM d GROUP BY series)
-     SELECT series, dense_rank() OVER (ORDER BY bucket, total DESC, series)::INTEGER AS position FROM totals
-     ORDER BY position`,
-  );
+  const names = await duck.all<{ series: string; position: number }>(`${ranked} ORDER BY position`);
   const out: SeriesDaily[] = [];
   let start = 0;
   for (const { series } of names) {
