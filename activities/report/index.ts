@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { RunConfig } from '../../lib/config';
 import type { Duck } from '../../lib/duck';
 import { sqlIdent, sqlString, withDuck } from '../../lib/duck';
+import { runYielding } from '../../lib/yieldEvery';
 import { STAGE_NAMES, type StageName } from '../../lib/stageRegistry';
 import {
   defineStageActivity,
@@ -35,7 +36,7 @@ import {
 import { edaSection } from './gatherEda';
 import { categorySeasonSection, experimentDetailSection, valueModelsSection } from './gatherModels';
 import type { Headlines } from './headlines';
-import { renderReport } from './html';
+import { reportSteps } from './html';
 import { attributeTestsSection } from './cards/attributeTests';
 import { forecastSeriesSection } from './cards/forecastSeries';
 import type { ReportData, ReportPolicyGoal, ReportSegments } from './model';
@@ -196,7 +197,7 @@ export const report = defineStageActivity<ReportMetrics>({
               'one row per customer: segment, persona, RFM cell, CLV, P(alive), churn probability, suggested action, top 3 recommended products, high-value probability (95% interval), expected purchases, first recommended category and why',
           },
         ];
-        const html = renderReport(data);
+        const html = await runYielding(reportSteps(data));
         const htmlPath = join(ctx.scratchDir, 'report.html');
         await writeFile(htmlPath, html);
         const sections = (
