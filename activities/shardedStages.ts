@@ -8,6 +8,7 @@ import type { ShardedStage } from '../lib/shardedStage';
 import { ALL_SHARDED_STAGES, type ShardedStageActivities } from '../lib/shardedStageTypes';
 import { churnSharded } from './churn/sharded';
 import { clvSharded } from './clv/sharded';
+import { experimentSharded } from './experiment/sharded';
 import { featuresSharded } from './features/sharded';
 import { ingestSharded } from './ingest/sharded';
 import { segmentSharded } from './segment/sharded';
@@ -17,6 +18,7 @@ const SHARDED_STAGE_DEFINITIONS: Partial<Record<StageName, ShardedStage>> = {
   features: featuresSharded,
   clv: clvSharded,
   churn: churnSharded,
+  experiment: experimentSharded,
   segment: segmentSharded,
 };
 

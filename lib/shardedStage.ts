@@ -46,6 +46,8 @@ import type {
   ShardPlan,
   ShardPlanOutcome,
   ShardReduceInput,
+  ShardPlanDocument,
+  ShardTaskByValue,
   ShardTaskInput,
   ShardTaskResult,
   ShardedStageRequest,
@@ -143,10 +145,16 @@ export function defineShardedStage<M extends Record<string, unknown>, P = null>(
       withStageContext(definition.stage, request.input, store, 'plan', (ctx, resources) =>
         planStage(definition, request.input, ctx, resources),
       ),
-    shard: (task, store = ObjectStore.fromEnv()) =>
-      withStageContext(definition.stage, task.input, store, `shard ${task.shard}`, (ctx, resources) =>
-        runShard(definition, task, ctx, resources),
-      ),
+    shard: async (task, store = ObjectStore.fromEnv()) => {
+      const byValue = await shardTaskByValue(task, store);
+      return withStageContext(
+        definition.stage,
+        byValue.input,
+        store,
+        `shard ${task.shard}`,
+        (ctx, resources) => runShard(definition, byValue, ctx, resources),
+      );
+    },
     reduce: (request, store = ObjectStore.fromEnv()) =>
       withStageContext(definition.stage, request.input, store, 'reduce', (ctx, resources) =>
         reduceStage(definition, request, ctx, resources),
@@ -167,11 +175,13 @@ export async function runShardedStageLocally(
   const outcome = await sharded.plan(request, store);
   if (outcome.kind === 'cached') return outcome.result;
   const shardResources: StepResources[] = [];
+  const shardAttempts: number[] = [];
   for (let shard = 0; shard < outcome.plan.shardCount; shard++) {
     const result = await sharded.shard({ ...request, plan: outcome.plan, shard }, store);
     if (result.resources) shardResources.push(result.resources);
+    shardAttempts.push(result.attempt ?? 1);
   }
-  return sharded.reduce({ ...request, plan: outcome.plan, shardResources }, store);
+  return sharded.reduce({ ...request, plan: outcome.plan, shardResources, shardAttempts }, store);
 }
 
 async function planStage<M extends Record<string, unknown>, P>(
@@ -208,19 +218,26 @@ async function planStage<M extends Record<string, unknown>, P>(
     shardCount,
     prepared,
     startedAt: startedAt.toISOString(),
+    attemptScoped: true,
     planResources: resources.stop(),
   };
-  return { kind: 'planned', plan };
+  // The request and plan go to S3 once; each shard step's input names them (see ShardPlanOutcome).
+  const planKey =
+    stepPrefix(run, definition.stage, plan, currentActivityContext()?.info.attempt ?? 1) + PLAN_NAME;
+  const document: ShardPlanDocument = { request: { stage: definition.stage, input }, plan };
+  await ctx.store.putJson(planKey, document);
+  return { kind: 'planned', plan, planKey };
 }
 
 async function runShard<M extends Record<string, unknown>, P>(
   definition: ShardedStageDefinition<M, P>,
-  task: ShardTaskInput,
+  task: ShardTaskByValue,
   ctx: StageContext,
   resources: StepResourcesWatch,
 ): Promise<ShardTaskResult> {
   const { plan, shard } = task;
-  const prefix = stagePrefix(ctx.run.dataset, ctx.run.month, ctx.run.runId, definition.stage);
+  const attempt = currentActivityContext()?.info.attempt ?? 1;
+  const prefix = stepPrefix(ctx.run, definition.stage, plan, attempt);
   const shardCtx: ShardContext<P> = {
     ...ctx,
     shard,
@@ -259,7 +276,7 @@ async function runShard<M extends Record<string, unknown>, P>(
   await ctx.store.putJson(prefix + shardReceiptName(shard, plan.shardCount), receipt);
   // The measurements go back to the workflow, not into the receipt: a receipt's bytes are the same
   // whichever attempt wrote them.
-  return { shard, rows, resources: resources.stop() };
+  return { shard, rows, attempt, resources: resources.stop() };
 }
 
 async function reduceStage<M extends Record<string, unknown>, P>(
@@ -270,10 +287,20 @@ async function reduceStage<M extends Record<string, unknown>, P>(
 ): Promise<StageResult> {
   const { plan } = request;
   const { run, store } = ctx;
-  const prefix = stagePrefix(run.dataset, run.month, run.runId, definition.stage);
+  const root = stagePrefix(run.dataset, run.month, run.runId, definition.stage);
+  const prefix = stepPrefix(run, definition.stage, plan, currentActivityContext()?.info.attempt ?? 1);
   const shards = Array.from({ length: plan.shardCount }, (_, i) => i);
+  if (plan.attemptScoped && request.shardAttempts?.length !== plan.shardCount) {
+    throw new Error(
+      `${definition.stage}: reduce needs the attempt that completed each of the ${plan.shardCount} shards (got ${request.shardAttempts?.length ?? 0})`,
+    );
+  }
   const receipts = await mapConcurrent(shards, 16, async (shard) => {
-    const key = prefix + shardReceiptName(shard, plan.shardCount);
+    // The receipt of the attempt Temporal recorded as completed: an abandoned attempt's is never read.
+    const shardPrefix = plan.attemptScoped
+      ? stepPrefix(run, definition.stage, plan, request.shardAttempts?.[shard] ?? 0)
+      : root;
+    const key = shardPrefix + shardReceiptName(shard, plan.shardCount);
     const receipt = await store.getJson<ShardReceipt>(key);
     if (receipt.shard !== shard || receipt.shardCount !== plan.shardCount) {
       throw new Error(
@@ -318,14 +345,17 @@ async function reduceStage<M extends Record<string, unknown>, P>(
         if (!entry) throw new Error(`${definition.stage}: shard ${r.shard} wrote no part of "${output}"`);
         return {
           shard: r.shard,
-          name: shardPartName(output, r.shard, plan.shardCount),
+          // Relative to the index's folder, the stage's root: the part's attempt folder and name.
+          name: relativeKey(root, entry.key),
           sha256: entry.sha256,
           size: entry.size,
           rows: entry.rows ?? 0,
         };
       }),
     };
-    const key = prefix + shardIndexFileName(output);
+    // The index sits at the stage's root, where every attempt folder is below it. Its bytes depend only
+    // on the plan and the receipts the workflow chose, so a late reduce attempt rewrites the same bytes.
+    const key = root + shardIndexFileName(output);
     const put = await store.putJson(key, index);
     entries.push([
       shardIndexOutputName(output),
@@ -361,6 +391,15 @@ async function reduceStage<M extends Record<string, unknown>, P>(
     peakRssBytes: Math.max(...steps.map((step) => step.peakRssBytes)),
   };
   const key = manifestKey(run.dataset, run.month, run.runId, definition.stage);
+  // The manifest names exactly the objects it verified: each in the bucket with the size recorded.
+  await mapConcurrent(entries, 16, async ([name, entry]) => {
+    const head = await store.head(entry.key);
+    if (!head || head.size !== entry.size) {
+      throw new Error(
+        `${definition.stage}/${name}: ${entry.key} should hold ${entry.size} bytes but the bucket has ${head ? `${head.size} bytes` : 'no such object'}`,
+      );
+    }
+  });
   // Last check before the commit marker: a cancelled or abandoned reduce leaves no manifest.
   await ctx.confirmNotCancelled?.();
   await store.putJson(key, manifest); // the commit marker: after every part, index and global output
@@ -428,7 +467,39 @@ export async function shardedOutputFiles(
   return files;
 }
 
-/** Where shard i's receipt is written, under the stage's prefix. */
+/**
+ * Where one step writes: its attempt's folder `<stage>/attempt-<n>/` (as plain stages do, lib/stage.ts), so
+ * a late write of an abandoned attempt lands beside, never over, what the completed attempt wrote, and
+ * reduce reads only the attempts the workflow recorded as completed. Plans made before this write at the
+ * stage's root.
+ */
+function stepPrefix(run: StageInput['run'], stage: StageName, plan: ShardPlan, attempt: number): string {
+  const root = stagePrefix(run.dataset, run.month, run.runId, stage);
+  if (!plan.attemptScoped) return root;
+  if (!Number.isInteger(attempt) || attempt < 1) throw new Error(`${stage}: no attempt number for a step`);
+  return `${root}attempt-${attempt}/`;
+}
+
+/** The plan step's { request, plan } object, in its attempt's folder. */
+const PLAN_NAME = '_shards/plan.json';
+
+/** A shard step's request and plan: given, or read from the object the plan step wrote. */
+async function shardTaskByValue(task: ShardTaskInput, store: ObjectStore): Promise<ShardTaskByValue> {
+  if (!('planKey' in task)) return task;
+  const document = await store.getJson<ShardPlanDocument>(task.planKey);
+  if (document.request?.stage !== task.stage || !document.plan) {
+    throw new Error(`${task.planKey}: not the plan of sharded stage ${task.stage}`);
+  }
+  return { ...document.request, plan: document.plan, shard: task.shard };
+}
+
+/** `key` relative to `prefix` (a folder key ending in '/'). */
+function relativeKey(prefix: string, key: string): string {
+  if (!key.startsWith(prefix)) throw new Error(`${key} is not under ${prefix}`);
+  return key.slice(prefix.length);
+}
+
+/** Where shard i's receipt is written, under the step's prefix. */
 function shardReceiptName(shard: number, shardCount: number): string {
   const pad = (n: number): string => String(n).padStart(5, '0');
   return `_shards/receipt-${pad(shard)}-of-${pad(shardCount)}.json`;
@@ -453,9 +524,7 @@ async function withStageContext<T>(
     throwIfCancelled();
     activityContext?.heartbeat(detail);
   };
-  // Every step of a sharded stage writes under the stage's own prefix, not an attempt's: its objects are
-  // deterministic (same inputs, same bytes at the same key), so a late write of an abandoned attempt
-  // rewrites what the winning attempt wrote, and reduce's manifest names the sha256 it read back.
+  // Each step writes under its attempt's folder (stepPrefix); this is the stage's root.
   const runFields = {
     outputPrefix: stagePrefix(input.run.dataset, input.run.month, input.run.runId, stage),
     throwIfCancelled,

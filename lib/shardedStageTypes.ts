@@ -16,7 +16,8 @@ export const SHARDED_STAGES: readonly StageName[] = ['features'];
 
 /**
  * Every stage a new run shards: SHARDED_STAGES and the stages that joined later, each behind its own patch
- * in workflows/monthlyPipeline.ts (clv: 'sharded-clv', churn: 'sharded-churn', segment: 'sharded-segment')
+ * in workflows/monthlyPipeline.ts (clv: 'sharded-clv', churn: 'sharded-churn', segment: 'sharded-segment',
+ * experiment: 'sharded-experiment')
  * so runs recorded before it replay with its single activity (ingest: 'sharded-ingest', its
  * file groups rather than customer shards). Tests and tools read this list; the workflow
  * builds its own from the patches.
@@ -27,6 +28,7 @@ export const ALL_SHARDED_STAGES: readonly StageName[] = [
   'churn',
   'segment',
   'ingest',
+  'experiment',
 ];
 
 /** How a run shards its stages: the config section `shards`, every field optional (old runs have none). */
@@ -51,6 +53,11 @@ export interface ShardPlan {
   prepared: unknown;
   /** When the plan step started (the manifest's startedAt). */
   startedAt: string;
+  /**
+   * Set by plans made since steps write under their attempt's folder (`<stage>/attempt-<n>/`); plans made
+   * before wrote at the stage's root.
+   */
+  attemptScoped?: boolean;
   /** What the plan step measured of its worker (absent in plans made before it was measured). */
   planResources?: StepResources;
 }
@@ -65,23 +72,47 @@ export interface StepResources {
   peakRssBytes: number;
 }
 
-/** The plan step's answer: a valid earlier result (cache hit), or the plan to fan out. */
-export type ShardPlanOutcome = { kind: 'cached'; result: StageResult } | { kind: 'planned'; plan: ShardPlan };
+/**
+ * The plan step's answer: a valid earlier result (cache hit), or the plan to fan out. `planKey` (plans made
+ * since shard steps take their request by reference) names the S3 object holding the request and the plan,
+ * so each of S shard steps carries a key instead of the run's config, upstream results and the plan: at
+ * S = 512 full requests made a child's history over 5 MB, past a gRPC message's 4 MB.
+ */
+export type ShardPlanOutcome =
+  { kind: 'cached'; result: StageResult } | { kind: 'planned'; plan: ShardPlan; planKey?: string };
 
 export interface ShardedStageRequest {
   stage: StageName;
   input: StageInput;
 }
 
-export interface ShardTaskInput extends ShardedStageRequest {
+/** One shard step's input: the request and plan themselves (older histories), or the plan's key. */
+export type ShardTaskInput = ShardTaskByValue | ShardTaskByReference;
+
+export interface ShardTaskByValue extends ShardedStageRequest {
   plan: ShardPlan;
   shard: number;
+}
+
+export interface ShardTaskByReference {
+  stage: StageName;
+  /** The object the plan step wrote: { request, plan } (lib/shardedStage.ts). */
+  planKey: string;
+  shard: number;
+}
+
+/** The request and plan a shard step reads by reference. */
+export interface ShardPlanDocument {
+  request: ShardedStageRequest;
+  plan: ShardPlan;
 }
 
 /** What one shard activity returns to the workflow: the rest is in its receipt object in S3. */
 export interface ShardTaskResult {
   shard: number;
   rows: number;
+  /** The Temporal attempt that wrote this shard's parts and receipt (absent in older histories). */
+  attempt?: number;
   /** Absent from activities that ran before it was measured. */
   resources?: StepResources;
 }
@@ -90,6 +121,8 @@ export interface ShardReduceInput extends ShardedStageRequest {
   plan: ShardPlan;
   /** Every shard activity's measurements, in the order they finished (absent in older histories). */
   shardResources?: StepResources[];
+  /** shardAttempts[i]: the attempt Temporal recorded as completing shard i; reduce reads only its receipt. */
+  shardAttempts?: number[];
 }
 
 /** The three generic activities every sharded stage runs through (activities/shardedStages.ts). */

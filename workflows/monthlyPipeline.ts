@@ -73,8 +73,7 @@ export async function monthlyPipeline(input: RunInput): Promise<RunSummary> {
   if (patched('sharded-segment')) shardedStages.push('segment'); // likewise segment (issue 10)
   // ingest fans out by file group (activities/ingest/sharded.ts): old runs replay its single activity.
   if (patched('sharded-ingest')) shardedStages.push('ingest');
-  // ingest fans out by file group (activities/ingest/sharded.ts): old runs replay its single activity.
-  if (patched('sharded-ingest')) shardedStages.push('ingest');
+  if (patched('sharded-experiment')) shardedStages.push('experiment'); // and experiment (issue 10)
   // experiment runs when clv or churn failed (they feed only its policies; workflows/optionalReads.ts).
   // Runs recorded before it replay with the old rule: any failed dependency skipped the stage.
   const withOptionalReads = patched('experiment-deps');

@@ -12,7 +12,7 @@ import { normalCdf } from '../../lib/numeric/distributions';
 import { betaPosterior, probabilityToBeatControl, UNIFORM_PRIOR } from './betaBinomial';
 import type { BetaParams } from './betaBinomial';
 import { cupedAdjust } from './cuped';
-import { groupMoments } from './groupMoments';
+import { groupMoments, type GroupMoments } from './groupMoments';
 import { holmAdjust } from './holm';
 import {
   meanMinimumDetectableEffect,
@@ -24,7 +24,7 @@ import type { MinimumDetectableEffect } from './power';
 import { DEFAULT_SRM_THRESHOLD, sampleRatioMismatch } from './srm';
 import type { SampleRatioMismatch } from './srm';
 import { twoProportionZTest, welchTTest } from './twoSampleTests';
-import type { TwoSampleComparison } from './twoSampleTests';
+import type { SampleSummary, TwoSampleComparison } from './twoSampleTests';
 
 /** Per-customer data of one experiment, one entry per assigned customer in every array. */
 export interface ExperimentData {
@@ -199,22 +199,118 @@ export function controlIndex(variantNames: readonly string[]): number {
   return named >= 0 ? named : 0;
 }
 
+/**
+ * What the tests of one experiment need, per variant (and per segment and variant): counts and means with
+ * unbiased variances. analyzeExperiment computes it from per-customer arrays; a sharded run builds it from
+ * merged per-shard moments (experimentMoments.ts), so both share every test below.
+ */
+export interface ExperimentStatistics {
+  id: string;
+  variantNames: readonly string[];
+  plannedSplit?: readonly number[];
+  /** Conversions per variant. */
+  conversions: readonly number[];
+  /** Revenue per customer per variant; `n` is the variant's customers. */
+  revenue: readonly SampleSummary[];
+  /** Per variant index: CUPED against the control (null for the control); null without a covariate. */
+  cuped: readonly (CupedSummaries | null)[] | null;
+  /** The per-segment breakdown's cells (segment s, variant j at s * variants + j), or null. */
+  segments: { names: readonly string[]; cells: readonly SegmentCell[] } | null;
+}
+
+/** CUPED of one treatment against the control: theta and the adjusted outcome's summary in each arm. */
+export interface CupedSummaries {
+  theta: number;
+  control: SampleSummary;
+  treatment: SampleSummary;
+}
+
+/** One segment x variant cell: conversions and revenue per customer. */
+export interface SegmentCell {
+  conversions: number;
+  revenue: SampleSummary;
+}
+
 /** Analyse one experiment: every treatment variant against the control. */
 export function analyzeExperiment(data: ExperimentData, options: AbTestOptions = {}): ExperimentAnalysis {
   validate(data);
+  return analyzeExperimentStatistics(statisticsFromCustomers(data), options);
+}
+
+/** The statistics of one experiment from its per-customer arrays (two-pass moments, typed arrays). */
+export function statisticsFromCustomers(data: ExperimentData): ExperimentStatistics {
+  const n = data.variant.length;
+  const variantCount = data.variantNames.length;
+  const control = controlIndex(data.variantNames);
+  const conversions = new Float64Array(variantCount);
+  for (let i = 0; i < n; i++) conversions[data.variant[i]] += data.converted[i];
+  const revenueMoments = groupMoments(data.variant, variantCount, data.revenue);
+  const summary = (moments: GroupMoments, g: number): SampleSummary => ({
+    n: moments.count[g],
+    mean: moments.meanY[g],
+    variance: moments.varianceY[g],
+  });
+  let cuped: (CupedSummaries | null)[] | null = null;
+  if (data.preRevenue) {
+    const preRevenue = data.preRevenue;
+    cuped = data.variantNames.map((_, j) => {
+      if (j === control) return null;
+      const arm = new Int8Array(n);
+      for (let i = 0; i < n; i++) arm[i] = data.variant[i] === control ? 0 : data.variant[i] === j ? 1 : -1;
+      const adjustment = cupedAdjust(data.revenue, preRevenue, arm, 2);
+      const adjustedMoments = groupMoments(arm, 2, adjustment.adjusted);
+      return {
+        theta: adjustment.theta,
+        control: summary(adjustedMoments, 0),
+        treatment: summary(adjustedMoments, 1),
+      };
+    });
+  }
+  let segments: ExperimentStatistics['segments'] = null;
+  if (data.segment && data.segmentNames) {
+    const segment = data.segment;
+    const cells = data.segmentNames.length * variantCount;
+    const cell = new Int32Array(n);
+    const cellConversions = new Float64Array(cells);
+    for (let i = 0; i < n; i++) {
+      const s = segment[i];
+      cell[i] = s < 0 ? -1 : s * variantCount + data.variant[i];
+      if (s >= 0) cellConversions[cell[i]] += data.converted[i];
+    }
+    const moments = groupMoments(cell, cells, data.revenue);
+    segments = {
+      names: data.segmentNames,
+      cells: Array.from({ length: cells }, (_, c) => ({
+        conversions: cellConversions[c],
+        revenue: summary(moments, c),
+      })),
+    };
+  }
+  return {
+    id: data.id,
+    variantNames: data.variantNames,
+    plannedSplit: data.plannedSplit,
+    conversions: Array.from(conversions),
+    revenue: data.variantNames.map((_, j) => summary(revenueMoments, j)),
+    cuped,
+    segments,
+  };
+}
+
+/** Every treatment against the control, from the experiment's statistics. */
+export function analyzeExperimentStatistics(
+  data: ExperimentStatistics,
+  options: AbTestOptions = {},
+): ExperimentAnalysis {
   const alpha = options.alpha ?? 0.05;
   const power = options.power ?? 0.8;
   const confidence = 1 - alpha;
   const prior = options.prior ?? UNIFORM_PRIOR;
   const minArm = Math.max(2, options.minSegmentArmSize ?? 30);
-  const n = data.variant.length;
   const variantCount = data.variantNames.length;
   const control = controlIndex(data.variantNames);
-
-  const conversions = new Float64Array(variantCount);
-  for (let i = 0; i < n; i++) conversions[data.variant[i]] += data.converted[i];
-  const revenueMoments = groupMoments(data.variant, variantCount, data.revenue);
-  const customers = Array.from(revenueMoments.count);
+  const conversions = data.conversions;
+  const customers = data.revenue.map((r) => r.n);
   if (customers[control] < 2) {
     throw new Error(
       `abTest.analyzeExperiment(${data.id}): control '${data.variantNames[control]}' has < 2 customers`,
@@ -226,7 +322,7 @@ export function analyzeExperiment(data: ExperimentData, options: AbTestOptions =
     customers: customers[j],
     conversions: conversions[j],
     conversionRate: customers[j] > 0 ? conversions[j] / customers[j] : NaN,
-    revenuePerCustomer: revenueMoments.meanY[j],
+    revenuePerCustomer: data.revenue[j].mean,
   }));
   const srm = sampleRatioMismatch(
     customers,
@@ -264,31 +360,16 @@ export function analyzeExperiment(data: ExperimentData, options: AbTestOptions =
       minimumDetectableEffect: proportionMinimumDetectableEffect(baseline, nc, nt, alpha, power),
     });
 
-    const summary = (moments: typeof revenueMoments, g: number) => ({
-      n: moments.count[g],
-      mean: moments.meanY[g],
-      variance: moments.varianceY[g],
-    });
     metrics.push(
-      meanMetric(
-        'revenuePerCustomer',
-        summary(revenueMoments, control),
-        summary(revenueMoments, j),
-        alpha,
-        power,
-        options,
-      ),
+      meanMetric('revenuePerCustomer', data.revenue[control], data.revenue[j], alpha, power, options),
     );
 
-    if (data.preRevenue) {
-      const arm = new Int8Array(n);
-      for (let i = 0; i < n; i++) arm[i] = data.variant[i] === control ? 0 : data.variant[i] === j ? 1 : -1;
-      const cuped = cupedAdjust(data.revenue, data.preRevenue, arm, 2);
-      const adjustedMoments = groupMoments(arm, 2, cuped.adjusted);
+    const cuped = data.cuped?.[j];
+    if (cuped) {
       const adjusted = meanMetric(
         'revenuePerCustomerCuped',
-        summary(adjustedMoments, 0),
-        summary(adjustedMoments, 1),
+        cuped.control,
+        cuped.treatment,
         alpha,
         power,
         options,
@@ -306,15 +387,14 @@ export function analyzeExperiment(data: ExperimentData, options: AbTestOptions =
     });
   }
 
-  const segments =
-    data.segment && data.segmentNames ? segmentBreakdown(data, control, confidence, minArm) : [];
+  const segments = data.segments ? segmentBreakdown(data, data.segments, control, confidence, minArm) : [];
   return { id: data.id, control: data.variantNames[control], variants, srm, treatments, segments };
 }
 
 function meanMetric(
   metric: ExperimentMetric,
-  control: { n: number; mean: number; variance: number },
-  treatment: { n: number; mean: number; variance: number },
+  control: SampleSummary,
+  treatment: SampleSummary,
   alpha: number,
   power: number,
   options: AbTestOptions,
@@ -350,32 +430,22 @@ function meanMetric(
 }
 
 function segmentBreakdown(
-  data: ExperimentData,
+  data: ExperimentStatistics,
+  breakdown: NonNullable<ExperimentStatistics['segments']>,
   control: number,
   confidence: number,
   minArm: number,
 ): SegmentResult[] {
-  const segmentNames = data.segmentNames as readonly string[];
-  const segment = data.segment as ArrayLike<number>;
+  const segmentNames = breakdown.names;
   const variantCount = data.variantNames.length;
-  const n = data.variant.length;
-  const cells = segmentNames.length * variantCount;
-  const cell = new Int32Array(n);
-  const conversions = new Float64Array(cells);
-  for (let i = 0; i < n; i++) {
-    const s = segment[i];
-    cell[i] = s < 0 ? -1 : s * variantCount + data.variant[i];
-    if (s >= 0) conversions[cell[i]] += data.converted[i];
-  }
-  const moments = groupMoments(cell, cells, data.revenue);
   const rows: SegmentResult[] = [];
   for (let s = 0; s < segmentNames.length; s++) {
     for (let j = 0; j < variantCount; j++) {
       if (j === control) continue;
-      const c = s * variantCount + control;
-      const t = s * variantCount + j;
-      const nc = moments.count[c];
-      const nt = moments.count[t];
+      const c = breakdown.cells[s * variantCount + control];
+      const t = breakdown.cells[s * variantCount + j];
+      const nc = c.revenue.n;
+      const nt = t.revenue.n;
       const testable = nc >= minArm && nt >= minArm;
       const base = {
         segment: segmentNames[s],
@@ -384,25 +454,19 @@ function segmentBreakdown(
         customersTreatment: nt,
       };
       const conversion = testable
-        ? twoProportionZTest(conversions[c], nc, conversions[t], nt, confidence)
+        ? twoProportionZTest(c.conversions, nc, t.conversions, nt, confidence)
         : null;
-      const revenue = testable
-        ? welchTTest(
-            { n: nc, mean: moments.meanY[c], variance: moments.varianceY[c] },
-            { n: nt, mean: moments.meanY[t], variance: moments.varianceY[t] },
-            confidence,
-          )
-        : null;
+      const revenue = testable ? welchTTest(c.revenue, t.revenue, confidence) : null;
       rows.push(
         segmentRow(
           base,
           'conversion',
           conversion,
-          nc > 0 ? conversions[c] / nc : NaN,
-          nt > 0 ? conversions[t] / nt : NaN,
+          nc > 0 ? c.conversions / nc : NaN,
+          nt > 0 ? t.conversions / nt : NaN,
         ),
       );
-      rows.push(segmentRow(base, 'revenuePerCustomer', revenue, moments.meanY[c], moments.meanY[t]));
+      rows.push(segmentRow(base, 'revenuePerCustomer', revenue, c.revenue.mean, t.revenue.mean));
     }
   }
   for (const metric of ['conversion', 'revenuePerCustomer'] as const) {

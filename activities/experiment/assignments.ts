@@ -18,13 +18,15 @@
 import type { Duck } from '../../lib/duck';
 import { sqlString, sqlTimestamp } from '../../lib/duck';
 import { ConfigError } from '../../lib/errors';
-import { analyzeExperiment, controlIndex } from './abTest';
+import { analyzeExperiment, controlIndex, type AbTestOptions, type ExperimentAnalysis } from './abTest';
 import type { ExperimentConfig } from '../../lib/stageConfig/experiment';
 import { DEFAULT_PRE_WINDOW_DAYS, DEFAULT_WINDOW_DAYS, UNSEGMENTED } from './contract';
 import type { ExperimentReport, VariantProgress } from './contract';
 import {
   analyzeCustomMetrics,
   customMetricColumns,
+  type CustomMetricResult,
+  type GuardrailResult,
   metricAlias,
   validateMetricConfig,
 } from './customMetrics';
@@ -90,7 +92,8 @@ export function resolveVariants(
   return { variantNames, plannedSplit };
 }
 
-interface ExperimentOverview extends Record<string, unknown> {
+/** One experiment's row of the overview (counts over exp_units). */
+export interface ExperimentOverview extends Record<string, unknown> {
   experiment_id: string;
   customers: number;
   conflicting: number;
@@ -108,6 +111,42 @@ export async function analyzeAssignments(
   duck: Duck,
   options: AssignmentAnalysisOptions,
 ): Promise<AssignmentAnalysis> {
+  const tables = await buildOutcomeTables(duck, options);
+  const experiments: ExperimentReport[] = [];
+  for (const row of tables.overview) {
+    options.progress?.({ step: 'experiment', id: row.experiment_id });
+    experiments.push(await analyzeOne(duck, row, tables.context));
+  }
+  return { experiments, invalidRows: tables.invalidRows, afterCutoffRows: tables.afterCutoffRows };
+}
+
+/** The outcome tables of buildOutcomeTables and what the analysis of each experiment needs. */
+export interface OutcomeTables {
+  /** One row per experiment id (sorted) with its counts and assignment span. */
+  overview: ExperimentOverview[];
+  invalidRows: number;
+  afterCutoffRows: number;
+  context: ExperimentContext;
+}
+
+/** Windows, cutoff and the resolved config every experiment's analysis uses. */
+export interface ExperimentContext {
+  windowDays: number;
+  preWindowDays: number;
+  cutoffMs: number;
+  config: AssignmentAnalysisOptions['config'] & Pick<ExperimentConfig, 'metrics' | 'guardrails'>;
+}
+
+/**
+ * Check the config and build the temp tables exp_units (one row per experiment and customer) and
+ * exp_outcomes (per customer with one variant: variant, persona, converted, revenue, pre_revenue and the
+ * measure metrics' columns `metric_<i>`). A sharded run builds them per shard: a customer's rows are all in
+ * its shard.
+ */
+export async function buildOutcomeTables(
+  duck: Duck,
+  options: AssignmentAnalysisOptions,
+): Promise<OutcomeTables> {
   const windowDays = options.windowDays ?? DEFAULT_WINDOW_DAYS;
   const preWindowDays = options.preWindowDays ?? DEFAULT_PRE_WINDOW_DAYS;
   checkDays('windowDays', windowDays);
@@ -169,47 +208,111 @@ export async function analyzeAssignments(
            epoch_ms(max(assigned_at) FILTER (WHERE variant_count = 1)) AS last_ms
     FROM exp_units GROUP BY experiment_id ORDER BY experiment_id`);
 
-  const experiments: ExperimentReport[] = [];
-  for (const row of overview) {
-    options.progress?.({ step: 'experiment', id: row.experiment_id });
-    experiments.push(
-      await analyzeOne(duck, row, {
-        windowDays,
-        preWindowDays,
-        cutoffMs,
-        config: { ...config, metrics, guardrails },
-      }),
-    );
-  }
-  return { experiments, invalidRows: counts.invalid, afterCutoffRows: counts.after };
+  return {
+    overview,
+    invalidRows: counts.invalid,
+    afterCutoffRows: counts.after,
+    context: { windowDays, preWindowDays, cutoffMs, config: { ...config, metrics, guardrails } },
+  };
 }
 
 async function analyzeOne(
   duck: Duck,
   row: ExperimentOverview,
-  context: {
-    windowDays: number;
-    preWindowDays: number;
-    cutoffMs: number;
-    config: AssignmentAnalysisOptions['config'] & Pick<ExperimentConfig, 'metrics' | 'guardrails'>;
-  },
+  context: ExperimentContext,
+): Promise<ExperimentReport> {
+  const id = row.experiment_id;
+  const { config } = context;
+  const where = `experiment_id = ${sqlString(id)}`;
+  const byVariant = await duck.all<VariantProgress & Record<string, unknown>>(`
+    SELECT variant AS name, count(*)::INTEGER AS customers, count(*) FILTER (WHERE converted)::INTEGER AS conversions,
+           CAST(sum(CAST(round(revenue * 1000000) AS BIGINT)) / 1e6 AS DOUBLE) AS revenue
+    FROM exp_outcomes WHERE ${where} GROUP BY variant ORDER BY variant`);
+  return experimentReport(row, byVariant, context, async (variantNames, plannedSplit) => {
+    const segmentNames = (
+      await duck.all<{ persona: string }>(
+        `SELECT DISTINCT persona FROM exp_outcomes WHERE ${where} ORDER BY persona`,
+      )
+    ).map((r) => r.persona);
+    const list = (names: readonly string[]) => `[${names.map(sqlString).join(', ')}]::VARCHAR[]`;
+    const { columns } = await duck.columns(
+      `SELECT CAST(list_position(${list(variantNames)}, variant) - 1 AS DOUBLE) AS variant_index,
+              CAST(converted AS DOUBLE) AS converted, revenue, pre_revenue,
+              CAST(list_position(${list(segmentNames)}, persona) - 1 AS DOUBLE) AS segment_index
+       FROM exp_outcomes WHERE ${where} ORDER BY customer_id`,
+      ['variant_index', 'converted', 'revenue', 'pre_revenue', 'segment_index'] as const,
+    );
+    const analysis = analyzeExperiment(
+      {
+        id,
+        variantNames,
+        variant: columns.variant_index,
+        converted: columns.converted,
+        revenue: columns.revenue,
+        preRevenue: columns.pre_revenue,
+        segment: columns.segment_index,
+        segmentNames,
+        plannedSplit,
+      },
+      abTestOptions(config),
+    );
+    if (config.metrics.length === 0 && config.guardrails.length === 0) return { analysis };
+    const measures = await configuredMeasures(duck, where, config.metrics);
+    const custom = analyzeCustomMetrics(
+      {
+        variantNames,
+        control: controlIndex(variantNames),
+        variant: columns.variant_index,
+        converted: columns.converted,
+        revenue: columns.revenue,
+        measures,
+      },
+      config,
+    );
+    return { analysis, custom };
+  });
+}
+
+/** The A/B test options of the experiment config. */
+export function abTestOptions(config: ExperimentContext['config']): AbTestOptions {
+  return {
+    alpha: config.alpha,
+    power: config.power,
+    srmThreshold: config.srmThreshold,
+    plannedRelativeLift: config.plannedRelativeLift,
+    minSegmentArmSize: config.minSegmentArmSize,
+  };
+}
+
+/** The analysis of an experiment whose windows have closed, and its configured metrics when any. */
+export type ClosedExperimentAnalysis = (
+  variantNames: string[],
+  plannedSplit: number[],
+) => ClosedExperimentResult | Promise<ClosedExperimentResult>;
+
+/** What ClosedExperimentAnalysis gives. */
+export interface ClosedExperimentResult {
+  analysis: ExperimentAnalysis;
+  custom?: { metrics: CustomMetricResult[]; guardrails: GuardrailResult[] };
+}
+
+/**
+ * One experiment's report from its overview row and per-variant counts: status, reason, SRM check and,
+ * when every window has closed and each variant has 2 customers, the analysis `analyze` gives (from
+ * per-customer arrays, or from merged shard moments in a sharded run).
+ */
+export async function experimentReport(
+  row: ExperimentOverview,
+  byVariant: readonly VariantProgress[],
+  context: ExperimentContext,
+  analyze: ClosedExperimentAnalysis,
 ): Promise<ExperimentReport> {
   const id = row.experiment_id;
   const { windowDays, preWindowDays, config } = context;
-  const where = `experiment_id = ${sqlString(id)}`;
-  const byVariant = await duck.all<{
-    variant: string;
-    customers: number;
-    conversions: number;
-    revenue: number;
-  }>(`
-    SELECT variant, count(*)::INTEGER AS customers, count(*) FILTER (WHERE converted)::INTEGER AS conversions,
-           CAST(sum(CAST(round(revenue * 1000000) AS BIGINT)) / 1e6 AS DOUBLE) AS revenue
-    FROM exp_outcomes WHERE ${where} GROUP BY variant ORDER BY variant`);
-  const observed = byVariant.map((v) => v.variant);
+  const observed = byVariant.map((v) => v.name);
   const { variantNames, plannedSplit } = resolveVariants(id, observed, config.plannedSplits);
   const variants: VariantProgress[] = variantNames.map((name) => {
-    const found = byVariant.find((v) => v.variant === name);
+    const found = byVariant.find((v) => v.name === name);
     return {
       name,
       customers: found?.customers ?? 0,
@@ -266,53 +369,9 @@ async function analyzeOne(
     };
   }
 
-  const segmentNames = (
-    await duck.all<{ persona: string }>(
-      `SELECT DISTINCT persona FROM exp_outcomes WHERE ${where} ORDER BY persona`,
-    )
-  ).map((r) => r.persona);
-  const list = (names: readonly string[]) => `[${names.map(sqlString).join(', ')}]::VARCHAR[]`;
-  const { columns } = await duck.columns(
-    `SELECT CAST(list_position(${list(variantNames)}, variant) - 1 AS DOUBLE) AS variant_index,
-            CAST(converted AS DOUBLE) AS converted, revenue, pre_revenue,
-            CAST(list_position(${list(segmentNames)}, persona) - 1 AS DOUBLE) AS segment_index
-     FROM exp_outcomes WHERE ${where} ORDER BY customer_id`,
-    ['variant_index', 'converted', 'revenue', 'pre_revenue', 'segment_index'] as const,
-  );
-  const analysis = analyzeExperiment(
-    {
-      id,
-      variantNames,
-      variant: columns.variant_index,
-      converted: columns.converted,
-      revenue: columns.revenue,
-      preRevenue: columns.pre_revenue,
-      segment: columns.segment_index,
-      segmentNames,
-      plannedSplit,
-    },
-    {
-      alpha: config.alpha,
-      power: config.power,
-      srmThreshold: config.srmThreshold,
-      plannedRelativeLift: config.plannedRelativeLift,
-      minSegmentArmSize: config.minSegmentArmSize,
-    },
-  );
+  const { analysis, custom } = await analyze(variantNames, plannedSplit);
   const report: ExperimentReport = { ...base, status: 'analyzed', srm: analysis.srm, analysis };
-  if (config.metrics.length === 0 && config.guardrails.length === 0) return report;
-  const measures = await configuredMeasures(duck, where, config.metrics);
-  const custom = analyzeCustomMetrics(
-    {
-      variantNames,
-      control: controlIndex(variantNames),
-      variant: columns.variant_index,
-      converted: columns.converted,
-      revenue: columns.revenue,
-      measures,
-    },
-    config,
-  );
+  if (!custom) return report;
   return {
     ...report,
     ...(config.metrics.length > 0 ? { customMetrics: custom.metrics } : {}),

@@ -13,7 +13,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sqlString, withDuck } from '../../lib/duck';
+import { sqlString, withDuck, type Duck } from '../../lib/duck';
 import type { StageWarning } from '../../lib/runTypes';
 import type { StageComputeResult, StageOutputFile } from '../../lib/stage';
 import type { DAYS_PER_UNIT } from '../../lib/timeUnits';
@@ -60,7 +60,6 @@ export async function computeExperiment(
   const { config } = inputs;
   const heartbeat = inputs.heartbeat ?? (() => undefined);
   const notes: string[] = [];
-  const extraWarnings: StageWarning[] = [];
   return withDuck(
     async (duck) => {
       const parquet = (path: string) => `read_parquet(${sqlString(path)})`;
@@ -92,100 +91,119 @@ export async function computeExperiment(
       } else {
         notes.push('no experiments: the dataset has no assignments table');
       }
-      const reports = assignmentAnalysis?.experiments ?? [];
-
-      let policyCustomers: PolicyCustomers | null = null;
-      if (inputs.clvPath && inputs.churnPath) {
-        heartbeat({ step: 'policy customers' });
-        policyCustomers = await loadPolicyCustomers(duck, {
-          clv: parquet(inputs.clvPath),
-          churn: parquet(inputs.churnPath),
-          segments: 'segments',
-          horizonDays: config.policyHorizonDays,
-          purchaseModel: purchaseRateParamsFromMetrics(inputs.clvMetrics, inputs.clvTimeUnit),
-          churnWindowDays: inputs.churnWindowDays,
-        });
-        if (policyCustomers.purchaseProbabilitySource.churnProxy > 0) {
-          notes.push(
-            `${policyCustomers.purchaseProbabilitySource.churnProxy} customers' baseline purchase probability is the churn proxy ` +
-              `(CLV model parameters or x, T, p_alive unavailable)`,
-          );
-        }
-      } else {
-        const missing = [inputs.clvPath ? null : 'clv', inputs.churnPath ? null : 'churn']
-          .filter(Boolean)
-          .join(' and ');
-        notes.push(`no policy customers: the ${missing} stage did not complete`);
-        if (config.policies.length > 0) {
-          extraWarnings.push({
-            code: 'experiment_policies_not_simulated',
-            message: `${config.policies.length} configured policies were not simulated: the ${missing} stage did not complete`,
-          });
-        }
-      }
-
-      let policies: ExperimentResults['policies'] = [];
-      if (config.policies.length === 0) {
-        notes.push('no policies configured (experiment.policies)');
-      } else if (policyCustomers) {
-        heartbeat({ step: 'policies' });
-        const prepared = preparePolicies(config.policies, policyCustomers.scores.segmentNames);
-        const options = {
-          simulations: config.simulations,
-          seed: inputs.seed,
-          method: config.method,
-          bins: config.bins,
-        };
-        const results = simulatePolicies(policyCustomers.scores, prepared.policies, options);
-        policies = results.map((r) => {
-          const policy = prepared.policies.find((p) => p.name === r.name);
-          heartbeat({ step: 'boost sweep', policy: r.name });
-          const sweep =
-            policy && policyCustomers ? boostSweep(policyCustomers.scores, policy, options) : null;
-          return { ...r, warnings: prepared.warnings[r.name] ?? [], ...(sweep ? { boostSweep: sweep } : {}) };
-        });
-      }
-
-      const customerSummary = policyCustomers
-        ? (() => {
-            const { scores, ...summary } = policyCustomers;
-            return { ...summary, segmentNames: scores.segmentNames };
-          })()
-        : null;
-      const results: ExperimentResults = {
-        cutoff: inputs.cutoffIso,
-        confidence: 1 - config.alpha,
-        windowDays: config.windowDays,
-        preWindowDays: config.preWindowDays,
-        experiments: reports,
-        assignments: assignmentAnalysis
-          ? {
-              invalidRows: assignmentAnalysis.invalidRows,
-              afterCutoffRows: assignmentAnalysis.afterCutoffRows,
-            }
-          : null,
-        policyHorizonDays: config.policyHorizonDays,
-        policyCustomers: customerSummary,
-        policies,
-        notes,
-      };
-      const resultsPath = join(inputs.scratchDir, 'experiment_results.json');
-      await writeFile(resultsPath, JSON.stringify(results, null, 2));
-
-      const metrics = experimentMetrics(results, policyCustomers?.customers ?? 0);
-      const outputs: Record<string, StageOutputFile> = { results: { path: resultsPath } };
-      const warnings = [
-        ...checkExperimentResults(
-          metrics,
-          policies,
-          policyCustomers?.purchaseProbabilitySource.churnProxy ?? 0,
-        ),
-        ...extraWarnings,
-      ];
-      return { outputs, metrics, warnings };
+      return finishExperiment(duck, inputs, assignmentAnalysis, notes);
     },
     { tempDirectory: join(inputs.scratchDir, 'duck') },
   );
+}
+
+/** What finishExperiment reads besides the experiments' analysis: the policy inputs and settings. */
+export type ExperimentFinishInputs = Omit<
+  ExperimentInputs,
+  'transactionsPath' | 'assignmentsPath' | 'segmentsPath'
+>;
+
+/**
+ * Everything after the experiments' analysis, shared by the unsharded and the sharded stage: the policy
+ * customers and simulations, experiment_results.json in scratchDir, the metrics and the warnings. DuckDB
+ * table `segments` (customer_id, persona) must exist; `notes` gains the reasons for empty parts.
+ */
+export async function finishExperiment(
+  duck: Duck,
+  inputs: ExperimentFinishInputs,
+  assignmentAnalysis: AssignmentAnalysis | null,
+  notes: string[],
+): Promise<StageComputeResult<ExperimentMetrics>> {
+  const { config } = inputs;
+  const heartbeat = inputs.heartbeat ?? (() => undefined);
+  const extraWarnings: StageWarning[] = [];
+  const parquet = (path: string) => `read_parquet(${sqlString(path)})`;
+  const reports = assignmentAnalysis?.experiments ?? [];
+
+  let policyCustomers: PolicyCustomers | null = null;
+  if (inputs.clvPath && inputs.churnPath) {
+    heartbeat({ step: 'policy customers' });
+    policyCustomers = await loadPolicyCustomers(duck, {
+      clv: parquet(inputs.clvPath),
+      churn: parquet(inputs.churnPath),
+      segments: 'segments',
+      horizonDays: config.policyHorizonDays,
+      purchaseModel: purchaseRateParamsFromMetrics(inputs.clvMetrics, inputs.clvTimeUnit),
+      churnWindowDays: inputs.churnWindowDays,
+    });
+    if (policyCustomers.purchaseProbabilitySource.churnProxy > 0) {
+      notes.push(
+        `${policyCustomers.purchaseProbabilitySource.churnProxy} customers' baseline purchase probability is the churn proxy ` +
+          `(CLV model parameters or x, T, p_alive unavailable)`,
+      );
+    }
+  } else {
+    const missing = [inputs.clvPath ? null : 'clv', inputs.churnPath ? null : 'churn']
+      .filter(Boolean)
+      .join(' and ');
+    notes.push(`no policy customers: the ${missing} stage did not complete`);
+    if (config.policies.length > 0) {
+      extraWarnings.push({
+        code: 'experiment_policies_not_simulated',
+        message: `${config.policies.length} configured policies were not simulated: the ${missing} stage did not complete`,
+      });
+    }
+  }
+
+  let policies: ExperimentResults['policies'] = [];
+  if (config.policies.length === 0) {
+    notes.push('no policies configured (experiment.policies)');
+  } else if (policyCustomers) {
+    heartbeat({ step: 'policies' });
+    const prepared = preparePolicies(config.policies, policyCustomers.scores.segmentNames);
+    const options = {
+      simulations: config.simulations,
+      seed: inputs.seed,
+      method: config.method,
+      bins: config.bins,
+    };
+    const results = simulatePolicies(policyCustomers.scores, prepared.policies, options);
+    policies = results.map((r) => {
+      const policy = prepared.policies.find((p) => p.name === r.name);
+      heartbeat({ step: 'boost sweep', policy: r.name });
+      const sweep = policy && policyCustomers ? boostSweep(policyCustomers.scores, policy, options) : null;
+      return { ...r, warnings: prepared.warnings[r.name] ?? [], ...(sweep ? { boostSweep: sweep } : {}) };
+    });
+  }
+
+  const customerSummary = policyCustomers
+    ? (() => {
+        const { scores, ...summary } = policyCustomers;
+        return { ...summary, segmentNames: scores.segmentNames };
+      })()
+    : null;
+  const results: ExperimentResults = {
+    cutoff: inputs.cutoffIso,
+    confidence: 1 - config.alpha,
+    windowDays: config.windowDays,
+    preWindowDays: config.preWindowDays,
+    experiments: reports,
+    assignments: assignmentAnalysis
+      ? {
+          invalidRows: assignmentAnalysis.invalidRows,
+          afterCutoffRows: assignmentAnalysis.afterCutoffRows,
+        }
+      : null,
+    policyHorizonDays: config.policyHorizonDays,
+    policyCustomers: customerSummary,
+    policies,
+    notes,
+  };
+  const resultsPath = join(inputs.scratchDir, 'experiment_results.json');
+  await writeFile(resultsPath, JSON.stringify(results, null, 2));
+
+  const metrics = experimentMetrics(results, policyCustomers?.customers ?? 0);
+  const outputs: Record<string, StageOutputFile> = { results: { path: resultsPath } };
+  const warnings = [
+    ...checkExperimentResults(metrics, policies, policyCustomers?.purchaseProbabilitySource.churnProxy ?? 0),
+    ...extraWarnings,
+  ];
+  return { outputs, metrics, warnings };
 }
 
 /** The stage metrics from its results: contract rows capped in number, the rest in the results file. */

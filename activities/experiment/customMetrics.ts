@@ -24,7 +24,7 @@ import { normalTwoSidedPValue } from '../../lib/numeric/distributions';
 import type { ExperimentConfig, ExperimentMetricConfig } from '../../lib/stageConfig/experiment';
 import { groupMoments } from './groupMoments';
 import { fiellerRelativeLiftInterval } from './relativeLiftInterval';
-import { criticalValue, type TwoSampleComparison, welchTTest } from './twoSampleTests';
+import { criticalValue, type SampleSummary, type TwoSampleComparison, welchTTest } from './twoSampleTests';
 
 /** Per-customer columns every experiment has, usable by name in ratio metrics and guardrails. */
 export const BUILT_IN_METRICS = ['conversion', 'revenue'] as const;
@@ -169,25 +169,81 @@ export interface CustomMetricData {
   measures: readonly (ArrayLike<number> | null)[];
 }
 
-function ratioComparison(
+/** Moments of a ratio metric's numerator (y) and denominator (x) in one variant. */
+export interface RatioMoments {
+  n: number;
+  meanX: number;
+  meanY: number;
+  varianceX: number;
+  varianceY: number;
+  covarianceXY: number;
+}
+
+/**
+ * What the configured metrics' tests need, per variant: a metric's summary (n, mean, unbiased variance) and
+ * a ratio's joint moments. From per-customer arrays (statisticsFromCustomerMetrics) or, in a sharded run,
+ * from merged per-shard moments (experimentMoments.ts).
+ */
+export interface CustomMetricStatistics {
+  variantNames: readonly string[];
+  control: number;
+  /** A built-in or measure metric by name, in variant `variant`. */
+  summary(name: string, variant: number): SampleSummary;
+  /** Numerator and denominator (built-in or measure names) in variant `variant`. */
+  ratioMoments(numerator: string, denominator: string, variant: number): RatioMoments;
+}
+
+/** The statistics of the configured metrics from per-customer arrays (two-pass moments). */
+export function statisticsFromCustomerMetrics(
   data: CustomMetricData,
-  numerator: ArrayLike<number>,
-  denominator: ArrayLike<number>,
-  treatment: number,
+  config: Pick<ExperimentConfig, 'metrics'>,
+): CustomMetricStatistics {
+  const groups = data.variantNames.length;
+  const columnOf = (name: string): ArrayLike<number> => {
+    if (name === 'conversion') return data.converted;
+    if (name === 'revenue') return data.revenue;
+    const index = config.metrics.findIndex((m) => m.name === name);
+    const values = data.measures[index];
+    if (!values) throw new Error(`experiment: metric '${name}' has no per-customer values`);
+    return values;
+  };
+  return {
+    variantNames: data.variantNames,
+    control: data.control,
+    summary(name, variant) {
+      const moments = groupMoments(data.variant, groups, columnOf(name));
+      return {
+        n: moments.count[variant],
+        mean: moments.meanY[variant],
+        variance: moments.varianceY[variant],
+      };
+    },
+    ratioMoments(numerator, denominator, variant) {
+      const moments = groupMoments(data.variant, groups, columnOf(numerator), columnOf(denominator));
+      return {
+        n: moments.count[variant],
+        meanX: moments.meanX?.[variant] ?? NaN,
+        meanY: moments.meanY[variant],
+        varianceX: moments.varianceX?.[variant] ?? NaN,
+        varianceY: moments.varianceY[variant],
+        covarianceXY: moments.covarianceXY?.[variant] ?? NaN,
+      };
+    },
+  };
+}
+
+function ratioComparison(
+  control: RatioMoments,
+  treatment: RatioMoments,
   confidence: number,
 ): Omit<CustomMetricResult, 'metric' | 'kind' | 'treatment'> {
-  const moments = groupMoments(data.variant, data.variantNames.length, numerator, denominator);
-  const ratio = (g: number) => {
-    const n = moments.count[g];
-    const mx = moments.meanX?.[g] ?? NaN;
-    const my = moments.meanY[g];
+  const ratio = (m: RatioMoments) => {
+    const { n, meanX: mx, meanY: my } = m;
     const r = my / mx;
-    const vx = moments.varianceX?.[g] ?? NaN;
-    const cxy = moments.covarianceXY?.[g] ?? NaN;
-    const variance = (moments.varianceY[g] - 2 * r * cxy + r * r * vx) / (n * mx * mx);
+    const variance = (m.varianceY - 2 * r * m.covarianceXY + r * r * m.varianceX) / (n * mx * mx);
     return { r, variance };
   };
-  const c = ratio(data.control);
+  const c = ratio(control);
   const t = ratio(treatment);
   const se = Math.sqrt(c.variance + t.variance);
   const diff = t.r - c.r;
@@ -207,18 +263,11 @@ function ratioComparison(
 }
 
 function measureComparison(
-  data: CustomMetricData,
-  values: ArrayLike<number>,
-  treatment: number,
+  control: SampleSummary,
+  treatment: SampleSummary,
   confidence: number,
 ): Omit<CustomMetricResult, 'metric' | 'kind' | 'treatment'> {
-  const moments = groupMoments(data.variant, data.variantNames.length, values);
-  const summary = (g: number) => ({
-    n: moments.count[g],
-    mean: moments.meanY[g],
-    variance: moments.varianceY[g],
-  });
-  const r = welchTTest(summary(data.control), summary(treatment), confidence);
+  const r = welchTTest(control, treatment, confidence);
   return {
     controlValue: r.controlValue,
     treatmentValue: r.treatmentValue,
@@ -239,28 +288,26 @@ export function analyzeCustomMetrics(
   data: CustomMetricData,
   config: Pick<ExperimentConfig, 'metrics' | 'guardrails' | 'alpha'>,
 ): { metrics: CustomMetricResult[]; guardrails: GuardrailResult[] } {
+  return analyzeCustomMetricStatistics(statisticsFromCustomerMetrics(data, config), config);
+}
+
+/** analyzeCustomMetrics from the metrics' statistics (per-customer or merged from shards). */
+export function analyzeCustomMetricStatistics(
+  data: CustomMetricStatistics,
+  config: Pick<ExperimentConfig, 'metrics' | 'guardrails' | 'alpha'>,
+): { metrics: CustomMetricResult[]; guardrails: GuardrailResult[] } {
   const confidence = 1 - config.alpha;
-  const columnOf = (name: string): ArrayLike<number> => {
-    if (name === 'conversion') return data.converted;
-    if (name === 'revenue') return data.revenue;
-    const index = config.metrics.findIndex((m) => m.name === name);
-    const values = data.measures[index];
-    if (!values) throw new Error(`experiment: metric '${name}' has no per-customer values`);
-    return values;
-  };
   const compare = (name: string, treatment: number) => {
     const metric = config.metrics.find((m) => m.name === name);
     if (metric && !isMeasure(metric)) {
       const ratio: RatioConfig = metric;
       return ratioComparison(
-        data,
-        columnOf(ratio.numerator),
-        columnOf(ratio.denominator),
-        treatment,
+        data.ratioMoments(ratio.numerator, ratio.denominator, data.control),
+        data.ratioMoments(ratio.numerator, ratio.denominator, treatment),
         confidence,
       );
     }
-    return measureComparison(data, columnOf(name), treatment, confidence);
+    return measureComparison(data.summary(name, data.control), data.summary(name, treatment), confidence);
   };
   const metrics: CustomMetricResult[] = [];
   const guardrails: GuardrailResult[] = [];

@@ -8,14 +8,25 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { temporal } from '@temporalio/proto';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { parseRunConfig } from '../../lib/config';
 import { Duck, sqlString } from '../../lib/duck';
 import { computeChurn } from '../../activities/churn/computeChurn';
 import type { ChurnMetrics } from '../../activities/churn/contract';
 import type { ClvMetrics } from '../../activities/clv/contract';
+import { computeExperiment } from '../../activities/experiment/computeExperiment';
+import type { ExperimentMetrics } from '../../activities/experiment/contract';
 import type { StageManifest } from '../../lib/manifest';
-import type { RunSummary } from '../../lib/runTypes';
+import type { RunSummary, StageResult } from '../../lib/runTypes';
+import type {
+  ShardedStageActivities,
+  ShardedStageRequest,
+  ShardPlan,
+  ShardPlanOutcome,
+} from '../../lib/shardedStageTypes';
 import { isShardPartOutputName, shardOfCustomer, shardPartKey, type ShardIndex } from '../../lib/shards';
 import { loadData } from '../../scripts/commands/data';
 import { startRun, waitForRun } from '../../scripts/commands/run';
@@ -26,6 +37,41 @@ import { outputDifferences } from './outputDifferences';
 
 const DATASET = 'sharded';
 const MONTH = '2023-12';
+/** Configured metrics, a guardrail and a policy, so the sharded experiment's every statistic is exercised. */
+const EXPERIMENT_CONFIG = {
+  metrics: [
+    { name: 'units', column: 'quantity' },
+    { name: 'orders', column: 'order_id', aggregate: 'countDistinct', rows: 'purchases' },
+    { name: 'revenuePerOrder', numerator: 'revenue', denominator: 'orders' },
+  ],
+  guardrails: [{ metric: 'revenuePerOrder', maxRelativeDrop: 0.5 }],
+  policies: [
+    {
+      name: 'winback',
+      target: { topN: 200, rankBy: 'valueAtRisk' },
+      upliftConversion: { dist: 'normal', mean: 0.1, sd: 0.05 },
+      costPerContact: 1,
+      goal: { extraOrders: 2 },
+    },
+  ],
+};
+
+/** Numbers equal to 1e-9 (relative, absolute below 1), everything else equal, at every path. */
+function closeDifferences(a: unknown, b: unknown, path = ''): string[] {
+  if (typeof a === 'number' && typeof b === 'number')
+    return a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a)) ? [] : [`${path}: ${a} vs ${b}`];
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return [`${path}: ${a.length} vs ${b.length} items`];
+    return a.flatMap((x, i) => closeDifferences(x, b[i], `${path}[${i}]`));
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((k) =>
+      closeDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`),
+    );
+  }
+  return a === b ? [] : [`${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`];
+}
 
 describe('sharded stages give the same answers for any shard count', () => {
   let harness: Harness;
@@ -47,6 +93,7 @@ describe('sharded stages give the same answers for any shard count', () => {
     const runWith = async (count: number, fileGroupBytes?: number): Promise<RunSummary> => {
       const config = parseRunConfig({
         shards: { count, concurrency: 3 },
+        experiment: EXPERIMENT_CONFIG,
         ...(fileGroupBytes ? { ingest: { fileGroupBytes } } : {}),
       });
       // File groups change nothing ingest writes, so its cache would answer: forced, it reads file by file.
@@ -57,7 +104,7 @@ describe('sharded stages give the same answers for any shard count', () => {
     one = await runWith(1);
     // One transaction file per group (each file is far above 1 byte): 12 ingest activities.
     eight = await runWith(8, 1);
-  });
+  }, 900_000); // two whole runs: about 2.5 minutes on a quiet machine, more than 5 at a load of 30
 
   afterAll(async () => {
     await harness?.close();
@@ -199,6 +246,64 @@ describe('sharded stages give the same answers for any shard count', () => {
     }
   });
 
+  it('shards experiment: S = 1, S = 8 and the unsharded stage give the same statistics (1e-9)', async () => {
+    const [a, b] = [one.stages.experiment.metrics, eight.stages.experiment.metrics] as ExperimentMetrics[];
+    expect(b.shards).toBe(8);
+    const analysed = b.experimentStatus.filter((e) => e.status === 'analyzed');
+    expect(analysed.length).toBeGreaterThan(0);
+    expect(b.experiments.map((e) => e.metric)).toContain('revenuePerCustomerCuped');
+    expect(b.customMetrics?.map((m) => m.metric)).toEqual(['units', 'orders', 'revenuePerOrder']);
+    expect(b.guardrails).toHaveLength(analysed.length);
+    expect(b.policies.map((p) => p.name)).toEqual(['winback']);
+    const { shards: _one, ...metricsOne } = a;
+    const { shards: _eight, ...metricsEight } = b;
+    expect(closeDifferences(metricsOne, metricsEight)).toEqual([]);
+    // The unsharded computation (computeExperiment, version 1: two-pass moments over per-customer arrays)
+    // on the S = 1 run's inputs: the merged moments give the same document to 1e-9.
+    const dir = await mkdtemp(join(tmpdir(), 'custflow-shards-experiment-'));
+    try {
+      const fetch = async (stage: 'clean' | 'segment' | 'clv' | 'churn', output: string): Promise<string> => {
+        const path = join(dir, `${stage}-${output}.parquet`);
+        await harness.store.getToFile(harness.store.keyFromUri(one.stages[stage].outputs[output]), path);
+        return path;
+      };
+      const config = parseRunConfig({ experiment: EXPERIMENT_CONFIG });
+      const unsharded = await computeExperiment({
+        transactionsPath: await fetch('clean', 'transactions'),
+        assignmentsPath: await fetch('clean', 'assignments'),
+        segmentsPath: await fetch('segment', 'segments'),
+        clvPath: await fetch('clv', 'clv'),
+        churnPath: await fetch('churn', 'scores'),
+        clvMetrics: one.stages.clv.metrics,
+        cutoffIso: one.cutoff,
+        config: config.experiment,
+        seed: config.seed,
+        clvTimeUnit: config.clv.timeUnit,
+        churnWindowDays: config.churn.window,
+        scratchDir: dir,
+      });
+      const shardedPath = join(dir, 'sharded-results.json');
+      await harness.store.getToFile(
+        harness.store.keyFromUri(eight.stages.experiment.outputs.results),
+        shardedPath,
+      );
+      const [reference, sharded] = await Promise.all(
+        [unsharded.outputs.results.path, shardedPath].map(
+          async (p): Promise<unknown> => JSON.parse(await readFile(p, 'utf8')) as unknown,
+        ),
+      );
+      expect(closeDifferences(reference, sharded)).toEqual([]);
+      expect(closeDifferences(unsharded.metrics, metricsEight)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const child = await harness.client.workflow.getHandle(`${eight.workflowId}/experiment`).fetchHistory();
+    const shards = (child.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'shardedStageShard',
+    );
+    expect(shards).toHaveLength(8);
+  });
+
   it('puts every kept row in exactly one part, in the shard of its customer', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'custflow-shards-cmp-'));
     const duck = await Duck.open();
@@ -308,6 +413,150 @@ describe('sharded stages give the same answers for any shard count', () => {
       duck.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('never lets a late write of an abandoned shard or reduce attempt be read', async () => {
+    // Every step writes under its attempt's folder; the manifest and the shard indexes name the completed
+    // attempts' objects. An abandoned attempt (here: attempt 7, and the stage root where steps wrote before)
+    // writing late puts bytes beside them, and readers, who follow the manifest and the indexes, never see it.
+    const late = new TextEncoder().encode('late write of an abandoned attempt');
+    const attemptFolder = /\/attempt-(\d+)\//;
+    for (const stage of ['features', 'segment', 'clv', 'churn', 'experiment'] as const) {
+      const manifest = await manifestOf(eight, stage);
+      const root = harness.store
+        .keyFromUri(eight.stages[stage].manifestUri ?? '')
+        .replace(/_manifest\.json$/, '');
+      const entries = Object.entries(manifest.outputs);
+      for (const [name, entry] of entries) {
+        // A shard index sits at the stage's root (its parts' names are relative to it); the rest in attempts.
+        if (name.endsWith('Shards'))
+          expect(entry.key.slice(root.length), `${stage}/${name}`).not.toContain('/');
+        else expect(entry.key, `${stage}/${name}`).toMatch(attemptFolder);
+        if (name.endsWith('Shards')) continue;
+        const relative = entry.key.slice(root.length).replace(/^attempt-\d+\//, '');
+        await harness.store.putBytes(`${root}attempt-7/${relative}`, late);
+        await harness.store.putBytes(root + relative, late);
+      }
+      const receipts = await harness.store.list(root);
+      for (const receipt of receipts.filter((o) => o.key.includes('/_shards/receipt-')))
+        await harness.store.putBytes(receipt.key.replace(attemptFolder, '/attempt-7/'), late);
+      // What readers reach: every manifest entry, and every part through its shard index.
+      for (const [name, entry] of entries) {
+        const bytes = await harness.store.getBytes(entry.key);
+        expect(createHash('sha256').update(bytes).digest('hex'), `${stage}/${name}`).toBe(entry.sha256);
+        if (!name.endsWith('Shards')) continue;
+        const index = JSON.parse(new TextDecoder().decode(bytes)) as ShardIndex;
+        for (const part of index.parts) {
+          const key = shardPartKey(entry.key, part.name);
+          expect(key, `${stage}/${name} part ${part.shard}`).toMatch(attemptFolder);
+          const partBytes = await harness.store.getBytes(key);
+          expect(createHash('sha256').update(partBytes).digest('hex')).toBe(part.sha256);
+        }
+      }
+    }
+  });
+
+  it('keeps a sharded stage at S = 512 far below Temporal history and payload limits', async () => {
+    // The real child workflow (workflows/shardedStage.ts) on a worker of its own, with the request the
+    // S = 8 run gave its heaviest shard step (recorded in its history) and that plan at S = 512; the
+    // three steps answer at once, as a step's result does (shard index, row count, attempt), so 512 shards
+    // take seconds. The parent run's history does not grow with S: results list shard indexes, not parts.
+    const requests: {
+      stage: string;
+      request: ShardedStageRequest;
+      outcome: ShardPlanOutcome;
+      size: number;
+    }[] = [];
+    for (const stage of ['features', 'segment', 'clv', 'churn', 'experiment']) {
+      const history = await harness.client.workflow.getHandle(`${eight.workflowId}/${stage}`).fetchHistory();
+      const events = history.events ?? [];
+      const started = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+      const planned = events.find((e) => {
+        const id = e.activityTaskCompletedEventAttributes?.scheduledEventId;
+        return events.some(
+          (s) =>
+            s.eventId?.toString() === id?.toString() &&
+            s.activityTaskScheduledEventAttributes?.activityType?.name === 'shardedStagePlan',
+        );
+      })?.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
+      if (!started || !planned) throw new Error(`${stage}: no request or plan in its history`);
+      const decode = (bytes: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(bytes));
+      requests.push({
+        stage,
+        request: decode(started) as ShardedStageRequest,
+        outcome: decode(planned) as ShardPlanOutcome,
+        size: started.length + planned.length,
+      });
+    }
+    requests.sort((a, b) => b.size - a.size);
+    const [{ stage, request, outcome }] = requests;
+    if (outcome.kind !== 'planned') throw new Error(`${stage}: the S = 8 run planned no shards`);
+    expect(outcome.planKey, 'shard steps take their request by reference').toBeDefined();
+    const result = (await harness.client.workflow
+      .getHandle(`${eight.workflowId}/${stage}`)
+      .result()) as StageResult;
+    const plan: ShardPlan = { ...outcome.plan, shardCount: 512 };
+    const queue = `limits-${randomUUID().slice(0, 8)}`;
+    const native = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
+    const steps: ShardedStageActivities = {
+      shardedStagePlan: () => Promise.resolve({ ...outcome, plan }),
+      shardedStageShard: (t) =>
+        Promise.resolve({
+          shard: t.shard,
+          rows: 2_000,
+          attempt: 1,
+          resources: { longestEventLoopBlockMs: 120, peakRssBytes: 1.5e9 },
+        }),
+      shardedStageReduce: () => Promise.resolve(result),
+    };
+    const worker = await Worker.create({
+      connection: native,
+      namespace: process.env.TEMPORAL_NAMESPACE,
+      taskQueue: queue,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      activities: steps,
+    });
+    const workflowId = `limits-${randomUUID()}`;
+    try {
+      await worker.runUntil(
+        harness.client.workflow.execute('shardedStage', {
+          taskQueue: queue,
+          workflowId,
+          args: [request],
+        }),
+      );
+    } finally {
+      await native.close();
+    }
+    const history = await harness.client.workflow.getHandle(workflowId).fetchHistory();
+    const events = history.events ?? [];
+    const bytes = temporal.api.history.v1.History.encode(history).finish().length;
+    const largestEvent = Math.max(
+      ...events.map((e) => temporal.api.history.v1.HistoryEvent.encode(e).finish().length),
+    );
+    const shards = events.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'shardedStageShard',
+    );
+    expect(shards).toHaveLength(512);
+    // Temporal's limits: 51,200 events and 50 MB per history (warnings at 10,240 and 10 MB), 2 MB per
+    // payload. "Well below": under the warning thresholds, and no event near a payload's limit.
+    expect(events.length, `${stage} child at S = 512: events`).toBeLessThan(10_240);
+    expect(bytes, `${stage} child at S = 512: history bytes`).toBeLessThan(10 * 1024 * 1024);
+    expect(largestEvent, `${stage} child at S = 512: largest event`).toBeLessThan(256 * 1024);
+    console.log(
+      `shard limits: ${stage} child at S = 512: ${events.length} events, ${(bytes / 1024 / 1024).toFixed(2)} MiB, largest event ${(largestEvent / 1024).toFixed(1)} KiB; request and plan at S = 8: ${requests.map((r) => `${r.stage} ${(r.size / 1024).toFixed(1)} KiB`).join(', ')}`,
+    );
+    // The parent run: the same number of events for S = 1 and S = 8, and sizes that differ only by the
+    // few result fields that name S.
+    const parents = await Promise.all(
+      [one, eight].map((r) => harness.client.workflow.getHandle(r.workflowId).fetchHistory()),
+    );
+    const [parentOne, parentEight] = parents.map((h) => ({
+      events: h.events?.length ?? 0,
+      bytes: temporal.api.history.v1.History.encode(h).finish().length,
+    }));
+    expect(parentEight.events).toBe(parentOne.events);
+    expect(Math.abs(parentEight.bytes - parentOne.bytes)).toBeLessThan(0.1 * parentOne.bytes);
   });
 
   it('runs segment as a child workflow with one activity per shard', async () => {
