@@ -38,6 +38,7 @@ import { categorySeasonSection, experimentDetailSection, valueModelsSection } fr
 import type { Headlines } from './headlines';
 import { reportSteps } from './html';
 import { attributeTestsSection } from './cards/attributeTests';
+import { segmentAttributeProfilesSection } from './cards/segmentAttributeProfiles';
 import { forecastSeriesSection } from './cards/forecastSeries';
 import type { ReportData, ReportPolicyGoal, ReportSegments } from './model';
 import { segmentsSection } from './segments';
@@ -63,7 +64,7 @@ const READS: Partial<Record<StageName, string[]>> = {
     'customerFeatures',
     'attributeTests',
   ],
-  segment: ['segments', 'personas', 'selection', 'migration', 'rules'],
+  segment: ['segments', 'personas', 'selection', 'migration', 'rules', 'attributeProfiles'],
   clv: ['clv', 'summary'],
   churn: ['scores', 'model'],
   forecast: ['forecast', 'history', 'bySeries', 'bySeriesHistory'],
@@ -172,6 +173,7 @@ export const report = defineStageActivity<ReportMetrics>({
           experimentDetail: await experimentDetailSection(files.experiment?.results),
           categorySeason: await categorySeasonSection(files.features?.insights),
           attributeTests: await attributeTestsSection(files.features?.attributeTests),
+          segmentAttributeProfiles: await segmentAttributeProfilesSection(files.segment?.attributeProfiles),
           unavailable: unavailableReasons(ctx),
         };
         ctx.heartbeat({ step: 'gathered' });

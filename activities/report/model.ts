@@ -8,6 +8,7 @@
  */
 
 import type { ReportAttributeTests } from './cards/attributeTests';
+import type { ReportSegmentAttributeProfiles } from './cards/segmentAttributeProfiles';
 import type { ReportForecastSeries } from './cards/forecastSeries';
 import type { ForecastControls } from '../forecast/contract';
 import type { ReportCategorySeason, ReportEda, ReportExperimentDetail, ReportValueModels } from './edaModel';
@@ -412,6 +413,8 @@ export interface ReportData {
   features?: ReportFeatures;
   /** Customer attributes tested against spend (features' attribute_tests.json); absent without a customers table. */
   attributeTests?: ReportAttributeTests;
+  /** Segment means of the extension-column and attribute features (segment_attribute_profiles.json). */
+  segmentAttributeProfiles?: ReportSegmentAttributeProfiles;
   /** Forecasts per category and per segment (forecast v3's bySeries). */
   forecastSeries?: ReportForecastSeries;
   segments?: ReportSegments;

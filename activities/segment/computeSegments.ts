@@ -30,6 +30,7 @@ import {
   selectionDocument,
 } from './fit';
 import { checkSegmentOutputs, writeJson, writeSegmentsParquet } from './outputs';
+import { writeSegmentAttributeProfiles } from './attributeProfiles';
 import {
   describePersonas,
   hasNoNetPurchase,
@@ -63,7 +64,15 @@ export interface ComputeSegmentsResult {
   personas: Persona[];
   /** Clustering features, in table order. */
   features: string[];
-  paths: { segments: string; personas: string; selection: string; rules: string; migration?: string };
+  paths: {
+    segments: string;
+    personas: string;
+    selection: string;
+    rules: string;
+    migration?: string;
+    /** segment_attribute_profiles.json, when the features have ext_* or attr_* columns. */
+    attributeProfiles?: string;
+  };
   /** A k at the edge of kRange, an unstable k (stability < STABILITY_THRESHOLD), low rule fidelity. */
   warnings: StageWarning[];
 }
@@ -217,6 +226,15 @@ export async function computeSegments(
     outDir: options.outDir,
   });
   if (migrationPath) paths.migration = migrationPath;
+  const profilesPath = join(options.outDir, 'segment_attribute_profiles.json');
+  if (
+    await writeSegmentAttributeProfiles(duck, {
+      featuresSource: source,
+      segmentsPath: paths.segments,
+      path: profilesPath,
+    })
+  )
+    paths.attributeProfiles = profilesPath;
 
   const metrics: SegmentMetrics = {
     k,

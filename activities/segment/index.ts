@@ -69,6 +69,7 @@ export const segment = defineStageActivity<SegmentMetrics>({
       rules: { path: result.paths.rules },
     };
     if (result.paths.migration) outputs.migration = { path: result.paths.migration };
+    if (result.paths.attributeProfiles) outputs.attributeProfiles = { path: result.paths.attributeProfiles };
     return { outputs, metrics: result.metrics, warnings: result.warnings };
   },
 });

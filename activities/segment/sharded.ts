@@ -44,6 +44,7 @@ import { createRfmTable, segmentQuantiles, writeMergedSegments } from './mergedT
 import { assignSegments, segmentModelOf, type SegmentModel } from './model';
 import { checkSegmentOutputs, writeJson } from './outputs';
 import { describePersonas, hasNoNetPurchase, type PersonaFeatures, type SegmentProfile } from './personas';
+import { writeSegmentAttributeProfiles } from './attributeProfiles';
 import { fetchPreviousSegments, findPrevious, type PreviousLookup } from './previous';
 import { inSampleSql, sampleRule, sampleThreshold } from './sample';
 import { mergeShardSummaries, summarizeShard, type SegmentShardSummary } from './shardSummary';
@@ -347,6 +348,15 @@ export const segmentSharded = defineShardedStage<SegmentMetrics, SegmentPlan>({
           rules: { path: paths.rules },
         };
         if (migration.path) outputs.migration = { path: migration.path };
+        const profilesPath = join(outDir, 'segment_attribute_profiles.json');
+        if (
+          await writeSegmentAttributeProfiles(duck, {
+            featuresSource: 'features',
+            segmentsPath: paths.segments,
+            path: profilesPath,
+          })
+        )
+          outputs.attributeProfiles = { path: profilesPath };
         const warnings = segmentWarnings({
           k,
           kMin: plan.kMin,

@@ -24,7 +24,8 @@ export function attributeTestsCard(ctx: Ctx, result: ReportAttributeTests): stri
     result.correction === 'holm' ? t.pHolm : t.pBenjaminiHochberg;
   const rows = result.tests.map((t) => [
     code(t.attribute),
-    `${t.role} (${t.type})`,
+    // extension columns: tested through each buyer's mean (measure) or first line's level (dimension)
+    `${t.role} (${t.type})${t.source === 'transactions' || t.source === 'events' ? `, ${t.source} column` : ''}`,
     t.test,
     fmtInt(t.customers),
     fmtInt(t.missing),
@@ -50,8 +51,15 @@ export function attributeTestsCard(ctx: Ctx, result: ReportAttributeTests): stri
         ),
     );
   const skipped = result.tests.filter((t) => t.skipped);
+  const extensionTests = result.tests.filter((t) => t.source === 'transactions' || t.source === 'events');
   const lede =
-    `${fmtInt(result.customers)} customers with attributes and a purchase; outcome ${result.outcome}. ` +
+    (result.customers > 0
+      ? `${fmtInt(result.customers)} customers with attributes and a purchase; `
+      : 'No customers table; ') +
+    (extensionTests.length > 0
+      ? `extension columns over every buyer (a measure by the buyer's mean, a dimension by the level of the buyer's first line); `
+      : '') +
+    `outcome ${result.outcome}. ` +
     `${CORRECTION_NAME[result.correction]} correction across ${result.tests.filter((t) => t.pValue !== null).length} tests at ${fmtNum(result.alpha, 2)}` +
     (result.buyersWithoutAttributes > 0
       ? `; ${fmtInt(result.buyersWithoutAttributes)} buyers have no attributes row.`

@@ -9,6 +9,7 @@ import { forecastCard } from '../cards/forecast';
 import { forecastSeriesCard } from '../cards/forecastSeries';
 import { insightsCard } from '../cards/insights';
 import { attributeTestsCard } from '../cards/attributeTests';
+import { segmentAttributeProfilesCard } from '../cards/segmentAttributeProfiles';
 import { kpiTrendCard } from '../cards/kpiTrend';
 import { migrationCard } from '../cards/migration';
 import { personasCard } from '../cards/personas';
@@ -26,6 +27,7 @@ export function strategicPage(ctx: Ctx): string {
     sectionOr(ctx, 'features', 'Monthly KPIs', data.features, (f) => kpiTrendCard(ctx, f)),
     sectionOr(ctx, 'segments', 'Personas', data.segments, (s) => personasCard(ctx, s)),
     data.segments ? migrationCard(data.segments) : '',
+    data.segmentAttributeProfiles ? segmentAttributeProfilesCard(ctx, data.segmentAttributeProfiles) : '',
     sectionOr(ctx, 'clv', 'Customer lifetime value', data.clv, (c) => clvCard(ctx, c)),
     sectionOr(ctx, 'churn', 'Churn risk', data.churn, (c) => churnCard(ctx, c)),
     data.valueModels ? valueModelsCard(ctx, data.valueModels) : '',
