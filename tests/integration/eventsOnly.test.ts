@@ -181,5 +181,21 @@ describe('an events-only RetailRocket-shaped dataset', () => {
     for (const name of [...open.withEffect, ...open.withoutEffect])
       expect(html).toContain(`<code>${name.replaceAll('_', '_<wbr>')}</code>`);
     expect(html.match(/>associated</g)).toHaveLength(open.withEffect.length);
+    // Segment profiles of the declared columns, in the segment outputs and the report.
+    expect(summary.stages.segment.outputs.attributeProfiles).toBeDefined();
+    expect(html).toContain('Segment profiles: attributes and extension columns');
+    expect(html).toContain('<code>ext_<wbr>channel_<wbr>share_<wbr>app</code>');
+    // The CRM export carries the declared customer attributes, and only those.
+    const crm = new TextDecoder().decode(
+      await harness.store.getBytes(harness.store.keyFromUri(summary.stages.report.outputs.crm)),
+    );
+    const header = crm.slice(0, crm.indexOf('\r\n')).split(',');
+    expect(header.filter((c) => c.startsWith('attribute_'))).toEqual([
+      'attribute_membership',
+      'attribute_income',
+      'attribute_favourite_colour',
+      'attribute_shoe_size',
+      'attribute_newsletter',
+    ]);
   });
 });
