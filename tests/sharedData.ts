@@ -5,7 +5,7 @@
  * with the tests it skips, and under CI (CI=true, as .ci/run sets it, where ../shared sits beside the clone)
  * a missing dataset fails the test file at collection instead of skipping it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,7 +44,33 @@ export function hasSharedData(...parts: string[]): boolean {
 
 /** The Online Retail by-day folder and whether it is present. */
 export const ONLINE_RETAIL_BY_DAY = sharedDataPath('online-retail', 'by-day');
-export const HAS_ONLINE_RETAIL = hasSharedData('online-retail', 'by-day', '2010-12-01.csv.gz');
+
+/**
+ * The day files' extension. The shared folder has been delivered both gzipped (`2010-12-01.csv.gz`) and
+ * plain (`2010-12-01.csv`), so the tests take whichever is there, as `data load` and ingest do.
+ */
+export const ONLINE_RETAIL_EXTENSION: '.csv.gz' | '.csv' = existsSync(
+  join(ONLINE_RETAIL_BY_DAY, '2010-12-01.csv.gz'),
+)
+  ? '.csv.gz'
+  : '.csv';
+export const HAS_ONLINE_RETAIL = hasSharedData(
+  'online-retail',
+  'by-day',
+  `2010-12-01${ONLINE_RETAIL_EXTENSION}`,
+);
+/** The first day's file name, as delivered. */
+export const ONLINE_RETAIL_FIRST_DAY_FILE = `2010-12-01${ONLINE_RETAIL_EXTENSION}`;
+/** A DuckDB glob over every day file. */
+export const ONLINE_RETAIL_GLOB = join(ONLINE_RETAIL_BY_DAY, `*${ONLINE_RETAIL_EXTENSION}`);
+
+/** The day files' names (YYYY-MM-DD plus the extension), sorted; empty when the folder is missing. */
+export function onlineRetailDayFiles(): string[] {
+  if (!existsSync(ONLINE_RETAIL_BY_DAY)) return [];
+  return readdirSync(ONLINE_RETAIL_BY_DAY)
+    .filter((f) => /^\d{4}-\d{2}-\d{2}\.csv(\.gz)?$/.test(f) && f.endsWith(ONLINE_RETAIL_EXTENSION))
+    .sort();
+}
 /** The CDNOW folder and whether its four files are present. */
 export const CDNOW_DIR = sharedDataPath('cdnow');
 export const HAS_CDNOW = [

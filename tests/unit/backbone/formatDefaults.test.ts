@@ -7,7 +7,6 @@
  *   counted, and the row accounting still holds.
  * Each suite skips when the shared data is absent.
  */
-import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,14 @@ import { parseTransactionFiles } from '../../../activities/ingest/parse';
 import type { RunConfig } from '../../../lib/config';
 import { resolveRunConfigLayers } from '../../../lib/datasets';
 import { Duck, sqlString } from '../../../lib/duck';
-import { CDNOW_DIR, HAS_CDNOW, HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY } from '../../sharedData';
+import {
+  CDNOW_DIR,
+  HAS_CDNOW,
+  HAS_ONLINE_RETAIL,
+  ONLINE_RETAIL_BY_DAY,
+  ONLINE_RETAIL_GLOB,
+  onlineRetailDayFiles,
+} from '../../sharedData';
 
 let workDir: string;
 beforeAll(async () => {
@@ -123,14 +129,11 @@ describe.skipIf(!HAS_ONLINE_RETAIL)(
     beforeAll(async () => {
       const config = formatOnlyConfig('online-retail');
       duck = await Duck.open();
-      const files = readdirSync(ONLINE_RETAIL_BY_DAY)
-        .filter((f) => f.endsWith('.csv.gz'))
-        .sort()
-        .map((f) => ({
-          key: `raw/online-retail/online-retail/transactions/${f}`,
-          path: join(ONLINE_RETAIL_BY_DAY, f),
-          periodEndIso: `${f.slice(0, 10)}T23:59:59.999Z`,
-        }));
+      const files = onlineRetailDayFiles().map((f) => ({
+        key: `raw/online-retail/online-retail/transactions/${f}`,
+        path: join(ONLINE_RETAIL_BY_DAY, f),
+        periodEndIso: `${f.slice(0, 10)}T23:59:59.999Z`,
+      }));
       ({ metrics, transactions, quarantine } = await ingestAndClean(
         duck,
         'online-retail',
@@ -170,7 +173,7 @@ describe.skipIf(!HAS_ONLINE_RETAIL)(
       // and a positive price, per non-merchandise code, are what clean keeps and flags.
       const expected = await duck.all<{ code: string; n: number }>(
         `SELECT StockCode AS code, count(*)::INTEGER AS n FROM (
-         SELECT DISTINCT * FROM read_csv(${sqlString(`${ONLINE_RETAIL_BY_DAY}/*.csv.gz`)}, header = true, all_varchar = true))
+         SELECT DISTINCT * FROM read_csv(${sqlString(ONLINE_RETAIL_GLOB)}, header = true, all_varchar = true))
        WHERE trim(coalesce(CustomerID, '')) <> '' AND Quantity::INTEGER <> 0 AND UnitPrice::DOUBLE > 0
          AND StockCode IN (${ONLINE_RETAIL_NON_MERCHANDISE_CODES.map(sqlString).join(', ')})
        GROUP BY ALL ORDER BY n DESC, code`,

@@ -12,9 +12,8 @@ import { churnLabelsSql } from '../../../activities/churn/labels';
 import { rocAuc } from '../../../activities/churn/metrics';
 import { buildCustomerFeatures } from '../../../activities/features/customerFeatures';
 import { generateDataset, NO_DIRTY_RATES } from '../../../scripts/generate/index';
-import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY } from '../../sharedData';
+import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_GLOB } from '../../sharedData';
 
-const ONLINE_RETAIL = ONLINE_RETAIL_BY_DAY;
 const hasOnlineRetail = HAS_ONLINE_RETAIL;
 
 let workDir: string;
@@ -74,7 +73,7 @@ describe.skipIf(!hasOnlineRetail)('computeChurn on Online Retail, December 2011'
         SELECT regexp_replace(CustomerID, '\\.0$', '') AS customer_id, InvoiceNo AS order_id, InvoiceDate AS ts,
                StockCode AS product_id, NULL::VARCHAR AS category, Quantity AS quantity,
                UnitPrice AS unit_price, (Quantity * UnitPrice)::DOUBLE AS amount
-        FROM read_csv(${sqlString(join(ONLINE_RETAIL, '*.csv.gz'))}, header = true, delim = ',', quote = '"',
+        FROM read_csv(${sqlString(ONLINE_RETAIL_GLOB)}, header = true, delim = ',', quote = '"',
                columns = {'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR',
                           'Quantity': 'INTEGER', 'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DOUBLE',
                           'CustomerID': 'VARCHAR', 'Country': 'VARCHAR'},

@@ -17,7 +17,13 @@ import type { ComputeClvResult } from '../../../activities/clv/index';
 import { parseTransactionFiles } from '../../../activities/ingest/parse';
 import type { InputFormat } from '../../../activities/ingest/formats';
 import { generateDataset } from '../../../scripts/generate/index';
-import { CDNOW_DIR, HAS_CDNOW, HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY } from '../../sharedData';
+import {
+  CDNOW_DIR,
+  HAS_CDNOW,
+  HAS_ONLINE_RETAIL,
+  ONLINE_RETAIL_BY_DAY,
+  onlineRetailDayFiles,
+} from '../../sharedData';
 
 let workDir: string;
 beforeAll(async () => {
@@ -111,13 +117,10 @@ function describeResult(label: string, result: ComputeClvResult): string {
 
 describe.skipIf(!HAS_ONLINE_RETAIL)('clv on Online Retail 2011-12 (BG/NBD at b -> infinity)', () => {
   it('scores all 4,338 customers with the homogeneous-dropout limit, holdout within 10%', async () => {
-    const files = readdirSync(ONLINE_RETAIL_BY_DAY)
-      .filter((f) => f.endsWith('.csv.gz'))
-      .sort()
-      .map((f) => ({
-        path: join(ONLINE_RETAIL_BY_DAY, f),
-        periodEndIso: new Date(Date.parse(f.slice(0, 10)) + 86_400_000 - 1).toISOString(),
-      }));
+    const files = onlineRetailDayFiles().map((f) => ({
+      path: join(ONLINE_RETAIL_BY_DAY, f),
+      periodEndIso: new Date(Date.parse(f.slice(0, 10)) + 86_400_000 - 1).toISOString(),
+    }));
     const { result, duck } = await runThroughClean(
       'online-retail',
       'online-retail',

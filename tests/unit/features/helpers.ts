@@ -3,7 +3,7 @@
  */
 import type { Duck } from '../../../lib/duck';
 import { sqlString } from '../../../lib/duck';
-import { ONLINE_RETAIL_BY_DAY } from '../../sharedData';
+import { ONLINE_RETAIL_GLOB } from '../../sharedData';
 
 /** One transaction line; amount is quantity x unitPrice as in the clean stage. */
 export interface Line {
@@ -67,7 +67,7 @@ export async function createEvents(duck: Duck, events: readonly Event[]): Promis
 }
 
 /** Online Retail as clean transactions (the test's own minimal cleaning), or null when the data is absent. */
-export const ONLINE_RETAIL_GLOB = `${ONLINE_RETAIL_BY_DAY}/*.csv.gz`;
+export { ONLINE_RETAIL_GLOB };
 
 /**
  * Build `transactions` from UCI Online Retail: CustomerID '17850.0' -> '17850', rows without a customer or

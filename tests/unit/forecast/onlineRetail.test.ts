@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultCandidates, selectModel } from '../../../activities/forecast/backtest';
 import { buildSeries } from '../../../activities/forecast/series';
 import { withDuck } from '../../../lib/duck';
-import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY } from '../../sharedData';
+import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY, ONLINE_RETAIL_GLOB } from '../../sharedData';
 
 const folder = ONLINE_RETAIL_BY_DAY;
 const present = HAS_ONLINE_RETAIL;
@@ -21,7 +21,7 @@ describe('forecast: Online Retail daily revenue', () => {
       const rows = await withDuck((duck) =>
         duck.all<{ day: string; revenue: number }>(`
         SELECT strftime(CAST(InvoiceDate AS DATE), '%Y-%m-%d') AS day, SUM(Quantity * UnitPrice)::DOUBLE AS revenue
-        FROM read_csv('${folder}/*.csv.gz', header = true, columns = ${columns})
+        FROM read_csv('${ONLINE_RETAIL_GLOB}', header = true, columns = ${columns})
         WHERE CustomerID IS NOT NULL AND CustomerID <> '' AND UnitPrice > 0
         GROUP BY 1 ORDER BY 1`),
       );

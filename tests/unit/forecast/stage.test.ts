@@ -6,7 +6,7 @@ import { forecastSection } from '../../../lib/stageConfig/forecast';
 import { computeForecast } from '../../../activities/forecast/computeForecast';
 import { withDuck, type Duck } from '../../../lib/duck';
 import { Rng } from '../../../lib/random';
-import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY } from '../../sharedData';
+import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY, ONLINE_RETAIL_GLOB } from '../../sharedData';
 
 const folder = ONLINE_RETAIL_BY_DAY;
 const present = HAS_ONLINE_RETAIL;
@@ -62,7 +62,7 @@ describe('forecast stage: Online Retail daily revenue', () => {
       const result = await withDuck(async (duck) => {
         await duck.run(`CREATE TABLE lines AS
           SELECT CAST(InvoiceDate AS DATE) AS day, Quantity * UnitPrice AS amount
-          FROM read_csv('${folder}/*.csv.gz', header = true, columns = ${columns})
+          FROM read_csv('${ONLINE_RETAIL_GLOB}', header = true, columns = ${columns})
           WHERE CustomerID IS NOT NULL AND CustomerID <> '' AND UnitPrice > 0`);
         await duck.run(`CREATE TABLE daily_revenue AS
           WITH days AS (SELECT day, sum(amount) AS revenue FROM lines GROUP BY day),
@@ -145,7 +145,7 @@ describe('forecast stage: the forecast starts after the cutoff', () => {
         await duck.run(`CREATE TABLE daily_revenue AS
           WITH lines AS (
             SELECT CAST(InvoiceDate AS DATE) AS day, Quantity * UnitPrice AS amount
-            FROM read_csv('${folder}/*.csv.gz', header = true, columns = ${columns})
+            FROM read_csv('${ONLINE_RETAIL_GLOB}', header = true, columns = ${columns})
             WHERE CustomerID IS NOT NULL AND CustomerID <> '' AND UnitPrice > 0),
           days AS (SELECT day, sum(amount) AS revenue FROM lines GROUP BY day),
           calendar AS (SELECT unnest(generate_series(DATE '2010-12-01', DATE '2011-12-31', INTERVAL 1 DAY))::DATE AS date)

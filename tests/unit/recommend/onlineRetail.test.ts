@@ -4,7 +4,6 @@
  * buy-again baselines on hit rate at 10 on the month after its fit, and leave postage and fees out.
  * Skipped (saying so) when the shared data is absent.
  */
-import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import {
   computeRecommendations,
   type ComputeRecommendationsResult,
 } from '../../../activities/recommend/index';
-import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY } from '../../sharedData';
+import { HAS_ONLINE_RETAIL, ONLINE_RETAIL_BY_DAY, onlineRetailDayFiles } from '../../sharedData';
 
 const CUTOFF = '2011-12-31T23:59:59.999Z';
 
@@ -29,9 +28,7 @@ describe.skipIf(!HAS_ONLINE_RETAIL)('recommend on Online Retail, December 2011',
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'recommend-online-retail-'));
     duck = await Duck.open({ threads: 2 });
-    const files = readdirSync(ONLINE_RETAIL_BY_DAY)
-      .filter((f) => f.endsWith('.csv.gz'))
-      .sort();
+    const files = onlineRetailDayFiles();
     await parseTransactionFiles(
       duck,
       files.map((f, index) => {
