@@ -82,13 +82,16 @@ export const ingestDefinition: StageDefinition<IngestMetrics> = {
   // The limits decide whether a file is accepted; download concurrency and file groups change nothing ingest
   // writes.
   // onBadFile enters the hash only when it is not the default, so adding it kept every cached ingest valid.
-  // The customers mapping enters only when configured, for the same reason.
+  // The customers mapping and extension columns enter only when configured, for the same reason (without
+  // them ingest writes the same bytes as before, so no version bump).
   configSection: ({
     ingest: { downloadConcurrency: _, fileGroupBytes: _groupBytes, onBadFile, ...limits },
     attributes,
   }) => ({
     ...(onBadFile === 'fail' ? limits : { ...limits, onBadFile }),
     ...(attributes?.customers ? { customers: attributes.customers } : {}),
+    ...(attributes?.transactions ? { transactionExtensions: attributes.transactions } : {}),
+    ...(attributes?.events ? { eventExtensions: attributes.events } : {}),
   }),
   fingerprintInputs: listScopeFingerprints,
   async compute(ctx) {
