@@ -350,7 +350,7 @@ export async function topProducts(
     (c) => c.column_name === 'line_kind',
   );
   return duck.all<{ productName: string; revenue: number; orders: number }>(
-    `SELECT COALESCE(product_name, product_id) AS "productName", sum(amount) AS revenue, count(DISTINCT order_id)::INTEGER AS orders
+    `SELECT COALESCE(product_name, product_id) AS "productName", sum(amount::DECIMAL(18,4))::DOUBLE AS revenue, count(DISTINCT order_id)::INTEGER AS orders
      FROM ${source} ${hasLineKind ? `WHERE line_kind IS DISTINCT FROM 'non_merchandise'` : ''}
      GROUP BY ALL ORDER BY revenue DESC, "productName" LIMIT 10`,
   );

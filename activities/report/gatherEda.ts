@@ -73,8 +73,10 @@ export async function edaSection(
   const columns = await columnsOf(duck, tx);
   // Purchase lines only for revenue rankings: postage and fees are not a country's or category's sales.
   const merch = columns.includes('line_kind') ? `line_kind IS DISTINCT FROM 'non_merchandise'` : 'TRUE';
+  // Money is summed as DECIMAL: DuckDB's parallel sum of doubles depends on thread timing (one country's
+  // revenue read £136,922 in one run and £136,923 in the next); a DECIMAL sum is exact in any order.
   const [totals] = await duck.all<Record<string, unknown>>(
-    `SELECT count(*)::DOUBLE AS n, coalesce(sum(amount), 0)::DOUBLE AS revenue,
+    `SELECT count(*)::DOUBLE AS n, coalesce(sum(amount::DECIMAL(18,4)), 0)::DOUBLE AS revenue,
             count(DISTINCT customer_id)::DOUBLE AS customers, count(DISTINCT order_id)::DOUBLE AS orders FROM ${tx}`,
   );
   const dimension = inputs.dimension ?? 'country';
@@ -185,7 +187,7 @@ async function dimensionBreakdown(
 ): Promise<ReportDimensionBreakdown | undefined> {
   const d = sqlIdent(dimension);
   const rows = await duck.all<Record<string, unknown>>(
-    `SELECT coalesce(CAST(${d} AS VARCHAR), '(none)') AS value, sum(amount)::DOUBLE AS revenue,
+    `SELECT coalesce(CAST(${d} AS VARCHAR), '(none)') AS value, sum(amount::DECIMAL(18,4))::DOUBLE AS revenue,
             count(DISTINCT customer_id)::DOUBLE AS customers, count(DISTINCT order_id)::DOUBLE AS orders
      FROM ${tx} WHERE ${merch} GROUP BY ALL ORDER BY revenue DESC, value`,
   );
@@ -201,7 +203,7 @@ async function dimensionBreakdown(
   let other: ReportDimensionBreakdown['other'] = null;
   if (rest.length > 0) {
     const [o] = await duck.all<Record<string, unknown>>(
-      `SELECT sum(amount)::DOUBLE AS revenue, count(DISTINCT customer_id)::DOUBLE AS customers, count(DISTINCT order_id)::DOUBLE AS orders
+      `SELECT sum(amount::DECIMAL(18,4))::DOUBLE AS revenue, count(DISTINCT customer_id)::DOUBLE AS customers, count(DISTINCT order_id)::DOUBLE AS orders
        FROM ${tx} WHERE ${merch} AND coalesce(CAST(${d} AS VARCHAR), '(none)') NOT IN (${all
          .slice(0, DIMENSION_ROWS)
          .map((r) => sqlString(r.value))
@@ -244,7 +246,7 @@ async function revenueRanking(
   where: string,
 ): Promise<{ ranked: RankedRevenue[]; months: string[] } | undefined> {
   const monthly = await duck.all<Record<string, unknown>>(
-    `SELECT key, label, strftime(ts, '%Y-%m') AS month, sum(amount)::DOUBLE AS revenue, count(DISTINCT order_id)::DOUBLE AS orders
+    `SELECT key, label, strftime(ts, '%Y-%m') AS month, sum(amount::DECIMAL(18,4))::DOUBLE AS revenue, count(DISTINCT order_id)::DOUBLE AS orders
      FROM ${source} WHERE ${where} GROUP BY ALL ORDER BY key, month`,
   );
   if (monthly.length === 0) return undefined;
@@ -358,7 +360,7 @@ async function productRanking(
 
 async function newVsReturning(duck: Duck, tx: string, cutoff: string): Promise<ReportNewVsReturning> {
   // A customer is new in the month of their first order and returning in every later month they order in.
-  const orders = `(SELECT customer_id, order_id, min(ts) AS ts, sum(amount) AS value FROM ${tx}
+  const orders = `(SELECT customer_id, order_id, min(ts) AS ts, sum(amount::DECIMAL(18,4)) AS value FROM ${tx}
                    WHERE customer_id IS NOT NULL GROUP BY ALL)`;
   const months = await duck.all<Record<string, unknown>>(
     `WITH o AS ${orders}, f AS (SELECT customer_id, min(ts) AS first_ts FROM o GROUP BY ALL),
