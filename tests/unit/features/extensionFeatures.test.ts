@@ -6,7 +6,8 @@
  * recomputed here from the lines.
  */
 import { readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -200,4 +201,63 @@ describe('extension-column and attribute tests against spend', () => {
       });
     }, 180_000);
   }
+
+  it('writes the same bytes from two databases whatever the thread split', async () => {
+    const out = join(dir, 'determinism');
+    await generateDataset({ outDir: out, customers: 300, months: 6, seed: 9, experiment: false });
+    const attributes = writePlantedAttributes(out, 9);
+    const extensions = writePlantedExtensions(out, 9);
+    const declared = parseRunConfig({
+      attributes: {
+        ...(attributes.config.attributes as object),
+        ...(extensions.config.attributes as object),
+      },
+    }).attributes!;
+    const cleanedPath = await withDuck(async (duck) => {
+      await parseTransactionFiles(
+        duck,
+        filesOf(out, 'transactions'),
+        join(out, 'ingested.parquet'),
+        () => {},
+        declared.transactions!.fields,
+      );
+      return (
+        await cleanTransactions(duck, {
+          inputPath: join(out, 'ingested.parquet'),
+          cutoffIso: CUTOFF,
+          outlierIqrMultiplier: 3,
+          outDir: out,
+        })
+      ).paths.transactions;
+    });
+    const digests: string[] = [];
+    for (const threads of [1, 4]) {
+      digests.push(
+        await withDuck(
+          async (duck) => {
+            // rows shuffled, so every customer's lines are spread over threads differently
+            await duck.run(
+              `CREATE TABLE transactions AS SELECT * FROM read_parquet('${cleanedPath}') ORDER BY hash(source_line, ${threads})`,
+            );
+            const plan = await planExtensionFeatures(duck, {
+              cutoff: CUTOFF,
+              attributes: declared,
+              hasEvents: false,
+            });
+            await duck.run(
+              'CREATE TABLE f AS SELECT DISTINCT customer_id FROM transactions ORDER BY customer_id',
+            );
+            await addExtensionFeatures(duck, { cutoff: CUTOFF, plan, featuresTable: 'f' });
+            const path = join(out, `features-${threads}.parquet`);
+            await duck.toParquet('SELECT * FROM f ORDER BY customer_id', path);
+            return createHash('sha256')
+              .update(await readFile(path))
+              .digest('hex');
+          },
+          { threads },
+        ),
+      );
+    }
+    expect(digests[1]).toBe(digests[0]);
+  }, 120_000);
 });
