@@ -24,6 +24,7 @@ import type { Duck } from '../../lib/duck';
 import type { StageWarning } from '../../lib/runTypes';
 import { forecastMetrics } from './backtest';
 import { chooseForecast } from './chooseForecast';
+import { yieldToEventLoop } from '../../lib/yieldEvery';
 import type { TotalForecastContext } from './computeForecast';
 import type { ForecastConfig } from '../../lib/stageConfig/forecast';
 import type {
@@ -94,6 +95,8 @@ export async function computeSeriesForecasts(
       const { outcome, forecast } = forecastOne(dimension, daily, totalRevenue, options);
       series.push(outcome);
       if (forecast) rows.push({ dimension, series: daily.series, model: outcome.model ?? '', ...forecast });
+      // One series' model search takes up to a second or so; the heartbeat timer needs a turn between them.
+      await yieldToEventLoop();
     }
     const coherence = coherenceOf(dailies, series, totalRevenue, options.total.forecast, settings);
     dimensions.push({ dimension, status: 'forecast', reason: null, series, coherence });
