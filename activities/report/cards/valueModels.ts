@@ -62,7 +62,14 @@ export function valueModelsCard(ctx: Ctx, vm: ReportValueModels): string {
   const parts: string[] = [];
   parts.push(
     stats([
-      ['High-value', `future spend above ${ctx.money(vm.threshold)} (the window's median)`],
+      [
+        'High-value',
+        // A zero median means most active customers bought nothing in the window: "above the median" is then
+        // "bought again", and the card must not read as if it separated big spenders.
+        vm.threshold === 0
+          ? `any purchase in the window: more than half of the active customers bought nothing, so the median future spend is ${ctx.money(0)} and these models predict a repeat purchase, not high spend`
+          : `future spend above ${ctx.money(vm.threshold)} (the window's median)`,
+      ],
       ['High-value share of the holdout', fmtPct(vm.positiveRate)],
       ['Best on the holdout', best ? `${best.model} (${fmtPct(best.accuracy)})` : MISSING],
     ]),
