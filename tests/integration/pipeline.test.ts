@@ -284,4 +284,44 @@ describe('monthly pipeline on Temporal and S3', () => {
     });
     expect((JSON.parse(shown.stdout) as RunSummary).runId).toBe(summary.runId);
   });
+
+  it('reads outlier lines as outliers.method says: winsorize moves spend, never revenue (issue 14)', async () => {
+    const started = await startRun(harness.client, {
+      dataset: 'synth',
+      month: '2023-12',
+      config: { ...runConfig, outliers: { method: 'winsorize' } },
+    });
+    const winsorized = await waitForRun(harness.client, started, { quiet: true });
+    expect(winsorized.status).toBe('COMPLETED');
+    const flagged = first.stages.clean.metrics.outlierRows as number;
+    expect(flagged).toBeGreaterThan(0);
+    // clean does not read the option; the spend models do
+    expect(winsorized.stages.clean.status).toBe('cached');
+    for (const stage of ['features', 'clv', 'churn'] as const) {
+      expect(winsorized.stages[stage].status, stage).toBe('completed');
+    }
+    const clvBefore = first.stages.clv.metrics as { params: unknown; spend: unknown };
+    const clvAfter = winsorized.stages.clv.metrics as { params: unknown; spend: unknown };
+    // a clamped line is still a purchase: the repeat-buying model sees the same days, the spend model less
+    expect(clvAfter.params).toEqual(clvBefore.params);
+    expect(clvAfter.spend).not.toEqual(clvBefore.spend);
+    const shaOf = async (summary: RunSummary, output: string): Promise<string> => {
+      const manifest = await harness.store.getJson<{ outputs: Record<string, { sha256: string }> }>(
+        harness.store.keyFromUri(summary.stages.features.manifestUri ?? ''),
+      );
+      return manifest.outputs[output].sha256;
+    };
+    expect(await shaOf(winsorized, 'dailyRevenue')).toBe(await shaOf(first, 'dailyRevenue'));
+    expect(await shaOf(winsorized, 'customerFeatures')).not.toBe(await shaOf(first, 'customerFeatures'));
+    const html = new TextDecoder().decode(
+      await harness.store.getBytes(harness.store.keyFromUri(winsorized.stages.report.outputs.html)),
+    );
+    expect(html).toContain('winsorized: |amount| clamped to the bounds');
+    // the experiment config's own metrics, guardrail, goal and sweep are on the report
+    expect(html).toContain('Experiment metrics, guardrails and goals');
+    expect(html).toContain(
+      'of total sales from every scored customer, targeted or not over the next 14 days',
+    );
+    expect(html).toContain('everyone: P(goal) against the conversion boost');
+  });
 });
