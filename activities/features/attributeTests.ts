@@ -106,7 +106,7 @@ export async function computeAttributeTests(
   const cutoff = sqlTimestamp(options.cutoff, 'attribute tests');
   const transactions = options.transactionsTable ?? 'transactions';
   await duck.run(`CREATE OR REPLACE TEMP TABLE attribute_spend AS
-    SELECT customer_id, sum(amount)::DOUBLE AS spend FROM ${transactions}
+    SELECT customer_id, sum(amount::DECIMAL(18,4))::DOUBLE AS spend FROM ${transactions}
     WHERE ts <= ${cutoff} GROUP BY customer_id`);
   const tests: AttributeTest[] = [];
   let customers = 0;
