@@ -8,7 +8,8 @@ import type { RecommendConfig } from '../../lib/stageConfig/recommend';
 import type { EvaluationWindow } from './contract';
 import { rankingMetrics, type RankingMetrics } from './evaluation';
 import { evaluationSet, loadHistories, loadTargets, popularity, type NeighborFit } from './fit';
-import { constantLists, recommendLists, type RecommendationLists } from './model';
+import { constantLists, recommendListsYielding, type RecommendationLists } from './model';
+import { yieldEvery } from '../../lib/yieldEvery';
 
 /** Blend weights tried when config `blend` is auto (weight of the customer's own history). */
 export const BLEND_GRID = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] as const;
@@ -49,10 +50,18 @@ export async function measureWindow(
   };
   const measure = (lists: RecommendationLists): RankingMetrics =>
     rankingMetrics(lists, targets, counts.items, fit.catalogueSize);
-  const lists = recommendLists(histories, fit.table, counts.items, settings, blends).map(measure);
+  // The grid's lists are built with turns of the event loop between customers (model.ts) and measured
+  // one blend at a time with a turn between, so the stage's heartbeat keeps firing.
+  const yieldIfDue = yieldEvery();
+  const lists: RankingMetrics[] = [];
+  const gridLists = await recommendListsYielding(histories, fit.table, counts.items, settings, blends);
+  for (const blendLists of gridLists) {
+    lists.push(measure(blendLists));
+    await yieldIfDue();
+  }
   const window = { from, to, customers };
   if (!baselines) return { window, lists };
-  const [buyAgainLists] = recommendLists(
+  const [buyAgainLists] = await recommendListsYielding(
     histories,
     fit.table,
     counts.items,

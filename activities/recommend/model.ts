@@ -15,6 +15,8 @@
  * co-purchase score (and that pair's confidence), or the customer's own purchases, or popularity.
  */
 
+import { runToEnd, runYielding, type Steps } from '../../lib/yieldEvery';
+
 /** Item-to-item neighbours as compressed sparse rows: item i's neighbours are at [start[i], start[i + 1]). */
 export interface NeighborTable {
   start: Int32Array;
@@ -83,7 +85,8 @@ function emptyLists(customers: number, topN: number): RecommendationLists {
 
 /**
  * Lists for every customer of `histories`, one set per blend weight in `blends` (the co-occurrence sums are
- * shared). `onProgress` is called every few thousand customers (heartbeats).
+ * shared). `onProgress` is called every few thousand customers (heartbeats). Synchronous: tests and small
+ * inputs; the stage runs {@link recommendListsYielding}.
  */
 export function recommendLists(
   histories: Histories,
@@ -93,6 +96,40 @@ export function recommendLists(
   blends: readonly number[],
   onProgress?: (customersDone: number) => void,
 ): RecommendationLists[] {
+  return runToEnd(recommendListsSteps(histories, neighbors, itemCount, settings, blends, onProgress));
+}
+
+/**
+ * {@link recommendLists} giving the event loop a turn now and then: the validation grid over 11 blends
+ * scores every evaluated customer in one call, seconds of JavaScript at ten times the demo, and the
+ * stage's heartbeat timer must keep firing meanwhile. Same lists, same bytes.
+ */
+export function recommendListsYielding(
+  histories: Histories,
+  neighbors: NeighborTable,
+  itemCount: number,
+  settings: ListSettings,
+  blends: readonly number[],
+  onProgress?: (customersDone: number) => void,
+): Promise<RecommendationLists[]> {
+  return runYielding(recommendListsSteps(histories, neighbors, itemCount, settings, blends, onProgress));
+}
+
+/**
+ * Customers scored between steps of {@link recommendListsSteps}: a few milliseconds of work, so the
+ * generator's overhead is nothing beside it and the loop is never held much past the yield interval.
+ */
+const CUSTOMERS_PER_STEP = 512;
+
+/** The body of {@link recommendLists}, a step (`yield`) every {@link CUSTOMERS_PER_STEP} customers. */
+function* recommendListsSteps(
+  histories: Histories,
+  neighbors: NeighborTable,
+  itemCount: number,
+  settings: ListSettings,
+  blends: readonly number[],
+  onProgress?: (customersDone: number) => void,
+): Steps<RecommendationLists[]> {
   const { topN } = settings;
   const out = blends.map(() => emptyLists(histories.customers, topN));
   const co = new Float64Array(itemCount);
@@ -244,6 +281,7 @@ export function recommendLists(
       own[j] = 0;
     }
     if (onProgress && (p + 1) % 50_000 === 0) onProgress(p + 1);
+    if ((p + 1) % CUSTOMERS_PER_STEP === 0) yield;
   }
   return out;
 }

@@ -9,7 +9,12 @@
 import type { Duck } from '../../lib/duck';
 import { sqlIdent, writeColumns } from '../../lib/duck';
 import { materializeHistories, readHistories } from './fit';
-import { recommendLists, type ListSettings, type NeighborTable, type RecommendationLists } from './model';
+import {
+  recommendListsYielding,
+  type ListSettings,
+  type NeighborTable,
+  type RecommendationLists,
+} from './model';
 
 /** Customers scored per batch: about 100 MB of histories and lists in JavaScript. */
 export const SCORE_BATCH_CUSTOMERS = 100_000;
@@ -80,9 +85,14 @@ export async function scoreInBatches(
   for (let from = 0; from < customers; from += batch) {
     const to = Math.min(customers, from + batch);
     const histories = await readHistories(duck, 'rec_score_histories', from, to);
-    const [lists] = recommendLists(histories, options.neighbors, options.itemCount, options.settings, [
-      options.blend,
-    ]);
+    // Yielding: a batch of 100,000 customers is seconds of JavaScript, longer than a heartbeat may wait.
+    const [lists] = await recommendListsYielding(
+      histories,
+      options.neighbors,
+      options.itemCount,
+      options.settings,
+      [options.blend],
+    );
     await appendLists(duck, options.table, lists, from);
     options.onProgress?.(to);
   }
