@@ -68,7 +68,7 @@ const ingestSection = z
       .number()
       .int()
       .min(1)
-      .default(256 * 1024 * 1024),
+      .default(128 * 1024 * 1024),
     /** Longest line a delivered text file may have, in bytes; a longer one fails ingest naming file and line. */
     maxLineBytes: z
       .number()

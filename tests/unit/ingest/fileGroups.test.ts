@@ -84,8 +84,8 @@ describe('fileGroupStarts', () => {
     expect(() => fileGroupStarts([1], Number.NaN)).toThrow(/positive number of bytes/);
   });
 
-  it('defaults to 256 MiB per group (ingest.fileGroupBytes)', () => {
-    expect(DEFAULT_FILE_GROUP_BYTES).toBe(256 * MB);
+  it('defaults to 128 MiB per group (ingest.fileGroupBytes)', () => {
+    expect(DEFAULT_FILE_GROUP_BYTES).toBe(128 * MB);
     expect(parseRunConfig({}).ingest.fileGroupBytes).toBe(DEFAULT_FILE_GROUP_BYTES);
     expect(parseRunConfig({ ingest: { fileGroupBytes: 1000 } }).ingest.fileGroupBytes).toBe(1000);
   });
