@@ -4,6 +4,19 @@ import { checkParquetColumns } from '../../lib/outputChecks';
 import type { StageWarning } from '../../lib/runTypes';
 import type { ForecastStageMetrics, SeriesForecastSummary } from './contract';
 
+/** Fails unless every period's intervals nest (lower95 <= lower80 <= upper80 <= upper95): both forecast files. */
+async function checkIntervalsNested(duck: Duck, path: string, fileName: string): Promise<void> {
+  const { unnested } = await duck.one<{ unnested: number }>(
+    `SELECT count(*) FILTER (WHERE NOT (lower95 <= lower80 AND lower80 <= upper80 AND upper80 <= upper95))::INTEGER
+       AS unnested FROM read_parquet(${sqlString(path)})`,
+  );
+  if (unnested > 0) {
+    throw new OutputCheckError(
+      `output check failed for ${fileName}: ${unnested} periods have intervals that are not nested (lower95 <= lower80 <= upper80 <= upper95)`,
+    );
+  }
+}
+
 /**
  * The stage's own check of forecast.parquet: one row per forecast period, every mean and bound finite and
  * the intervals nested (lower95 <= lower80 <= upper80 <= upper95). No forecast at all (too short a history)
@@ -26,15 +39,7 @@ export async function checkForecastOutputs(
     ['mean', 'lower80', 'upper80', 'lower95', 'upper95'].map((column) => ({ column, ...finite })),
     { expectRows: metrics.horizon, uniqueBy: ['date'] },
   );
-  const { unnested } = await duck.one<{ unnested: number }>(
-    `SELECT count(*) FILTER (WHERE NOT (lower95 <= lower80 AND lower80 <= upper80 AND upper80 <= upper95))::INTEGER
-       AS unnested FROM read_parquet(${sqlString(path)})`,
-  );
-  if (unnested > 0) {
-    throw new OutputCheckError(
-      `output check failed for forecast.parquet: ${unnested} periods have intervals that are not nested (lower95 <= lower80 <= upper80 <= upper95)`,
-    );
-  }
+  await checkIntervalsNested(duck, path, 'forecast.parquet');
   const warnings: StageWarning[] = [];
   if (metrics.pinnedModel && !metrics.pinnedModel.used) {
     warnings.push({
@@ -72,13 +77,5 @@ export async function checkSeriesForecastOutputs(
     })),
     { expectRows: forecastSeries.length * summary.horizon, uniqueBy: ['dimension', 'series', 'date'] },
   );
-  const { unnested } = await duck.one<{ unnested: number }>(
-    `SELECT count(*) FILTER (WHERE NOT (lower95 <= lower80 AND lower80 <= upper80 AND upper80 <= upper95))::INTEGER
-       AS unnested FROM read_parquet(${sqlString(path)})`,
-  );
-  if (unnested > 0) {
-    throw new OutputCheckError(
-      `output check failed for forecast_by_series.parquet: ${unnested} periods have intervals that are not nested (lower95 <= lower80 <= upper80 <= upper95)`,
-    );
-  }
+  await checkIntervalsNested(duck, path, 'forecast_by_series.parquet');
 }
