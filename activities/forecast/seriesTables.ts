@@ -48,11 +48,11 @@ export async function readCategoryDailies(
   options: LinesOptions,
   top: number,
 ): Promise<SeriesDaily[]> {
-  const cutoff = sqlTimestamp(options.cutoff, 'forecast by category');
   return readDailies(
     duck,
-    `WITH lines AS (${linesSql(options.transactionsTable, cutoff)}),
-     keyed AS (SELECT coalesce(category, '${NO_CATEGORY}') AS key, ts::DATE AS date, amount FROM lines),
+    options,
+    'forecast by category',
+    `keyed AS (SELECT coalesce(category, '${NO_CATEGORY}') AS key, ts::DATE AS date, amount FROM lines),
      ranked AS (
        SELECT key, row_number() OVER (ORDER BY sum(amount::DECIMAL(18,4)) DESC, key) AS rank FROM keyed GROUP BY key
      )
@@ -69,20 +69,32 @@ export async function readSegmentDailies(
   options: LinesOptions,
   segmentsTable: string,
 ): Promise<SeriesDaily[]> {
-  const cutoff = sqlTimestamp(options.cutoff, 'forecast by segment');
   return readDailies(
     duck,
-    `WITH lines AS (${linesSql(options.transactionsTable, cutoff)}),
-     personas AS (SELECT customer_id, any_value(persona) AS persona FROM ${sqlIdent(segmentsTable)} GROUP BY 1)
+    options,
+    'forecast by segment',
+    `personas AS (SELECT customer_id, any_value(persona) AS persona FROM ${sqlIdent(segmentsTable)} GROUP BY 1)
      SELECT coalesce(p.persona, '${NO_SEGMENT}') AS series, CASE WHEN p.persona IS NULL THEN 1 ELSE 0 END AS bucket,
             (l.ts::DATE - DATE '1970-01-01')::INTEGER AS day, sum(l.amount::DECIMAL(18,4))::DOUBLE AS revenue
      FROM lines l LEFT JOIN personas p USING (customer_id) GROUP BY 1, 2, 3`,
   );
 }
 
-/** Rows (series, bucket, day, revenue) -> one daily series each, by bucket, then revenue descending, then name. */
+/**
+ * Rows (series, bucket, day, revenue) -> one daily series each, by bucket, then revenue descending, then name.
+ * `afterLines` continues a WITH whose first table, `lines`, is the stage's lines up to the cutoff (`what`
+ * names the caller in a bad-cutoff error).
+ */
 // Sums of money go through DECIMAL, exact in any order: a parallel sum of doubles is not the same bytes twice.
-export async function readDailies(duck: Duck, sql: string): Promise<SeriesDaily[]> {
+async function readDailies(
+  duck: Duck,
+  options: LinesOptions,
+  what: string,
+  afterLines: string,
+): Promise<SeriesDaily[]> {
+  const cutoff = sqlTimestamp(options.cutoff, what);
+  const sql = `WITH lines AS (${linesSql(options.transactionsTable, cutoff)}),
+     ${afterLines}`;
   // One pass over the lines (16M at 1M customers: 25 s of a 62 s per-series step when read twice), then
   // two reads of the small per-series, per-day table.
   await duck.run(`CREATE OR REPLACE TEMP TABLE series_daily AS ${sql}`);
