@@ -13,7 +13,6 @@ import { betaPosterior, probabilityToBeatControl, UNIFORM_PRIOR } from './betaBi
 import type { BetaParams } from './betaBinomial';
 import { cupedAdjust } from './cuped';
 import { groupMoments, type GroupMoments } from './groupMoments';
-import { holmAdjust } from './holm';
 import {
   meanMinimumDetectableEffect,
   meanTestPower,
@@ -23,6 +22,7 @@ import {
 import type { MinimumDetectableEffect } from './power';
 import { DEFAULT_SRM_THRESHOLD, sampleRatioMismatch } from './srm';
 import type { SampleRatioMismatch } from './srm';
+import { segmentBreakdown, type SegmentCell, type SegmentResult } from './segmentBreakdown';
 import { twoProportionZTest, welchTTest } from './twoSampleTests';
 import type { SampleSummary, TwoSampleComparison } from './twoSampleTests';
 
@@ -103,21 +103,7 @@ export interface TreatmentResult {
   metrics: MetricResult[];
 }
 
-/** One segment, treatment and metric of the breakdown. */
-export interface SegmentResult {
-  segment: string;
-  treatment: string;
-  metric: 'conversion' | 'revenuePerCustomer';
-  customersControl: number;
-  customersTreatment: number;
-  controlValue: number;
-  treatmentValue: number;
-  lift: number;
-  ci: [number, number];
-  pValue: number;
-  /** Holm-Bonferroni over all segments and treatments of this metric. */
-  adjustedPValue: number;
-}
+export type { SegmentCell, SegmentResult };
 
 /** Full analysis of one experiment. */
 export interface ExperimentAnalysis {
@@ -223,12 +209,6 @@ export interface CupedSummaries {
   theta: number;
   control: SampleSummary;
   treatment: SampleSummary;
-}
-
-/** One segment x variant cell: conversions and revenue per customer. */
-export interface SegmentCell {
-  conversions: number;
-  revenue: SampleSummary;
 }
 
 /** Analyse one experiment: every treatment variant against the control. */
@@ -426,73 +406,6 @@ function meanMetric(
       alpha,
       power,
     ),
-  };
-}
-
-function segmentBreakdown(
-  data: ExperimentStatistics,
-  breakdown: NonNullable<ExperimentStatistics['segments']>,
-  control: number,
-  confidence: number,
-  minArm: number,
-): SegmentResult[] {
-  const segmentNames = breakdown.names;
-  const variantCount = data.variantNames.length;
-  const rows: SegmentResult[] = [];
-  for (let s = 0; s < segmentNames.length; s++) {
-    for (let j = 0; j < variantCount; j++) {
-      if (j === control) continue;
-      const c = breakdown.cells[s * variantCount + control];
-      const t = breakdown.cells[s * variantCount + j];
-      const nc = c.revenue.n;
-      const nt = t.revenue.n;
-      const testable = nc >= minArm && nt >= minArm;
-      const base = {
-        segment: segmentNames[s],
-        treatment: data.variantNames[j],
-        customersControl: nc,
-        customersTreatment: nt,
-      };
-      const conversion = testable
-        ? twoProportionZTest(c.conversions, nc, t.conversions, nt, confidence)
-        : null;
-      const revenue = testable ? welchTTest(c.revenue, t.revenue, confidence) : null;
-      rows.push(
-        segmentRow(
-          base,
-          'conversion',
-          conversion,
-          nc > 0 ? c.conversions / nc : NaN,
-          nt > 0 ? t.conversions / nt : NaN,
-        ),
-      );
-      rows.push(segmentRow(base, 'revenuePerCustomer', revenue, c.revenue.mean, t.revenue.mean));
-    }
-  }
-  for (const metric of ['conversion', 'revenuePerCustomer'] as const) {
-    const family = rows.filter((row) => row.metric === metric);
-    const adjusted = holmAdjust(family.map((row) => row.pValue));
-    family.forEach((row, k) => (row.adjustedPValue = adjusted[k]));
-  }
-  return rows;
-}
-
-function segmentRow(
-  base: Pick<SegmentResult, 'segment' | 'treatment' | 'customersControl' | 'customersTreatment'>,
-  metric: SegmentResult['metric'],
-  test: TwoSampleComparison | null,
-  controlValue: number,
-  treatmentValue: number,
-): SegmentResult {
-  return {
-    ...base,
-    metric,
-    controlValue,
-    treatmentValue,
-    lift: test ? test.lift : controlValue !== 0 ? treatmentValue / controlValue - 1 : NaN,
-    ci: test ? test.ci : [NaN, NaN],
-    pValue: test ? test.pValue : NaN,
-    adjustedPValue: NaN,
   };
 }
 
