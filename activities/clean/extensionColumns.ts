@@ -81,6 +81,19 @@ export async function writeExtensionIssues(
   };
 }
 
+/**
+ * writeExtensionIssues when the table has extension columns or an issues column (a dataset without either
+ * writes no file and keeps its old bytes and paths); undefined otherwise.
+ */
+export async function writeExtensionIssuesIfAny(
+  duck: Duck,
+  options: { table: string; columns: readonly string[]; path: string; label: string },
+): Promise<ExtensionColumnMetrics | undefined> {
+  if (options.columns.length === 0 && !(await hasExtensionIssuesColumn(duck, options.table)))
+    return undefined;
+  return writeExtensionIssues(duck, options);
+}
+
 /** `AND d.ext_a IS NOT DISTINCT FROM o.ext_a ...`: the duplicate key's extension part. */
 export const sameExtensionValuesSql = (columns: readonly string[]): string =>
   columns.map((c) => ` AND d.${sqlIdent(c)} IS NOT DISTINCT FROM o.${sqlIdent(c)}`).join('');

@@ -2,12 +2,7 @@
 import { join } from 'node:path';
 import type { Duck } from '../../lib/duck';
 import { sqlString, sqlTimestamp } from '../../lib/duck';
-import {
-  extensionColumnsOf,
-  extensionSelectList,
-  hasExtensionIssuesColumn,
-  writeExtensionIssues,
-} from './extensionColumns';
+import { extensionColumnsOf, extensionSelectList, writeExtensionIssuesIfAny } from './extensionColumns';
 import type { CleanMetrics, EventCleanMetrics } from './contract';
 
 const EVENT_REASONS = ['unparsable_timestamp', 'missing_customer_id', 'future_timestamp'] as const;
@@ -71,17 +66,16 @@ export async function cleanEvents(
     afterCutoffRows: counts.get('after_cutoff') ?? 0,
     ...kept,
   };
-  if (extension.length > 0 || (await hasExtensionIssuesColumn(duck, 'events_classified'))) {
-    const path = join(options.outDir, 'events_extension_issues.parquet');
-    metrics.extensionColumns = await writeExtensionIssues(duck, {
-      table: 'events_classified',
-      columns: extension,
-      path,
-      label: 'events',
-    });
-    return { metrics, paths: { ...paths, extensionIssues: path } };
-  }
-  return { metrics, paths };
+  const issuesPath = join(options.outDir, 'events_extension_issues.parquet');
+  const extensionColumns = await writeExtensionIssuesIfAny(duck, {
+    table: 'events_classified',
+    columns: extension,
+    path: issuesPath,
+    label: 'events',
+  });
+  if (extensionColumns === undefined) return { metrics, paths };
+  metrics.extensionColumns = extensionColumns;
+  return { metrics, paths: { ...paths, extensionIssues: issuesPath } };
 }
 
 /** Assignments made after the cutoff belong to later runs. */

@@ -14,9 +14,8 @@ import { DEDUPE_COLUMNS, QUARANTINE_REASONS, quarantineReasonSql, type Quarantin
 import {
   extensionColumnsOf,
   extensionSelectList,
-  hasExtensionIssuesColumn,
   sameExtensionValuesSql,
-  writeExtensionIssues,
+  writeExtensionIssuesIfAny,
 } from './extensionColumns';
 import type { CleanMetrics } from './contract';
 
@@ -265,15 +264,16 @@ export async function cleanTransactions(
     firstTs: kept.first_ts ? kept.first_ts.toISOString() : null,
     lastTs: kept.last_ts ? kept.last_ts.toISOString() : null,
   };
-  if (extension.length > 0 || (await hasExtensionIssuesColumn(duck, 'classified'))) {
-    const path = join(options.outDir, 'extension_issues.parquet');
-    metrics.extensionColumns = await writeExtensionIssues(duck, {
-      table: 'classified',
-      columns: extension,
-      path,
-      label: 'transactions',
-    });
-    Object.assign(paths, { extensionIssues: path });
+  const issuesPath = join(options.outDir, 'extension_issues.parquet');
+  const extensionColumns = await writeExtensionIssuesIfAny(duck, {
+    table: 'classified',
+    columns: extension,
+    path: issuesPath,
+    label: 'transactions',
+  });
+  if (extensionColumns !== undefined) {
+    metrics.extensionColumns = extensionColumns;
+    Object.assign(paths, { extensionIssues: issuesPath });
   }
   const accounted =
     metrics.outputRows + metrics.quarantinedRows + metrics.duplicateRows + metrics.afterCutoffRows;
