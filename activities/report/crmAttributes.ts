@@ -8,6 +8,7 @@
 import type { AttributeField } from '../../lib/attributesConfig';
 import { sqlIdent, sqlString, type Duck } from '../../lib/duck';
 import type { CsvValue } from './csv';
+import { pagedRows } from './pagedRows';
 
 /** The CRM export's header names for the fields. */
 export const crmAttributeColumns = (fields: readonly AttributeField[]): string[] =>
@@ -33,8 +34,15 @@ export async function crmAttributeValues(
         ? `${sqlIdent(f.name)}::DOUBLE AS v${i}`
         : `CAST(${sqlIdent(f.name)} AS VARCHAR) AS v${i}`,
   );
-  const rows = await duck.all<Record<string, string | number | null>>(
-    `SELECT customer_id, ${cells.join(', ')} FROM read_parquet(${sqlString(customersPath)}) ORDER BY customer_id`,
+  // Paged (pagedRows.ts): one row per customer, too many to convert in one synchronous call.
+  const entries = await pagedRows<Record<string, string | number | null>, [string, CsvValue[]]>(
+    duck,
+    {
+      select: `SELECT customer_id, ${cells.join(', ')} FROM read_parquet(${sqlString(customersPath)})`,
+      orderBy: 'customer_id',
+      table: 'report_crm_attributes',
+    },
+    (r) => [String(r.customer_id), fields.map((_, i) => r[`v${i}`] ?? null)],
   );
-  return new Map(rows.map((r) => [String(r.customer_id), fields.map((_, i) => r[`v${i}`] ?? null)]));
+  return new Map(entries);
 }

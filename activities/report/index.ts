@@ -17,8 +17,9 @@ import {
   type StageOutputFile,
 } from '../../lib/stage';
 import { CODE_VERSION } from '../../lib/version';
-import { CRM_RECOMMENDATIONS, crmCsv, suggestAction, type CrmRow } from './csv';
+import { CRM_RECOMMENDATIONS, crmCsvSteps, suggestAction, type CrmRow } from './csv';
 import { crmAttributeColumns, crmAttributeValues } from './crmAttributes';
+import { pagedRows } from './pagedRows';
 import {
   churnSection,
   clvSection,
@@ -187,7 +188,7 @@ export const report = defineStageActivity<ReportMetrics>({
           for (const row of crm) row.attributes = values.get(row.customerId);
         }
         const csvPath = join(ctx.scratchDir, 'crm_export.csv');
-        await writeFile(csvPath, crmCsv(crm, crmAttributeColumns(attributeFields)));
+        await writeFile(csvPath, await runYielding(crmCsvSteps(crm, crmAttributeColumns(attributeFields))));
         data.exports = [
           {
             name: 'CRM export',
@@ -279,25 +280,36 @@ async function crmRows(
   const expectedPurchases = files.clv?.clv
     ? (await columnNames(duck, files.clv.clv)).find((c) => /^expected_purchases_\d+m$/.test(c))
     : undefined;
-  const rows = await duck.all<{
-    customer_id: string;
-    segment: number | null;
-    persona: string | null;
-    rfm_cell: string | null;
-    rule: string | null;
-    clv: number | null;
-    p_alive: number | null;
-    churn_probability: number | null;
-    recommendations: { id: string; name: string }[] | null;
-    top_category: string | null;
-    top_category_reason: string | null;
-    no_net_purchase: boolean | null;
-    high_value_probability: number | null;
-    high_value_lower95: number | null;
-    high_value_upper95: number | null;
-    expected_purchases: number | null;
-  }>(
-    `SELECT b.customer_id,
+  const actions = new Map((segments?.personas ?? []).map((p) => [p.name, p.actions]));
+  if (segments?.noNetPurchase) actions.set(segments.noNetPurchase.name, segments.noNetPurchase.actions);
+  // Paged (pagedRows.ts): one customer per row, 50,000 rows at ten times the demo would otherwise be
+  // converted to objects in one synchronous call.
+  return pagedRows<
+    {
+      customer_id: string;
+      segment: number | null;
+      persona: string | null;
+      rfm_cell: string | null;
+      rule: string | null;
+      clv: number | null;
+      p_alive: number | null;
+      churn_probability: number | null;
+      recommendations: { id: string; name: string }[] | null;
+      top_category: string | null;
+      top_category_reason: string | null;
+      no_net_purchase: boolean | null;
+      high_value_probability: number | null;
+      high_value_lower95: number | null;
+      high_value_upper95: number | null;
+      expected_purchases: number | null;
+    },
+    CrmRow
+  >(
+    duck,
+    {
+      orderBy: 'customer_id',
+      table: 'report_crm_rows',
+      select: `SELECT b.customer_id,
             ${files.segment?.segments ? `s.segment, s.persona, s.rfm_cell, ${(await hasColumn(duck, files.segment.segments, 'rule')) ? 's.rule' : 'NULL::VARCHAR AS rule'}` : 'NULL::INTEGER AS segment, NULL::VARCHAR AS persona, NULL::VARCHAR AS rfm_cell, NULL::VARCHAR AS rule'},
             ${files.segment?.segments && (await hasColumn(duck, files.segment.segments, 'no_net_purchase')) ? 's.no_net_purchase' : 'NULL::BOOLEAN AS no_net_purchase'},
             ${files.clv?.clv ? 'c.clv, c.p_alive' : 'NULL::DOUBLE AS clv, NULL::DOUBLE AS p_alive'},
@@ -322,35 +334,33 @@ async function crmRows(
          ? `LEFT JOIN (SELECT customer_id, category, reason
                        FROM read_parquet(${sqlString(files.recommend.categoryRecommendations)}) WHERE rank = 1) rc USING (customer_id)`
          : ''
-     }
-     ORDER BY b.customer_id`,
-  );
-  const actions = new Map((segments?.personas ?? []).map((p) => [p.name, p.actions]));
-  if (segments?.noNetPurchase) actions.set(segments.noNetPurchase.name, segments.noNetPurchase.actions);
-  return rows.map((r) => ({
-    customerId: r.customer_id,
-    segment: r.segment === null ? '' : String(r.segment),
-    persona: r.persona ?? '',
-    rfmCell: r.rfm_cell ?? '',
-    personaRule: r.rule ?? '',
-    clv: r.clv,
-    // BG/NBD gives P(alive) = 1 to anyone without a repeat purchase; for a customer who returned everything
-    // that reads as "certainly active". Left empty: the persona says what is known (no net purchase).
-    pAlive: r.no_net_purchase ? null : r.p_alive,
-    churnProbability: r.churn_probability,
-    suggestedAction: suggestAction({
-      personaActions: actions.get(r.persona ?? '') ?? [],
-      // someone who kept nothing is no retention case, whatever the churn model says
-      churnProbability: r.no_net_purchase ? null : r.churn_probability,
+     }`,
+    },
+    (r) => ({
+      customerId: r.customer_id,
+      segment: r.segment === null ? '' : String(r.segment),
+      persona: r.persona ?? '',
+      rfmCell: r.rfm_cell ?? '',
+      personaRule: r.rule ?? '',
+      clv: r.clv,
+      // BG/NBD gives P(alive) = 1 to anyone without a repeat purchase; for a customer who returned everything
+      // that reads as "certainly active". Left empty: the persona says what is known (no net purchase).
+      pAlive: r.no_net_purchase ? null : r.p_alive,
+      churnProbability: r.churn_probability,
+      suggestedAction: suggestAction({
+        personaActions: actions.get(r.persona ?? '') ?? [],
+        // someone who kept nothing is no retention case, whatever the churn model says
+        churnProbability: r.no_net_purchase ? null : r.churn_probability,
+      }),
+      recommendations: (r.recommendations ?? []).map((x) => ({ productId: x.id, name: x.name })),
+      highValueProbability: r.high_value_probability,
+      highValueLower95: r.high_value_lower95,
+      highValueUpper95: r.high_value_upper95,
+      expectedPurchases: r.expected_purchases,
+      topCategory:
+        r.top_category === null ? null : { category: r.top_category, reason: r.top_category_reason ?? '' },
     }),
-    recommendations: (r.recommendations ?? []).map((x) => ({ productId: x.id, name: x.name })),
-    highValueProbability: r.high_value_probability,
-    highValueLower95: r.high_value_lower95,
-    highValueUpper95: r.high_value_upper95,
-    expectedPurchases: r.expected_purchases,
-    topCategory:
-      r.top_category === null ? null : { category: r.top_category, reason: r.top_category_reason ?? '' },
-  }));
+  );
 }
 
 /** The column names of a Parquet file. */
