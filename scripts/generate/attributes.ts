@@ -36,6 +36,34 @@ export interface PlantedAttributes {
 const COLOURS = ['red', 'green', 'blue', 'black', 'white'];
 const TIERS = ['bronze', 'silver', 'gold'];
 
+/** The spend driver d = log(rate x mean spend) per customer of truth_customers.csv, in file order, with its mean and sd. */
+export interface SpendDrivers {
+  ids: string[];
+  drivers: Float64Array;
+  center: number;
+  scale: number;
+}
+
+/** Reads the spend drivers the planted attributes and extension columns are tied to. */
+export function readSpendDrivers(outDir: string): SpendDrivers {
+  const lines = readFileSync(join(outDir, 'truth_customers.csv'), 'utf8').trim().split('\n');
+  const header = lines[0].split(',');
+  const idAt = header.indexOf('customer_id');
+  const spendAt = header.indexOf('mean_spend');
+  const rateAt = header.indexOf('lambda_weekly');
+  if (idAt < 0 || spendAt < 0 || rateAt < 0)
+    throw new Error('truth_customers.csv lacks customer_id, mean_spend or lambda_weekly');
+  const rows = lines.slice(1).map((line) => line.split(','));
+  const drivers = Float64Array.from(rows, (c) => Math.log(Number(c[spendAt]) * Number(c[rateAt])));
+  const center = mean(drivers);
+  return {
+    ids: rows.map((c) => c[idAt]),
+    drivers,
+    center,
+    scale: Math.sqrt(sampleVariance(drivers, center)),
+  };
+}
+
 /**
  * Writes <outDir>/customers/customers.csv (or `options.targetDir`) from <outDir>/truth_customers.csv, ids
  * as written there or mapped by `options.customerId` (the RetailRocket fixture's numeric visitor ids). Same
@@ -46,20 +74,8 @@ export function writePlantedAttributes(
   seed: number,
   options: { targetDir?: string; customerId?: (id: string) => string } = {},
 ): PlantedAttributes {
-  const lines = readFileSync(join(outDir, 'truth_customers.csv'), 'utf8').trim().split('\n');
-  const header = lines[0].split(',');
-  const idAt = header.indexOf('customer_id');
-  const spendAt = header.indexOf('mean_spend');
-  const rateAt = header.indexOf('lambda_weekly');
-  if (idAt < 0 || spendAt < 0 || rateAt < 0)
-    throw new Error('truth_customers.csv lacks customer_id, mean_spend or lambda_weekly');
-  const customers = lines.slice(1).map((line) => {
-    const cells = line.split(',');
-    return { id: cells[idAt], driver: Math.log(Number(cells[spendAt]) * Number(cells[rateAt])) };
-  });
-  const drivers = Float64Array.from(customers, (c) => c.driver);
-  const center = mean(drivers);
-  const scale = Math.sqrt(sampleVariance(drivers, center));
+  const { ids, drivers, center, scale } = readSpendDrivers(outDir);
+  const customers = ids.map((id, i) => ({ id, driver: drivers[i] }));
   const byRank = customers
     .map((c, i) => ({ i, spend: c.driver }))
     .sort((a, b) => a.spend - b.spend || a.i - b.i);

@@ -19,7 +19,7 @@
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mean, sampleVariance } from '../../lib/numeric/statistics';
+import { readSpendDrivers } from './attributes';
 import { Rng, deriveSeed } from '../../lib/random';
 import type { RunConfigInput } from '../../lib/config';
 
@@ -41,18 +41,8 @@ const CHANNELS = ['store', 'web', 'app'];
 
 /** Standardised spend driver per customer id (log of rate x mean spend, from truth_customers.csv). */
 export function spendDriverZ(outDir: string): Map<string, number> {
-  const lines = readFileSync(join(outDir, 'truth_customers.csv'), 'utf8').trim().split('\n');
-  const header = lines[0].split(',');
-  const idAt = header.indexOf('customer_id');
-  const spendAt = header.indexOf('mean_spend');
-  const rateAt = header.indexOf('lambda_weekly');
-  if (idAt < 0 || spendAt < 0 || rateAt < 0)
-    throw new Error('truth_customers.csv lacks customer_id, mean_spend or lambda_weekly');
-  const rows = lines.slice(1).map((line) => line.split(','));
-  const drivers = Float64Array.from(rows, (c) => Math.log(Number(c[spendAt]) * Number(c[rateAt])));
-  const center = mean(drivers);
-  const scale = Math.sqrt(sampleVariance(drivers, center));
-  return new Map(rows.map((c, i) => [c[idAt], (drivers[i] - center) / scale]));
+  const { ids, drivers, center, scale } = readSpendDrivers(outDir);
+  return new Map(ids.map((id, i) => [id, (drivers[i] - center) / scale]));
 }
 
 /** The customer id of a canonical CSV line (the first field; generated ids hold no comma or quote). */
