@@ -286,6 +286,37 @@ async function revenueRanking(
   return { ranked, months };
 }
 
+/**
+ * The table rows (top CATEGORY_ROWS) and trend lines (top TREND_CATEGORIES over the recent months) of a
+ * ranking, each row led by the fields `idOf` names it by: the shared shape of the category and product cards.
+ */
+function topAndTrend<Id extends object>(
+  found: { ranked: RankedRevenue[]; months: string[] },
+  idOf: (ranked: RankedRevenue) => Id,
+): {
+  top: (Id & { revenue: number; share: number; orders: number; recentChange: number | null })[];
+  months: string[];
+  trend: (Id & { revenue: number[] })[];
+  distinct: number;
+} {
+  const recent = found.months.slice(-RECENT_MONTHS);
+  return {
+    top: found.ranked.slice(0, CATEGORY_ROWS).map((r) => ({
+      ...idOf(r),
+      revenue: r.revenue,
+      share: r.share,
+      orders: r.orders,
+      recentChange: r.recentChange,
+    })),
+    months: recent,
+    trend: found.ranked.slice(0, TREND_CATEGORIES).map((r) => ({
+      ...idOf(r),
+      revenue: recent.map((m) => r.perMonth.get(m) ?? 0),
+    })),
+    distinct: found.ranked.length,
+  };
+}
+
 async function categoryRanking(
   duck: Duck,
   tx: string,
@@ -297,22 +328,8 @@ async function categoryRanking(
     'key IS NOT NULL',
   );
   if (!found) return undefined;
-  const recent = found.months.slice(-RECENT_MONTHS);
-  return {
-    categories: found.ranked.slice(0, CATEGORY_ROWS).map((c) => ({
-      category: c.key,
-      revenue: c.revenue,
-      share: c.share,
-      orders: c.orders,
-      recentChange: c.recentChange,
-    })),
-    months: recent,
-    trend: found.ranked.slice(0, TREND_CATEGORIES).map((c) => ({
-      category: c.key,
-      revenue: recent.map((m) => c.perMonth.get(m) ?? 0),
-    })),
-    distinct: found.ranked.length,
-  };
+  const { top, ...rest } = topAndTrend(found, (c) => ({ category: c.key }));
+  return { categories: top, ...rest };
 }
 
 /**
@@ -338,24 +355,8 @@ async function productRanking(
     'key IS NOT NULL',
   );
   if (!found) return undefined;
-  const recent = found.months.slice(-RECENT_MONTHS);
-  return {
-    products: found.ranked.slice(0, CATEGORY_ROWS).map((p) => ({
-      productId: p.key,
-      name: p.label,
-      revenue: p.revenue,
-      share: p.share,
-      orders: p.orders,
-      recentChange: p.recentChange,
-    })),
-    months: recent,
-    trend: found.ranked.slice(0, TREND_CATEGORIES).map((p) => ({
-      productId: p.key,
-      name: p.label,
-      revenue: recent.map((m) => p.perMonth.get(m) ?? 0),
-    })),
-    distinct: found.ranked.length,
-  };
+  const { top, ...rest } = topAndTrend(found, (p) => ({ productId: p.key, name: p.label }));
+  return { products: top, ...rest };
 }
 
 async function newVsReturning(duck: Duck, tx: string, cutoff: string): Promise<ReportNewVsReturning> {
