@@ -157,6 +157,44 @@ function dimensionCard(ctx: Ctx, eda: ReportEda): string {
   );
 }
 
+/** The columns after the name(s) in the category and product ranking tables; rankingCells fills them. */
+const RANKING_COLUMNS = [
+  { label: 'Revenue', numeric: true },
+  { label: 'Share', numeric: true },
+  { label: 'Orders', numeric: true },
+  { label: 'Last 3 months', numeric: true },
+];
+
+function rankingCells(
+  ctx: Ctx,
+  ranked: { revenue: number; share: number; orders: number; recentChange: number | null },
+): Cell[] {
+  return [
+    ctx.money(ranked.revenue),
+    fmtPct(ranked.share),
+    fmtInt(ranked.orders),
+    fmtSignedPct(ranked.recentChange),
+  ];
+}
+
+/** Monthly revenue of the top entries of a ranking (categories or products), one line each. */
+function rankingTrendChart<Trend extends { revenue: number[] }>(
+  ctx: Ctx,
+  plural: string,
+  months: string[],
+  trend: Trend[],
+  nameOf: (entry: Trend) => string,
+): string {
+  return lineChart({
+    label: `Monthly revenue of the top ${trend.length} ${plural}`,
+    x: months,
+    series: trend.map((t, i) => ({ name: nameOf(t), values: t.revenue, color: PALETTE[i % PALETTE.length] })),
+    yFormat: ctx.moneyShort,
+    width: FULL_WIDTH,
+    height: 240,
+  });
+}
+
 /** Products ranked by revenue, with the trend of the top ones: the page's ranking when there are no categories. */
 function productCard(ctx: Ctx, products: ReportProductRanking, why: string): string {
   const label = (p: { productId: string; name: string }): string =>
@@ -173,40 +211,17 @@ function productCard(ctx: Ctx, products: ReportProductRanking, why: string): str
     String(i + 1),
     code(p.productId),
     p.name,
-    ctx.money(p.revenue),
-    fmtPct(p.share),
-    fmtInt(p.orders),
-    fmtSignedPct(p.recentChange),
+    ...rankingCells(ctx, p),
   ]);
-  const trend = lineChart({
-    label: `Monthly revenue of the top ${products.trend.length} products`,
-    x: products.months,
-    // The legend holds five names on one line only when each is short.
-    series: products.trend.map((t, i) => ({
-      name: truncate(label(t), 20),
-      values: t.revenue,
-      color: PALETTE[i % PALETTE.length],
-    })),
-    yFormat: ctx.moneyShort,
-    width: FULL_WIDTH,
-    height: 240,
-  });
+  // The legend holds five names on one line only when each is short.
+  const trend = rankingTrendChart(ctx, 'products', products.months, products.trend, (t) =>
+    truncate(label(t), 20),
+  );
   return card(
     'Product revenue ranking and trend',
     `Products, not categories: ${why}, so products (product code and their most used description) are ranked instead. Merchandise revenue by product (${fmtInt(products.distinct)} products); "last 3 months" compares the last three calendar months with the three before (the cutoff's month may be partial).`,
     chart +
-      table(
-        [
-          { label: '#' },
-          { label: 'Product' },
-          { label: 'Description' },
-          { label: 'Revenue', numeric: true },
-          { label: 'Share', numeric: true },
-          { label: 'Orders', numeric: true },
-          { label: 'Last 3 months', numeric: true },
-        ],
-        rows,
-      ) +
+      table([{ label: '#' }, { label: 'Product' }, { label: 'Description' }, ...RANKING_COLUMNS], rows) +
       trend,
     'product-ranking',
   );
@@ -229,43 +244,12 @@ function categoryCard(ctx: Ctx, eda: ReportEda): string {
     width: HALF_WIDTH,
     maxLabelChars: 24,
   });
-  const rows: Cell[][] = cats.categories.map((c, i) => [
-    String(i + 1),
-    c.category,
-    ctx.money(c.revenue),
-    fmtPct(c.share),
-    fmtInt(c.orders),
-    fmtSignedPct(c.recentChange),
-  ]);
-  const trend = lineChart({
-    label: `Monthly revenue of the top ${cats.trend.length} categories`,
-    x: cats.months,
-    series: cats.trend.map((t, i) => ({
-      name: t.category,
-      values: t.revenue,
-      color: PALETTE[i % PALETTE.length],
-    })),
-    yFormat: ctx.moneyShort,
-    width: FULL_WIDTH,
-    height: 240,
-  });
+  const rows: Cell[][] = cats.categories.map((c, i) => [String(i + 1), c.category, ...rankingCells(ctx, c)]);
+  const trend = rankingTrendChart(ctx, 'categories', cats.months, cats.trend, (t) => t.category);
   return card(
     'Category revenue ranking and trend',
     `Merchandise revenue by category (${fmtInt(cats.distinct)} categories); "last 3 months" compares the last three calendar months with the three before (the cutoff's month may be partial).`,
-    grid2(
-      chart,
-      table(
-        [
-          { label: '#' },
-          { label: 'Category' },
-          { label: 'Revenue', numeric: true },
-          { label: 'Share', numeric: true },
-          { label: 'Orders', numeric: true },
-          { label: 'Last 3 months', numeric: true },
-        ],
-        rows,
-      ),
-    ) + trend,
+    grid2(chart, table([{ label: '#' }, { label: 'Category' }, ...RANKING_COLUMNS], rows)) + trend,
     'categories',
   );
 }
