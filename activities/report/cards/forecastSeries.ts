@@ -23,6 +23,25 @@ export interface ReportForecastSeries extends Omit<SeriesForecastSummary, 'dimen
   dimensions: (Omit<SeriesDimensionSummary, 'series'> & { series: ReportSeries[] })[];
 }
 
+/** One period of forecast_by_series.parquet as the card draws it (the 80% interval only). */
+// A type, not an interface: duck.all wants rows with an index signature, which only type literals have implicitly.
+export type SeriesForecastRow = {
+  dimension: string;
+  series: string;
+  date: string;
+  mean: number;
+  lower80: number;
+  upper80: number;
+};
+
+/** The rows of forecast_by_series.parquet, by dimension, series and date (ISO dates). */
+export async function readSeriesForecastRows(duck: Duck, path: string): Promise<SeriesForecastRow[]> {
+  return duck.all<SeriesForecastRow>(
+    `SELECT dimension, series, strftime(date, '%Y-%m-%d') AS date, mean, lower80, upper80
+     FROM read_parquet(${sqlString(path)}) ORDER BY dimension, series, date`,
+  );
+}
+
 /** The forecast stage's per-series forecasts, or undefined when it has none (older runs, both turned off). */
 export async function forecastSeriesSection(
   duck: Duck,
@@ -38,17 +57,7 @@ export async function forecastSeriesSection(
        FROM read_parquet(${sqlString(files.bySeriesHistory)})) WHERE back <= ${recent}
      ORDER BY dimension, series, date`,
   );
-  const forecast = await duck.all<{
-    dimension: string;
-    series: string;
-    date: string;
-    mean: number;
-    lower80: number;
-    upper80: number;
-  }>(
-    `SELECT dimension, series, strftime(date, '%Y-%m-%d') AS date, mean, lower80, upper80
-     FROM read_parquet(${sqlString(files.bySeries)}) ORDER BY dimension, series, date`,
-  );
+  const forecast = await readSeriesForecastRows(duck, files.bySeries);
   const key = (dimension: string, series: string) => `${dimension}\u0000${series}`;
   const histories = new Map<string, ReportSeries['history']>();
   for (const row of history) {

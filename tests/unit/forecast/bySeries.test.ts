@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDailyRevenue } from '../../../activities/features/revenueSeries';
 import { computeSeriesForecasts } from '../../../activities/forecast/bySeries';
 import { OTHER_CATEGORIES } from '../../../activities/forecast/seriesTables';
+import { readSeriesForecastRows } from '../../../activities/report/cards/forecastSeries';
 import { computeForecast } from '../../../activities/forecast/computeForecast';
 import { forecastSection, type ForecastConfig } from '../../../lib/stageConfig/forecast';
 import type { SeriesDimensionSummary } from '../../../activities/forecast/contract';
@@ -77,17 +78,7 @@ async function forecastAll(duck: Duck, outDir: string, config: ForecastConfig) {
     total: { context: total.context, forecast: total.forecast },
     outDir,
   });
-  const rows = await duck.all<{
-    dimension: string;
-    series: string;
-    date: string;
-    mean: number;
-    lower80: number;
-    upper80: number;
-  }>(
-    `SELECT dimension, series, strftime(date, '%Y-%m-%d') AS date, mean, lower80, upper80
-     FROM read_parquet('${series.paths.forecasts}')`,
-  );
+  const rows = await readSeriesForecastRows(duck, series.paths.forecasts);
   return { total, series, rows };
 }
 
