@@ -6,7 +6,7 @@
  */
 import { escapeHtml as esc, fmtInt, fmtNum, fmtP, fmtPct, fmtSignedPct, isNum, MISSING } from '../format';
 import type { ReportExperimentDetail } from '../edaModel';
-import { badge, type Cell, type Ctx, card, grid2, table } from '../html/blocks';
+import { badge, type Cell, type Ctx, card, table } from '../html/blocks';
 
 /** Holm-adjusted p-value below which a segment's effect is flagged. */
 const ALPHA = 0.05;
@@ -90,10 +90,11 @@ export function experimentSegmentsCard(ctx: Ctx, detail: ReportExperimentDetail)
     'Experiments by segment',
     `Each segment’s lift with its p-value, Holm-adjusted over all segments and treatments of the metric (flagged below ${fmtP(ALPHA)}); the treatment x segment interaction; and the smallest effect each experiment could detect.`,
     (detail.segments.length > 0 ? segmentsTable : '<p class="note">No per-segment breakdown.</p>') +
-      grid2(
-        '<h4>Treatment x segment interaction</h4>' + interactions,
-        '<h4>Power and minimum detectable effect</h4>' + power,
-      ),
+      // One above the other: the power table's six columns do not fit half the card's width.
+      '<h4>Treatment x segment interaction</h4>' +
+      interactions +
+      '<h4>Power and minimum detectable effect</h4>' +
+      power,
     'experiment-segments',
   );
 }
