@@ -156,7 +156,10 @@ function dataQualityCard(ctx: Ctx, dq: ReportDataQuality): string {
       ? '<p class="note">No row was quarantined.</p>'
       : barChart({
           label: 'Quarantined rows by reason',
-          items: reasons.map(([reason, n]) => ({ label: reason, value: n, color: '#d97742' })),
+          // Bars only for reasons that caught rows; the table below still lists every rule checked, with 0.
+          items: reasons
+            .filter(([, n]) => n > 0)
+            .map(([reason, n]) => ({ label: reason, value: n, color: '#d97742' })),
           format: fmtInt,
         }) +
         table(

@@ -77,6 +77,17 @@ describe('report layout', () => {
     expect(QUARANTINE_REASON_SENTENCES.missing_customer_id).toContain('out of every revenue figure');
   });
 
+  it('draws bars only for quarantine reasons that caught rows, and lists every reason in the table', () => {
+    const data = sampleReportData();
+    data.dataQuality!.quarantinedByReason = { missing_customer_id: 120, zero_quantity: 0 };
+    const card = between(renderReport(data), '<h3>Data quality</h3>', '</section>');
+    const chart = between(card, '<svg', '</svg>');
+    expect(chart).toContain('missing_customer_id');
+    expect(chart).not.toContain('zero_quantity');
+    // names wrap at underscores (<wbr>), so compare the table's text without them
+    expect(card.slice(card.indexOf('</svg>')).replaceAll('<wbr>', '')).toContain('zero_quantity');
+  });
+
   it('headline cards say which spans they compare and name the next open period', () => {
     const data = sampleReportData();
     data.headlines = {
