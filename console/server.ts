@@ -29,7 +29,7 @@ import { temporalSettings, type TemporalSettings } from '../lib/env';
 import { monthRange, parseMonth } from '../lib/month';
 import type { ObjectStore } from '../lib/objectStore';
 import { listRuns, readRunSummary, RunSummaryCache, waitForRunRecord } from '../lib/runSummaries';
-import type { RunSummary } from '../lib/runTypes';
+import { runListRow, type RunSummary } from '../lib/runTypes';
 import { workflowUiLink } from '../lib/temporal';
 import type { backfill } from '../workflows/backfill';
 import { backfillProgressQuery, progressQuery } from '../workflows/queries';
@@ -367,17 +367,7 @@ export function createConsoleApp(deps: ConsoleDependencies): Hono<Env> {
     return c.html(runsTable(runs).value);
   });
   app.get('/api/runs', async (c) =>
-    c.json(
-      (await filteredRuns(deps.store, runFilter(c), runCache)).map((s) => ({
-        runId: s.runId,
-        dataset: s.dataset,
-        month: s.month,
-        status: s.status,
-        startedAt: s.startedAt,
-        durationMs: s.durationMs,
-        warnings: s.warnings.length,
-      })),
-    ),
+    c.json((await filteredRuns(deps.store, runFilter(c), runCache)).map(runListRow)),
   );
 
   /** The stored summary; while it says RUNNING, the workflow's own progress (live stage states). */

@@ -202,3 +202,26 @@ export function collectRunWarnings(
   }
   return warnings;
 }
+
+/** One run as `runs list --json` and the console's `/api/runs` print it: the same fields in both. */
+export interface RunListRow {
+  runId: string;
+  dataset: string;
+  month: string;
+  status: RunSummary['status'];
+  startedAt: RunSummary['startedAt'];
+  durationMs: RunSummary['durationMs'];
+  warnings: number;
+}
+
+export function runListRow(s: RunSummary): RunListRow {
+  return {
+    runId: s.runId,
+    dataset: s.dataset,
+    month: s.month,
+    status: s.status,
+    startedAt: s.startedAt,
+    durationMs: s.durationMs,
+    warnings: s.warnings.length,
+  };
+}

@@ -13,7 +13,7 @@ import { explainConnectionError, requireStack, type StackPart } from './commands
 import { info, printJson, table, formatDuration } from './commands/output';
 import type { Client } from '@temporalio/client';
 import type { StartedRun } from './commands/run';
-import type { RunSummary } from '../lib/runTypes';
+import { runListRow, type RunSummary } from '../lib/runTypes';
 
 const STAGES = STAGE_NAMES.join(', ');
 
@@ -621,17 +621,7 @@ runs
     const { listRuns } = await import('./commands/runs');
     const summaries = await listRuns(options.dataset);
     if (options.json) {
-      printJson(
-        summaries.map((s) => ({
-          runId: s.runId,
-          dataset: s.dataset,
-          month: s.month,
-          status: s.status,
-          startedAt: s.startedAt,
-          durationMs: s.durationMs,
-          warnings: s.warnings.length,
-        })),
-      );
+      printJson(summaries.map(runListRow));
       return;
     }
     console.log(
