@@ -34,6 +34,7 @@ import { generateDataset } from '../../scripts/generate';
 import { openHarness, type Harness } from './harness';
 import { recordHistory } from './histories';
 import { outputDifferences } from './outputDifferences';
+import { closeDifferences } from '../closeDifferences';
 
 const DATASET = 'sharded';
 const MONTH = '2023-12';
@@ -55,23 +56,6 @@ const EXPERIMENT_CONFIG = {
     },
   ],
 };
-
-/** Numbers equal to 1e-9 (relative, absolute below 1), everything else equal, at every path. */
-function closeDifferences(a: unknown, b: unknown, path = ''): string[] {
-  if (typeof a === 'number' && typeof b === 'number')
-    return a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a)) ? [] : [`${path}: ${a} vs ${b}`];
-  if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) return [`${path}: ${a.length} vs ${b.length} items`];
-    return a.flatMap((x, i) => closeDifferences(x, b[i], `${path}[${i}]`));
-  }
-  if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-    return keys.flatMap((k) =>
-      closeDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`),
-    );
-  }
-  return a === b ? [] : [`${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`];
-}
 
 describe('sharded stages give the same answers for any shard count', () => {
   let harness: Harness;

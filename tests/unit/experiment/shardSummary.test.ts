@@ -19,6 +19,7 @@ import { shardSql } from '../../../lib/shards';
 import { experimentSection } from '../../../lib/stageConfig/experiment';
 import { generateDataset } from '../../../scripts/generate/index';
 import { loadDataset, tempDir } from '../generate/helpers';
+import { closeDifferences } from '../../closeDifferences';
 
 const CUTOFF = '2024-12-31T23:59:59.999Z';
 const config = experimentSection.parse({
@@ -29,27 +30,6 @@ const config = experimentSection.parse({
   ],
   guardrails: [{ metric: 'revenuePerOrder', maxRelativeDrop: 0.3 }],
 });
-
-/** Numbers equal to 1e-9 (relative, absolute below 1), everything else equal, at every path. */
-function closeDifferences(a: unknown, b: unknown, path = ''): string[] {
-  if (typeof a === 'number' && typeof b === 'number')
-    return a === b ||
-      Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a)) ||
-      (Number.isNaN(a) && Number.isNaN(b))
-      ? []
-      : [`${path}: ${a} vs ${b}`];
-  if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) return [`${path}: ${a.length} vs ${b.length} items`];
-    return a.flatMap((x, i) => closeDifferences(x, b[i], `${path}[${i}]`));
-  }
-  if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-    return keys.flatMap((k) =>
-      closeDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`),
-    );
-  }
-  return a === b ? [] : [`${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`];
-}
 
 describe('sharded experiment statistics', () => {
   const out = tempDir('experiment-shards');
