@@ -75,8 +75,7 @@ import {
   type StageOutputFile,
 } from './stage';
 import { CODE_VERSION } from './version';
-import { watchEventLoopBlocks } from './eventLoopBlock';
-import { watchPeakMemory } from './peakMemory';
+import { watchStepResources, type StepResourcesWatch } from './stepResources';
 
 /** What a shard's computation sees: the stage context plus its shard and the plan's decisions. */
 export interface ShardContext<P> extends StageContext {
@@ -559,24 +558,6 @@ async function withStageContext<T>(
     clearInterval(timer);
     await rm(scratchDir, { recursive: true, force: true });
   }
-}
-
-interface StepResourcesWatch {
-  /** Stop watching; the step's figures (the same ones on every later call). */
-  stop(): StepResources;
-}
-
-/** Watch one step's event-loop blocks and resident memory. */
-function watchStepResources(): StepResourcesWatch {
-  const eventLoop = watchEventLoopBlocks();
-  const memory = watchPeakMemory();
-  let result: StepResources | undefined;
-  return {
-    stop(): StepResources {
-      result ??= { longestEventLoopBlockMs: eventLoop.stop(), peakRssBytes: memory.stop() };
-      return result;
-    },
-  };
 }
 
 function currentActivityContext(): Context | undefined {

@@ -22,8 +22,7 @@ import {
 } from './manifest';
 import { isTransientInfrastructureError, mapConcurrent, ObjectStore } from './objectStore';
 import { storageRefusalFailure } from './storageRefusal';
-import { watchEventLoopBlocks } from './eventLoopBlock';
-import { watchPeakMemory } from './peakMemory';
+import { watchStepResources } from './stepResources';
 import type { RunRef, StageInput, StageResult, StageWarning } from './runTypes';
 import { isShardPartOutputName } from './shards';
 import { CODE_VERSION } from './version';
@@ -156,8 +155,7 @@ export async function runStage<M extends Record<string, unknown>>(
     },
   };
   const phaseMs: Record<string, number> = {};
-  const eventLoop = watchEventLoopBlocks();
-  const memory = watchPeakMemory();
+  const resources = watchStepResources();
   let phaseStart = performance.now();
   const phase = (name: string): void => {
     const now = performance.now();
@@ -223,16 +221,14 @@ export async function runStage<M extends Record<string, unknown>>(
       completedAt: completedAt.toISOString(),
       durationMs: completedAt.getTime() - startedAt.getTime(),
       phaseMs,
-      longestEventLoopBlockMs: eventLoop.stop(),
-      peakRssBytes: memory.stop(),
+      ...resources.stop(),
     };
     const key = manifestKey(run.dataset, run.month, run.runId, definition.stage);
     await store.putJson(key, manifest); // the commit marker: written after every data file
     await writeCacheIndex(store, manifest, key);
     return resultFromManifest(store, manifest, 'completed', manifest.durationMs);
   } finally {
-    eventLoop.stop();
-    memory.stop();
+    resources.stop();
     clearInterval(timer);
     cancellation.stop();
     await rm(scratchDir, { recursive: true, force: true });
